@@ -1,0 +1,186 @@
+"""Labelled corpora with train / dev / test splits, from a built-in data set or from your own files.
+
+A `Corpus` holds raw texts and class ids per split, the label of each class id as written in the data, and a
+record of how the splits were made (official, or seeded and stratified: DESIGN.md §1.5).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from spiketext.data.readers import Record, read_records
+from spiketext.data.sources import DatasetSpec, locate_files
+from spiketext.data.splits import indices_digest, stratified_split
+from spiketext.errors import SpiketextError, located
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "dev", "test")
+
+
+@dataclass
+class Split:
+    """One split: N texts with class ids [N] and where each came from (file, 1-based line)."""
+
+    texts: list[str]
+    labels: np.ndarray  # [N] int64
+    lines: np.ndarray  # [N] int64
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def subset(self, index: np.ndarray) -> Split:
+        return Split([self.texts[i] for i in index], self.labels[index], self.lines[index], self.source)
+
+
+@dataclass
+class Corpus:
+    name: str
+    language: str | None
+    labels: list[str]  # class id -> label as written in the data
+    splits: dict[str, Split]
+    split_info: dict
+    source: dict
+    label_descriptions: list[str | None] = field(default_factory=list)
+    max_len: int | None = None  # the data set's fixed L, if it has one
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.labels)
+
+
+def label_order(raw: list[str]) -> list[str]:
+    """Class order: numeric labels by value ("-1" < "0" < "1"), other labels alphabetically."""
+    distinct = set(raw)
+    try:
+        return sorted(distinct, key=float)
+    except ValueError:
+        return sorted(distinct)
+
+
+def _to_split(records: list[Record], label_ids: dict[str, int], path: Path, train_path: Path | None) -> Split:
+    ids = np.empty(len(records), dtype=np.int64)
+    for n, r in enumerate(records):
+        if r.label not in label_ids:
+            known = ", ".join(label_ids)
+            where = f"the training file {train_path}" if train_path else "the data set's labels"
+            raise located(
+                path,
+                r.line,
+                f"label {r.label!r} never appears in {where} (labels: {known}); "
+                "fix the label or add training examples of it",
+            )
+        ids[n] = label_ids[r.label]
+    lines = np.array([r.line for r in records], dtype=np.int64)
+    return Split([r.text for r in records], ids, lines, str(path))
+
+
+def _carve(
+    splits: dict[str, Split], seed: int, test_fraction: float, dev_fraction: float
+) -> tuple[dict[str, Split], dict]:
+    """Fill missing dev/test splits from train: test first (stream 0), then dev from the rest (stream 1)."""
+    info: dict = {"seed": seed, "carved_from_train": []}
+    train = splits["train"]
+    if "test" not in splits:
+        rest, held = stratified_split(train.labels, test_fraction, seed, stream=0)
+        splits["test"], train = train.subset(held), train.subset(rest)
+        info["carved_from_train"].append("test")
+        info["test_fraction"] = test_fraction
+        info["test_digest"] = indices_digest(held)
+    if "dev" not in splits:
+        rest, held = stratified_split(train.labels, dev_fraction, seed, stream=1)
+        splits["dev"], train = train.subset(held), train.subset(rest)
+        info["carved_from_train"].append("dev")
+        info["dev_fraction"] = dev_fraction
+        info["dev_digest"] = indices_digest(held)
+    splits["train"] = train
+    if not info["carved_from_train"]:
+        return splits, {"kind": "given"}
+    info["kind"] = "seeded-stratified"
+    for name in SPLITS:
+        if len(splits[name]) == 0:
+            raise SpiketextError(
+                f"split {name} is empty after a {int(100 * dev_fraction)}% stratified split; "
+                "the data are too small: give more examples or pass --dev/--test files"
+            )
+    return {s: splits[s] for s in SPLITS}, info
+
+
+def load_builtin(
+    spec: DatasetSpec,
+    data_dir: Path,
+    cache_dir: Path,
+    split_seed: int = 0,
+    test_fraction: float = 0.1,
+    dev_fraction: float = 0.1,
+) -> Corpus:
+    """Read a built-in data set from its published files (downloading them if needed) and split it."""
+    paths = locate_files(spec, data_dir, cache_dir)
+    label_ids = {label: i for i, label in enumerate(spec.label_descriptions)}
+    splits = {}
+    for split, fname in spec.splits.items():
+        path = paths[fname]
+        records = read_records(path, spec.fmt, spec.encoding, spec.text_column, spec.label_column)
+        splits["train" if split == "all" else split] = _to_split(records, label_ids, path, None)
+    splits, info = _carve(splits, split_seed, test_fraction, dev_fraction)
+    if spec.official_split:
+        info = {"kind": "official"}
+    info["sizes"] = {s: len(splits[s]) for s in SPLITS}
+    return Corpus(
+        name=spec.name,
+        language=spec.language,
+        labels=list(spec.label_descriptions),
+        label_descriptions=list(spec.label_descriptions.values()),
+        splits=splits,
+        split_info=info,
+        source={
+            "title": spec.title,
+            "citation": spec.citation,
+            "url": spec.source,
+            "files": {name: str(p) for name, p in paths.items()},
+            "notes": list(spec.notes),
+        },
+        max_len=spec.max_len,
+    )
+
+
+def load_files(
+    train: str | Path,
+    dev: str | Path | None = None,
+    test: str | Path | None = None,
+    encoding: str = "utf-8",
+    text_column: str | None = None,
+    label_column: str | None = None,
+    split_seed: int = 0,
+    test_fraction: float = 0.1,
+    dev_fraction: float = 0.1,
+) -> Corpus:
+    """Your own data: CSV/TSV with a header, JSONL, or `label text` lines (format from the extension).
+
+    Class ids come from the training file's labels (see `label_order`); dev/test labels must occur there.
+    A missing dev or test split is carved from train, seeded and stratified.
+    """
+    train_path = Path(train)
+    given = {"train": train_path, "dev": dev and Path(dev), "test": test and Path(test)}
+    records = {s: read_records(p, None, encoding, text_column, label_column) for s, p in given.items() if p}
+    labels = label_order([r.label for r in records["train"]])
+    if len(labels) < 2:
+        raise located(train_path, None, f"only one label ({labels[0]!r}) in the training file; a classifier needs 2+")
+    label_ids = {label: i for i, label in enumerate(labels)}
+    splits = {s: _to_split(recs, label_ids, given[s], train_path) for s, recs in records.items()}
+    splits, info = _carve(splits, split_seed, test_fraction, dev_fraction)
+    info["sizes"] = {s: len(splits[s]) for s in SPLITS}
+    return Corpus(
+        name=train_path.stem,
+        language=None,
+        labels=labels,
+        label_descriptions=[None] * len(labels),
+        splits=splits,
+        split_info=info,
+        source={"files": {s: str(p) for s, p in given.items() if p}},
+    )

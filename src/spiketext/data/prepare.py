@@ -1,0 +1,105 @@
+"""From a corpus to model inputs: tokens, training vocabulary, positive embedding table, fixed-length ids.
+
+Nothing here is dense over the data set: ids are [N, L] int32; batches gather [B, D, L] rows on demand
+(`spiketext.data.batching`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from spiketext.config import TRAINED_EMBEDDINGS
+from spiketext.data.corpus import SPLITS, Corpus
+from spiketext.data.embeddings import (
+    PositiveTransform,
+    WordVectors,
+    embedding_matrix,
+    load_vectors,
+    train_skipgram,
+)
+from spiketext.data.tokenize import detect_language, get_tokenizer
+from spiketext.data.vocab import Vocabulary
+
+
+@dataclass
+class PreparedData:
+    corpus: Corpus
+    language: str
+    tokens: dict[str, list[list[str]]]
+    vocab: Vocabulary  # training words first (`train_vocab_size` of them), then dev/test words with vectors
+    train_vocab_size: int
+    vectors: WordVectors
+    transform: PositiveTransform
+    embeddings: np.ndarray  # [V, D] float32 positive embeddings; row 0 (padding) = 0
+    max_len: int  # L
+    ids: dict[str, np.ndarray]  # split -> [N, L] int32
+
+    @property
+    def dim(self) -> int:
+        return int(self.embeddings.shape[1])
+
+
+def default_max_len(token_lists: list[list[str]]) -> int:
+    """L for data without a published one: the 95th percentile of training lengths, at least 5 (largest kernel)."""
+    lengths = np.array([len(t) for t in token_lists])
+    return max(5, int(np.ceil(np.percentile(lengths, 95)))) if len(lengths) else 5
+
+
+def prepare(
+    corpus: Corpus,
+    embeddings: str | None,
+    cache_dir: Path,
+    language: str | None = None,
+    max_len: int | None = None,
+    clip: float = 3.0,
+    skipgram_dim: int = 300,
+    skipgram_epochs: int = 5,
+    skipgram_window: int = 5,
+    skipgram_min_count: int = 1,
+    seed: int = 0,
+) -> PreparedData:
+    """Tokenize every split, build the training vocabulary, load or train vectors, and encode ids [N, L].
+
+    `embeddings` None picks the language default (GloVe 6B 50d for English, skip-gram for Chinese).
+    The vectors are frozen features, so a dev/test word outside the training vocabulary still gets its
+    pretrained vector when the table has one; only words without a vector become the OOV vector (one rule for
+    every split and for raw text at prediction time).
+    """
+    language = language or corpus.language or detect_language(corpus.splits["train"].texts)
+    tokenize = get_tokenizer(language)
+    tokens = {s: [tokenize(t) for t in corpus.splits[s].texts] for s in SPLITS}
+    vocab = Vocabulary.build(tokens["train"])
+    name = embeddings or (TRAINED_EMBEDDINGS if language == "zh" else "glove-6b-50d")
+    if name == TRAINED_EMBEDDINGS:
+        vectors = train_skipgram(
+            tokens["train"],
+            cache_dir,
+            dim=skipgram_dim,
+            epochs=skipgram_epochs,
+            window=skipgram_window,
+            min_count=skipgram_min_count,
+            seed=seed,
+        )
+    else:
+        vectors = load_vectors(name, cache_dir)
+    train_vocab_size = len(vocab)
+    vocab = vocab.extended(
+        t for s in ("dev", "test") for ts in tokens[s] for t in ts if t not in vocab.stoi and t in vectors.index
+    )
+    transform = PositiveTransform.fit(vectors, clip)
+    L = max_len or corpus.max_len or default_max_len(tokens["train"])
+    return PreparedData(
+        corpus=corpus,
+        language=language,
+        tokens=tokens,
+        vocab=vocab,
+        train_vocab_size=train_vocab_size,
+        vectors=vectors,
+        transform=transform,
+        embeddings=embedding_matrix(vocab, vectors, transform),
+        max_len=L,
+        ids={s: vocab.encode_many(tokens[s], L) for s in SPLITS},
+    )
