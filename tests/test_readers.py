@@ -1,0 +1,117 @@
+"""Own-data readers and corpora: formats, label mapping, carved splits, and one-line errors for bad input."""
+
+import json
+
+import numpy as np
+import pytest
+
+from spiketext.data.corpus import label_order, load_files
+from spiketext.data.readers import read_records
+from spiketext.errors import SpiketextError
+
+
+def write(path, text, encoding="utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_label_text_lines(tmp_path):
+    p = write(tmp_path / "d.txt", "1 a good film\n\n0  a bad film \r\n")
+    recs = read_records(p)
+    assert [(r.label, r.text, r.line) for r in recs] == [("1", "a good film", 1), ("0", "a bad film", 3)]
+
+
+def test_cp1252_with_0x85_is_one_line(tmp_path):
+    # 0x85 is "…" in cp1252; decoded as latin-1 + splitlines() it would split the line in two.
+    p = tmp_path / "d.txt"
+    p.write_bytes(b"1 wait for it \x85 great\n0 meh\n")
+    recs = read_records(p, encoding="cp1252")
+    assert len(recs) == 2 and recs[0].text == "wait for it \u2026 great"
+
+
+def test_tsv_label_with_leading_spaces_and_tabs_in_text(tmp_path):
+    p = write(tmp_path / "d.tsv", 'label\ttext_a\n    0\t很一般\n1\t"好"\t还行\n')
+    recs = read_records(p)
+    assert [(r.label, r.text) for r in recs] == [("0", "很一般"), ("1", '"好"\t还行')]
+
+
+def test_csv_quoted_multiline_and_columns_by_name(tmp_path):
+    p = write(tmp_path / "d.csv", 'id,Sentence,Label\n1,"line one,\nline two",pos\n2,plain,neg\n')
+    recs = read_records(p)
+    assert [(r.label, r.text, r.line) for r in recs] == [("pos", "line one,\nline two", 2), ("neg", "plain", 4)]
+
+
+def test_jsonl_with_given_columns(tmp_path):
+    p = write(
+        tmp_path / "d.jsonl", json.dumps({"body": "fine", "stars": 5}) + "\n" + json.dumps({"body": "no", "stars": 1})
+    )
+    recs = read_records(p, text_column="body", label_column="stars")
+    assert [(r.label, r.text) for r in recs] == [("5", "fine"), ("1", "no")]
+
+
+def test_label_order():
+    assert label_order(["pos", "neg", "neutral", "neg"]) == ["neg", "neutral", "pos"]
+    assert label_order(["10", "2", "-1"]) == ["-1", "2", "10"]
+
+
+def test_own_csv_with_string_labels_is_split_and_mapped(review_csv):
+    corpus = load_files(review_csv, split_seed=3)
+    assert corpus.labels == ["mixed", "neg", "pos"]
+    sizes = {s: len(sp) for s, sp in corpus.splits.items()}
+    assert sizes == {"train": 48, "dev": 6, "test": 6}  # 10% of 60 per class -> 2 each; 10% of 18 -> 2 each
+    for s in ("dev", "test"):
+        assert np.bincount(corpus.splits[s].labels).tolist() == [2, 2, 2]
+    assert corpus.split_info["kind"] == "seeded-stratified" and corpus.split_info["seed"] == 3
+    again = load_files(review_csv, split_seed=3)
+    assert again.splits["test"].texts == corpus.splits["test"].texts
+    assert load_files(review_csv, split_seed=4).splits["test"].texts != corpus.splits["test"].texts
+
+
+def test_train_and_test_carve_dev_from_train(tmp_path, review_csv):
+    test = write(tmp_path / "test.txt", "pos a good film\nneg a bad one\n")
+    corpus = load_files(review_csv, test=test)
+    assert len(corpus.splits["test"]) == 2 and len(corpus.splits["dev"]) == 6 and len(corpus.splits["train"]) == 54
+    assert corpus.split_info["carved_from_train"] == ["dev"]
+
+
+# --- malformed input: one line naming file, line and fix ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kwargs", "pattern"),
+    [
+        ("a.csv", "id,body,label\n1,x,pos\n", {}, r"a.csv: line 1: no text column found in header .*--text-column"),
+        ("a.csv", "text,label\nok,pos\n  ,neg\n", {}, r"a.csv: line 3: empty text"),
+        ("a.csv", "text,stars\nok,pos\n", {"label_column": "label"}, r"a.csv: line 1: no column named 'label'"),
+        ("a.txt", "1 good\n0\n", {}, r"a.txt: line 2: expected '<label> <text>'"),
+        ("a.jsonl", '{"text": "a", "label": 1}\n{"text": "b", "label": 0\n', {}, r"a.jsonl: line 2: not valid JSON"),
+        ("a.csv", "text,label\nok,pos,extra\n", {}, r"a.csv: line 2: expected 2 fields"),
+        ("a.tsv", "", {}, r"a.tsv: line 1: the file is empty"),
+    ],
+)
+def test_malformed_input_errors(tmp_path, name, content, kwargs, pattern):
+    p = write(tmp_path / name, content)
+    with pytest.raises(SpiketextError, match=pattern) as e:
+        read_records(p, **kwargs)
+    assert "\n" not in str(e.value)
+
+
+def test_undecodable_bytes_name_line_and_fix(tmp_path):
+    p = tmp_path / "a.txt"
+    p.write_bytes(b"1 fine\n0 caf\xe9 bad\n")
+    with pytest.raises(SpiketextError, match=r"a.txt: line 2: byte 0xe9 at column 6 is not valid utf-8.*--encoding"):
+        read_records(p)
+    assert read_records(p, encoding="cp1252")[1].text == "caf\u00e9 bad"
+
+
+def test_test_label_never_seen_in_training(tmp_path, review_csv):
+    test = write(tmp_path / "test.txt", "pos fine\nneg bad\nsarcastic oh great\n")
+    with pytest.raises(SpiketextError, match=r"test.txt: line 3: label 'sarcastic' never appears in the training file"):
+        load_files(review_csv, test=test)
+
+
+def test_missing_file_and_single_label(tmp_path):
+    with pytest.raises(SpiketextError, match="nope.csv: file not found"):
+        load_files(tmp_path / "nope.csv")
+    with pytest.raises(SpiketextError, match="only one label"):
+        load_files(write(tmp_path / "one.txt", "1 a\n1 b\n"))
