@@ -7,9 +7,18 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from spiketext import __version__
-from spiketext.config import BUILTIN_DATASETS, DataConfig
+from spiketext.config import (
+    BUILTIN_DATASETS,
+    PRESETS,
+    DataConfig,
+    RunConfig,
+    build_run_config,
+    parse_override,
+    set_nested,
+)
 from spiketext.errors import SpiketextError
 
 
@@ -24,38 +33,44 @@ def _data_source_args() -> argparse.ArgumentParser:
     g.add_argument("--test", metavar="FILE", help="own test file (default: 10%% of train, stratified)")
     g.add_argument("--text-column", help="name of the text column (CSV/TSV/JSONL); found by common names if unset")
     g.add_argument("--label-column", help="name of the label column; found by common names if unset")
-    g.add_argument("--encoding", default="utf-8", help="encoding of own files (default utf-8; e.g. cp1252)")
+    g.add_argument("--encoding", help="encoding of own files (default utf-8; e.g. cp1252)")
     g.add_argument("--language", choices=("en", "zh"), help="tokenizer for own data (default: detected)")
     g.add_argument("--data-dir", help="folder with one sub-folder per data set (default $SPIKETEXT_DATA_DIR, ./data)")
     g.add_argument(
         "--cache-dir", help="downloads and trained vectors (default $SPIKETEXT_CACHE_DIR, ~/.cache/spiketext)"
     )
-    g.add_argument("--split-seed", type=int, default=0, help="seed of the stratified split where one is made")
+    g.add_argument("--split-seed", type=int, help="seed of the stratified split where one is made")
     g.add_argument("--max-len", type=int, help="fixed length L (default: the data set's, or 95th pct of own data)")
     g.add_argument("--embeddings", help="glove-6b-50d, train-skipgram, or a GloVe/word2vec file (text or binary)")
-    g.add_argument("--clip", type=float, default=3.0, help="clip width c of the positive transform (default 3)")
+    g.add_argument("--clip", type=float, help="clip width c of the positive transform (default 3)")
     return p
 
 
-def _data_config(args: argparse.Namespace) -> DataConfig:
+def _data_overrides(args: argparse.Namespace) -> dict:
+    """The data settings given on the command line (unset ones are left to the config file or the defaults)."""
     if args.name and args.dataset and args.name != args.dataset:
         raise SpiketextError(f"two data set names given ({args.name!r}, {args.dataset!r}); give one")
-    return DataConfig(
-        dataset=args.name or args.dataset,
-        train=args.train,
-        dev=args.dev,
-        test=args.test,
-        text_column=args.text_column,
-        label_column=args.label_column,
-        encoding=args.encoding,
-        language=args.language,
-        data_dir=args.data_dir,
-        cache_dir=args.cache_dir,
-        split_seed=args.split_seed,
-        max_len=args.max_len,
-        embeddings=args.embeddings,
-        clip=args.clip,
-    )
+    given = {
+        "dataset": args.name or args.dataset,
+        "train": args.train,
+        "dev": args.dev,
+        "test": args.test,
+        "text_column": args.text_column,
+        "label_column": args.label_column,
+        "encoding": args.encoding,
+        "language": args.language,
+        "data_dir": args.data_dir,
+        "cache_dir": args.cache_dir,
+        "split_seed": args.split_seed,
+        "max_len": args.max_len,
+        "embeddings": args.embeddings,
+        "clip": args.clip,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _data_config(args: argparse.Namespace) -> DataConfig:
+    return DataConfig(**_data_overrides(args))
 
 
 def cmd_data_describe(args: argparse.Namespace) -> int:
@@ -78,6 +93,136 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_args() -> argparse.ArgumentParser:
+    """Options that build a RunConfig: preset, config file, overrides."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("run configuration")
+    g.add_argument("--preset", default="paper", choices=sorted(PRESETS), help="starting values (default: paper)")
+    g.add_argument("--config", metavar="FILE", help="YAML or JSON file of settings (overrides the preset)")
+    g.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="override any setting, e.g. --set snn.num_steps=16 --set finetune.lr=3e-4 (repeatable)",
+    )
+    g.add_argument("--seed", type=int, help="run seed (default 0)")
+    g.add_argument("--seeds", type=int, help="repeat with N seeds and report mean ± std")
+    g.add_argument("--baselines", action="store_true", default=None, help="add the baselines and ablations")
+    g.add_argument("--device", help="auto, cpu, cuda, cuda:N")
+    g.add_argument("--precision", choices=("auto", "bf16", "fp32"), help="bf16 where it pays (auto), or force one")
+    g.add_argument("--out", default=None, metavar="DIR", help="run folder (default runs/<data set>)")
+    return p
+
+
+def _run_config(args: argparse.Namespace) -> RunConfig:
+    overrides: dict = {"data": _data_overrides(args)}
+    for item in args.set:
+        keys, value = parse_override(item)
+        set_nested(overrides, keys, value)
+    for name in ("seed", "seeds", "baselines", "device", "precision"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
+    return build_run_config(args.preset, args.config, overrides)
+
+
+def _out(args: argparse.Namespace, cfg: RunConfig) -> str:
+    if args.out:
+        return args.out
+    name = cfg.data.dataset or Path(cfg.data.train or "data").stem
+    return str(Path("runs") / name)
+
+
+def _print_results(results: dict, out: str) -> None:
+    from spiketext.runs import RESULT_ROWS
+
+    for key, label in RESULT_ROWS.items():
+        r = results.get(key)
+        if r:
+            std = f" ± {100 * r['test_std']:.2f}" if r.get("test_std") else ""
+            print(f"{label:58s} dev {100 * r['dev_acc']:6.2f}   test {100 * r['test_acc']:6.2f}{std}")
+    print(f"run folder: {out}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    cfg = _run_config(args)
+    out = _out(args, cfg)
+    _print_results(api.run(cfg, out), out)
+    return 0
+
+
+def cmd_train_cnn(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    cfg = _run_config(args)
+    out = _out(args, cfg)
+    r = api.train_cnn_stage(api.open_run(cfg, out))
+    print(f"tailored CNN: dev {100 * r['dev_acc']:.2f}  test {100 * r['test_acc']:.2f}  (epoch {r['epoch']})")
+    print(f"run folder: {out}")
+    return 0
+
+
+def _reopen(run_dir: str):
+    from spiketext import api
+
+    cfg = api.find_run_config(run_dir)
+    if cfg is None:
+        raise SpiketextError(f"{run_dir}: no config.json here; give a run folder made by `spiketext run` or train-cnn")
+    return api.open_run(cfg, run_dir)
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    r = api.convert_stage(_reopen(args.run_dir), args.normalization)
+    print(f"converted SNN ({args.normalization}): dev {100 * r['dev_acc']:.2f}  test {100 * r['test_acc']:.2f}")
+    return 0
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    ctx = _reopen(args.run_dir)
+    api.convert_stage(ctx)
+    r = api.finetune_stage(ctx)
+    print(f"fine-tuned SNN: dev {100 * r['dev_acc']:.2f}  test {100 * r['test_acc']:.2f}  (epoch {r['epoch']})")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    data = _data_config(args) if (args.name or args.dataset or args.train) else None
+    r = api.evaluate(args.path, data, args.split, args.repeats, args.seed, args.num_steps, args.model)
+    if args.json:
+        print(json.dumps(r, indent=2))
+    else:
+        std = f" ± {100 * r['std']:.2f} over {len(r['accs'])} draws" if r["kind"] == "snn" else ""
+        print(f"{r['model']} ({r['kind']}): {args.split} accuracy {100 * r['acc']:.2f}{std} on {r['size']} examples")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    model = api.load_model(args.path, args.model)
+    results = api.classify(model, args.texts, seed=args.seed, num_steps=args.num_steps)
+    if args.raster:
+        api.raster(model, args.texts[0], args.raster, seed=args.seed, num_steps=args.num_steps)
+    if args.json:
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+        return 0
+    for r in results:
+        scores = r.get("spike_counts") or {k: round(v, 3) for k, v in r["logits"].items()}
+        kind = "spikes" if "spike_counts" in r else "logits"
+        print(f"{r['label']}\t{kind} {json.dumps(scores, ensure_ascii=False)}\t{r['text']}")
+    if args.raster:
+        print(f"raster: {args.raster}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="spiketext", description="Spiking convolutional neural networks for text classification."
@@ -95,6 +240,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_data_describe)
     p = data_sub.add_parser("fetch", parents=[source], help="download a built-in data set into the cache")
     p.set_defaults(func=cmd_data_fetch)
+
+    runargs = _run_args()
+    p = sub.add_parser("run", parents=[source, runargs], help="CNN -> converted SNN -> fine-tuned SNN, evaluated")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("train-cnn", parents=[source, runargs], help="train the tailored CNN into a run folder")
+    p.set_defaults(func=cmd_train_cnn)
+    p = sub.add_parser("convert", help="convert a run's CNN into an SNN and evaluate it")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--normalization", default="none", choices=("none", "model", "data_max", "data_p999"))
+    p.set_defaults(func=cmd_convert)
+    p = sub.add_parser("finetune", help="fine-tune a run's converted SNN with surrogate gradients")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.set_defaults(func=cmd_finetune)
+
+    model_args = argparse.ArgumentParser(add_help=False)
+    model_args.add_argument("path", metavar="PATH", help="a run folder or a checkpoint (NAME.json)")
+    model_args.add_argument(
+        "--model", default="snn_finetuned", help="which checkpoint of a run folder (snn_finetuned, snn_converted, cnn)"
+    )
+    model_args.add_argument("--seed", type=int, default=0, help="seed of the Bernoulli input (SNN)")
+    model_args.add_argument("--num-steps", type=int, help="T at inference (default: the checkpoint's)")
+    model_args.add_argument("--json", action="store_true", help="print JSON")
+    eval_source = _data_source_args()
+    p = sub.add_parser(
+        "evaluate", parents=[model_args, eval_source], help="accuracy of a saved model", conflict_handler="resolve"
+    )
+    p.add_argument("--split", default="test", choices=("train", "dev", "test"))
+    p.add_argument("--repeats", type=int, default=3, help="Bernoulli draws for an SNN (mean ± std)")
+    p.set_defaults(func=cmd_evaluate, name=None)
+    p = sub.add_parser("predict", parents=[model_args], help="classify text with a saved model")
+    p.add_argument("texts", nargs="+", metavar="TEXT")
+    p.add_argument("--raster", metavar="FILE.png", help="save a spike raster of the first text (SNN)")
+    p.set_defaults(func=cmd_predict)
     return parser
 
 

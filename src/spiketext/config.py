@@ -116,6 +116,151 @@ class DataConfig:
         return TRAINED_EMBEDDINGS if language == "zh" else DEFAULT_ENGLISH_EMBEDDINGS
 
 
+@dataclass
+class ModelConfig:
+    """The tailored TextCNN and its SNN twin (DESIGN.md §1.2-1.3)."""
+
+    num_filters: int = 100
+    kernel_sizes: list[int] = dataclasses.field(default_factory=lambda: [3, 4, 5])
+    neurons_per_class: int = 10
+    dropout: float = 0.5
+    zero_mean_filters: bool = True  # W = V − mean(V) per filter while training the CNN (DESIGN.md §4)
+
+    def __post_init__(self) -> None:
+        _check(self.num_filters >= 1, "model.num_filters", f"{self.num_filters} must be >= 1")
+        _check(bool(self.kernel_sizes) and min(self.kernel_sizes) >= 1, "model.kernel_sizes", "give sizes >= 1")
+        _check(self.neurons_per_class >= 1, "model.neurons_per_class", f"{self.neurons_per_class} must be >= 1")
+        _check(0 <= self.dropout < 1, "model.dropout", f"{self.dropout} must lie in [0, 1)")
+
+
+@dataclass
+class SNNConfig:
+    """Spiking neurons and the input code (DESIGN.md §1.3)."""
+
+    num_steps: int = 50  # T
+    beta: float = 1.0  # membrane decay; 1 = integrate-and-fire
+    threshold: float = 1.0  # θ
+    reset: str = "subtract"
+    surrogate: str = "fast_sigmoid"
+    slope: float = 25.0  # k of the surrogate
+    encoder: str = "bernoulli"
+
+    def __post_init__(self) -> None:
+        _check(self.num_steps >= 1, "snn.num_steps", f"{self.num_steps} must be >= 1")
+        _check(0 < self.beta <= 1, "snn.beta", f"{self.beta} must lie in (0, 1]")
+        _check(self.threshold > 0, "snn.threshold", f"{self.threshold} must be > 0")
+        _check(self.reset in ("subtract", "zero"), "snn.reset", f"{self.reset!r} is not 'subtract' or 'zero'")
+        surrogates = ("fast_sigmoid", "arctan", "sigmoid", "triangle", "straight_through")
+        _check(self.surrogate in surrogates, "snn.surrogate", f"{self.surrogate!r}: choose {', '.join(surrogates)}")
+        _check(self.slope > 0, "snn.slope", f"{self.slope} must be > 0")
+        _check(self.encoder == "bernoulli", "snn.encoder", f"{self.encoder!r}: only 'bernoulli' exists")
+
+
+# Paper learning rates for the CNN (DESIGN.md §1.2), by data set.
+PAPER_CNN_LR = {"sst2": 1e-4, "sst5": 1e-4, "mr": 1e-4, "subj": 5e-4, "chnsenti": 5e-4, "waimai": 5e-4}
+
+
+@dataclass
+class CNNTrainConfig:
+    """Training the tailored CNN; the epoch is chosen on dev, training stops after `patience` stale epochs."""
+
+    epochs: int = 200
+    patience: int | None = 20
+    lr: float | None = None  # None: the paper's per-data-set value, 1e-4 for own data
+    weight_decay: float = 0.01
+    batch_size: int = 32
+    noise_steps: int = 0  # > 0: train on Binomial(T, e⁺)/T rates, the noise the SNN will see (DESIGN.md §4)
+
+    def __post_init__(self) -> None:
+        _check(self.epochs >= 1, "cnn.epochs", f"{self.epochs} must be >= 1")
+        _check(self.patience is None or self.patience >= 1, "cnn.patience", "must be >= 1 or null")
+        _check(self.lr is None or self.lr > 0, "cnn.lr", f"{self.lr} must be > 0")
+        _check(self.batch_size >= 1, "cnn.batch_size", f"{self.batch_size} must be >= 1")
+        _check(self.noise_steps >= 0, "cnn.noise_steps", f"{self.noise_steps} must be >= 0")
+
+
+@dataclass
+class FinetuneConfig:
+    """Surrogate-gradient fine-tuning of the converted SNN (BPTT through T steps)."""
+
+    epochs: int = 30
+    patience: int | None = None
+    lr: float = 1e-4
+    weight_decay: float = 0.01
+    batch_size: int = 32
+    num_steps: int | None = None  # T while fine-tuning; None: snn.num_steps
+    dev_repeats: int = 1  # Bernoulli draws per dev evaluation (same seeds every epoch: a paired comparison)
+
+    def __post_init__(self) -> None:
+        _check(self.epochs >= 0, "finetune.epochs", f"{self.epochs} must be >= 0")
+        _check(self.patience is None or self.patience >= 1, "finetune.patience", "must be >= 1 or null")
+        _check(self.lr > 0, "finetune.lr", f"{self.lr} must be > 0")
+        _check(self.batch_size >= 1, "finetune.batch_size", f"{self.batch_size} must be >= 1")
+        _check(self.num_steps is None or self.num_steps >= 1, "finetune.num_steps", "must be >= 1 or null")
+        _check(self.dev_repeats >= 1, "finetune.dev_repeats", f"{self.dev_repeats} must be >= 1")
+
+
+@dataclass
+class RunConfig:
+    """Everything `spiketext run` does. Presets: `paper` (DESIGN.md values) and `quick` (a first look)."""
+
+    data: DataConfig
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    snn: SNNConfig = dataclasses.field(default_factory=SNNConfig)
+    cnn: CNNTrainConfig = dataclasses.field(default_factory=CNNTrainConfig)
+    finetune: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
+    seed: int = 0
+    seeds: int = 1  # repeat the whole run with seeds seed, seed+1, ... and report mean ± std
+    baselines: bool = False
+    test_repeats: int = 3  # Bernoulli draws for every SNN test accuracy
+    eval_batch_size: int = 256
+    precision: str = "auto"  # auto (bf16 where it pays) | bf16 | fp32
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+
+    def __post_init__(self) -> None:
+        _check(self.seeds >= 1, "seeds", f"{self.seeds} must be >= 1")
+        _check(self.test_repeats >= 1, "test_repeats", f"{self.test_repeats} must be >= 1")
+        _check(self.precision in ("auto", "bf16", "fp32"), "precision", f"{self.precision!r}: auto, bf16 or fp32")
+
+    def cnn_lr(self) -> float:
+        if self.cnn.lr is not None:
+            return self.cnn.lr
+        return PAPER_CNN_LR.get(self.data.dataset or "", 1e-4)
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # DESIGN.md values: T = 50, 10 neurons per class, AdamW, batch 32, 30 SNN epochs at lr 1e-4; the CNN stops
+    # early on dev instead of running 200 fixed epochs.
+    "paper": {},
+    # A first look at SST-2 in about 10 minutes on 2 CPU cores.
+    "quick": {
+        "cnn": {"epochs": 30, "patience": 8, "lr": 1e-3},
+        "finetune": {"epochs": 3},
+        "test_repeats": 1,
+    },
+}
+
+
+def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in update.items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def build_run_config(
+    preset: str = "paper", file: str | Path | None = None, overrides: dict[str, Any] | None = None
+) -> RunConfig:
+    """Preset, then a YAML/JSON file, then explicit overrides (nested dicts); unknown keys are errors."""
+    if preset not in PRESETS:
+        raise SpiketextError(f"setting preset: unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    merged: dict[str, Any] = deep_merge({"data": {}}, PRESETS[preset])
+    if file is not None:
+        merged = deep_merge(merged, load_mapping(file))
+    merged = deep_merge(merged, overrides or {})
+    return from_dict(RunConfig, merged, "config")
+
+
 # --- generic (de)serialisation ------------------------------------------------------------------------------
 
 C = TypeVar("C")

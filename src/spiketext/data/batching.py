@@ -38,4 +38,4 @@ def iterate_batches(
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
         idx = torch.from_numpy(order[start : start + batch_size])
-        yield embed(ids_t[idx], table), labels_t[idx]
+        yield embed(ids_t[idx].to(table.device), table), labels_t[idx]

@@ -6,7 +6,7 @@ Nothing here is dense over the data set: ids are [N, L] int32; batches gather [B
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -102,4 +102,29 @@ def prepare(
         embeddings=embedding_matrix(vocab, vectors, transform),
         max_len=L,
         ids={s: vocab.encode_many(tokens[s], L) for s in SPLITS},
+    )
+
+
+def raw_embedding_matrix(vocab: Vocabulary, vectors: WordVectors) -> np.ndarray:
+    """[V, D] raw pretrained vectors (for the standard TextCNN): padding and words without a vector are 0."""
+    matrix = np.zeros((len(vocab), vectors.dim), dtype=np.float32)
+    rows = [(i, vectors.index[w]) for i, w in enumerate(vocab.itos) if i > 1 and w in vectors.index]
+    if rows:
+        ids, src = map(np.asarray, zip(*rows, strict=True))
+        matrix[ids] = np.asarray(vectors.vectors[src], dtype=np.float32)
+    return matrix
+
+
+def with_random_embeddings(data: PreparedData, seed: int) -> PreparedData:
+    """The same data with random N(0, 1) vectors (seeded) for every training word instead of pretrained ones.
+
+    Dev/test words outside the training vocabulary have no random vector: they become the OOV vector, as a word
+    without a pretrained vector does. The positive transform is refit on the random table.
+    """
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0x52414E44])))
+    words = data.vocab.itos[2 : data.train_vocab_size]
+    vectors = WordVectors("random", words, rng.standard_normal((len(words), data.dim)).astype(np.float32))
+    transform = PositiveTransform.fit(vectors, data.transform.clip)
+    return replace(
+        data, vectors=vectors, transform=transform, embeddings=embedding_matrix(data.vocab, vectors, transform)
     )

@@ -1,0 +1,29 @@
+"""Spike encoders: positive embeddings e⁺ ∈ [0, 1] -> binary spike trains over T steps (DESIGN.md §1.3).
+
+Bernoulli ("Poisson") rate code: x_t ~ Bernoulli(e⁺) independently for every step, unit and position, drawn
+per batch from an explicit, seeded `torch.Generator` (never precomputed for a whole data set).
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def bernoulli_encode(
+    x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None, dtype: torch.dtype | None = None
+) -> torch.Tensor:
+    """x [B, ...] with values in [0, 1] -> spikes [T, B, ...] of 0/1 in `dtype` (default x's dtype).
+
+    Spikes are exact in bf16/fp16, so a low-precision dtype halves memory without changing a single spike.
+    """
+    u = torch.rand((num_steps, *x.shape), generator=generator, device=x.device, dtype=torch.float32)
+    return (u < x.float().unsqueeze(0)).to(dtype or x.dtype)
+
+
+def binomial_rates(x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """The rate a Bernoulli train of T steps delivers: Binomial(T, x) / T, shape of x.
+
+    Training the CNN on these noisy rates teaches it the noise its converted SNN will see (DESIGN.md §4).
+    """
+    count = torch.full_like(x, float(num_steps), dtype=torch.float32)
+    return (torch.binomial(count, x.float().clamp(0, 1), generator=generator) / num_steps).to(x.dtype)

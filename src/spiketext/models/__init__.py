@@ -1,0 +1,6 @@
+"""Models: the tailored and the standard TextCNN, the spiking TextCNN, and CNN -> SNN conversion."""
+
+from spiketext.models.spiking import SpikingTextCNN
+from spiketext.models.textcnn import StandardTextCNN, TailoredTextCNN
+
+__all__ = ["SpikingTextCNN", "StandardTextCNN", "TailoredTextCNN"]

@@ -1,0 +1,78 @@
+"""CNN -> SNN conversion: a state-dict copy, optionally with weight normalization (Rueckauer et al. 2017).
+
+The SNN shares the tailored CNN's parameter names, so plain conversion copies `convs.i.weight` and `fc.weight`.
+Normalization rescales weights so each layer's largest activation λ_l maps to one spike per step at threshold θ.
+With spike rates r ≈ a/λ, and the parameter-free average pooling passing rates through unchanged:
+
+    conv:  W₁' = W₁ · θ / λ₁                 fc:  W₃' = W₃ · λ₁ · θ / λ₃
+
+- model-based: λ from the weights alone (the largest activation any input in [0, 1] can cause):
+  λ₁ = max_f Σ max(W₁_f, 0),  λ₃ = max_j Σ max(W₃_j, 0) · λ₁;
+- data-based: λ = a percentile (100 = max; 99.9 is robust to outliers) of the ReLU'd activations on training data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+
+from spiketext.models.spiking import SpikingTextCNN
+from spiketext.models.textcnn import TailoredTextCNN
+
+
+def convert(
+    cnn: TailoredTextCNN, snn: SpikingTextCNN, weights: dict[str, torch.Tensor] | None = None
+) -> SpikingTextCNN:
+    """Copy the CNN's (optionally normalized) weights into `snn`; returns it."""
+    snn.load_state_dict(weights if weights is not None else cnn.export_weights(), strict=True)
+    return snn
+
+
+def model_based_scales(weights: dict[str, torch.Tensor]) -> tuple[float, float]:
+    """(λ₁, λ₃) from the weights: the largest activation reachable with inputs in [0, 1]."""
+    convs = [w for name, w in weights.items() if name.startswith("convs.")]
+    lam1 = max(float(w.clamp_min(0).sum(dim=(1, 2)).max()) for w in convs)
+    lam3 = float(weights["fc.weight"].clamp_min(0).sum(dim=1).max()) * lam1
+    return lam1, lam3
+
+
+@torch.no_grad()
+def data_based_scales(
+    cnn: TailoredTextCNN, batches: Iterable[torch.Tensor], percentile: float = 99.9, max_samples: int = 2_000_000
+) -> tuple[float, float]:
+    """(λ₁, λ₃): the `percentile` of positive conv activations and of positive fc outputs over `batches` [B, D, L].
+
+    At most `max_samples` values per layer are kept (a strided subsample beyond that) to bound memory.
+    """
+    was_training = cnn.training
+    cnn.eval()
+    conv_vals, fc_vals = [], []
+    for x in batches:
+        acts = cnn.conv_activations(x)
+        conv_vals.append(torch.cat([a.flatten() for a in acts]))
+        pooled = torch.cat([a.mean(-1) for a in acts], dim=-1)
+        fc_vals.append(cnn.fc(pooled).flatten())
+    cnn.train(was_training)
+
+    def pct(values: list[torch.Tensor]) -> float:
+        v = torch.cat(values)
+        v = v[v > 0]
+        if v.numel() == 0:
+            return 1.0
+        if v.numel() > max_samples:
+            v = v[:: v.numel() // max_samples + 1]
+        return float(torch.quantile(v.float(), percentile / 100)) if percentile < 100 else float(v.max())
+
+    return pct(conv_vals), pct(fc_vals)
+
+
+def normalized_weights(weights: dict[str, torch.Tensor], lam1: float, lam3: float, threshold: float = 1.0):
+    """Rescale conv and fc weights by the formulas in the module docstring."""
+    out = {}
+    for name, w in weights.items():
+        if name.startswith("convs."):
+            out[name] = w * (threshold / lam1)
+        else:
+            out[name] = w * (lam1 * threshold / lam3)
+    return out

@@ -1,0 +1,74 @@
+"""The spiking TextCNN (DESIGN.md §1.3): same layers and parameter names as `TailoredTextCNN`.
+
+Per time step: conv (k = 3, 4, 5) -> LIF -> mean over positions -> LIF -> Linear -> LIF. Each layer runs over
+all T steps at once: the convolution sees the [T·B, D, L] batch (T folded into the batch), then one fused LIF
+scan per layer walks the time axis. Each branch has its own neurons (the authors' code shared one membrane
+across the three branches: a bug). Readout: per-step class score = spikes summed over the class's n output
+neurons; prediction = argmax of the scores summed over T.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from spiketext.models.textcnn import population_logits
+from spiketext.neurons import LIF
+
+
+class SpikingTextCNN(nn.Module):
+    def __init__(
+        self,
+        dim: int,
+        num_classes: int,
+        num_filters: int = 100,
+        kernel_sizes: tuple[int, ...] = (3, 4, 5),
+        neurons_per_class: int = 10,
+        beta: float = 1.0,
+        threshold: float = 1.0,
+        reset: str = "subtract",
+        surrogate: str = "fast_sigmoid",
+        slope: float = 25.0,
+    ) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        self.kernel_sizes = tuple(kernel_sizes)
+        self.convs = nn.ModuleList(nn.Conv1d(dim, num_filters, k, bias=False) for k in kernel_sizes)
+        self.fc = nn.Linear(num_filters * len(kernel_sizes), neurons_per_class * num_classes, bias=False)
+
+        def neuron() -> LIF:
+            return LIF(beta, threshold, reset, surrogate, slope)
+
+        self.conv_neurons = nn.ModuleList(neuron() for _ in kernel_sizes)
+        self.pool_neuron = neuron()
+        self.out_neuron = neuron()
+
+    def forward(self, spikes: torch.Tensor, record: bool = False):
+        """spikes [T, B, D, L] -> output spikes [T, B, n·C]; with `record`, also every layer's spikes:
+        {"input": [T, B, D, L], "conv{k}": [T, B, F, L−k+1], "pool": [T, B, len(ks)·F], "output": [T, B, n·C]}.
+        """
+        T, B = spikes.shape[:2]
+        flat = spikes.flatten(0, 1)  # [T·B, D, L]
+        layers = {"input": spikes} if record else {}
+        pooled = []
+        for k, conv, neuron in zip(self.kernel_sizes, self.convs, self.conv_neurons, strict=True):
+            s = neuron(conv(flat).unflatten(0, (T, B)))  # [T, B, F, L−k+1]
+            pooled.append(s.mean(-1))
+            if record:
+                layers[f"conv{k}"] = s
+        s_pool = self.pool_neuron(torch.cat(pooled, dim=-1))  # [T, B, len(ks)·F]
+        out = self.out_neuron(self.fc(s_pool))  # [T, B, n·C]
+        if record:
+            layers["pool"], layers["output"] = s_pool, out
+            return out, layers
+        return out
+
+    def class_scores(self, out: torch.Tensor) -> torch.Tensor:
+        """output spikes [T, B, n·C] -> per-step class scores [T, B, C]."""
+        return population_logits(out, self.num_classes)
+
+
+def rate_ce_loss(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy on per-step class scores, averaged over T (snnTorch's ce_rate_loss). scores [T, B, C]."""
+    T = scores.shape[0]
+    return nn.functional.cross_entropy(scores.flatten(0, 1).float(), labels.repeat(T))

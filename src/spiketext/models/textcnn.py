@@ -1,0 +1,108 @@
+"""TextCNNs (DESIGN.md §1.2): the tailored CNN that converts to an SNN, and Kim's standard TextCNN baseline.
+
+Tailored: positive inputs e⁺ [B, D, L]; for each k in kernel_sizes, Conv1d(D, F, k, bias=False) -> ReLU -> mean
+over all L−k+1 positions; concatenate (len(ks)·F) -> Dropout -> Linear(len(ks)·F, n·C, bias=False). Population
+output: class c owns outputs [n·c, n·c + n) and its logit is their sum.
+
+Zero-mean filters (an option, on by default): each conv filter is W = V − mean(V) over its D×k entries. Positive
+inputs have mean ≈ 0.5 in every dimension, so a filter's response is otherwise dominated by its weight sum; the
+re-parameterisation trains several times faster (DESIGN.md §4). `export_weights` returns the plain W, so
+conversion is still a copy of `convs.i.weight` and `fc.weight`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def init_linear_weights(module: nn.Module, generator: torch.Generator) -> None:
+    """PyTorch's default Conv/Linear init (Kaiming-uniform, a = √5; biases U(±1/√fan_in)), from `generator`."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv1d, nn.Linear)):
+            nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
+            if m.bias is not None:
+                fan_in = m.weight[0].numel()
+                nn.init.uniform_(m.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in), generator=generator)
+
+
+def dropout(x: torch.Tensor, p: float, training: bool, generator: torch.Generator | None) -> torch.Tensor:
+    """Inverted dropout whose mask comes from an explicit generator (F.dropout takes none)."""
+    if not training or p == 0:
+        return x
+    keep = torch.rand(x.shape, generator=generator, device=x.device) >= p
+    return x * keep / (1 - p)
+
+
+def population_logits(out: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """[..., n·C] -> [..., C]: the sum over each class's n output neurons."""
+    return out.unflatten(-1, (num_classes, -1)).sum(-1)
+
+
+class TailoredTextCNN(nn.Module):
+    def __init__(
+        self,
+        dim: int,
+        num_classes: int,
+        num_filters: int = 100,
+        kernel_sizes: tuple[int, ...] = (3, 4, 5),
+        neurons_per_class: int = 10,
+        dropout: float = 0.5,
+        zero_mean_filters: bool = True,
+    ) -> None:
+        super().__init__()
+        self.num_classes, self.dropout, self.zero_mean_filters = num_classes, dropout, zero_mean_filters
+        self.kernel_sizes = tuple(kernel_sizes)
+        self.convs = nn.ModuleList(nn.Conv1d(dim, num_filters, k, bias=False) for k in kernel_sizes)
+        self.fc = nn.Linear(num_filters * len(kernel_sizes), neurons_per_class * num_classes, bias=False)
+
+    def conv_weight(self, i: int) -> torch.Tensor:
+        w = self.convs[i].weight  # [F, D, k]
+        return w - w.mean(dim=(1, 2), keepdim=True) if self.zero_mean_filters else w
+
+    def conv_activations(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """x [B, D, L] -> per kernel size, ReLU(conv) [B, F, L−k+1]."""
+        return [torch.relu(nn.functional.conv1d(x, self.conv_weight(i))) for i in range(len(self.convs))]
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """x [B, D, L] -> pooled features [B, len(ks)·F] (average pooling over positions)."""
+        return torch.cat([a.mean(-1) for a in self.conv_activations(x)], dim=-1)
+
+    def outputs(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """x [B, D, L] -> population outputs [B, n·C]."""
+        return self.fc(dropout(self.features(x), self.dropout, self.training, generator))
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """x [B, D, L] -> class logits [B, C]."""
+        return population_logits(self.outputs(x, generator), self.num_classes)
+
+    def export_weights(self) -> dict[str, torch.Tensor]:
+        """Plain weights under the names the SNN shares: `convs.i.weight` [F, D, k], `fc.weight` [n·C, len(ks)·F]."""
+        w = {f"convs.{i}.weight": self.conv_weight(i).detach().clone() for i in range(len(self.convs))}
+        w["fc.weight"] = self.fc.weight.detach().clone()
+        return w
+
+
+class StandardTextCNN(nn.Module):
+    """Kim (2014) TextCNN baseline: raw vectors, Conv1d with biases, ReLU, max pooling, dropout, Linear(·, C)."""
+
+    def __init__(
+        self,
+        dim: int,
+        num_classes: int,
+        num_filters: int = 100,
+        kernel_sizes: tuple[int, ...] = (3, 4, 5),
+        dropout: float = 0.5,
+    ) -> None:
+        super().__init__()
+        self.num_classes, self.dropout = num_classes, dropout
+        self.kernel_sizes = tuple(kernel_sizes)
+        self.convs = nn.ModuleList(nn.Conv1d(dim, num_filters, k) for k in kernel_sizes)
+        self.fc = nn.Linear(num_filters * len(kernel_sizes), num_classes)
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """x [B, D, L] raw embeddings -> logits [B, C]."""
+        h = torch.cat([torch.relu(conv(x)).amax(-1) for conv in self.convs], dim=-1)
+        return self.fc(dropout(h, self.dropout, self.training, generator))

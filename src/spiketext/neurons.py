@@ -1,0 +1,179 @@
+"""Leaky integrate-and-fire (LIF) neurons and surrogate gradients (DESIGN.md §1.3).
+
+Dynamics, per neuron, with reset by subtraction (default) or to zero:
+
+    U[t] = β·U[t−1] + I[t] − θ·S[t−1]          (subtract)
+    U[t] = β·U[t−1]·(1 − S[t−1]) + I[t]         (zero)
+    S[t] = H(U[t] − θ) with H(0) = 0 (as snnTorch),  U[0] = 0,  β = 1: the integrate-and-fire (IF) neuron.
+
+The Heaviside H has the surrogate derivative ∂S/∂U ≈ σ'(U − θ):
+    fast_sigmoid  1 / (1 + k·|x|)²                          (k = 25; snnTorch's default slope)
+    arctan        (α/2) / (1 + (π/2·α·x)²)                   (α = k; snnTorch's atan uses α = 2)
+    sigmoid       k·s(kx)·(1 − s(kx)),  s the logistic
+    triangle      max(0, 1 − k·|x|)·k                        (normalised to unit area)
+    straight_through  1
+The reset is detached from the graph (as in snnTorch), so ∂U[t]/∂U[t−1] = β (subtract) and BPTT through the
+neuron is the linear reverse recurrence g[t] = σ'[t]·∂L/∂S[t] + β·g[t+1], ∂L/∂I[t] = g[t]. `lif_scan` runs
+the forward loop without autograd bookkeeping and that recurrence as a hand-written backward, saving only
+σ'[t] (one tensor of the input's size); for β = 1 the backward is a reverse cumulative sum.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+SURROGATES = ("fast_sigmoid", "arctan", "sigmoid", "triangle", "straight_through")
+RESETS = ("subtract", "zero")
+
+
+def surrogate_grad(x: torch.Tensor, kind: str = "fast_sigmoid", slope: float = 25.0) -> torch.Tensor:
+    """σ'(x) for x = U − θ (see the module docstring)."""
+    if kind == "fast_sigmoid":
+        return 1.0 / (1.0 + slope * x.abs()).square()
+    if kind == "arctan":
+        return (slope / 2) / (1 + (math.pi / 2 * slope * x).square())
+    if kind == "sigmoid":
+        s = torch.sigmoid(slope * x)
+        return slope * s * (1 - s)
+    if kind == "triangle":
+        return slope * (1 - slope * x.abs()).clamp_min(0)
+    if kind == "straight_through":
+        return torch.ones_like(x)
+    raise ValueError(f"unknown surrogate {kind!r}; choose one of {', '.join(SURROGATES)}")
+
+
+class SpikeFn(torch.autograd.Function):
+    """S = H(x) forward, σ'(x) backward. x = U − θ."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, kind: str, slope: float) -> torch.Tensor:  # type: ignore[override]
+        ctx.save_for_backward(x)
+        ctx.kind, ctx.slope = kind, slope
+        return (x > 0).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        (x,) = ctx.saved_tensors
+        return grad * surrogate_grad(x, ctx.kind, ctx.slope), None, None
+
+
+def spike(x: torch.Tensor, kind: str = "fast_sigmoid", slope: float = 25.0) -> torch.Tensor:
+    return SpikeFn.apply(x, kind, slope)
+
+
+def lif_step(
+    current: torch.Tensor,
+    mem: torch.Tensor,
+    prev_spike: torch.Tensor,
+    beta: float = 1.0,
+    threshold: float = 1.0,
+    reset: str = "subtract",
+    surrogate: str = "fast_sigmoid",
+    slope: float = 25.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One step with autograd: returns (S[t], U[t]). The reference the fused scan is tested against."""
+    r = prev_spike.detach()
+    mem = beta * mem + current - threshold * r if reset == "subtract" else beta * mem * (1 - r) + current
+    return spike(mem - threshold, surrogate, slope), mem
+
+
+def lif_loop(
+    current: torch.Tensor,
+    beta: float = 1.0,
+    threshold: float = 1.0,
+    reset: str = "subtract",
+    surrogate: str = "fast_sigmoid",
+    slope: float = 25.0,
+) -> torch.Tensor:
+    """current [T, ...] -> spikes [T, ...], one autograd step at a time (reference implementation)."""
+    mem = torch.zeros_like(current[0])
+    s = torch.zeros_like(current[0])
+    out = []
+    for t in range(current.shape[0]):
+        s, mem = lif_step(current[t], mem, s, beta, threshold, reset, surrogate, slope)
+        out.append(s)
+    return torch.stack(out)
+
+
+class _LIFScan(torch.autograd.Function):
+    # The membrane is integrated in fp32 whatever the input dtype (a bf16 membrane would lose small currents
+    # over T steps); spikes come back in the input dtype, where 0/1 are exact.
+    @staticmethod
+    def forward(ctx, current, beta, threshold, reset, surrogate, slope):  # type: ignore[override]
+        T = current.shape[0]
+        spikes = torch.empty_like(current)
+        sg = torch.empty_like(current) if ctx.needs_input_grad[0] else None
+        mem = torch.zeros_like(current[0], dtype=torch.float32)
+        s = torch.zeros_like(mem)
+        for t in range(T):
+            cur = current[t].float()
+            if reset == "subtract":
+                mem = mem.mul_(beta).add_(cur).sub_(s, alpha=threshold) if t else cur.clone()
+            else:
+                mem = mem.mul_(1 - s).mul_(beta).add_(cur) if t else cur.clone()
+            x = mem - threshold
+            s = (x > 0).float()
+            spikes[t] = s
+            if sg is not None:
+                sg[t] = surrogate_grad(x, surrogate, slope)
+        if sg is not None:
+            ctx.save_for_backward(sg, spikes if reset == "zero" else None)
+        ctx.beta, ctx.reset = beta, reset
+        return spikes
+
+    @staticmethod
+    def backward(ctx, grad_spikes):  # type: ignore[override]
+        sg, spikes = ctx.saved_tensors
+        a = grad_spikes.float() * sg  # [T, ...]: ∂L/∂S[t]·σ'[t]
+        beta = ctx.beta
+        if ctx.reset == "subtract" and beta == 1.0:
+            # g[t] = Σ_{t' ≥ t} a[t']: a reverse cumulative sum.
+            grad = a.flip(0).cumsum(0).flip(0)
+        else:
+            grad = torch.empty_like(a)
+            g = torch.zeros_like(a[0])
+            for t in range(a.shape[0] - 1, -1, -1):
+                # ∂U[t+1]/∂U[t] = β (subtract) or β·(1 − S[t]) (zero; the reset factor is detached)
+                decay = beta if ctx.reset == "subtract" else beta * (1 - spikes[t].float())
+                g = a[t] + decay * g
+                grad[t] = g
+        return grad.to(grad_spikes.dtype), None, None, None, None, None
+
+
+def lif_scan(
+    current: torch.Tensor,
+    beta: float = 1.0,
+    threshold: float = 1.0,
+    reset: str = "subtract",
+    surrogate: str = "fast_sigmoid",
+    slope: float = 25.0,
+) -> torch.Tensor:
+    """current [T, ...] -> spikes [T, ...]; same numbers as `lif_loop`, with a fused hand-written backward."""
+    if reset not in RESETS:
+        raise ValueError(f"unknown reset {reset!r}; choose one of {', '.join(RESETS)}")
+    if surrogate not in SURROGATES:
+        raise ValueError(f"unknown surrogate {surrogate!r}; choose one of {', '.join(SURROGATES)}")
+    return _LIFScan.apply(current, float(beta), float(threshold), reset, surrogate, float(slope))
+
+
+class LIF(torch.nn.Module):
+    """A layer of LIF neurons over time: [T, ...] currents -> [T, ...] spikes (state lives in one call)."""
+
+    def __init__(
+        self,
+        beta: float = 1.0,
+        threshold: float = 1.0,
+        reset: str = "subtract",
+        surrogate: str = "fast_sigmoid",
+        slope: float = 25.0,
+    ) -> None:
+        super().__init__()
+        self.beta, self.threshold, self.reset, self.surrogate, self.slope = beta, threshold, reset, surrogate, slope
+
+    def forward(self, current: torch.Tensor) -> torch.Tensor:
+        return lif_scan(current, self.beta, self.threshold, self.reset, self.surrogate, self.slope)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}, reset={self.reset}, surrogate={self.surrogate}"
