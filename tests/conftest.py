@@ -45,3 +45,34 @@ def review_csv(tmp_path) -> Path:
     path = tmp_path / "reviews.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
+
+
+def write_tiny_task(folder: Path, n: int = 200, seed: int = 0) -> tuple[Path, Path]:
+    """A separable English task (CSV, string labels) and 8-d vectors for its 13 words."""
+    import random
+
+    import numpy as np
+
+    rnd = random.Random(seed)
+    pos, neg = ["good", "great", "fine", "wonderful"], ["bad", "awful", "dull", "boring"]
+    fill = ["film", "movie", "the", "a", "plot"]
+    rows = ["text,label"]
+    for i in range(n):
+        label = "pos" if i % 2 else "neg"
+        words = rnd.sample(fill, 3) + rnd.sample(pos if label == "pos" else neg, 2)
+        rnd.shuffle(words)
+        rows.append(f"{' '.join(words)},{label}")
+    data = folder / "tiny.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    rng = np.random.default_rng(seed)
+    vectors = folder / "vectors.txt"
+    vectors.write_text(
+        "".join(w + " " + " ".join(f"{v:.4f}" for v in rng.normal(size=8)) + "\n" for w in pos + neg + fill),
+        encoding="utf-8",
+    )
+    return data, vectors
+
+
+@pytest.fixture
+def tiny_task(tmp_path) -> tuple[Path, Path]:
+    return write_tiny_task(tmp_path)

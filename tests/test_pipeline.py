@@ -1,0 +1,199 @@
+"""The whole method through the CLI on tiny data: run, stages, predict, evaluate, raster, resume after SIGKILL."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from spiketext import api
+from spiketext.cli import main
+from spiketext.config import build_run_config
+from spiketext.errors import SpiketextError
+
+TINY = [
+    "--set",
+    "snn.num_steps=8",
+    "--set",
+    "model.num_filters=8",
+    "--set",
+    "cnn.lr=0.01",
+    "--set",
+    "finetune.lr=0.003",
+    "--set",
+    "test_repeats=2",
+    "--precision",
+    "fp32",
+]
+
+
+def test_run_stages_predict_evaluate(tmp_path, tiny_task, capsys):
+    data, vectors = tiny_task
+    out = tmp_path / "run"
+    argv = [
+        "run",
+        "--train",
+        str(data),
+        "--embeddings",
+        str(vectors),
+        "--out",
+        str(out),
+        *TINY,
+        "--set",
+        "cnn.epochs=6",
+        "--set",
+        "finetune.epochs=2",
+    ]
+    assert main(argv) == 0
+    results = json.loads((out / "results.json").read_text())
+    for key in ("cnn", "snn_converted", "snn_finetuned"):
+        assert 0 <= results[key]["dev_acc"] <= 1 and 0 <= results[key]["test_acc"] <= 1
+    assert results["cnn"]["test_acc"] >= 0.8  # the task is separable
+    for name in (
+        "config.json",
+        "data.json",
+        "metrics.jsonl",
+        "results.md",
+        "curves.png",
+        "checkpoints/cnn.safetensors",
+        "checkpoints/snn_converted.json",
+        "checkpoints/snn_finetuned.json",
+    ):
+        assert (out / name).is_file(), name
+    stages = [json.loads(x)["stage"] for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert stages.count("cnn") == 6 and stages.count("snn_finetune") == 2
+    capsys.readouterr()
+
+    # the same command again: everything is done, nothing is retrained, same numbers
+    assert main(argv) == 0
+    assert json.loads((out / "results.json").read_text())["snn_finetuned"] == results["snn_finetuned"]
+    capsys.readouterr()
+
+    raster = tmp_path / "raster.png"
+    assert main(["predict", str(out), "a great good film", "zzz qqq", "--raster", str(raster), "--json"]) == 0
+    preds = json.loads(capsys.readouterr().out)
+    assert [set(p["spike_counts"]) for p in preds] == [{"neg", "pos"}] * 2  # unknown words still get an answer
+    assert raster.stat().st_size > 10_000
+    assert main(["predict", str(out), "--model", "cnn", "a great good film", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["label"] in ("neg", "pos")
+    assert main(["predict", str(out), "   "]) == 2
+    assert "empty" in capsys.readouterr().err
+
+    assert main(["evaluate", str(out), "--model", "cnn", "--json"]) == 0
+    ev = json.loads(capsys.readouterr().out)
+    assert ev["acc"] == pytest.approx(results["cnn"]["test_acc"])  # predict's path = the training path
+    assert main(["evaluate", str(out / "checkpoints" / "snn_finetuned.json"), "--repeats", "2", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["accs"]) == 2
+
+    # stages on their own, on the same folder
+    assert main(["convert", str(out), "--normalization", "data_p999"]) == 0
+    assert "snn_converted_data_norm_p999" in json.loads((out / "results.json").read_text())
+
+
+def test_api_classify_matches_cli(tmp_path, tiny_task):
+    data, vectors = tiny_task
+    cfg = build_run_config(
+        "quick",
+        overrides={
+            "data": {"train": str(data), "embeddings": str(vectors)},
+            "snn": {"num_steps": 8},
+            "model": {"num_filters": 8},
+            "cnn": {"epochs": 3},
+            "finetune": {"epochs": 1},
+            "precision": "fp32",
+        },
+    )
+    api.run(cfg, tmp_path / "r")
+    model = api.load_model(tmp_path / "r")
+    a = api.classify(model, ["good film", "awful plot"], seed=3)
+    b = api.classify(model, ["good film", "awful plot"], seed=3)
+    assert a == b and all("spike_counts" in x for x in a)
+    with pytest.raises(SpiketextError, match="different configuration"):
+        api.run(
+            build_run_config("quick", overrides={"data": {"train": str(data), "embeddings": str(vectors)}, "seed": 5}),
+            tmp_path / "r",
+        )
+
+
+def test_seeds_report_mean_and_std(tmp_path, tiny_task, capsys):
+    data, vectors = tiny_task
+    out = tmp_path / "multi"
+    assert (
+        main(
+            [
+                "run",
+                "--train",
+                str(data),
+                "--embeddings",
+                str(vectors),
+                "--out",
+                str(out),
+                *TINY,
+                "--set",
+                "cnn.epochs=2",
+                "--set",
+                "finetune.epochs=1",
+                "--seeds",
+                "2",
+            ]
+        )
+        == 0
+    )
+    summary = json.loads((out / "results.json").read_text())
+    assert summary["seeds"] == [0, 1] and len(summary["cnn"]["test_accs"]) == 2
+    assert (out / "seed1" / "results.json").is_file()
+
+
+def _metrics(out):
+    path = out / "metrics.jsonl"
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.is_file() else []
+
+
+def test_resume_after_sigkill(tmp_path):
+    from conftest import write_tiny_task
+
+    data, vectors = write_tiny_task(tmp_path, n=1500)
+    args = [
+        "--train",
+        str(data),
+        "--embeddings",
+        str(vectors),
+        *TINY,
+        "--set",
+        "cnn.epochs=12",
+        "--set",
+        "cnn.patience=null",
+        "--set",
+        "finetune.epochs=3",
+        "--set",
+        "cnn.lr=0.001",
+    ]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    cmd = [sys.executable, "-m", "spiketext.cli", "run", *args]
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([*cmd, "--out", str(killed)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(_metrics(killed)) < 3 and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = len(_metrics(killed))
+    assert 3 <= before < 15
+    subprocess.run([*cmd, "--out", str(killed)], env=env, check=True, capture_output=True)
+
+    clean = tmp_path / "clean"
+    subprocess.run([*cmd, "--out", str(clean)], env=env, check=True, capture_output=True)
+
+    got = [(m["stage"], m["epoch"]) for m in _metrics(killed)]
+    assert got == [("cnn", e) for e in range(1, 13)] + [("snn_finetune", e) for e in range(1, 4)]
+    # resumed = uninterrupted: every epoch drew the same randomness
+    strip = lambda ms: [{k: v for k, v in m.items() if k != "seconds"} for m in ms]  # noqa: E731
+    assert strip(_metrics(killed)) == strip(_metrics(clean))
+    r1, r2 = (json.loads((d / "results.json").read_text()) for d in (killed, clean))
+    assert r1["snn_finetuned"]["test_acc"] == r2["snn_finetuned"]["test_acc"]
+    assert not list(killed.rglob("*.tmp"))  # atomic writes leave no temporaries behind
