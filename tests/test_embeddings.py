@@ -98,3 +98,20 @@ def test_global_stats_match_numpy():
     mean, std = WordVectors("x", [str(i) for i in range(len(table))], table).global_stats()
     assert mean == pytest.approx(float(table.astype(np.float64).mean()), rel=1e-9)
     assert std == pytest.approx(float(table.astype(np.float64).std()), rel=1e-9)
+
+
+def test_exported_subset_reproduces_the_full_table(five_word_vectors, tmp_path):
+    from spiketext.data.embeddings import export_vectors
+
+    full = load_vector_file(five_word_vectors, tmp_path / "cache")
+    sub = export_vectors(full, {"good", "awful", "zzz"}, tmp_path / "subset")
+    small = load_vector_file(sub, tmp_path / "cache")
+    assert small.words == ["good", "awful"] and small.name == full.name
+    assert small.global_stats() == full.global_stats()  # μ, σ of the whole table travel with the subset
+    vocab = Vocabulary.build([["good", "awful", "film"]])
+    t_full, t_small = PositiveTransform.fit(full), PositiveTransform.fit(small)
+    np.testing.assert_array_equal(
+        embedding_matrix(vocab, full, t_full)[:4], embedding_matrix(vocab, small, t_small)[:4]
+    )
+    with pytest.raises(SpiketextError, match="already exists"):
+        export_vectors(full, {"good"}, tmp_path / "subset")

@@ -69,3 +69,15 @@ def test_config_rejects_unknown_and_mistyped_keys(tmp_path):
     cfg_file.write_text("dataset: mr\nclip: 2\n", encoding="utf-8")
     cfg = from_dict(DataConfig, load_mapping(cfg_file))
     assert cfg.dataset == "mr" and cfg.clip == 2.0
+
+
+def test_yaml_exponent_without_dot_is_a_number(tmp_path):
+    from spiketext.config import build_run_config, parse_override
+
+    keys, value = parse_override("finetune.lr=1e-5")
+    cfg = build_run_config("paper", overrides={"data": {"dataset": "sst2"}, "finetune": {"lr": value}})
+    assert keys == ["finetune", "lr"] and cfg.finetune.lr == 1e-5
+    with pytest.raises(SpiketextError, match="unknown preset"):
+        build_run_config("fast", overrides={"data": {"dataset": "sst2"}})
+    with pytest.raises(SpiketextError, match="finetune.loss"):
+        build_run_config("paper", overrides={"data": {"dataset": "sst2"}, "finetune": {"loss": "hinge"}})

@@ -25,6 +25,7 @@ from spiketext.config import DataConfig, RunConfig, from_dict, to_dict
 from spiketext.data.batching import iterate_batches
 from spiketext.data.corpus import Corpus, load_builtin, load_files
 from spiketext.data.describe import describe
+from spiketext.data.embeddings import export_vectors
 from spiketext.data.prepare import PreparedData, prepare, raw_embedding_matrix, with_random_embeddings
 from spiketext.data.sources import DATASETS, locate_files
 from spiketext.errors import SpiketextError
@@ -327,7 +328,7 @@ def _finetune(ctx: Context, snn: SpikingTextCNN, stage: str) -> FitResult:
     T = f.num_steps or ctx.cfg.snn.num_steps
     return fit(
         snn,
-        snn_loss(T, ctx.dtype),
+        snn_loss(T, ctx.dtype, f.loss),
         lambda mm: _eval_snn(ctx, mm, "dev", f.dev_repeats, T)["acc"],  # type: ignore[arg-type]
         ctx.data.ids["train"],
         ctx.labels("train"),
@@ -349,7 +350,9 @@ def finetune_stage(ctx: Context) -> dict:
     done = ctx.run.results().get("snn_finetuned")
     if done and checkpoint_exists(ctx.run.checkpoint("snn_finetuned")):
         return done
-    snn = _load_run_model(ctx, "snn_converted")
+    start = {"converted": "none"}.get(ctx.cfg.finetune.init, ctx.cfg.finetune.init)
+    convert_stage(ctx, start)
+    snn = _load_run_model(ctx, NORMALIZATIONS[start])
     res = _finetune(ctx, snn, "snn_finetune")  # type: ignore[arg-type]
     result = _snn_result(ctx, snn, res.best_epoch)  # type: ignore[arg-type]
     save_bundle(
@@ -582,3 +585,19 @@ def raster(model: ModelBundle, text: str, path: str | Path, seed: int = 0, num_s
     layers = {k: v[:, 0] for k, v in layers.items()}  # batch of one -> [T, ...]
     plot_raster(layers, Path(path), title=text, labels=model.labels)
     return {k: int(v.sum()) for k, v in layers.items()}
+
+
+def export_embeddings(datasets: list[DataConfig], dest: str | Path, embeddings: str | None = None) -> dict:
+    """Cut the vectors of every word in the given data sets (all splits) out of their table, keeping μ and σ.
+
+    `--embeddings DEST` then reproduces those data sets' inputs exactly, without the full table.
+    """
+    words: set[str] = set()
+    vectors = None
+    for cfg in datasets:
+        data = load_data(dataclasses.replace(cfg, embeddings=embeddings or cfg.embeddings))
+        vectors = data.vectors
+        words.update(t for split in data.tokens.values() for ts in split for t in ts)
+    assert vectors is not None
+    path = export_vectors(vectors, words, Path(dest))
+    return {"path": str(path), "words": len(words), "name": vectors.name}

@@ -93,6 +93,15 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_embeddings(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    cfgs = [DataConfig(dataset=name, data_dir=args.data_dir, cache_dir=args.cache_dir) for name in args.names]
+    r = api.export_embeddings(cfgs, args.out, args.embeddings)
+    print(f"{r['words']:,} words of {', '.join(args.names)} from {r['name']} -> {r['path']}")
+    return 0
+
+
 def _run_args() -> argparse.ArgumentParser:
     """Options that build a RunConfig: preset, config file, overrides."""
     p = argparse.ArgumentParser(add_help=False)
@@ -240,6 +249,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_data_describe)
     p = data_sub.add_parser("fetch", parents=[source], help="download a built-in data set into the cache")
     p.set_defaults(func=cmd_data_fetch)
+
+    p = data_sub.add_parser(
+        "export-embeddings", help="save the vectors of some data sets' words (with the full table's μ, σ) to a folder"
+    )
+    p.add_argument("names", nargs="+", metavar="DATASET", choices=BUILTIN_DATASETS)
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--embeddings", help="source table (default: each data set's default)")
+    p.add_argument("--data-dir")
+    p.add_argument("--cache-dir")
+    p.set_defaults(func=cmd_export_embeddings)
 
     runargs = _run_args()
     p = sub.add_parser("run", parents=[source, runargs], help="CNN -> converted SNN -> fine-tuned SNN, evaluated")

@@ -190,6 +190,8 @@ class FinetuneConfig:
     batch_size: int = 32
     num_steps: int | None = None  # T while fine-tuning; None: snn.num_steps
     dev_repeats: int = 1  # Bernoulli draws per dev evaluation (same seeds every epoch: a paired comparison)
+    loss: str = "rate"  # rate: per-step CE averaged over T (the paper); count: CE on T-averaged class scores
+    init: str = "converted"  # converted: plain copy; data_p999 / data_max / model: normalized conversion
 
     def __post_init__(self) -> None:
         _check(self.epochs >= 0, "finetune.epochs", f"{self.epochs} must be >= 0")
@@ -198,6 +200,9 @@ class FinetuneConfig:
         _check(self.batch_size >= 1, "finetune.batch_size", f"{self.batch_size} must be >= 1")
         _check(self.num_steps is None or self.num_steps >= 1, "finetune.num_steps", "must be >= 1 or null")
         _check(self.dev_repeats >= 1, "finetune.dev_repeats", f"{self.dev_repeats} must be >= 1")
+        _check(self.loss in ("rate", "count"), "finetune.loss", f"{self.loss!r} is not 'rate' or 'count'")
+        inits = ("converted", "model", "data_max", "data_p999")
+        _check(self.init in inits, "finetune.init", f"{self.init!r}: choose {', '.join(inits)}")
 
 
 @dataclass
@@ -305,6 +310,11 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
     if hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
+        if isinstance(value, str):  # YAML 1.1 reads "1e-5" (no dot) as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
         raise SpiketextError(f"setting {where}: expected a number, got {value!r}")
     if hint is str:
         if isinstance(value, str):

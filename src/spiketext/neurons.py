@@ -15,7 +15,7 @@ The Heaviside H has the surrogate derivative ∂S/∂U ≈ σ'(U − θ):
 The reset is detached from the graph (as in snnTorch), so ∂U[t]/∂U[t−1] = β (subtract) and BPTT through the
 neuron is the linear reverse recurrence g[t] = σ'[t]·∂L/∂S[t] + β·g[t+1], ∂L/∂I[t] = g[t]. `lif_scan` runs
 the forward loop without autograd bookkeeping and that recurrence as a hand-written backward, saving only
-σ'[t] (one tensor of the input's size); for β = 1 the backward is a reverse cumulative sum.
+U[t] (one fp32 tensor of the input's size); for β = 1 the backward is a reverse cumulative sum.
 """
 
 from __future__ import annotations
@@ -99,34 +99,38 @@ def lif_loop(
 
 class _LIFScan(torch.autograd.Function):
     # The membrane is integrated in fp32 whatever the input dtype (a bf16 membrane would lose small currents
-    # over T steps); spikes come back in the input dtype, where 0/1 are exact.
+    # over T steps); spikes come back in the input dtype, where 0/1 are exact. The loop does the fewest ops per
+    # step (it is launch-bound on a GPU and overhead-bound on small CPU tensors): the surrogate is evaluated once
+    # for all T in the backward pass, from the saved membrane U [T, ...].
     @staticmethod
     def forward(ctx, current, beta, threshold, reset, surrogate, slope):  # type: ignore[override]
         T = current.shape[0]
         spikes = torch.empty_like(current)
-        sg = torch.empty_like(current) if ctx.needs_input_grad[0] else None
-        mem = torch.zeros_like(current[0], dtype=torch.float32)
-        s = torch.zeros_like(mem)
+        need_grad = ctx.needs_input_grad[0]
+        U = torch.empty(current.shape, dtype=torch.float32, device=current.device) if need_grad else None
+        mem = current[0].float().clone()
         for t in range(T):
-            cur = current[t].float()
-            if reset == "subtract":
-                mem = mem.mul_(beta).add_(cur).sub_(s, alpha=threshold) if t else cur.clone()
-            else:
-                mem = mem.mul_(1 - s).mul_(beta).add_(cur) if t else cur.clone()
-            x = mem - threshold
-            s = (x > 0).float()
-            spikes[t] = s
-            if sg is not None:
-                sg[t] = surrogate_grad(x, surrogate, slope)
-        if sg is not None:
-            ctx.save_for_backward(sg, spikes if reset == "zero" else None)
-        ctx.beta, ctx.reset = beta, reset
+            if t:
+                if reset == "zero":
+                    mem.masked_fill_(fired, 0.0)
+                if beta != 1.0:
+                    mem.mul_(beta)
+                mem.add_(current[t])
+                if reset == "subtract":
+                    mem.sub_(spikes[t - 1], alpha=threshold)
+            fired = mem > threshold
+            spikes[t] = fired
+            if U is not None:
+                U[t] = mem
+        if U is not None:
+            ctx.save_for_backward(U, spikes if reset == "zero" else None)
+        ctx.beta, ctx.threshold, ctx.reset, ctx.surrogate, ctx.slope = beta, threshold, reset, surrogate, slope
         return spikes
 
     @staticmethod
     def backward(ctx, grad_spikes):  # type: ignore[override]
-        sg, spikes = ctx.saved_tensors
-        a = grad_spikes.float() * sg  # [T, ...]: ∂L/∂S[t]·σ'[t]
+        U, spikes = ctx.saved_tensors
+        a = grad_spikes.float() * surrogate_grad(U - ctx.threshold, ctx.surrogate, ctx.slope)  # ∂L/∂S[t]·σ'[t]
         beta = ctx.beta
         if ctx.reset == "subtract" and beta == 1.0:
             # g[t] = Σ_{t' ≥ t} a[t']: a reverse cumulative sum.

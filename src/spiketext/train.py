@@ -29,7 +29,7 @@ from spiketext.checkpoint import (
 )
 from spiketext.data.batching import iterate_batches
 from spiketext.encoding import bernoulli_encode, binomial_rates
-from spiketext.models.spiking import SpikingTextCNN, rate_ce_loss
+from spiketext.models.spiking import SNN_LOSSES, SpikingTextCNN
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +81,16 @@ def cnn_loss(noise_steps: int = 0) -> LossFn:
     return loss
 
 
-def snn_loss(num_steps: int, dtype: torch.dtype | None) -> LossFn:
-    """Per-step cross-entropy averaged over T (DESIGN.md §1.3), BPTT through all T steps."""
+def snn_loss(num_steps: int, dtype: torch.dtype | None, kind: str = "rate") -> LossFn:
+    """`rate`: per-step cross-entropy averaged over T (DESIGN.md §1.3); `count`: cross-entropy on the T-averaged
+    scores. Either way BPTT runs through all T steps."""
+    criterion = SNN_LOSSES[kind]
 
     def loss(model, x, y, gen):
         spikes = bernoulli_encode(x, num_steps, gen, dtype or torch.float32)
         with torch.autocast(x.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
             scores = model.class_scores(model(spikes))
-        return rate_ce_loss(scores, y), scores.sum(0).argmax(-1)
+        return criterion(scores, y), scores.sum(0).argmax(-1)
 
     return loss
 

@@ -51,6 +51,7 @@ class WordVectors:
     words: list[str]
     vectors: np.ndarray
     deviation: str | None = None
+    stats: tuple[float, float] | None = None  # (μ, σ) of the table this one was cut from (see export_vectors)
     index: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -68,7 +69,9 @@ class WordVectors:
         return int(self.vectors.shape[1])
 
     def global_stats(self) -> tuple[float, float]:
-        """(μ, σ) over every entry of the table, accumulated in float64 chunks."""
+        """(μ, σ) over every entry of the table, accumulated in float64 chunks (or the recorded full-table stats)."""
+        if self.stats is not None:
+            return self.stats
         total, sq, n = 0.0, 0.0, 0
         for start in range(0, self.vectors.shape[0], 65536):
             block = np.asarray(self.vectors[start : start + 65536], dtype=np.float64)
@@ -150,6 +153,40 @@ def _load_cached(dest_dir: Path, name: str, deviation: str | None = None) -> Wor
         return None
     words = json.loads((dest_dir / "words.json").read_text(encoding="utf-8"))
     return WordVectors(name, words, np.load(dest_dir / "vectors.npy", mmap_mode="r"), deviation)
+
+
+def export_vectors(vectors: WordVectors, words: set[str], dest_dir: Path) -> Path:
+    """Write the rows of `words` as a vectors folder that keeps the full table's (μ, σ) and name.
+
+    Loaded with `--embeddings DEST_DIR`, it gives exactly the same positive embeddings as the full table for every
+    word it holds: a compact way to move the embeddings of some data sets to a machine without the full table.
+    """
+    keep = [w for w in vectors.words if w in words and vectors.index[w] is not None]
+    keep = list(dict.fromkeys(keep))
+    rows = np.asarray(vectors.vectors[[vectors.index[w] for w in keep]], dtype=np.float32)
+    mean, std = vectors.global_stats()
+    meta = {
+        "name": vectors.name,
+        "mean": mean,
+        "std": std,
+        "full_table_rows": len(vectors.words),
+        "deviation": vectors.deviation,
+        "subset_of": vectors.name,
+    }
+    if dest_dir.exists():
+        raise SpiketextError(f"{dest_dir}: already exists; choose a new folder")
+    _atomic_save(dest_dir, keep, rows, meta)
+    return dest_dir
+
+
+def load_vector_folder(path: Path) -> WordVectors:
+    """A folder written by `export_vectors` (vectors.npy, words.json, meta.json)."""
+    meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    words = json.loads((path / "words.json").read_text(encoding="utf-8"))
+    stats = (meta["mean"], meta["std"]) if "mean" in meta else None
+    return WordVectors(
+        meta.get("name", str(path)), words, np.load(path / "vectors.npy", mmap_mode="r"), meta.get("deviation"), stats
+    )
 
 
 def load_glove_6b_50d() -> WordVectors:
@@ -234,6 +271,8 @@ def _read_text_vectors(path: Path, has_header: bool) -> tuple[list[str], np.ndar
 def load_vector_file(path: str | Path, cache_dir: Path) -> WordVectors:
     """Any GloVe / word2vec text file or word2vec binary; D is inferred; parsed once, then cached as .npy."""
     path = Path(path)
+    if path.is_dir() and (path / "meta.json").is_file():
+        return load_vector_folder(path)
     if not path.is_file():
         raise SpiketextError(f"{path}: embeddings file not found; pass a GloVe/word2vec file or glove-6b-50d")
     st = path.stat()

@@ -72,3 +72,14 @@ def rate_ce_loss(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Cross-entropy on per-step class scores, averaged over T (snnTorch's ce_rate_loss). scores [T, B, C]."""
     T = scores.shape[0]
     return nn.functional.cross_entropy(scores.flatten(0, 1).float(), labels.repeat(T))
+
+
+def count_ce_loss(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy on the class scores averaged over T, i.e. on what the prediction uses. scores [T, B, C].
+
+    Not the paper's loss (an option): the per-step loss rewards each step's margin, the prediction sums steps.
+    """
+    return nn.functional.cross_entropy(scores.float().mean(0), labels)
+
+
+SNN_LOSSES = {"rate": rate_ce_loss, "count": count_ce_loss}
