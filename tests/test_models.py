@@ -188,3 +188,16 @@ def test_seeded_init_is_reproducible():
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
     assert not torch.equal(tiny_cnn(seed=5).fc.weight, a.fc.weight)
     assert np.isfinite(a.fc.weight.detach().numpy()).all()
+
+
+def test_branches_keep_their_own_neurons():
+    # The three branches are scanned in one call; each must equal a separate IF layer on its own currents.
+    from spiketext.neurons import lif_scan
+
+    snn = convert(tiny_cnn(), tiny_snn(threshold=0.3))
+    spikes = bernoulli_encode(torch.rand(3, 6, 9), 12, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        _, layers = snn(spikes, record=True)
+        for k, conv in zip((2, 3), snn.convs, strict=True):
+            alone = lif_scan(conv(spikes.flatten(0, 1)).unflatten(0, (12, 3)), threshold=0.3)
+            assert torch.equal(layers[f"conv{k}"], alone) and alone.sum() > 0

@@ -235,8 +235,9 @@ def _cnn_result(ctx: Context, model: nn.Module, table: torch.Tensor, epoch: int 
 
 def _train_tailored_cnn(ctx: Context, stage: str, table: torch.Tensor) -> tuple[TailoredTextCNN, FitResult]:
     m, t = ctx.cfg.model, ctx.cfg.cnn
-    model = build_model("tailored_cnn", _arch(ctx), None).to(ctx.device)
-    init_linear_weights(model, generator(ctx.seed, sum(stage.encode()), 0xC0FFEE, device="cpu"))
+    model = build_model("tailored_cnn", _arch(ctx), None)
+    init_linear_weights(model, generator(ctx.seed, sum(stage.encode()), 0xC0FFEE))  # on the CPU: same init anywhere
+    model.to(ctx.device)
     del m
     res = fit(
         model,
@@ -370,8 +371,9 @@ def baselines_stage(ctx: Context) -> dict:
     results = ctx.run.results()
     if "standard_cnn" not in results:
         raw = torch.from_numpy(raw_embedding_matrix(ctx.data.vocab, ctx.data.vectors)).to(ctx.device)
-        model = build_model("standard_cnn", _arch(ctx), None).to(ctx.device)
+        model = build_model("standard_cnn", _arch(ctx), None)
         init_linear_weights(model, generator(ctx.seed, 51, 0xC0FFEE))
+        model.to(ctx.device)
         t = ctx.cfg.cnn
         res = fit(
             model,
@@ -394,8 +396,9 @@ def baselines_stage(ctx: Context) -> dict:
     for normalization in ("model", "data_max", "data_p999"):
         convert_stage(ctx, normalization)
     if "snn_direct" not in ctx.run.results():
-        snn = _new_snn(ctx)
+        snn = build_model("snn", _arch(ctx), _snn_meta(ctx.cfg))
         init_linear_weights(snn, generator(ctx.seed, 52, 0xC0FFEE))
+        snn.to(ctx.device)
         res = _finetune(ctx, snn, "snn_direct")
         ctx.run.update_results("snn_direct", _snn_result(ctx, snn, res.best_epoch))
     if "random_emb_snn_finetuned" not in ctx.run.results():

@@ -89,4 +89,6 @@ def load_optimizer_tensors(
         if not key.startswith("opt."):
             continue
         name, field = key[4:].rsplit(".", 1)
-        opt.state[params[name]][field] = value.clone()
+        p = params[name]
+        # moment estimates live with their parameter; Adam keeps its scalar step count on the CPU
+        opt.state[p][field] = value.to(p.device) if value.ndim else value.clone()

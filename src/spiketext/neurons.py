@@ -109,6 +109,7 @@ class _LIFScan(torch.autograd.Function):
         need_grad = ctx.needs_input_grad[0]
         U = torch.empty(current.shape, dtype=torch.float32, device=current.device) if need_grad else None
         mem = current[0].float().clone()
+        fired = torch.zeros_like(mem, dtype=torch.bool)
         for t in range(T):
             if t:
                 if reset == "zero":

@@ -39,7 +39,9 @@ class SpikingTextCNN(nn.Module):
         def neuron() -> LIF:
             return LIF(beta, threshold, reset, surrogate, slope)
 
-        self.conv_neurons = nn.ModuleList(neuron() for _ in kernel_sizes)
+        # One LIF module serves the three branches: neurons are element-wise, so every branch keeps its own
+        # membranes; scanning them in one call takes a third of the per-step launches.
+        self.conv_neuron = neuron()
         self.pool_neuron = neuron()
         self.out_neuron = neuron()
 
@@ -50,9 +52,12 @@ class SpikingTextCNN(nn.Module):
         T, B = spikes.shape[:2]
         flat = spikes.flatten(0, 1)  # [T·B, D, L]
         layers = {"input": spikes} if record else {}
+        currents = [conv(flat).unflatten(0, (T, B)) for conv in self.convs]  # [T, B, F, L−k+1] each
+        shapes = [c.shape[2:] for c in currents]
+        fired = self.conv_neuron(torch.cat([c.flatten(2) for c in currents], dim=2))  # [T, B, Σ F·(L−k+1)]
         pooled = []
-        for k, conv, neuron in zip(self.kernel_sizes, self.convs, self.conv_neurons, strict=True):
-            s = neuron(conv(flat).unflatten(0, (T, B)))  # [T, B, F, L−k+1]
+        for k, shape, s in zip(self.kernel_sizes, shapes, fired.split([a * b for a, b in shapes], dim=2), strict=True):
+            s = s.unflatten(2, shape)  # [T, B, F, L−k+1]
             pooled.append(s.mean(-1))
             if record:
                 layers[f"conv{k}"] = s
