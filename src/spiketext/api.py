@@ -324,9 +324,24 @@ def convert_stage(ctx: Context, normalization: str = "none") -> dict:
     return result
 
 
-def _finetune(ctx: Context, snn: SpikingTextCNN, stage: str) -> FitResult:
+def _finetune(ctx: Context, snn: SpikingTextCNN, stage: str, key: str | None = None) -> FitResult:
+    """Fine-tune in place. With `key`, each new best-dev epoch is tested at once and stored as a provisional
+    results[key] (marked "partial"), so a run stopped early still reports its dev-selected test accuracy."""
     f = ctx.cfg.finetune
     T = f.num_steps or ctx.cfg.snn.num_steps
+    log_epoch = ctx.on_epoch(stage)
+
+    def on_epoch(entry: dict, history: list[dict]) -> None:
+        log_epoch(entry, history)
+        if key is not None and entry["dev_acc"] >= max(h["dev_acc"] for h in history):
+            result = _snn_result(ctx, snn, entry["epoch"])
+            result.update(
+                partial=True,
+                epochs_done=entry["epoch"],
+                note=f"provisional: {entry['epoch']} of {f.epochs} epochs done; " + result["note"],
+            )
+            ctx.run.update_results(key, result)
+
     return fit(
         snn,
         snn_loss(T, ctx.dtype, f.loss),
@@ -342,7 +357,7 @@ def _finetune(ctx: Context, snn: SpikingTextCNN, stage: str) -> FitResult:
         stage,
         ctx.run.state,
         f.patience,
-        ctx.on_epoch(stage),
+        on_epoch,
     )
 
 
@@ -354,7 +369,7 @@ def finetune_stage(ctx: Context) -> dict:
     start = {"converted": "none"}.get(ctx.cfg.finetune.init, ctx.cfg.finetune.init)
     convert_stage(ctx, start)
     snn = _load_run_model(ctx, NORMALIZATIONS[start])
-    res = _finetune(ctx, snn, "snn_finetune")  # type: ignore[arg-type]
+    res = _finetune(ctx, snn, "snn_finetune", "snn_finetuned")  # type: ignore[arg-type]
     result = _snn_result(ctx, snn, res.best_epoch)  # type: ignore[arg-type]
     save_bundle(
         ctx.run.checkpoint("snn_finetuned"),
