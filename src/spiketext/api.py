@@ -46,6 +46,7 @@ from spiketext.train import (
     generator,
     resolve_device,
     snn_loss,
+    tune_cpu_allocator,
 )
 from spiketext.viz import plot_curves, plot_raster
 
@@ -445,6 +446,7 @@ def open_run(cfg: RunConfig, out: str | Path, seed: int | None = None) -> Contex
     if not (run.root / "data.json").is_file():
         atomic_write_json(run.root / "data.json", describe(data))
     device = resolve_device(cfg.device)
+    tune_cpu_allocator()
     return Context(cfg, run, data, device, autocast_dtype(cfg.precision, device), seed)
 
 

@@ -105,33 +105,37 @@ class _LIFScan(torch.autograd.Function):
     @staticmethod
     def forward(ctx, current, beta, threshold, reset, surrogate, slope):  # type: ignore[override]
         T = current.shape[0]
-        spikes = torch.empty_like(current)
         need_grad = ctx.needs_input_grad[0]
-        U = torch.empty(current.shape, dtype=torch.float32, device=current.device) if need_grad else None
-        mem = current[0].float().clone()
-        fired = torch.zeros_like(mem, dtype=torch.bool)
+        # One fp32 copy up front: mixed-dtype in-place ops take a slow casting path on CPUs.
+        cur = current.float()
+        trace = torch.empty_like(cur) if need_grad else None
+        spikes = None if need_grad else torch.empty_like(current)
+        mem = cur[0].clone()
+        s = torch.zeros_like(mem)
         for t in range(T):
             if t:
                 if reset == "zero":
-                    mem.masked_fill_(fired, 0.0)
+                    mem.mul_(1.0 - s)
                 if beta != 1.0:
                     mem.mul_(beta)
-                mem.add_(current[t])
+                mem.add_(cur[t])
                 if reset == "subtract":
-                    mem.sub_(spikes[t - 1], alpha=threshold)
-            fired = mem > threshold
-            spikes[t] = fired
-            if U is not None:
-                U[t] = mem
-        if U is not None:
-            ctx.save_for_backward(U, spikes if reset == "zero" else None)
+                    mem.sub_(s, alpha=threshold)
+            s = (mem > threshold).float()
+            if trace is not None:
+                trace[t] = mem
+            else:
+                spikes[t] = s  # type: ignore[index]
+        if trace is not None:
+            spikes = (trace > threshold).to(current.dtype)
+            ctx.save_for_backward(trace, spikes if reset == "zero" else None)
         ctx.beta, ctx.threshold, ctx.reset, ctx.surrogate, ctx.slope = beta, threshold, reset, surrogate, slope
         return spikes
 
     @staticmethod
     def backward(ctx, grad_spikes):  # type: ignore[override]
-        U, spikes = ctx.saved_tensors
-        a = grad_spikes.float() * surrogate_grad(U - ctx.threshold, ctx.surrogate, ctx.slope)  # ∂L/∂S[t]·σ'[t]
+        trace, spikes = ctx.saved_tensors  # membrane U [T, ...], and spikes for the zero reset
+        a = grad_spikes.float() * surrogate_grad(trace - ctx.threshold, ctx.surrogate, ctx.slope)  # ∂L/∂S[t]·σ'[t]
         beta = ctx.beta
         if ctx.reset == "subtract" and beta == 1.0:
             # g[t] = Σ_{t' ≥ t} a[t']: a reverse cumulative sum.

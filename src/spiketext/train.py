@@ -53,6 +53,33 @@ def bf16_supported(device: torch.device) -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
+_ALLOCATOR_TUNED = False
+
+
+def tune_cpu_allocator() -> None:
+    """Keep freed memory in glibc's heap instead of returning it to the OS.
+
+    The SNN's per-batch temporaries are tens of MB; glibc serves such blocks with mmap and unmaps them on free,
+    so every training step page-faults its working set back in (measured: a third of the CPU time went to the
+    kernel, and a training step took 0.29 s instead of 0.13 s at D = 50). Disabling mmap'd blocks and heap
+    trimming removes that cost; peak memory is unchanged. A no-op where glibc is absent.
+    """
+    global _ALLOCATOR_TUNED
+    if _ALLOCATOR_TUNED:
+        return
+    _ALLOCATOR_TUNED = True
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        m_trim_threshold, m_mmap_max = -1, -4  # mallopt parameter numbers from <malloc.h>
+        libc.mallopt(m_mmap_max, 0)
+        libc.mallopt(m_trim_threshold, 1 << 30)
+    except (OSError, AttributeError):
+        log.debug("glibc mallopt not available; allocator left as it is")
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -1,0 +1,85 @@
+"""Build the README's results table from run folders (default: the committed runs in benchmarks/results/method).
+
+    python benchmarks/method_table.py [RUNS_DIR] [--json FILE]
+
+Each sub-folder `<preset>_<dataset>` is a `spiketext run` folder (results.json, metrics.jsonl, config.json).
+Accuracies are test accuracies in percent at the dev-selected epoch; SNN numbers are the mean over the recorded
+Bernoulli draws. A fine-tuning run stopped before its last epoch is marked with its epoch count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+DATASETS = ("mr", "sst2", "subj", "sst5", "chnsenti", "waimai")
+PAPER = {  # DESIGN.md §1.6: 300d vectors, test-set selection
+    "cnn": {"mr": 77.41, "sst2": 83.25, "subj": 94.00, "sst5": 45.48, "chnsenti": 86.74, "waimai": 88.49},
+    "snn_finetuned": {"mr": 75.45, "sst2": 80.91, "subj": 90.60, "sst5": 41.63, "chnsenti": 85.02, "waimai": 86.66},
+}
+
+
+def load(runs: Path) -> dict:
+    table: dict = {}
+    for folder in sorted(p for p in runs.iterdir() if (p / "results.json").is_file()):
+        preset, dataset = folder.name.split("_", 1)
+        r = json.loads((folder / "results.json").read_text())
+        cfg = json.loads((folder / "config.json").read_text())
+        ft = r.get("snn_finetuned", {})
+        epochs = sum(1 for line in (folder / "metrics.jsonl").read_text().splitlines() if '"snn_finetune"' in line)
+        table.setdefault(preset, {})[dataset] = {
+            "cnn": 100 * r["cnn"]["test_acc"],
+            "snn_converted": 100 * r["snn_converted"]["test_acc"],
+            "snn_finetuned": 100 * ft["test_acc"] if ft else None,
+            "snn_finetuned_std_draws": 100 * ft.get("test_std", 0.0) if ft else None,
+            "gap": 100 * (r["cnn"]["test_acc"] - ft["test_acc"]) if ft else None,
+            "finetune_epochs_done": epochs,
+            "finetune_epochs": cfg["finetune"]["epochs"],
+            "complete": bool(ft) and not ft.get("partial", False),
+            "seeds": 1,
+        }
+    return table
+
+
+def markdown(table: dict) -> str:
+    head = "| | " + " | ".join(DATASETS) + " | mean gap |"
+    lines = [head, "|---|" + "---:|" * (len(DATASETS) + 1)]
+    for key, label in (("cnn", "TextCNN (paper, 300d)"), ("snn_finetuned", "SNN fine-tuned (paper, 300d)")):
+        row = [f"{PAPER[key][d]:.2f}" for d in DATASETS]
+        gap = sum(PAPER["cnn"][d] - PAPER["snn_finetuned"][d] for d in DATASETS) / len(DATASETS)
+        lines.append(f"| {label} | " + " | ".join(row) + (f" | {gap:.2f} |" if key == "snn_finetuned" else " | |"))
+    for preset, rows in table.items():
+        for key, label in (("cnn", "tailored CNN"), ("snn_converted", "SNN converted"),
+                           ("snn_finetuned", "SNN converted + fine-tuned")):
+            cells = []
+            for d in DATASETS:
+                v = rows.get(d, {})
+                if v.get(key) is None:
+                    cells.append("–")
+                    continue
+                cell = f"{v[key]:.2f}"
+                if key == "snn_finetuned" and not v["complete"]:
+                    cell += f" ({v['finetune_epochs_done']}/{v['finetune_epochs']} ep.)"
+                cells.append(cell)
+            gaps = [rows[d]["gap"] for d in DATASETS if rows.get(d, {}).get("gap") is not None]
+            mean_gap = f" {sum(gaps) / len(gaps):.2f} |" if key == "snn_finetuned" and gaps else " |"
+            lines.append(f"| {preset}: {label} | " + " | ".join(cells) + " |" + mean_gap)
+        gaps = [f"{rows[d]['gap']:+.2f}" if rows.get(d, {}).get("gap") is not None else "–" for d in DATASETS]
+        lines.append(f"| {preset}: gap CNN − SNN | " + " | ".join(gaps) + " | |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("runs", nargs="?", default=str(Path(__file__).parent / "results" / "method"))
+    ap.add_argument("--json", help="also write the table as JSON")
+    args = ap.parse_args()
+    table = load(Path(args.runs))
+    print(markdown(table))
+    if args.json:
+        Path(args.json).write_text(json.dumps(table, indent=1))
+
+
+if __name__ == "__main__":
+    main()
