@@ -50,8 +50,11 @@ def markdown(table: dict) -> str:
         gap = sum(PAPER["cnn"][d] - PAPER["snn_finetuned"][d] for d in DATASETS) / len(DATASETS)
         lines.append(f"| {label} | " + " | ".join(row) + (f" | {gap:.2f} |" if key == "snn_finetuned" else " | |"))
     for preset, rows in table.items():
-        for key, label in (("cnn", "tailored CNN"), ("snn_converted", "SNN converted"),
-                           ("snn_finetuned", "SNN converted + fine-tuned")):
+        for key, label in (
+            ("cnn", "tailored CNN"),
+            ("snn_converted", "SNN converted"),
+            ("snn_finetuned", "SNN converted + fine-tuned"),
+        ):
             cells = []
             for d in DATASETS:
                 v = rows.get(d, {})
