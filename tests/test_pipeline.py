@@ -197,3 +197,34 @@ def test_resume_after_sigkill(tmp_path):
     r1, r2 = (json.loads((d / "results.json").read_text()) for d in (killed, clean))
     assert r1["snn_finetuned"]["test_acc"] == r2["snn_finetuned"]["test_acc"]
     assert not list(killed.rglob("*.tmp"))  # atomic writes leave no temporaries behind
+
+
+def test_baselines_add_every_row(tmp_path, tiny_task, capsys):
+    from spiketext.runs import RESULT_ROWS
+
+    data, vectors = tiny_task
+    out = tmp_path / "base"
+    assert (
+        main(
+            [
+                "run",
+                "--train",
+                str(data),
+                "--embeddings",
+                str(vectors),
+                "--out",
+                str(out),
+                *TINY,
+                "--set",
+                "cnn.epochs=2",
+                "--set",
+                "finetune.epochs=1",
+                "--baselines",
+            ]
+        )
+        == 0
+    )
+    results = json.loads((out / "results.json").read_text())
+    assert set(RESULT_ROWS) <= set(results)
+    table = (out / "results.md").read_text()
+    assert all(label in table for label in RESULT_ROWS.values())

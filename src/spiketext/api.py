@@ -234,15 +234,17 @@ def _cnn_result(ctx: Context, model: nn.Module, table: torch.Tensor, epoch: int 
     return {"dev_acc": dev, "test_acc": test, "epoch": epoch}
 
 
-def _train_tailored_cnn(ctx: Context, stage: str, table: torch.Tensor) -> tuple[TailoredTextCNN, FitResult]:
-    m, t = ctx.cfg.model, ctx.cfg.cnn
-    model = build_model("tailored_cnn", _arch(ctx), None)
-    init_linear_weights(model, generator(ctx.seed, sum(stage.encode()), 0xC0FFEE))  # on the CPU: same init anywhere
+def _fit_cnn(
+    ctx: Context, kind: str, stage: str, table: torch.Tensor, noise_steps: int, init_stream: int
+) -> tuple[nn.Module, FitResult]:
+    """Train a CNN of `kind` on inputs gathered from `table`, selected on dev (tailored or standard)."""
+    t = ctx.cfg.cnn
+    model = build_model(kind, _arch(ctx), None)
+    init_linear_weights(model, generator(ctx.seed, init_stream, 0xC0FFEE))  # on the CPU: same init anywhere
     model.to(ctx.device)
-    del m
     res = fit(
         model,
-        cnn_loss(t.noise_steps),
+        cnn_loss(noise_steps),
         lambda mm: accuracy(cnn_logits(mm, ctx.data.ids["dev"], table, ctx.cfg.eval_batch_size), ctx.labels("dev")),
         ctx.data.ids["train"],
         ctx.labels("train"),
@@ -257,6 +259,11 @@ def _train_tailored_cnn(ctx: Context, stage: str, table: torch.Tensor) -> tuple[
         t.patience,
         ctx.on_epoch(stage),
     )
+    return model, res
+
+
+def _train_tailored_cnn(ctx: Context, stage: str, table: torch.Tensor) -> tuple[TailoredTextCNN, FitResult]:
+    model, res = _fit_cnn(ctx, "tailored_cnn", stage, table, ctx.cfg.cnn.noise_steps, sum(stage.encode()))
     return model, res  # type: ignore[return-value]
 
 
@@ -387,27 +394,7 @@ def baselines_stage(ctx: Context) -> dict:
     results = ctx.run.results()
     if "standard_cnn" not in results:
         raw = torch.from_numpy(raw_embedding_matrix(ctx.data.vocab, ctx.data.vectors)).to(ctx.device)
-        model = build_model("standard_cnn", _arch(ctx), None)
-        init_linear_weights(model, generator(ctx.seed, 51, 0xC0FFEE))
-        model.to(ctx.device)
-        t = ctx.cfg.cnn
-        res = fit(
-            model,
-            cnn_loss(0),
-            lambda mm: accuracy(cnn_logits(mm, ctx.data.ids["dev"], raw, ctx.cfg.eval_batch_size), ctx.labels("dev")),
-            ctx.data.ids["train"],
-            ctx.labels("train"),
-            raw,
-            t.epochs,
-            ctx.cfg.cnn_lr(),
-            t.weight_decay,
-            t.batch_size,
-            ctx.seed,
-            "standard_cnn",
-            ctx.run.state,
-            t.patience,
-            ctx.on_epoch("standard_cnn"),
-        )
+        model, res = _fit_cnn(ctx, "standard_cnn", "standard_cnn", raw, 0, 51)
         ctx.run.update_results("standard_cnn", _cnn_result(ctx, model, raw, res.best_epoch))
     for normalization in ("model", "data_max", "data_p999"):
         convert_stage(ctx, normalization)
