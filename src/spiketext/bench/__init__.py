@@ -1,0 +1,1 @@
+"""Benchmarks of the spiking engine against a re-implementation of the authors' structure."""
