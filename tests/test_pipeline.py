@@ -145,6 +145,7 @@ def test_seeds_report_mean_and_std(tmp_path, tiny_task, capsys):
     summary = json.loads((out / "results.json").read_text())
     assert summary["seeds"] == [0, 1] and len(summary["cnn"]["test_accs"]) == 2
     assert (out / "seed1" / "results.json").is_file()
+    assert json.loads((out / "seed1" / "config.json").read_text())["seed"] == 1
 
 
 def _metrics(out):

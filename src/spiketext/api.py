@@ -475,7 +475,11 @@ def run(cfg: RunConfig, out: str | Path) -> dict:
     if cfg.seeds == 1:
         return run_single(cfg, out)
     out = Path(out)
-    per_seed = [run_single(cfg, out / f"seed{cfg.seed + i}", cfg.seed + i) for i in range(cfg.seeds)]
+    # each seed folder is a complete single-seed run whose config.json names its own seed
+    per_seed = [
+        run_single(dataclasses.replace(cfg, seed=cfg.seed + i, seeds=1), out / f"seed{cfg.seed + i}")
+        for i in range(cfg.seeds)
+    ]
     summary: dict = {"seeds": [cfg.seed + i for i in range(cfg.seeds)]}
     for key in RESULT_ROWS:
         rows = [r[key] for r in per_seed if key in r]
