@@ -508,8 +508,9 @@ def resolve_model_path(path: str | Path, prefer: str = "snn_finetuned") -> Path:
     """A checkpoint path, or a run folder (its `prefer` checkpoint, falling back along the pipeline)."""
     p = Path(path)
     if p.is_dir():
-        if (p / "seed0").is_dir() and not (p / "checkpoints").is_dir():
-            p = sorted(p.glob("seed*"))[0]
+        seed_dirs = sorted(d for d in p.glob("seed*") if d.is_dir())
+        if seed_dirs and not (p / "checkpoints").is_dir():
+            p = seed_dirs[0]  # a multi-seed run: its first seed
         for name in (prefer, "snn_finetuned", "snn_converted", "cnn"):
             if checkpoint_exists(p / "checkpoints" / name):
                 return p / "checkpoints" / name
