@@ -226,7 +226,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for r in results:
         scores = r.get("spike_counts") or {k: round(v, 3) for k, v in r["logits"].items()}
         kind = "spikes" if "spike_counts" in r else "logits"
-        print(f"{r['label']}\t{kind} {json.dumps(scores, ensure_ascii=False)}\t{r['text']}")
+        label = f"{r['label']} ({r['description']})" if r.get("description") else r["label"]
+        print(f"{label}\t{kind} {json.dumps(scores, ensure_ascii=False)}\t{r['text']}")
     if args.raster:
         print(f"raster: {args.raster}")
     return 0

@@ -179,6 +179,8 @@ def classify(
         for text, s in zip(chunk, scores, strict=True):
             c = int(s.argmax())
             entry: dict[str, Any] = {"text": text, "label": bundle.labels[c], "class_id": c}
+            if bundle.label_descriptions and bundle.label_descriptions[c]:
+                entry["description"] = bundle.label_descriptions[c]
             if bundle.kind == "snn":
                 entry["spike_counts"] = {lab: int(v) for lab, v in zip(bundle.labels, s.tolist(), strict=True)}
             else:
