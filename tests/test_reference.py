@@ -37,3 +37,14 @@ def test_engine_equals_reference_in_fp32(beta):
     torch.testing.assert_close(
         ours.convs[1].weight.grad, ref.convs[1].weight.grad.squeeze(1).permute(0, 2, 1), atol=1e-5, rtol=1e-4
     )
+
+
+def test_benchmark_runs_and_reports_every_field():
+    from spiketext.bench.engine import Shape, markdown, run_benchmark
+
+    s = Shape(batch=2, steps=3, length=7, dim=4, filters=2)
+    r = run_benchmark("cpu", "fp32", reps=1, warmup=0, shapes={"paper_shape": s, "default_shape": s})
+    for name in ("paper_shape", "default_shape"):
+        for key in ("train_step_speedup", "inference_speedup", "peak_memory_ratio", "peak_fraction"):
+            assert r[name][key] is not None and r[name][key] >= 0
+    assert "ratio" in markdown(r)

@@ -102,6 +102,19 @@ def cmd_export_embeddings(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from spiketext.bench.engine import markdown, run_benchmark
+
+    result = run_benchmark(args.device, args.precision, args.reps, args.warmup)
+    print(markdown(result))
+    if args.json:
+        from spiketext.checkpoint import atomic_write_json
+
+        atomic_write_json(Path(args.json), result)
+        print(f"json: {args.json}")
+    return 0
+
+
 def _run_args() -> argparse.ArgumentParser:
     """Options that build a RunConfig: preset, config file, overrides."""
     p = argparse.ArgumentParser(add_help=False)
@@ -273,6 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("finetune", help="fine-tune a run's converted SNN with surrogate gradients")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.set_defaults(func=cmd_finetune)
+
+    p = sub.add_parser("bench", help="engine speed and memory against the authors' structure (needs snntorch)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"))
+    p.add_argument("--reps", type=int, default=5, help="timed repetitions per implementation (median)")
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--json", metavar="FILE", help="write the full result as JSON")
+    p.set_defaults(func=cmd_bench)
 
     model_args = argparse.ArgumentParser(add_help=False)
     model_args.add_argument("path", metavar="PATH", help="a run folder or a checkpoint (NAME.json)")
