@@ -1,11 +1,14 @@
 """The Python API: one function per pipeline stage. The only place that unpacks a configuration.
 
 from spiketext import api
-from spiketext.config import DataConfig
-data = api.load_data(DataConfig(dataset="sst2"))        # tokens, vocabulary, positive embeddings, ids
-for x, y in api.batches(data, "train", batch_size=32, seed=0):   # x [B, D, L], y [B]
+from spiketext.config import DataConfig, build_run_config
+
+results = api.run(build_run_config("quick", overrides={"data": {"dataset": "sst2"}}), "runs/sst2")
+model = api.load_model("runs/sst2")                     # the fine-tuned SNN of a run folder
+api.classify(model, ["a gorgeous, witty film", "a dull mess"])
+data = api.load_data(DataConfig(dataset="mr"))          # tokens, vocabulary, e⁺ table [V, D], ids [N, L]
+for x, y in api.batches(data, "train", batch_size=32, shuffle=True, seed=0):  # x [B, D, L], y [B]
     ...
-print(api.describe_data(DataConfig(dataset="mr")))
 """
 
 from __future__ import annotations
