@@ -30,6 +30,12 @@ TINY = [
 ]
 
 
+def run_tiny(data, vectors, out, *extra) -> int:
+    """`spiketext run` on the tiny task with tiny settings and 2 CNN / 1 SNN epochs."""
+    argv = ["run", "--train", str(data), "--embeddings", str(vectors), "--out", str(out), *TINY]
+    return main([*argv, "--set", "cnn.epochs=2", "--set", "finetune.epochs=1", *extra])
+
+
 def test_run_stages_predict_evaluate(tmp_path, tiny_task, capsys):
     data, vectors = tiny_task
     out = tmp_path / "run"
@@ -121,27 +127,7 @@ def test_api_classify_matches_cli(tmp_path, tiny_task):
 def test_seeds_report_mean_and_std(tmp_path, tiny_task, capsys):
     data, vectors = tiny_task
     out = tmp_path / "multi"
-    assert (
-        main(
-            [
-                "run",
-                "--train",
-                str(data),
-                "--embeddings",
-                str(vectors),
-                "--out",
-                str(out),
-                *TINY,
-                "--set",
-                "cnn.epochs=2",
-                "--set",
-                "finetune.epochs=1",
-                "--seeds",
-                "2",
-            ]
-        )
-        == 0
-    )
+    assert run_tiny(data, vectors, out, "--seeds", "2") == 0
     summary = json.loads((out / "results.json").read_text())
     assert summary["seeds"] == [0, 1] and len(summary["cnn"]["test_accs"]) == 2
     assert (out / "seed1" / "results.json").is_file()
@@ -205,26 +191,7 @@ def test_baselines_add_every_row(tmp_path, tiny_task, capsys):
 
     data, vectors = tiny_task
     out = tmp_path / "base"
-    assert (
-        main(
-            [
-                "run",
-                "--train",
-                str(data),
-                "--embeddings",
-                str(vectors),
-                "--out",
-                str(out),
-                *TINY,
-                "--set",
-                "cnn.epochs=2",
-                "--set",
-                "finetune.epochs=1",
-                "--baselines",
-            ]
-        )
-        == 0
-    )
+    assert run_tiny(data, vectors, out, "--baselines") == 0
     results = json.loads((out / "results.json").read_text())
     assert set(RESULT_ROWS) <= set(results)
     table = (out / "results.md").read_text()

@@ -178,14 +178,14 @@ def _arch(ctx: Context) -> dict:
     }
 
 
-def _data_meta(ctx: Context, raw: bool = False) -> dict:
+def _data_meta(ctx: Context) -> dict:
     d = ctx.data
     return {
         "language": d.language,
         "max_len": d.max_len,
         "embeddings": d.vectors.name,
-        "input": "raw" if raw else "positive",
-        "transform": None if raw else dataclasses.asdict(d.transform),
+        "input": "positive",
+        "transform": dataclasses.asdict(d.transform),
         "vocab": d.vocab.itos,
         "labels": d.corpus.labels,
         "label_descriptions": d.corpus.label_descriptions,
