@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # How benchmarks/results/method was produced: presets × data sets in parallel on one GPU machine without
-# network access, results tarred into $OUT. Args: preset:dataset ... The folder .gpu/ (git-ignored) holds
+# network access, results tarred into $OUT. Args: preset:dataset[:precision] ... With BENCH=1 the engine
+# benchmark (`spiketext bench`) runs first, alone on the device, and writes $OUT/engine_<device>.json. The folder .gpu/ (git-ignored) holds
 # wheels of jieba, gensim and smart_open, the published data files under .gpu/data/<name>/, and the GloVe rows
 # of the English data sets made with `spiketext data export-embeddings mr sst2 sst5 subj --out .gpu/glove`.
 set -u
@@ -10,12 +11,16 @@ nvidia-smi --query-gpu=name,memory.used --format=csv,noheader 2>/dev/null
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_available())"
 LIMIT=${LIMIT:-500}; DEVICE=${DEVICE:-cuda}
 R=${RUNS:-/tmp/runs}; mkdir -p $R
+if [ -n "${BENCH:-}" ]; then
+  python3 -m spiketext.cli bench --device $DEVICE --json ${OUT:-/tmp}/engine_$DEVICE.json 2>&1 | tee ${OUT:-/tmp}/engine_$DEVICE.log
+fi
 start=$(date +%s)
 for spec in "$@"; do
-  preset=${spec%%:*}; ds=${spec#*:}
+  IFS=: read -r preset ds precision <<< "$spec"; precision=${precision:-auto}
+  name=${preset}_$ds; [ "$precision" = auto ] || name=${name}_$precision
   emb=""; case $ds in sst2|sst5|mr|subj) emb="--embeddings $PWD/.gpu/glove";; esac
-  ( /usr/bin/time -v python3 -m spiketext.cli -v run --dataset $ds $emb --preset $preset --out $R/${preset}_$ds \
-      --device $DEVICE --set eval_batch_size=1024 ${EXTRA:-} ) > $R/${preset}_$ds.log 2>&1 &
+  ( /usr/bin/time -v python3 -m spiketext.cli -v run --dataset $ds $emb --preset $preset --out $R/$name \
+      --device $DEVICE --precision $precision --set eval_batch_size=1024 ${EXTRA:-} ) > $R/$name.log 2>&1 &
 done
 while [ $(( $(date +%s) - start )) -lt $LIMIT ] && [ -n "$(jobs -r)" ]; do sleep 5; done
 echo "elapsed $(( $(date +%s) - start )) s; still running: $(jobs -r | wc -l)"
