@@ -40,6 +40,13 @@ def tiny_snn(dim=6, classes=3, **kw):
     return SpikingTextCNN(dim, classes, num_filters=5, kernel_sizes=(2, 3), neurons_per_class=4, **kw)
 
 
+def test_bernoulli_per_step_draw_equals_one_draw_over_t():
+    # The CPU encoder draws step by step; it must consume the generator exactly as one [T, ...] draw would.
+    x = torch.rand(3, 7, 5)
+    one = torch.rand((9, 3, 7, 5), generator=torch.Generator().manual_seed(4)) < x
+    assert torch.equal(bernoulli_encode(x, 9, torch.Generator().manual_seed(4), torch.float32), one.float())
+
+
 def test_tailored_cnn_shapes_zero_mean_and_population():
     cnn = tiny_cnn()
     x = torch.rand(7, 6, 9)

@@ -16,8 +16,18 @@ def bernoulli_encode(
 
     Spikes are exact in bf16/fp16, so a low-precision dtype halves memory without changing a single spike.
     """
-    u = torch.rand((num_steps, *x.shape), generator=generator, device=x.device, dtype=torch.float32)
-    return (u < x.float().unsqueeze(0)).to(dtype or x.dtype)
+    dtype = dtype or x.dtype
+    if x.device.type != "cpu":  # one launch; the GPU has the memory
+        u = torch.rand((num_steps, *x.shape), generator=generator, device=x.device, dtype=torch.float32)
+        return (u < x.float().unsqueeze(0)).to(dtype)
+    # On a CPU, one step at a time: the same random stream as a single [T, ...] draw (a test checks this), without
+    # a transient fp32 [T, ...] tensor of uniforms (48 MB at the paper's shape), and in cache.
+    out = torch.empty((num_steps, *x.shape), dtype=dtype)
+    xf, u = x.float(), torch.empty(x.shape, dtype=torch.float32)
+    for t in range(num_steps):
+        u.uniform_(generator=generator)
+        torch.lt(u, xf, out=out[t])
+    return out
 
 
 def binomial_rates(x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:

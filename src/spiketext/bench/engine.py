@@ -3,8 +3,9 @@
 For each shape, after a warm-up, the two implementations alternate (reference, spiketext, reference, ...) and
 the median of the repetitions is reported: ms per training step (Bernoulli encoding + forward + per-step loss +
 backward + AdamW step), ms per inference batch, sentences per second, and their ratios. Peak memory of one
-training step is measured in a fresh subprocess per implementation (CPU: peak RSS above the RSS before the step;
-CUDA: torch.cuda.max_memory_allocated). The machine's bf16 and fp32 matrix-multiply throughput is measured in the
+training step is measured in a fresh subprocess per implementation, on the second step (CPU: the peak RSS above
+the RSS before the step, with glibc's mmap threshold pinned so that freed tensors leave the resident set; CUDA:
+torch.cuda.max_memory_allocated). The machine's bf16 and fp32 matrix-multiply throughput is measured in the
 same run; `peak_fraction` = the convolution FLOPs a spiketext training step performs (forward + weight gradient)
 per second, over the bf16 (or fp32, where bf16 does not pay) matmul peak.
 """
@@ -12,6 +13,7 @@ per second, over the bf16 (or fp32, where bf16 does not pay) matmul peak.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -125,30 +127,38 @@ def interleaved_medians(fns: dict[str, Callable[[], None]], reps: int, warmup: i
     return {name: statistics.median(v) for name, v in times.items()}
 
 
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096
+def _proc_status_bytes(key: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    raise KeyError(key)
 
 
 def memory_probe(shape: Shape, impl: str, device_name: str, precision: str) -> int:
-    """Peak bytes one training step needs (run in a fresh process: see `peak_memory`)."""
-    import resource
-
+    """Peak bytes one training step needs above what was resident before it (run in a fresh process: see
+    `peak_memory`). A first step runs untimed, so one-time allocations (optimizer state, oneDNN primitives) are
+    not counted; then the peak is reset and the second step is measured."""
     device = torch.device(device_name)
-    tune_cpu_allocator()
     train_step, _ = step_functions(shape, impl, device, precision)
+    train_step()
     if device.type == "cuda":
-        train_step()
         torch.cuda.reset_peak_memory_stats(device)
         base = torch.cuda.memory_allocated(device)
         train_step()
         return torch.cuda.max_memory_allocated(device) - base
-    before = _rss_bytes()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # Linux: reset the peak RSS (VmHWM) to the current RSS
+    before = _proc_status_bytes("VmRSS")
     train_step()
-    return max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before)
+    return max(0, _proc_status_bytes("VmHWM") - before)
 
 
 def peak_memory(shape: Shape, impl: str, device: torch.device, precision: str) -> int:
+    """Peak memory of a training step, from a fresh process. On a CPU, glibc's mmap threshold is pinned at
+    64 KiB there, so that every tensor's pages come from the OS and go back when it is freed: the resident set
+    then follows the live tensors, and its peak is the step's peak (without it, pages kept in the heap by the
+    first step would hide the second step's allocations)."""
     code = (
         "import json, sys; from spiketext.bench.engine import Shape, memory_probe; "
         "s = json.loads(sys.argv[1]); s['kernels'] = tuple(s['kernels']); "
@@ -159,6 +169,7 @@ def peak_memory(shape: Shape, impl: str, device: torch.device, precision: str) -
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"},
     )
     return int(out.stdout.strip().splitlines()[-1])
 

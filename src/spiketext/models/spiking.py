@@ -2,9 +2,10 @@
 
 Per time step: conv (k = 3, 4, 5) -> LIF -> mean over positions -> LIF -> Linear -> LIF. Each layer runs over
 all T steps at once: the convolution sees the [T·B, D, L] batch (T folded into the batch), then one fused LIF
-scan per layer walks the time axis. Each branch has its own neurons (the authors' code shared one membrane
-across the three branches: a bug). Readout: per-step class score = spikes summed over the class's n output
-neurons; prediction = argmax of the scores summed over T.
+scan per layer walks the time axis (on a CPU, one per convolution branch, to keep one branch's currents in
+memory at a time; on a GPU, one for all three, to save launches). Each branch has its own neurons (the
+authors' code shared one membrane across the three branches: a bug). Readout: per-step class score = spikes
+summed over the class's n output neurons; prediction = argmax of the scores summed over T.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ class SpikingTextCNN(nn.Module):
         def neuron() -> LIF:
             return LIF(beta, threshold, reset, surrogate, slope)
 
-        # One LIF module serves the three branches: neurons are element-wise, so every branch keeps its own
-        # membranes; scanning them in one call takes a third of the per-step launches.
+        # One LIF module serves the three branches: neurons are element-wise and stateless between calls, so
+        # every branch keeps its own membranes.
         self.conv_neuron = neuron()
         self.pool_neuron = neuron()
         self.out_neuron = neuron()
@@ -52,12 +53,18 @@ class SpikingTextCNN(nn.Module):
         T, B = spikes.shape[:2]
         flat = spikes.flatten(0, 1)  # [T·B, D, L]
         layers = {"input": spikes} if record else {}
-        currents = [conv(flat).unflatten(0, (T, B)) for conv in self.convs]  # [T, B, F, L−k+1] each
-        shapes = [c.shape[2:] for c in currents]
-        fired = self.conv_neuron(torch.cat([c.flatten(2) for c in currents], dim=2))  # [T, B, Σ F·(L−k+1)]
+        if flat.is_cuda:
+            # A GPU is launch-bound: one scan over the three branches' currents side by side.
+            currents = [conv(flat).unflatten(0, (T, B)) for conv in self.convs]  # [T, B, F, L−k+1] each
+            shapes = [c.shape[2:] for c in currents]
+            merged = self.conv_neuron(torch.cat([c.flatten(2) for c in currents], dim=2))
+            parts = merged.split([a * b for a, b in shapes], dim=2)
+            fired = [s.unflatten(2, sh) for s, sh in zip(parts, shapes, strict=True)]
+        else:
+            # A CPU is memory-bound: branch by branch (lazily), so only one branch's currents are alive at a time.
+            fired = (self.conv_neuron(conv(flat).unflatten(0, (T, B))) for conv in self.convs)
         pooled = []
-        for k, shape, s in zip(self.kernel_sizes, shapes, fired.split([a * b for a, b in shapes], dim=2), strict=True):
-            s = s.unflatten(2, shape)  # [T, B, F, L−k+1]
+        for k, s in zip(self.kernel_sizes, fired, strict=True):  # s [T, B, F, L−k+1]
             pooled.append(s.mean(-1))
             if record:
                 layers[f"conv{k}"] = s
