@@ -94,6 +94,20 @@ def test_run_stages_predict_evaluate(tmp_path, tiny_task, capsys):
     assert main(["evaluate", str(out / "checkpoints" / "snn_finetuned.json"), "--repeats", "2", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["accs"]) == 2
 
+    # energy: run wrote its summary and files; `spiketext energy` on the folder recounts the same spikes
+    summary = results["energy"]
+    assert summary["ratio"] > 0 and summary["ratio_with_membrane"] > summary["ratio"]
+    assert all((out / f"energy.{ext}").is_file() for ext in ("json", "md", "png"))
+    report_json = tmp_path / "energy.json"
+    assert main(["energy", str(out), "--json", str(report_json), "--out", str(tmp_path)]) == 0
+    assert "E_SNN / E_CNN" in capsys.readouterr().out
+    report = json.loads(report_json.read_text())
+    assert report["ratio"] == pytest.approx(summary["ratio"])  # texts through the tokenizer = the run's ids
+    assert [layer["name"] for layer in report["snn"]["layers"]] == ["conv3", "conv4", "conv5", "pool", "fc"]
+    assert {"name", "input_rate", "synaptic_ops"} <= set(report["snn"]["layers"][0])
+    assert {"name", "input_rate", "macs"} <= set(report["cnn"]["layers"][0])
+    assert report["cnn"]["energy_pj"] > 0 and report["snn"]["energy_pj"] > 0
+
     # stages on their own, on the same folder
     assert main(["convert", str(out), "--normalization", "data_p999"]) == 0
     assert "snn_converted_data_norm_p999" in json.loads((out / "results.json").read_text())
@@ -196,3 +210,31 @@ def test_baselines_add_every_row(tmp_path, tiny_task, capsys):
     assert set(RESULT_ROWS) <= set(results)
     table = (out / "results.md").read_text()
     assert all(label in table for label in RESULT_ROWS.values())
+
+
+def test_sweep_shares_the_cnn_and_writes_the_pareto_table(tmp_path, tiny_task, capsys):
+    data, vectors = tiny_task
+    out = tmp_path / "sweep"
+    common = ["--train", str(data), "--embeddings", str(vectors), *TINY, "--set", "cnn.epochs=2"]
+    common += ["--set", "finetune.epochs=1", "--out", str(out)]
+    grid = ["--grid", "snn.num_steps=4,8", "--grid", "snn.input_scale=1,0.5"]
+    assert main(["sweep", *common, *grid]) == 0
+    summary = json.loads((out / "sweep.json").read_text())
+    assert len(summary["points"]) == 4 and 0 <= summary["cnn"]["test_acc"] <= 1
+    assert {"config", "test_acc", "energy_ratio"} <= set(summary["points"][0])
+    assert (out / "sweep.png").stat().st_size > 10_000 and "Pareto" in (out / "sweep.md").read_text()
+    # one CNN for all points: the first point trained it, the others hold a byte-identical copy
+    ckpts = sorted((out / "points").glob("*/checkpoints/cnn.safetensors"))
+    assert len(ckpts) == 4 and len({c.read_bytes() for c in ckpts}) == 1
+    stages = [json.loads(x)["stage"] for p in (out / "points").glob("*") for x in (p / "metrics.jsonl").open()]
+    assert stages.count("cnn") == 2
+    # energy follows the input: at the same T, α = 0.5 halves the input spike rate
+    by = {(p["config"]["snn.num_steps"], p["config"]["snn.input_scale"]): p for p in summary["points"]}
+    assert by[(8, 0.5)]["input_rate"] == pytest.approx(by[(8, 1)]["input_rate"] / 2, rel=0.1)
+    assert by[(8, 0.5)]["energy_ratio"] < by[(8, 1)]["energy_ratio"]
+    assert by[(4, 1)]["energy_ratio"] < by[(8, 1)]["energy_ratio"]
+    # rerunning is a no-op resume; no --grid only re-summarizes
+    assert main(["sweep", *common, *grid]) == 0
+    assert main(["sweep", *common]) == 0
+    assert json.loads((out / "sweep.json").read_text())["points"] == summary["points"]
+    capsys.readouterr()

@@ -14,23 +14,27 @@ for x, y in api.batches(data, "train", batch_size=32, shuffle=True, seed=0):  # 
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from spiketext.checkpoint import atomic_write_json, atomic_write_text, checkpoint_exists, load_checkpoint
-from spiketext.config import DataConfig, RunConfig, from_dict, to_dict
+from spiketext.config import DataConfig, RunConfig, deep_merge, from_dict, set_nested, to_dict
 from spiketext.data.batching import iterate_batches
 from spiketext.data.corpus import Corpus, load_builtin, load_files
 from spiketext.data.describe import describe
 from spiketext.data.embeddings import export_vectors
 from spiketext.data.prepare import PreparedData, prepare, raw_embedding_matrix, with_random_embeddings
 from spiketext.data.sources import DATASETS, locate_files
+from spiketext.energy import COSTS, SNNCounter, energy_markdown, energy_report, plot_energy
 from spiketext.errors import SpiketextError
 from spiketext.inference import ModelBundle, build_model, load_bundle, model_meta, save_bundle
 from spiketext.inference import classify as classify_texts
@@ -51,7 +55,7 @@ from spiketext.train import (
     snn_loss,
     tune_cpu_allocator,
 )
-from spiketext.viz import plot_curves, plot_raster
+from spiketext.viz import plot_curves, plot_raster, plot_sweep
 
 log = logging.getLogger(__name__)
 
@@ -307,6 +311,12 @@ def _normalized(ctx: Context, cnn: TailoredTextCNN, normalization: str) -> dict[
     return normalized_weights(weights, lam1, lam3, ctx.cfg.snn.threshold)
 
 
+def _input_scaled(ctx: Context, weights: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Input rates α·e⁺ (snn.input_scale): conv weights / α keep the expected currents of the conversion."""
+    a = ctx.cfg.snn.input_scale
+    return weights if a == 1.0 else {k: w / a if k.startswith("convs.") else w for k, w in weights.items()}
+
+
 NORMALIZATIONS = {
     "none": "snn_converted",
     "model": "snn_converted_model_norm",
@@ -322,7 +332,8 @@ def convert_stage(ctx: Context, normalization: str = "none") -> dict:
     if done and checkpoint_exists(ctx.run.checkpoint(key)):
         return done
     cnn = _load_run_model(ctx, "cnn")
-    snn = convert(cnn, _new_snn(ctx), _normalized(ctx, cnn, normalization))  # type: ignore[arg-type]
+    weights = _input_scaled(ctx, _normalized(ctx, cnn, normalization))  # type: ignore[arg-type]
+    snn = convert(cnn, _new_snn(ctx), weights)  # type: ignore[arg-type]
     result = _snn_result(ctx, snn, None)
     result["normalization"] = normalization
     save_bundle(
@@ -392,6 +403,71 @@ def finetune_stage(ctx: Context) -> dict:
     return result
 
 
+@torch.no_grad()
+def count_energy(
+    model: SpikingTextCNN,
+    inputs: Iterator[torch.Tensor],
+    num_steps: int,
+    seed: int,
+    costs: str = "fp32",
+    dtype: torch.dtype | None = None,
+) -> dict:
+    """Energy report (see `spiketext.energy`) of `model` on e⁺ batches [B, D, L], one seeded Bernoulli draw."""
+    if costs not in COSTS:
+        raise SpiketextError(f"energy costs {costs!r}: choose one of {', '.join(COSTS)}")
+    was = model.training
+    model.eval()
+    counter = SNNCounter(model.kernel_sizes, model.convs[0].out_channels, model.fc.out_features, model.conv_neuron.beta)
+    gen, total, size, dim, length = None, 0.0, 0, 0, 0
+    for x in inputs:
+        gen = gen or generator(seed, device=x.device)
+        with torch.autocast(x.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+            _, layers = model(model.encode(x, num_steps, gen, dtype), record=True)
+        counter.add(layers)
+        total, size, (dim, length) = total + float(x.double().sum()), size + x.numel(), x.shape[1:]
+    model.train(was)
+    return energy_report(counter, dim, length, total / max(size, 1), COSTS[costs])
+
+
+def write_energy(report: dict, out: str | Path) -> dict[str, str]:
+    """energy.json, energy.md and energy.png (per-layer bars) into `out`; returns their paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / "energy.json", "md": out / "energy.md", "png": out / "energy.png"}
+    atomic_write_json(paths["json"], report)
+    atomic_write_text(paths["md"], energy_markdown(report) + "\n")
+    plot_energy(report, paths["png"])
+    return {k: str(v) for k, v in paths.items()}
+
+
+def energy_summary(report: dict) -> dict:
+    snn = report["snn"]
+    return {
+        "ratio": report["ratio"],
+        "ratio_with_membrane": report["ratio_with_membrane"],
+        "cnn_nj_per_sentence": report["cnn"]["energy_pj_per_sentence"] / 1e3,
+        "snn_nj_per_sentence": snn["energy_pj_per_sentence"] / 1e3,
+        "snn_nj_per_sentence_with_membrane": snn["energy_pj_with_membrane_per_sentence"] / 1e3,
+        "input_rate": snn["layers"][0]["input_rate"],
+        "num_steps": report["num_steps"],
+        "costs": report["costs"]["name"],
+        "note": "E_SNN / E_CNN over the test set: synaptic ops only (input layer included); energy.md has every term",
+    }
+
+
+def energy_stage(ctx: Context) -> dict:
+    """Count the fine-tuned SNN's operations on the test set (the first test draw's seed); energy.* in the run."""
+    snn = _load_run_model(ctx, "snn_finetuned")
+    ids, labels = ctx.data.ids["test"], ctx.labels("test")
+    inputs = (x for x, _ in iterate_batches(ids, labels, ctx.table, ctx.cfg.eval_batch_size))
+    seed = 20_000 + 100 * ctx.seed  # the seed of the first test draw in _eval_snn
+    report = count_energy(snn, inputs, ctx.cfg.snn.num_steps, seed, "fp32", ctx.dtype)  # type: ignore[arg-type]
+    write_energy(report, ctx.run.root)
+    summary = energy_summary(report)
+    ctx.run.update_results("energy", summary)
+    return summary
+
+
 def baselines_stage(ctx: Context) -> dict:
     """DESIGN.md §1.4: standard TextCNN, normalized conversions, a directly trained SNN, random embeddings."""
     results = ctx.run.results()
@@ -411,7 +487,7 @@ def baselines_stage(ctx: Context) -> dict:
         rand_ctx = dataclasses.replace(ctx, data=with_random_embeddings(ctx.data, ctx.seed))
         cnn, res = _train_tailored_cnn(rand_ctx, "random_emb_cnn", rand_ctx.table)
         ctx.run.update_results("random_emb_cnn", _cnn_result(rand_ctx, cnn, rand_ctx.table, res.best_epoch))
-        snn = convert(cnn, _new_snn(rand_ctx))
+        snn = convert(cnn, _new_snn(rand_ctx), _input_scaled(rand_ctx, cnn.export_weights()))
         res = _finetune(rand_ctx, snn, "random_emb_snn_finetune")
         ctx.run.update_results("random_emb_snn_finetuned", _snn_result(rand_ctx, snn, res.best_epoch))
     return ctx.run.results()
@@ -453,6 +529,13 @@ def _finish(ctx: Context) -> dict:
         f"dev-selected epochs; SNN accuracies at T = {ctx.cfg.snn.num_steps} with Bernoulli input "
         f"(seeds recorded in results.json); seed {ctx.seed}"
     ]
+    if "energy" in results:
+        e = results["energy"]
+        notes.append(
+            f"energy (test set, {e['costs']}, T = {e['num_steps']}): E_SNN / E_CNN = {e['ratio']:.3f} counting "
+            f"synaptic ops (input layer included), {e['ratio_with_membrane']:.3f} with membrane updates; "
+            "every term in energy.md"
+        )
     if ctx.data.vectors.deviation:
         notes.append(f"DEVIATION: {ctx.data.vectors.deviation}")
     results["notes"] = notes
@@ -468,6 +551,8 @@ def run_single(cfg: RunConfig, out: str | Path, seed: int | None = None) -> dict
     train_cnn_stage(ctx)
     convert_stage(ctx)
     finetune_stage(ctx)
+    if "energy" not in ctx.run.results():
+        energy_stage(ctx)
     if cfg.baselines:
         baselines_stage(ctx)
     return _finish(ctx)
@@ -502,6 +587,142 @@ def run(cfg: RunConfig, out: str | Path) -> dict:
     atomic_write_json(out / "results.json", summary)
     atomic_write_text(out / "results.md", results_markdown(summary, f"{per_seed[0]['data']['name']}: results"))
     return summary
+
+
+# --- sweeps: accuracy against energy -----------------------------------------------------------------------------
+
+# Settings that shape the tailored CNN: sweep points that agree on them share one trained CNN.
+_CNN_KEYS = ("data", "model", "cnn", "seed", "precision", "device")
+
+
+def _cnn_signature(cfg: RunConfig) -> dict:
+    d = to_dict(cfg)
+    return {k: d[k] for k in _CNN_KEYS}
+
+
+def _point_name(point: dict[str, Any]) -> str:
+    return "_".join(f"{k}={v}" for k, v in point.items()).replace("/", "-")
+
+
+def _copy_cnn(source: Path, ctx: Context) -> None:
+    """Give a point's run folder the CNN of `source` (a run folder with the same CNN settings)."""
+    src = RunDir(source)
+    result = src.results().get("cnn")
+    if not result or not checkpoint_exists(src.checkpoint("cnn")):
+        raise SpiketextError(f"{source}: no trained CNN there yet; run `spiketext train-cnn --out {source}` first")
+    ctx.run.checkpoints.mkdir(parents=True, exist_ok=True)
+    for suffix in (".safetensors", ".json"):
+        data = src.checkpoint("cnn").with_suffix(suffix).read_bytes()
+        tmp = ctx.run.checkpoint("cnn").with_suffix(suffix + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(ctx.run.checkpoint("cnn").with_suffix(suffix))
+    ctx.run.update_results("cnn", result)
+
+
+def sweep(cfg: RunConfig, out: str | Path, grid: dict[str, list[Any]], cnn_from: str | Path | None = None) -> dict:
+    """Fine-tune and count energy at every point of `grid` ({"snn.num_steps": [4, 8], ...}: the product of the
+    lists), each point a resumable run folder OUT/points/NAME; points that share CNN settings share one CNN
+    (trained once, or taken from `cnn_from`). Writes OUT/sweep.json, sweep.md and sweep.png (accuracy against
+    E_SNN / E_CNN, the Pareto front, the CNN as a point). The summary covers every finished point under OUT, so
+    parallel invocations on slices of a grid add up."""
+    out = Path(out)
+    keys = list(grid)
+    if not keys or any(not grid[k] for k in keys):
+        raise SpiketextError("sweep: give at least one setting with values, e.g. --grid snn.num_steps=4,8,16")
+    base = to_dict(cfg)
+    if cnn_from is not None:
+        src_cfg = find_run_config(cnn_from)
+        if src_cfg is None or _cnn_signature(src_cfg) != _cnn_signature(cfg):
+            raise SpiketextError(f"{cnn_from}: its CNN settings differ from this sweep's (data, model, cnn, seed)")
+    cnn_dirs: dict[str, Path] = {}
+    if cnn_from is not None:
+        cnn_dirs[json.dumps(_cnn_signature(cfg), sort_keys=True)] = Path(cnn_from)
+    for values in itertools.product(*(grid[k] for k in keys)):
+        point = dict(zip(keys, values, strict=True))
+        overrides: dict[str, Any] = {}
+        for k, v in point.items():
+            set_nested(overrides, k.split("."), v)
+        pcfg = from_dict(RunConfig, deep_merge(base, overrides), "config")
+        folder = out / "points" / _point_name(point)
+        ctx = open_run(pcfg, folder)
+        atomic_write_json(folder / "point.json", point)
+        sig = json.dumps(_cnn_signature(pcfg), sort_keys=True)
+        if sig in cnn_dirs and "cnn" not in ctx.run.results():
+            _copy_cnn(cnn_dirs[sig], ctx)
+        train_cnn_stage(ctx)
+        cnn_dirs.setdefault(sig, folder)
+        convert_stage(ctx)
+        finetune_stage(ctx)
+        if "energy" not in ctx.run.results():
+            energy_stage(ctx)
+        _finish(ctx)
+        log.info("sweep point %s done", _point_name(point))
+    return summarize_sweep(out)
+
+
+def summarize_sweep(out: str | Path) -> dict:
+    """Collect every finished point under OUT/points into sweep.json / .md / .png."""
+    out = Path(out)
+    points, cnn = [], None
+    for folder in sorted((out / "points").glob("*")):
+        results = read_json(folder / "results.json") or {}
+        point = read_json(folder / "point.json")
+        if point is None or "energy" not in results or "snn_finetuned" not in results:
+            continue
+        cnn = cnn or results["cnn"]
+        ft, e = results["snn_finetuned"], results["energy"]
+        points.append(
+            {
+                "config": point,
+                "test_acc": ft["test_acc"],
+                "test_std": ft.get("test_std"),
+                "dev_acc": ft["dev_acc"],
+                "converted_test_acc": results["snn_converted"]["test_acc"],
+                "cnn_test_acc": results["cnn"]["test_acc"],
+                "energy_ratio": e["ratio"],
+                "energy_ratio_with_membrane": e["ratio_with_membrane"],
+                "input_rate": e["input_rate"],
+                "run": str(folder.relative_to(out)),
+            }
+        )
+    if not points:
+        raise SpiketextError(f"{out}: no finished sweep points yet")
+    points.sort(key=lambda p: (p["energy_ratio"], -p["test_acc"]))
+    best = -1.0
+    for p in points:  # Pareto: no point with less energy is at least as accurate
+        p["pareto"] = p["test_acc"] > best
+        best = max(best, p["test_acc"])
+    summary = {
+        "cnn": {"test_acc": cnn["test_acc"], "dev_acc": cnn["dev_acc"], "energy_ratio": 1.0},
+        "points": points,
+        "notes": [
+            "energy_ratio = E_SNN / E_CNN on the test set, synaptic ops only (input layer included), fp32 45 nm "
+            "costs; energy_ratio_with_membrane adds membrane updates; test_acc: dev-selected fine-tuned SNN"
+        ],
+    }
+    atomic_write_json(out / "sweep.json", summary)
+    atomic_write_text(out / "sweep.md", sweep_markdown(summary))
+    plot_sweep(summary, out / "sweep.png")
+    return summary
+
+
+def sweep_markdown(summary: dict) -> str:
+    cnn = summary["cnn"]
+    lines = [
+        f"Tailored CNN: test {100 * cnn['test_acc']:.2f}% at E / E_CNN = 1.",
+        "",
+        "| point | test acc (%) | converted (%) | E_SNN / E_CNN | with membrane | input rate | Pareto |",
+        "|---|---:|---:|---:|---:|---:|:-:|",
+    ]
+    for p in summary["points"]:
+        name = ", ".join(f"{k.split('.')[-1]} = {v}" for k, v in p["config"].items())
+        std = f" ± {100 * p['test_std']:.2f}" if p.get("test_std") else ""
+        lines.append(
+            f"| {name} | {100 * p['test_acc']:.2f}{std} | {100 * p['converted_test_acc']:.2f} | "
+            f"{p['energy_ratio']:.3f} | {p['energy_ratio_with_membrane']:.3f} | {p['input_rate']:.3f} | "
+            f"{'✓' if p['pareto'] else ''} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 # --- models from a run folder or checkpoint ---------------------------------------------------------------------
@@ -585,6 +806,49 @@ def evaluate(
     }
 
 
+def energy(
+    path: str | Path,
+    data: DataConfig | None = None,
+    split: str = "test",
+    seed: int | None = None,
+    num_steps: int | None = None,
+    costs: str = "fp32",
+    out: str | Path | None = None,
+    batch_size: int | None = None,
+    precision: str | None = None,
+) -> dict:
+    """Per-layer operation counts and energy of a saved SNN and its CNN on a split (texts in file order, one
+    seeded Bernoulli draw); with `out`, also energy.json / .md / .png there.
+
+    Inside a run folder the defaults are the run's own (data, batch size, precision, and the seed of its first
+    test draw), so the count equals the one `spiketext run` stored; elsewhere seed 0, batch 256, precision auto.
+    """
+    bundle = load_model(path, "snn_finetuned")
+    if bundle.kind != "snn":
+        raise SpiketextError(f"{path}: energy needs an SNN checkpoint (snn_finetuned or snn_converted)")
+    cfg = find_run_config(path)
+    if data is None:
+        if cfg is None:
+            raise SpiketextError(f"{path}: not inside a run folder; name the data (a data set or --train FILE)")
+        data = cfg.data
+    if seed is None:
+        seed = 20_000 + 100 * cfg.seed if cfg is not None else 0  # the run's first test draw (_eval_snn)
+    batch_size = batch_size or (cfg.eval_batch_size if cfg is not None else 256)
+    precision = precision or (cfg.precision if cfg is not None else "auto")
+    corpus = load_corpus(data)
+    if split not in corpus.splits:
+        raise SpiketextError(f"split {split!r}: choose train, dev or test")
+    texts = corpus.splits[split].texts
+    inputs = (bundle.encoder.encode(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size))
+    dtype = autocast_dtype(precision, torch.device("cpu"))
+    T = num_steps or bundle.num_steps
+    report = count_energy(bundle.model, inputs, T, seed, costs, dtype)  # type: ignore[arg-type]
+    report.update(model=str(resolve_model_path(path, "snn_finetuned")), split=split, seed=seed)
+    if out is not None:
+        report["files"] = write_energy(report, out)
+    return report
+
+
 @torch.no_grad()
 def raster(model: ModelBundle, text: str, path: str | Path, seed: int = 0, num_steps: int | None = None) -> dict:
     """Spike raster PNG of one sentence through every layer of an SNN; returns per-layer spike counts."""
@@ -592,10 +856,8 @@ def raster(model: ModelBundle, text: str, path: str | Path, seed: int = 0, num_s
         raise SpiketextError("a raster needs an SNN checkpoint (snn_converted or snn_finetuned)")
     if not text.strip():
         raise SpiketextError("text is empty; give some words to classify")
-    from spiketext.encoding import bernoulli_encode
-
     x = model.encoder.encode([text])
-    spikes = bernoulli_encode(x, num_steps or model.num_steps, generator(seed))
+    spikes = model.model.encode(x, num_steps or model.num_steps, generator(seed))
     _, layers = model.model(spikes, record=True)
     layers = {k: v[:, 0] for k, v in layers.items()}  # batch of one -> [T, ...]
     plot_raster(layers, Path(path), title=text, labels=model.labels)

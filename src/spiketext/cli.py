@@ -175,6 +175,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from spiketext import api
+    from spiketext.config import parse_override
+
+    cfg = _run_config(args)
+    grid: dict = {}
+    for item in args.grid:
+        key, raw = item.split("=", 1) if "=" in item else (item, "")
+        if not raw.strip():
+            raise SpiketextError(f"--grid {item!r}: write it as key=v1,v2,..., e.g. snn.num_steps=4,8,16")
+        grid[key.strip()] = [parse_override(f"{key}={v}")[1] for v in raw.split(",")]
+    out = args.out or str(Path("runs") / f"sweep_{cfg.data.dataset or 'data'}")
+    summary = api.sweep(cfg, out, grid, args.cnn) if grid else api.summarize_sweep(out)
+    print(api.sweep_markdown(summary))
+    print(f"sweep: {out}/sweep.json, sweep.md, sweep.png")
+    return 0
+
+
 def cmd_train_cnn(args: argparse.Namespace) -> int:
     from spiketext import api
 
@@ -223,6 +241,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         std = f" ± {100 * r['std']:.2f} over {len(r['accs'])} draws" if r["kind"] == "snn" else ""
         print(f"{r['model']} ({r['kind']}): {args.split} accuracy {100 * r['acc']:.2f}{std} on {r['size']} examples")
+    return 0
+
+
+def cmd_energy(args: argparse.Namespace) -> int:
+    from spiketext import api
+    from spiketext.checkpoint import atomic_write_json
+    from spiketext.energy import energy_markdown
+
+    data = _data_config(args) if (args.name or args.dataset or args.train) else None
+    path = Path(args.path)
+    out = args.out or (path if path.is_dir() else None)
+    r = api.energy(
+        args.path, data, args.split, args.seed, args.num_steps, args.costs, out, args.batch_size, args.precision
+    )
+    print(energy_markdown(r))
+    if r.get("files"):
+        print(f"written: {', '.join(r['files'].values())}")
+    if args.json:
+        atomic_write_json(Path(args.json), r)
+        print(f"json: {args.json}")
     return 0
 
 
@@ -277,6 +315,19 @@ def build_parser() -> argparse.ArgumentParser:
     runargs = _run_args()
     p = sub.add_parser("run", parents=[source, runargs], help="CNN -> converted SNN -> fine-tuned SNN, evaluated")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser(
+        "sweep", parents=[source, runargs], help="fine-tune and count energy over a grid of settings (Pareto plot)"
+    )
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="a setting and its values, e.g. --grid snn.num_steps=4,8,16,50 --grid snn.threshold=0.5,1,2 "
+        "(repeatable; the product is swept); none: only re-summarize the points already in --out",
+    )
+    p.add_argument("--cnn", metavar="RUN_DIR", help="take the tailored CNN from this run folder (same CNN settings)")
+    p.set_defaults(func=cmd_sweep)
     p = sub.add_parser("train-cnn", parents=[source, runargs], help="train the tailored CNN into a run folder")
     p.set_defaults(func=cmd_train_cnn)
     p = sub.add_parser("convert", help="convert a run's CNN into an SNN and evaluate it")
@@ -310,6 +361,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", choices=("train", "dev", "test"))
     p.add_argument("--repeats", type=int, default=3, help="Bernoulli draws for an SNN (mean ± std)")
     p.set_defaults(func=cmd_evaluate, name=None)
+    energy_path = argparse.ArgumentParser(add_help=False)
+    energy_path.add_argument("path", metavar="PATH", help="a run folder or an SNN checkpoint (NAME.json)")
+    p = sub.add_parser(
+        "energy",
+        parents=[energy_path, _data_source_args()],
+        help="operation counts and energy of a run's SNN against its CNN, per layer",
+    )
+    p.add_argument("--split", default="test", choices=("train", "dev", "test"))
+    p.add_argument("--seed", type=int, help="seed of the counted Bernoulli draw (default: the run's first test draw)")
+    p.add_argument("--batch-size", type=int, help="sentences per batch (default: the run's eval_batch_size)")
+    p.add_argument("--precision", choices=("auto", "bf16", "fp32"), help="default: the run's")
+    p.add_argument("--num-steps", type=int, help="T (default: the checkpoint's)")
+    p.add_argument("--costs", default="fp32", choices=("fp32", "fp16", "int8"), help="Horowitz 2014 45 nm costs")
+    p.add_argument("--out", metavar="DIR", help="where energy.json/.md/.png go (default: the run folder)")
+    p.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
+    p.set_defaults(func=cmd_energy, name=None)
     p = sub.add_parser("predict", parents=[model_args], help="classify text with a saved model")
     p.add_argument("texts", nargs="+", metavar="TEXT")
     p.add_argument("--raster", metavar="FILE.png", help="save a spike raster of the first text (SNN)")

@@ -144,9 +144,13 @@ class SNNConfig:
     surrogate: str = "fast_sigmoid"
     slope: float = 25.0  # k of the surrogate
     encoder: str = "bernoulli"
+    # α: the input spike rate is α·e⁺ (the conversion divides the conv weights by α, keeping the expected
+    # currents). α < 1 cuts the input layer's synaptic operations, most of the SNN's energy, by the factor α.
+    input_scale: float = 1.0
 
     def __post_init__(self) -> None:
         _check(self.num_steps >= 1, "snn.num_steps", f"{self.num_steps} must be >= 1")
+        _check(0 < self.input_scale <= 1, "snn.input_scale", f"{self.input_scale} must lie in (0, 1]")
         _check(0 < self.beta <= 1, "snn.beta", f"{self.beta} must lie in (0, 1]")
         _check(self.threshold > 0, "snn.threshold", f"{self.threshold} must be > 0")
         _check(self.reset in ("subtract", "zero"), "snn.reset", f"{self.reset!r} is not 'subtract' or 'zero'")

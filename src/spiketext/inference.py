@@ -113,6 +113,7 @@ def build_model(kind: str, arch: dict[str, Any], snn: dict[str, Any] | None) -> 
         reset=snn["reset"],
         surrogate=snn["surrogate"],
         slope=snn["slope"],
+        input_scale=snn.get("input_scale", 1.0),
     )
 
 
@@ -160,7 +161,6 @@ def classify(
     bundle: ModelBundle, texts: list[str], seed: int = 0, num_steps: int | None = None, batch_size: int = 256
 ) -> list[dict[str, Any]]:
     """Classify raw strings (batched). For an SNN: the spike count of every class over T (one seeded draw)."""
-    from spiketext.encoding import bernoulli_encode
     from spiketext.train import generator
 
     for i, t in enumerate(texts):
@@ -173,7 +173,7 @@ def classify(
         x = bundle.encoder.encode(chunk)
         if bundle.kind == "snn":
             T = num_steps or bundle.num_steps
-            scores = bundle.model.class_scores(bundle.model(bernoulli_encode(x, T, gen))).sum(0)
+            scores = bundle.model.class_scores(bundle.model(bundle.model.encode(x, T, gen))).sum(0)
         else:
             scores = bundle.model(x)
         for text, s in zip(chunk, scores, strict=True):

@@ -28,7 +28,7 @@ from spiketext.checkpoint import (
     save_checkpoint,
 )
 from spiketext.data.batching import iterate_batches
-from spiketext.encoding import bernoulli_encode, binomial_rates
+from spiketext.encoding import binomial_rates
 from spiketext.models.spiking import SNN_LOSSES, SpikingTextCNN
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def snn_loss(num_steps: int, dtype: torch.dtype | None, kind: str = "rate") -> L
     criterion = SNN_LOSSES[kind]
 
     def loss(model, x, y, gen):
-        spikes = bernoulli_encode(x, num_steps, gen, dtype or torch.float32)
+        spikes = model.encode(x, num_steps, gen, dtype)
         with torch.autocast(x.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
             scores = model.class_scores(model(spikes))
         return criterion(scores, y), scores.sum(0).argmax(-1)
@@ -151,7 +151,7 @@ def snn_counts(
     dummy = np.zeros(len(ids), dtype=np.int64)
     out = []
     for x, _ in iterate_batches(ids, dummy, table, batch_size):
-        spikes = bernoulli_encode(x, num_steps, gen, dtype or torch.float32)
+        spikes = model.encode(x, num_steps, gen, dtype)
         with torch.autocast(table.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
             out.append(model.class_scores(model(spikes)).sum(0).float())
     return torch.cat(out).cpu()

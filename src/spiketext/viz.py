@@ -68,3 +68,33 @@ def plot_raster(layers: dict[str, torch.Tensor], path: Path, title: str = "", la
     fig.tight_layout()
     _save(fig, path)
     plt.close(fig)
+
+
+def plot_sweep(summary: dict, path: Path) -> None:
+    """Test accuracy against E_SNN / E_CNN (log x) for every sweep point, its Pareto front, and the CNN."""
+    plt = _pyplot()
+    pts = summary["points"]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.scatter([p["energy_ratio"] for p in pts], [100 * p["test_acc"] for p in pts], s=18, c="tab:blue", zorder=3)
+    front = [p for p in pts if p["pareto"]]
+    ax.step(
+        [p["energy_ratio"] for p in front],
+        [100 * p["test_acc"] for p in front],
+        where="post",
+        c="tab:blue",
+        alpha=0.6,
+        label="fine-tuned SNN (Pareto front)",
+    )
+    for p in pts:
+        label = ",".join(f"{k.split('.')[-1]}={v}" for k, v in p["config"].items())
+        ax.annotate(label, (p["energy_ratio"], 100 * p["test_acc"]), fontsize=6, alpha=0.8)
+    cnn = 100 * summary["cnn"]["test_acc"]
+    ax.scatter([1.0], [cnn], marker="*", s=120, c="tab:red", zorder=4, label="tailored CNN")
+    ax.axhline(cnn - 2, c="tab:red", ls=":", lw=1, label="CNN − 2 points")
+    ax.axvline(0.5, c="gray", ls=":", lw=1, label="0.5 × E_CNN")
+    ax.set_xscale("log")
+    ax.set(xlabel="E_SNN / E_CNN (synaptic ops, input layer included)", ylabel="test accuracy (%)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from spiketext.encoding import bernoulli_encode
 from spiketext.models.textcnn import population_logits
 from spiketext.neurons import LIF
 
@@ -30,9 +31,11 @@ class SpikingTextCNN(nn.Module):
         reset: str = "subtract",
         surrogate: str = "fast_sigmoid",
         slope: float = 25.0,
+        input_scale: float = 1.0,
     ) -> None:
         super().__init__()
         self.num_classes = num_classes
+        self.input_scale = input_scale
         self.kernel_sizes = tuple(kernel_sizes)
         self.convs = nn.ModuleList(nn.Conv1d(dim, num_filters, k, bias=False) for k in kernel_sizes)
         self.fc = nn.Linear(num_filters * len(kernel_sizes), neurons_per_class * num_classes, bias=False)
@@ -45,6 +48,13 @@ class SpikingTextCNN(nn.Module):
         self.conv_neuron = neuron()
         self.pool_neuron = neuron()
         self.out_neuron = neuron()
+
+    def encode(
+        self, x: torch.Tensor, num_steps: int, generator: torch.Generator | None, dtype: torch.dtype | None = None
+    ) -> torch.Tensor:
+        """e⁺ [B, D, L] -> input spikes [T, B, D, L]: Bernoulli with rate α·e⁺ (α = `input_scale`)."""
+        rate = x if self.input_scale == 1.0 else x * self.input_scale
+        return bernoulli_encode(rate, num_steps, generator, dtype or torch.float32)
 
     def forward(self, spikes: torch.Tensor, record: bool = False):
         """spikes [T, B, D, L] -> output spikes [T, B, n·C]; with `record`, also every layer's spikes:

@@ -1,0 +1,270 @@
+"""Operation counts and energy estimates for the tailored CNN and the SNN (DESIGN.md §1.7, issue 5).
+
+Energy = E_AC × accumulates + E_MAC × multiply-accumulates. Costs from Horowitz (ISSCC 2014, 45 nm):
+an add is the AC, a multiply plus an add the MAC (fp32 0.9 / 4.6 pJ, fp16 0.4 / 1.5 pJ, int8 0.03 / 0.23 pJ).
+
+What is counted, per layer, from the input on:
+
+CNN (data-independent, per sentence of padded length L):
+    conv{k}  MACs = F · D · k · (L − k + 1)             (no bias; ReLU is a comparison and not counted)
+    pool     ACs  = F · (L − k + 1) summed over k       (the average's sum) and MACs = F · |ks| (its 1/L' scale)
+    fc       MACs = |ks| · F · n · C
+
+SNN (counted from the spikes actually emitted, summed over T steps and the sentences):
+    conv{k}  synaptic ops = Σ_l input spikes at position l × F × (number of windows covering l)
+             (the exact fan-out: a position near an edge is seen by fewer windows than k)
+    pool     synaptic ops = conv spikes × 1 (each adds into its filter's average) and MACs = T · |ks| · F per
+             sentence (the 1/L' scale: the pooled input is not binary, so it is counted as a MAC)
+    fc       synaptic ops = pool spikes × n · C
+    Membrane updates: one per neuron per step (an AC for β = 1, a MAC for β < 1).
+
+Two accountings, side by side: synaptic operations only (the common SNN convention; `energy_pj`, `ratio`) and
+synaptic operations plus membrane updates (`energy_pj_with_membrane`, `ratio_with_membrane`). The input layer is
+always counted. Written here because no library counts synaptic operations from recorded spikes with exact
+convolution fan-out (syops-counter and similar estimate from firing rates or count dense layers only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+
+SOURCE = "Horowitz, 'Computing's energy problem', ISSCC 2014, 45 nm: AC = add, MAC = multiply + add"
+
+
+@dataclass(frozen=True)
+class EnergyCosts:
+    name: str
+    e_ac_pj: float
+    e_mac_pj: float
+    source: str = SOURCE
+
+
+COSTS = {
+    "fp32": EnergyCosts("fp32", 0.9, 4.6),
+    "fp16": EnergyCosts("fp16", 0.4, 1.5),
+    "int8": EnergyCosts("int8", 0.03, 0.23),
+}
+
+
+def window_counts(length: int, k: int) -> torch.Tensor:
+    """[L] how many of the L − k + 1 windows of a width-k valid convolution cover each position."""
+    pos = torch.arange(length)
+    hi = torch.clamp(pos, max=length - k)
+    lo = torch.clamp(pos - k + 1, min=0)
+    return (hi - lo + 1).clamp_min(0)
+
+
+def conv_synaptic_ops(spikes: torch.Tensor, k: int, filters: int) -> int:
+    """Synaptic operations of a Conv1d(D, filters, k) fed with binary spikes [T, B, D, L]: each spike reaches
+    `filters` neurons in every window that covers its position."""
+    per_position = spikes.double().sum(dim=(0, 1, 2))  # [L]
+    return int(round(float((per_position * window_counts(spikes.shape[-1], k).double()).sum()))) * filters
+
+
+def cnn_layer_macs(
+    dim: int, length: int, num_filters: int, kernel_sizes: tuple[int, ...], outputs: int
+) -> list[dict[str, int | str]]:
+    """Per-sentence operations of the tailored CNN, layer by layer (see the module docstring)."""
+    layers: list[dict[str, int | str]] = [
+        {"name": f"conv{k}", "macs": num_filters * dim * k * (length - k + 1), "acs": 0} for k in kernel_sizes
+    ]
+    layers.append(
+        {
+            "name": "pool",
+            "macs": num_filters * len(kernel_sizes),
+            "acs": sum(num_filters * (length - k + 1) for k in kernel_sizes),
+        }
+    )
+    layers.append({"name": "fc", "macs": len(kernel_sizes) * num_filters * outputs, "acs": 0})
+    return layers
+
+
+class SNNCounter:
+    """Accumulates per-layer spike statistics from `SpikingTextCNN.forward(..., record=True)` over batches."""
+
+    def __init__(self, kernel_sizes: tuple[int, ...], num_filters: int, outputs: int, beta: float) -> None:
+        self.kernel_sizes, self.num_filters, self.outputs, self.beta = tuple(kernel_sizes), num_filters, outputs, beta
+        names = [f"conv{k}" for k in kernel_sizes] + ["pool", "fc"]
+        zero = {"input_spikes": 0, "input_size": 0, "synaptic_ops": 0, "macs": 0, "spikes": 0, "neuron_steps": 0}
+        self.layers = {n: dict(zero) for n in names}
+        self.sentences = 0
+        self.num_steps = 0
+
+    @torch.no_grad()
+    def add(self, layers: dict[str, torch.Tensor]) -> None:
+        """layers: {"input": [T, B, D, L], "conv{k}": [T, B, F, L−k+1], "pool": [T, B, |ks|·F], "output": ...}."""
+        x = layers["input"]
+        T, B = x.shape[:2]
+        self.sentences += B
+        self.num_steps = T
+        in_spikes, in_size = int(x.double().sum()), x.numel()
+        conv_spikes = conv_size = 0
+        for k in self.kernel_sizes:
+            s = layers[f"conv{k}"]
+            c = self.layers[f"conv{k}"]
+            c["input_spikes"] += in_spikes
+            c["input_size"] += in_size
+            c["synaptic_ops"] += conv_synaptic_ops(x, k, self.num_filters)
+            n = int(s.double().sum())
+            c["spikes"] += n
+            c["neuron_steps"] += s.numel()
+            conv_spikes += n
+            conv_size += s.numel()
+        p, pool = self.layers["pool"], layers["pool"]
+        p["input_spikes"] += conv_spikes
+        p["input_size"] += conv_size
+        p["synaptic_ops"] += conv_spikes  # fan-out 1: into its filter's average
+        p["macs"] += pool.numel()  # the 1/L' scale of the pooled (non-binary) current, per neuron and step
+        n_pool = int(pool.double().sum())
+        p["spikes"] += n_pool
+        p["neuron_steps"] += pool.numel()
+        f, out = self.layers["fc"], layers["output"]
+        f["input_spikes"] += n_pool
+        f["input_size"] += pool.numel()
+        f["synaptic_ops"] += n_pool * self.outputs
+        f["spikes"] += int(out.double().sum())
+        f["neuron_steps"] += out.numel()
+
+
+def _formula_snn(name: str, filters: int, outputs: int) -> str:
+    if name.startswith("conv"):
+        return f"Σ_l input spikes(l) × {filters} × windows(l)"
+    if name == "pool":
+        return "conv spikes × 1 (ACs) + T·|ks|·F scales (MACs)"
+    return f"pool spikes × {outputs}"
+
+
+def energy_report(
+    counter: SNNCounter,
+    dim: int,
+    length: int,
+    cnn_input_mean: float,
+    costs: EnergyCosts = COSTS["fp32"],
+) -> dict:
+    """Per-layer tables and totals for both models over the same sentences; a JSON-ready dict."""
+    n = counter.sentences
+    if n == 0:
+        raise ValueError("no sentences were counted")
+    ac, mac = costs.e_ac_pj, costs.e_mac_pj
+    membrane_cost = ac if counter.beta == 1.0 else mac
+    snn_layers, snn_e, snn_e_mem = [], 0.0, 0.0
+    for name, c in counter.layers.items():
+        e_syn = c["synaptic_ops"] * ac + c["macs"] * mac
+        e_mem = c["neuron_steps"] * membrane_cost
+        snn_e += e_syn
+        snn_e_mem += e_syn + e_mem
+        snn_layers.append(
+            {
+                "name": name,
+                "input_rate": c["input_spikes"] / max(c["input_size"], 1),
+                "firing_rate": c["spikes"] / max(c["neuron_steps"], 1),
+                "synaptic_ops": c["synaptic_ops"],
+                "macs": c["macs"],
+                "membrane_updates": c["neuron_steps"],
+                "formula": _formula_snn(name, counter.num_filters, counter.outputs),
+                "energy_pj": e_syn,
+                "energy_pj_with_membrane": e_syn + e_mem,
+            }
+        )
+    cnn_layers, cnn_e = [], 0.0
+    for layer in cnn_layer_macs(dim, length, counter.num_filters, counter.kernel_sizes, counter.outputs):
+        macs, acs = int(layer["macs"]) * n, int(layer["acs"]) * n
+        e = macs * mac + acs * ac
+        cnn_e += e
+        name = str(layer["name"])
+        cnn_layers.append(
+            {
+                "name": name,
+                "input_rate": cnn_input_mean if name.startswith("conv") else None,
+                "macs": macs,
+                "acs": acs,
+                "formula": {
+                    "pool": "F·(L−k+1) adds (ACs) + F scales (MACs), per k",
+                    "fc": f"|ks|·F·{counter.outputs}",
+                }.get(name, f"F·D·k·(L−k+1) = {counter.num_filters}·{dim}·{name[4:]}·({length}−{name[4:]}+1)"),
+                "energy_pj": e,
+            }
+        )
+    return {
+        "costs": asdict(costs),
+        "sentences": n,
+        "num_steps": counter.num_steps,
+        "length": length,
+        "cnn": {"energy_pj": cnn_e, "energy_pj_per_sentence": cnn_e / n, "layers": cnn_layers},
+        "snn": {
+            "energy_pj": snn_e,
+            "energy_pj_per_sentence": snn_e / n,
+            "energy_pj_with_membrane": snn_e_mem,
+            "energy_pj_with_membrane_per_sentence": snn_e_mem / n,
+            "layers": snn_layers,
+        },
+        "ratio": snn_e / cnn_e,
+        "ratio_with_membrane": snn_e_mem / cnn_e,
+        "input_layer_share": sum(layer["energy_pj"] for layer in snn_layers if layer["name"].startswith("conv"))
+        / snn_e,
+    }
+
+
+def energy_markdown(report: dict) -> str:
+    c = report["costs"]
+    lines = [
+        f"Energy over {report['sentences']} sentences (L = {report['length']}, SNN T = {report['num_steps']}); "
+        f"E_AC = {c['e_ac_pj']} pJ, E_MAC = {c['e_mac_pj']} pJ ({c['name']}; {c['source']})",
+        "",
+        "| model | layer | input rate | firing rate | synaptic ops (AC) | MACs | membrane updates | formula | "
+        "energy (µJ) | energy with membrane (µJ) |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for layer in report["cnn"]["layers"]:
+        rate = "" if layer["input_rate"] is None else f"{layer['input_rate']:.3f}"
+        lines.append(
+            f"| CNN | {layer['name']} | {rate} | | {layer['acs']:,} | {layer['macs']:,} | | {layer['formula']} | "
+            f"{layer['energy_pj'] / 1e6:.2f} | {layer['energy_pj'] / 1e6:.2f} |"
+        )
+    for layer in report["snn"]["layers"]:
+        lines.append(
+            f"| SNN | {layer['name']} | {layer['input_rate']:.3f} | {layer['firing_rate']:.3f} | "
+            f"{layer['synaptic_ops']:,} | {layer['macs']:,} | {layer['membrane_updates']:,} | {layer['formula']} | "
+            f"{layer['energy_pj'] / 1e6:.2f} | {layer['energy_pj_with_membrane'] / 1e6:.2f} |"
+        )
+    cnn, snn = report["cnn"], report["snn"]
+    lines += [
+        "",
+        f"Per sentence: CNN {cnn['energy_pj_per_sentence'] / 1e3:.1f} nJ; SNN {snn['energy_pj_per_sentence'] / 1e3:.1f}"
+        f" nJ (synaptic ops only), {snn['energy_pj_with_membrane_per_sentence'] / 1e3:.1f} nJ (with membrane "
+        f"updates). **E_SNN / E_CNN = {report['ratio']:.3f}** (synaptic ops only, input layer included), "
+        f"{report['ratio_with_membrane']:.3f} with membrane updates; the convolution layer (fed by the input "
+        f"spikes) holds {100 * report['input_layer_share']:.1f}% of the SNN's energy.",
+    ]
+    return "\n".join(lines)
+
+
+def plot_energy(report: dict, path) -> None:
+    """Per-layer energy bar chart (log scale): CNN, SNN synaptic ops, SNN with membrane updates."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [layer["name"] for layer in report["snn"]["layers"]]
+    cnn = {layer["name"]: layer["energy_pj"] for layer in report["cnn"]["layers"]}
+    n = report["sentences"]
+    series = {
+        "CNN (MACs)": [cnn[k] / n for k in names],
+        "SNN (synaptic ops)": [layer["energy_pj"] / n for layer in report["snn"]["layers"]],
+        "SNN (+ membrane updates)": [layer["energy_pj_with_membrane"] / n for layer in report["snn"]["layers"]],
+    }
+    fig, ax = plt.subplots(figsize=(7, 4))
+    width = 0.27
+    for i, (label, values) in enumerate(series.items()):
+        ax.bar([j + (i - 1) * width for j in range(len(names))], values, width, label=label)
+    ax.set_xticks(range(len(names)), names)
+    ax.set_yscale("log")
+    ax.set_ylabel("energy per sentence (pJ)")
+    ax.set_title(f"E_SNN / E_CNN = {report['ratio']:.2f} (T = {report['num_steps']}, {report['costs']['name']})")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

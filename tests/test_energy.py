@@ -1,0 +1,98 @@
+"""Energy accounting: the synaptic-operation counter against closed forms on hand-made spikes, the CNN's MAC
+count against the TextCNN formula, and the energy arithmetic."""
+
+import pytest
+import torch
+
+from spiketext.energy import COSTS, SNNCounter, cnn_layer_macs, conv_synaptic_ops, energy_report, window_counts
+from spiketext.models.spiking import SpikingTextCNN
+
+
+def test_window_counts_at_the_edges():
+    # L = 6, k = 3: windows start at 0..3; position 0 is in one window, 2 and 3 in three, 5 in one
+    assert window_counts(6, 3).tolist() == [1, 2, 3, 3, 2, 1]
+    assert window_counts(5, 5).tolist() == [1, 1, 1, 1, 1]
+    assert int(window_counts(25, 4).sum()) == 4 * (25 - 4 + 1)
+
+
+def test_conv_synops_equal_closed_form_for_uniform_rate():
+    # every input fires at every step: rate 1 × N inputs × fan-out F·windows, summed over T
+    T, B, D, L, F, k = 4, 3, 5, 7, 6, 3
+    spikes = torch.ones(T, B, D, L)
+    assert conv_synaptic_ops(spikes, k, F) == T * B * D * F * k * (L - k + 1)
+    # a single spike at an edge reaches F neurons once; in the middle, F·k
+    one = torch.zeros(T, B, D, L)
+    one[2, 1, 3, 0] = 1
+    assert conv_synaptic_ops(one, k, F) == F
+    one[0, 0, 0, 3] = 1
+    assert conv_synaptic_ops(one, k, F) == F + F * k
+
+
+def test_conv_synops_equal_rate_times_n_times_fanout_on_random_spikes():
+    g = torch.Generator().manual_seed(0)
+    T, B, D, L, F, k = 10, 4, 6, 9, 5, 4
+    spikes = (torch.rand(T, B, D, L, generator=g) < 0.3).float()
+    # brute force: each window's inputs are what the convolution reads
+    brute = sum(int(spikes[..., p : p + k].sum()) for p in range(L - k + 1)) * F
+    assert conv_synaptic_ops(spikes, k, F) == brute
+
+
+def test_cnn_macs_equal_textcnn_formula():
+    layers = {
+        x["name"]: x for x in cnn_layer_macs(dim=300, length=25, num_filters=100, kernel_sizes=(3, 4, 5), outputs=20)
+    }
+    assert layers["conv3"]["macs"] == 100 * 300 * 3 * 23
+    conv_total = sum(layers[f"conv{k}"]["macs"] for k in (3, 4, 5))
+    assert conv_total == 100 * 300 * (3 * 23 + 4 * 22 + 5 * 21) == 7_860_000
+    assert layers["fc"]["macs"] == 300 * 20
+    assert layers["pool"]["acs"] == 100 * (23 + 22 + 21) and layers["pool"]["macs"] == 300
+
+
+def _count(model, spikes):
+    counter = SNNCounter(model.kernel_sizes, 4, model.fc.out_features, 1.0)
+    _, layers = model(spikes, record=True)
+    counter.add(layers)
+    return counter, layers
+
+
+def test_counter_and_energy_arithmetic():
+    g = torch.Generator().manual_seed(1)
+    model = SpikingTextCNN(dim=5, num_classes=2, num_filters=4, kernel_sizes=(2, 3), neurons_per_class=3)
+    T, B, L = 6, 2, 8
+    spikes = (torch.rand(T, B, 5, L, generator=g) < 0.5).float()
+    with torch.no_grad():
+        counter, layers = _count(model, spikes)
+    c2 = counter.layers["conv2"]
+    assert c2["synaptic_ops"] == conv_synaptic_ops(spikes, 2, 4)
+    assert c2["input_spikes"] == int(spikes.sum()) and c2["neuron_steps"] == T * B * 4 * (L - 1)
+    conv_spikes = int(layers["conv2"].sum() + layers["conv3"].sum())
+    assert counter.layers["pool"]["synaptic_ops"] == conv_spikes
+    assert counter.layers["fc"]["synaptic_ops"] == int(layers["pool"].sum()) * 6
+
+    costs = COSTS["fp32"]
+    r = energy_report(counter, dim=5, length=L, cnn_input_mean=0.5, costs=costs)
+    syn = sum(x["synaptic_ops"] for x in counter.layers.values())
+    macs = counter.layers["pool"]["macs"]
+    assert macs == T * B * 8
+    assert r["snn"]["energy_pj"] == pytest.approx(0.9 * syn + 4.6 * macs)
+    steps = sum(x["neuron_steps"] for x in counter.layers.values())
+    assert r["snn"]["energy_pj_with_membrane"] == pytest.approx(0.9 * (syn + steps) + 4.6 * macs)
+    cnn_macs = B * (4 * 5 * (2 * 7 + 3 * 6) + 8 + 8 * 6)
+    cnn_acs = B * 4 * (7 + 6)
+    assert r["cnn"]["energy_pj"] == pytest.approx(4.6 * cnn_macs + 0.9 * cnn_acs)
+    assert r["ratio"] == pytest.approx(r["snn"]["energy_pj"] / r["cnn"]["energy_pj"])
+    # int8 costs: the same counts, cheaper operations
+    r8 = energy_report(counter, dim=5, length=L, cnn_input_mean=0.5, costs=COSTS["int8"])
+    assert r8["snn"]["energy_pj"] == pytest.approx(0.03 * syn + 0.23 * macs)
+
+
+def test_leaky_membrane_updates_cost_a_mac():
+    model = SpikingTextCNN(dim=3, num_classes=2, num_filters=4, kernel_sizes=(2,), neurons_per_class=1, beta=0.9)
+    spikes = torch.ones(2, 1, 3, 4)
+    with torch.no_grad():
+        _, layers = model(spikes, record=True)
+    counter = SNNCounter((2,), 4, 2, beta=0.9)
+    counter.add(layers)
+    r = energy_report(counter, dim=3, length=4, cnn_input_mean=1.0)
+    steps = sum(x["neuron_steps"] for x in counter.layers.values())
+    assert r["snn"]["energy_pj_with_membrane"] - r["snn"]["energy_pj"] == pytest.approx(4.6 * steps)
