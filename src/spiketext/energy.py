@@ -60,7 +60,8 @@ def conv_synaptic_ops(spikes: torch.Tensor, k: int, filters: int) -> int:
     """Synaptic operations of a Conv1d(D, filters, k) fed with binary spikes [T, B, D, L]: each spike reaches
     `filters` neurons in every window that covers its position."""
     per_position = spikes.double().sum(dim=(0, 1, 2))  # [L]
-    return int(round(float((per_position * window_counts(spikes.shape[-1], k).double()).sum()))) * filters
+    windows = window_counts(spikes.shape[-1], k).to(per_position)
+    return int(round(float((per_position * windows).sum()))) * filters
 
 
 def cnn_layer_macs(

@@ -116,22 +116,19 @@ class _LIFScan(torch.autograd.Function):
         trace = torch.empty_like(current) if need_grad else None
         mem = current[0].to(torch.float32, copy=True)
         s = torch.zeros_like(mem)
-        step = torch.empty_like(mem)
         for t in range(T):
             if t:
                 if reset == "zero":
                     mem.mul_(1.0 - s)
                 if beta != 1.0:
                     mem.mul_(beta)
-                step.copy_(current[t])  # an explicit cast: mixed-dtype in-place adds take a slow path on CPUs
-                mem.add_(step)
+                mem.add_(current[t])
                 if reset == "subtract":
                     mem.sub_(s, alpha=threshold)
             torch.gt(mem, threshold, out=s)
             spikes[t] = s
             if trace is not None:
-                torch.sub(mem, threshold, out=step)
-                trace[t] = step
+                torch.sub(mem, threshold, out=trace[t])
         if trace is not None:
             ctx.save_for_backward(trace, spikes if reset == "zero" else None)
         ctx.beta, ctx.threshold, ctx.reset, ctx.surrogate, ctx.slope = beta, threshold, reset, surrogate, slope
