@@ -81,3 +81,15 @@ def test_yaml_exponent_without_dot_is_a_number(tmp_path):
         build_run_config("fast", overrides={"data": {"dataset": "sst2"}})
     with pytest.raises(SpiketextError, match="finetune.loss"):
         build_run_config("paper", overrides={"data": {"dataset": "sst2"}, "finetune": {"loss": "hinge"}})
+
+
+def test_cnn_noise_steps_can_follow_t_and_input_scale_is_checked():
+    from spiketext.config import build_run_config
+
+    over = {"data": {"dataset": "sst2"}, "snn": {"num_steps": 8}, "cnn": {"noise_steps": "T"}}
+    assert build_run_config("paper", overrides=over).cnn_noise_steps() == 8
+    assert build_run_config("spiketext", overrides={"data": {"dataset": "sst2"}}).cnn_noise_steps() == 50
+    with pytest.raises(SpiketextError, match="cnn.noise_steps"):
+        build_run_config("paper", overrides={"data": {"dataset": "sst2"}, "cnn": {"noise_steps": "t8"}})
+    with pytest.raises(SpiketextError, match="snn.input_scale"):
+        build_run_config("paper", overrides={"data": {"dataset": "sst2"}, "snn": {"input_scale": 1.5}})

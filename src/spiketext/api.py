@@ -270,7 +270,7 @@ def _fit_cnn(
 
 
 def _train_tailored_cnn(ctx: Context, stage: str, table: torch.Tensor) -> tuple[TailoredTextCNN, FitResult]:
-    model, res = _fit_cnn(ctx, "tailored_cnn", stage, table, ctx.cfg.cnn.noise_steps, sum(stage.encode()))
+    model, res = _fit_cnn(ctx, "tailored_cnn", stage, table, ctx.cfg.cnn_noise_steps(), sum(stage.encode()))
     return model, res  # type: ignore[return-value]
 
 
@@ -597,7 +597,7 @@ _CNN_KEYS = ("data", "model", "cnn", "seed", "precision", "device")
 
 def _cnn_signature(cfg: RunConfig) -> dict:
     d = to_dict(cfg)
-    return {k: d[k] for k in _CNN_KEYS}
+    return {**{k: d[k] for k in _CNN_KEYS}, "noise_steps": cfg.cnn_noise_steps()}
 
 
 def _point_name(point: dict[str, Any]) -> str:

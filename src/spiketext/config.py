@@ -173,14 +173,17 @@ class CNNTrainConfig:
     lr: float | None = None  # None: the paper's per-data-set value, 1e-4 for own data
     weight_decay: float = 0.01
     batch_size: int = 32
-    noise_steps: int = 0  # > 0: train on Binomial(T, e⁺)/T rates, the noise the SNN will see (DESIGN.md §4)
+    # > 0: train on Binomial(n, e⁺)/n rates, the noise the SNN will see (DESIGN.md §4); "T": n = snn.num_steps,
+    # so that a CNN meant for a low-T SNN learns exactly the rate quantization of its T steps.
+    noise_steps: int | str = 0
 
     def __post_init__(self) -> None:
         _check(self.epochs >= 1, "cnn.epochs", f"{self.epochs} must be >= 1")
         _check(self.patience is None or self.patience >= 1, "cnn.patience", "must be >= 1 or null")
         _check(self.lr is None or self.lr > 0, "cnn.lr", f"{self.lr} must be > 0")
         _check(self.batch_size >= 1, "cnn.batch_size", f"{self.batch_size} must be >= 1")
-        _check(self.noise_steps >= 0, "cnn.noise_steps", f"{self.noise_steps} must be >= 0")
+        ok = self.noise_steps == "T" or (isinstance(self.noise_steps, int) and self.noise_steps >= 0)
+        _check(ok, "cnn.noise_steps", f"{self.noise_steps!r} must be an integer >= 0 or 'T' (= snn.num_steps)")
 
 
 @dataclass
@@ -230,6 +233,9 @@ class RunConfig:
         _check(self.seeds >= 1, "seeds", f"{self.seeds} must be >= 1")
         _check(self.test_repeats >= 1, "test_repeats", f"{self.test_repeats} must be >= 1")
         _check(self.precision in ("auto", "bf16", "fp32"), "precision", f"{self.precision!r}: auto, bf16 or fp32")
+
+    def cnn_noise_steps(self) -> int:
+        return self.snn.num_steps if self.cnn.noise_steps == "T" else int(self.cnn.noise_steps)
 
     def cnn_lr(self) -> float:
         if self.cnn.lr is not None:

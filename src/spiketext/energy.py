@@ -129,11 +129,11 @@ class SNNCounter:
         f["neuron_steps"] += out.numel()
 
 
-def _formula_snn(name: str, filters: int, outputs: int) -> str:
+def _formula_snn(name: str, filters: int, outputs: int, branches: int) -> str:
     if name.startswith("conv"):
         return f"Σ_l input spikes(l) × {filters} × windows(l)"
     if name == "pool":
-        return "conv spikes × 1 (ACs) + T·|ks|·F scales (MACs)"
+        return f"conv spikes × 1 (ACs) + T·{branches}·{filters} scales (MACs)"
     return f"pool spikes × {outputs}"
 
 
@@ -164,7 +164,7 @@ def energy_report(
                 "synaptic_ops": c["synaptic_ops"],
                 "macs": c["macs"],
                 "membrane_updates": c["neuron_steps"],
-                "formula": _formula_snn(name, counter.num_filters, counter.outputs),
+                "formula": _formula_snn(name, counter.num_filters, counter.outputs, len(counter.kernel_sizes)),
                 "energy_pj": e_syn,
                 "energy_pj_with_membrane": e_syn + e_mem,
             }
@@ -182,8 +182,8 @@ def energy_report(
                 "macs": macs,
                 "acs": acs,
                 "formula": {
-                    "pool": "F·(L−k+1) adds (ACs) + F scales (MACs), per k",
-                    "fc": f"|ks|·F·{counter.outputs}",
+                    "pool": f"{counter.num_filters}·(L−k+1) adds (ACs) + {counter.num_filters} scales (MACs), per k",
+                    "fc": f"{len(counter.kernel_sizes)}·{counter.num_filters}·{counter.outputs}",
                 }.get(name, f"F·D·k·(L−k+1) = {counter.num_filters}·{dim}·{name[4:]}·({length}−{name[4:]}+1)"),
                 "energy_pj": e,
             }
