@@ -70,6 +70,16 @@ def plot_raster(layers: dict[str, torch.Tensor], path: Path, title: str = "", la
     plt.close(fig)
 
 
+_SHORT = {
+    "num_steps": "T=",
+    "threshold": "θ=",
+    "input_scale": "α=",
+    "noise_steps": "noise=",
+    "init": "init=",
+    "beta": "β=",
+}
+
+
 def plot_sweep(summary: dict, path: Path) -> None:
     """Test accuracy against E_SNN / E_CNN (log x) for every sweep point, its Pareto front, and the CNN."""
     plt = _pyplot()
@@ -86,13 +96,27 @@ def plot_sweep(summary: dict, path: Path) -> None:
         label="fine-tuned SNN (Pareto front)",
     )
     for p in pts:
-        label = ",".join(f"{k.split('.')[-1]}={v}" for k, v in p["config"].items())
-        ax.annotate(label, (p["energy_ratio"], 100 * p["test_acc"]), fontsize=6, alpha=0.8)
+        label = " ".join(f"{_SHORT.get(k.split('.')[-1], k.split('.')[-1])}{v}" for k, v in p["config"].items())
+        ax.annotate(
+            label,
+            (p["energy_ratio"], 100 * p["test_acc"]),
+            fontsize=5.5,
+            alpha=0.8,
+            xytext=(3, -2),
+            textcoords="offset points",
+        )
     cnn = 100 * summary["cnn"]["test_acc"]
     ax.scatter([1.0], [cnn], marker="*", s=120, c="tab:red", zorder=4, label="tailored CNN")
     ax.axhline(cnn - 2, c="tab:red", ls=":", lw=1, label="CNN − 2 points")
     ax.axvline(0.5, c="gray", ls=":", lw=1, label="0.5 × E_CNN")
     ax.set_xscale("log")
+    ticks = [
+        t
+        for t in (0.125, 0.25, 0.5, 1, 2, 4, 8)
+        if min(p["energy_ratio"] for p in pts) / 1.5 < t < 1.5 * max(max(p["energy_ratio"] for p in pts), 1)
+    ]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
     ax.set(xlabel="E_SNN / E_CNN (synaptic ops, input layer included)", ylabel="test accuracy (%)")
     ax.legend(fontsize=7)
     fig.tight_layout()
