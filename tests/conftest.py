@@ -10,6 +10,22 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SPIKETEXT_DATA_DIR") or REPO.parent / "shared" / "data")
 
+# Tiny settings for end-to-end runs on the tiny task (T = 8, 8 filters, fp32, 2 test draws).
+TINY = [
+    "--set",
+    "snn.num_steps=8",
+    "--set",
+    "model.num_filters=8",
+    "--set",
+    "cnn.lr=0.01",
+    "--set",
+    "finetune.lr=0.003",
+    "--set",
+    "test_repeats=2",
+    "--precision",
+    "fp32",
+]
+
 # Five words, D = 2: hand-checkable μ and σ (see test_embeddings.py).
 FIVE_WORDS = "good 1.0 2.0\nbad -1.0 0.0\nfilm 0.0 0.0\ngreat 3.0 1.0\nawful -3.0 -1.0\n"
 

@@ -9,25 +9,11 @@ import time
 
 import pytest
 
+from conftest import TINY
 from spiketext import api
 from spiketext.cli import main
 from spiketext.config import build_run_config
 from spiketext.errors import SpiketextError
-
-TINY = [
-    "--set",
-    "snn.num_steps=8",
-    "--set",
-    "model.num_filters=8",
-    "--set",
-    "cnn.lr=0.01",
-    "--set",
-    "finetune.lr=0.003",
-    "--set",
-    "test_repeats=2",
-    "--precision",
-    "fp32",
-]
 
 
 def run_tiny(data, vectors, out, *extra) -> int:

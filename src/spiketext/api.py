@@ -55,7 +55,7 @@ from spiketext.train import (
     snn_loss,
     tune_cpu_allocator,
 )
-from spiketext.viz import plot_curves, plot_raster, plot_sweep
+from spiketext.viz import plot_attack, plot_curves, plot_raster, plot_sweep
 
 log = logging.getLogger(__name__)
 
@@ -722,6 +722,114 @@ def sweep_markdown(summary: dict) -> str:
             f"{p['energy_ratio']:.3f} | {p['energy_ratio_with_membrane']:.3f} | {p['input_rate']:.3f} | "
             f"{'✓' if p['pareto'] else ''} |"
         )
+    return "\n".join(lines) + "\n"
+
+
+# --- adversarial attacks -------------------------------------------------------------------------------------------
+
+
+def attack(
+    path: str | Path,
+    name: str = "textfooler",
+    n: int = 1000,
+    sample: str = "first",
+    seed: int = 0,
+    mode: str = "fixed",
+    draws: int = 3,
+    data: DataConfig | None = None,
+    out: str | Path | None = None,
+    models: tuple[str, ...] = ("cnn", "snn"),
+) -> dict:
+    """Attack a run's tailored CNN and fine-tuned SNN on N test examples (the first N in file order, or a seeded
+    sample); see `spiketext.attacks`. With `out`: attack_NAME.json / .md / .csv (every example) / .png there."""
+    import time
+
+    from spiketext.attacks import ATTACKS, Victim, WordSpace, result_dicts, run_attack, write_examples_csv
+    from spiketext.data.tokenize import get_tokenizer
+
+    if name not in ATTACKS:
+        raise SpiketextError(f"attack {name!r}: choose one of {', '.join(ATTACKS)}")
+    if sample not in ("first", "random"):
+        raise SpiketextError(f"sample {sample!r}: 'first' (file order, the paper's protocol) or 'random' (seeded)")
+    if n < 1:
+        raise SpiketextError(f"n = {n}: attack at least one example")
+    bundles = {"cnn": load_model(path, "cnn"), "snn": load_model(path, "snn_finetuned")}
+    if bundles["cnn"].kind == "snn" or bundles["snn"].kind != "snn":
+        raise SpiketextError(f"{path}: an attack needs a run folder with both the CNN and the fine-tuned SNN")
+    vectors = bundles["cnn"].encoder.vectors
+    if vectors is None:
+        raise SpiketextError(f"{path}: attacks need the pretrained vectors ({bundles['cnn'].encoder.embeddings})")
+    cfg = find_run_config(path)
+    if data is None:
+        if cfg is None:
+            raise SpiketextError(f"{path}: not inside a run folder; name the data (a data set or --train FILE)")
+        data = cfg.data
+    split = load_corpus(data).splits["test"]
+    order = np.arange(len(split.texts))
+    if sample == "random":
+        order = np.sort(np.random.default_rng(seed).choice(len(order), min(n, len(order)), replace=False))
+    order = order[:n]
+    tokenize = get_tokenizer(bundles["cnn"].encoder.language)
+    examples = [(int(i), tokenize(split.texts[i]), int(split.labels[i])) for i in order]
+    space = WordSpace(vectors.words, np.asarray(vectors.vectors, dtype=np.float32))
+    dtype = autocast_dtype("auto", torch.device("cpu"))
+    report: dict[str, Any] = {
+        "attack": name,
+        "n": len(examples),
+        "sample": sample,
+        "seed": seed,
+        "substitutes": space.synonym_source if name == "pwws" else None,
+        "similarity": "cosine of mean raw word vectors ≥ 0.8",
+        "constraints": "≤ 10% of words (at least 1), stop words and non-alphabetic tokens kept",
+    }
+    rows = []
+    for key in models:
+        victim = Victim(bundles[key], mode, seed, draws, dtype=dtype)
+        t0 = time.perf_counter()
+        summary, results = run_attack(name, victim, space, examples, seed)
+        summary.update(seconds=time.perf_counter() - t0, victim=victim.describe())
+        report[key] = summary
+        rows += [(key, r) for r in results]
+        log.info("%s on %s: %s", name, key, summary)
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(
+            out / f"attack_{name}.json",
+            {
+                **report,
+                "examples": [
+                    (m, d) for m, d in zip([m for m, _ in rows], result_dicts([r for _, r in rows]), strict=True)
+                ],
+            },
+        )
+        atomic_write_text(out / f"attack_{name}.md", attack_markdown(report))
+        write_examples_csv(out / f"attack_{name}.csv", rows, bundles["cnn"].labels)
+        plot_attack(report, out / f"attack_{name}.png")
+        report["files"] = {e: str(out / f"attack_{name}.{e}") for e in ("json", "md", "csv", "png")}
+    return report
+
+
+def attack_markdown(report: dict) -> str:
+    lines = [
+        f"{report['attack']} on {report['n']} test examples ({report['sample']}, seed {report['seed']}); "
+        f"{report['constraints']}; similarity: {report['similarity']}"
+        + (f"; substitutes: {report['substitutes']}" if report.get("substitutes") else ""),
+        "",
+        "| model | victim | clean acc (%) | attacked acc (%) | success rate (%) | words perturbed (%) | queries | "
+        "seconds |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key in ("cnn", "snn"):
+        r = report.get(key)
+        if r:
+            v = r["victim"]
+            victim = v["mode"] + (f", seeds {v['seeds']}" if v.get("seeds") else "")
+            lines.append(
+                f"| {key.upper()} | {victim} | {100 * r['clean_acc']:.1f} | {100 * r['attacked_acc']:.1f} | "
+                f"{100 * r['success_rate']:.1f} | {r['perturbed_words_pct']:.1f} | {r['mean_queries']:.1f} | "
+                f"{r['seconds']:.0f} |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -264,6 +264,21 @@ def cmd_energy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_attack(args: argparse.Namespace) -> int:
+    from spiketext import api
+    from spiketext.checkpoint import atomic_write_json
+
+    data = _data_config(args) if (args.name or args.dataset or args.train) else None
+    out = args.out or str(Path(args.path) / "attacks")
+    r = api.attack(args.path, args.attack, args.n, args.sample, args.seed, args.mode, args.draws, data, out)
+    print(api.attack_markdown(r))
+    print(f"written: {', '.join(r['files'].values())}")
+    if args.json:
+        atomic_write_json(Path(args.json), {k: v for k, v in r.items() if k != "files"})
+        print(f"json: {args.json}")
+    return 0
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from spiketext import api
 
@@ -377,6 +392,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="where energy.json/.md/.png go (default: the run folder)")
     p.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
     p.set_defaults(func=cmd_energy, name=None)
+    attack_path = argparse.ArgumentParser(add_help=False)
+    attack_path.add_argument("path", metavar="RUN_DIR", help="a run folder with the CNN and the fine-tuned SNN")
+    p = sub.add_parser(
+        "attack", parents=[attack_path, _data_source_args()], help="adversarial attacks on a run's CNN and SNN"
+    )
+    p.add_argument("--attack", required=True, choices=("textfooler", "pwws", "textbugger", "deepwordbug"))
+    p.add_argument("--n", type=int, default=1000, help="test examples to attack (default 1000)")
+    p.add_argument("--sample", default="first", choices=("first", "random"), help="first N in file order, or seeded")
+    p.add_argument("--seed", type=int, default=0, help="seed of the SNN victim's noise, the sample and char edits")
+    p.add_argument(
+        "--mode", default="fixed", choices=("fixed", "average"), help="SNN victim: one recorded draw, or the mean"
+    )
+    p.add_argument("--draws", type=int, default=3, help="draws averaged in --mode average")
+    p.add_argument("--out", metavar="DIR", help="where attack_NAME.json/.md/.csv/.png go (default RUN_DIR/attacks)")
+    p.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
+    p.set_defaults(func=cmd_attack, name=None)
     p = sub.add_parser("predict", parents=[model_args], help="classify text with a saved model")
     p.add_argument("texts", nargs="+", metavar="TEXT")
     p.add_argument("--raster", metavar="FILE.png", help="save a spike raster of the first text (SNN)")

@@ -48,10 +48,14 @@ class TextEncoder:
     def token_ids(self, texts: list[str]) -> tuple[np.ndarray, torch.Tensor]:
         """texts -> (ids [B, L], table [V', D]); out-of-vocabulary words with a pretrained vector get extra rows."""
         tokenize = get_tokenizer(self.language)
-        ids = np.full((len(texts), self.max_len), PAD_ID, dtype=np.int64)
+        return self.ids_of_tokens([tokenize(text) for text in texts])
+
+    def ids_of_tokens(self, tokens: list[list[str]]) -> tuple[np.ndarray, torch.Tensor]:
+        """Already tokenized sentences -> (ids [B, L], table [V', D]), as `token_ids`."""
+        ids = np.full((len(tokens), self.max_len), PAD_ID, dtype=np.int64)
         extra: dict[str, int] = {}
-        for n, text in enumerate(texts):
-            for i, tok in enumerate(tokenize(text)[: self.max_len]):
+        for n, words in enumerate(tokens):
+            for i, tok in enumerate(words[: self.max_len]):
                 idx = self.vocab.stoi.get(tok)
                 if idx is None and self.vectors is not None and tok in self.vectors.index:
                     idx = extra.setdefault(tok, len(self.vocab) + len(extra))
@@ -62,6 +66,11 @@ class TextEncoder:
             rows = self.transform(raw) if self.transform is not None else raw.astype(np.float32)
             table = torch.cat([table, torch.from_numpy(rows).to(table)])
         return ids, table
+
+    def encode_tokens(self, tokens: list[list[str]]) -> torch.Tensor:
+        """Tokenized sentences -> x [B, D, L]."""
+        ids, table = self.ids_of_tokens(tokens)
+        return nn.functional.embedding(torch.from_numpy(ids).to(table.device), table).transpose(1, 2)
 
     def encode(self, texts: list[str]) -> torch.Tensor:
         """texts -> x [B, D, L]."""

@@ -122,3 +122,26 @@ def plot_sweep(summary: dict, path: Path) -> None:
     fig.tight_layout()
     _save(fig, path)
     plt.close(fig)
+
+
+def plot_attack(report: dict, path: Path) -> None:
+    """Clean accuracy, accuracy under attack and attack success rate: CNN against SNN."""
+    plt = _pyplot()
+    metrics = [
+        ("clean_acc", "clean accuracy"),
+        ("attacked_acc", "accuracy under attack"),
+        ("success_rate", "success rate"),
+    ]
+    models = [m for m in ("cnn", "snn") if m in report]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    width = 0.38
+    for j, m in enumerate(models):
+        xs = [i + (j - 0.5) * width for i in range(len(metrics))]
+        ax.bar(xs, [100 * report[m][k] for k, _ in metrics], width, label=m.upper())
+    ax.set_xticks(range(len(metrics)), [label for _, label in metrics])
+    ax.set_ylabel("%")
+    ax.set_title(f"{report['attack']} ({report['n']} examples)")
+    ax.legend()
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
