@@ -39,7 +39,7 @@ def space() -> WordSpace:
     words = ["good", "fine", "the", "film", "was", "really", "a", "story", "with", "actors", "and", "music", "plot"]
     vectors = rng.normal(size=(len(words), 16))
     vectors[1] = vectors[0] + 0.1 * rng.normal(size=16)  # "fine": the nearest neighbour of "good"
-    return WordSpace(words, vectors.astype(np.float32))
+    return WordSpace(words, vectors.astype(np.float32), use_wordnet=False)
 
 
 SENTENCE = "the film was a really good story with the actors and music and plot".split()  # noqa: SIM905
@@ -113,3 +113,12 @@ def test_attack_cli_on_a_tiny_run(tmp_path, tiny_task, capsys):
     assert main(["attack", str(out), "--attack", "textbugger", "--n", "6"]) == 0
     assert (out / "attacks" / "attack_textbugger.csv").read_text(encoding="utf-8") == first
     capsys.readouterr()
+
+
+def test_wordnet_synonyms_where_installed():
+    from spiketext.attacks import _load_wordnet
+
+    if _load_wordnet() is None:
+        pytest.skip("WordNet not installed (pip install nltk; apt-get install wordnet-base): PWWS uses neighbours")
+    ws = WordSpace(["boring", "dull", "tedious", "film"], np.eye(4, dtype=np.float32))
+    assert ws.synonym_source == "wordnet" and {"dull", "tedious"} <= set(ws.synonyms("boring"))

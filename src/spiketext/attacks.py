@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import csv
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -124,7 +125,9 @@ class Victim:
 class WordSpace:
     """Raw pretrained vectors for neighbours and sentence similarity; WordNet synonyms where available."""
 
-    def __init__(self, words: list[str], vectors: np.ndarray, pool_size: int = 50_000) -> None:
+    def __init__(
+        self, words: list[str], vectors: np.ndarray, pool_size: int = 50_000, use_wordnet: bool = True
+    ) -> None:
         self.index = {w: i for i, w in enumerate(words)}
         unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-8)
         self.words, self.unit = words, unit.astype(np.float32)
@@ -132,7 +135,7 @@ class WordSpace:
         self.pool = np.array(pool)
         self.pool_unit = self.unit[self.pool]
         self._neighbours: dict[str, list[str]] = {}
-        self._wordnet = _load_wordnet()
+        self._wordnet = _load_wordnet() if use_wordnet else None
         self._synonyms: dict[str, list[str]] = {}
 
     @property
@@ -181,29 +184,60 @@ class WordSpace:
         return float(va @ vb) / denom if denom > 0 else 0.0
 
 
-def _load_wordnet():
-    """nltk's WordNet reader over a WordNet 3.0 folder ($SPIKETEXT_WORDNET, nltk's data, or Debian's
-    wordnet-base in /usr/share/wordnet); None where either is missing."""
+# The 45 lexicographer files of WordNet 3.0 (its `lexnames` file, which Debian's wordnet-base leaves out).
+_LEXNAMES_TEXT = """
+    adj.all adj.pert adv.all noun.Tops noun.act noun.animal noun.artifact noun.attribute noun.body noun.cognition
+    noun.communication noun.event noun.feeling noun.food noun.group noun.location noun.motive noun.object
+    noun.person noun.phenomenon noun.plant noun.possession noun.process noun.quantity noun.relation noun.shape
+    noun.state noun.substance noun.time verb.body verb.change verb.cognition verb.communication verb.competition
+    verb.consumption verb.contact verb.creation verb.emotion verb.motion verb.perception verb.possession
+    verb.social verb.stative verb.weather adj.ppl"""
+_LEXNAMES = _LEXNAMES_TEXT.split()
+_WORDNET_FILES = [f"{kind}.{pos}" for kind in ("data", "index") for pos in ("adj", "adv", "noun", "verb")] + [
+    f"{pos}.exc" for pos in ("adj", "adv", "noun", "verb")
+]
+
+
+def _load_wordnet(cache_dir: Path | None = None):
+    """nltk's WordNet reader, or None. The WordNet 3.0 files come from $SPIKETEXT_WORDNET, nltk's data folders
+    or Debian's wordnet-base (/usr/share/wordnet); they are mirrored into the cache with the `lexnames` file
+    nltk needs, in a folder nltk is told to trust."""
     import os
 
     try:
+        import nltk
         from nltk.corpus.reader.wordnet import WordNetCorpusReader
     except ImportError:
         return None
     candidates = [os.environ.get("SPIKETEXT_WORDNET", ""), "/usr/share/wordnet"]
+    candidates += [str(Path(p) / "corpora" / "wordnet") for p in nltk.data.path]
+    source = next((Path(c) for c in candidates if c and (Path(c) / "data.noun").is_file()), None)
+    if source is None:
+        return None
+    cache = cache_dir or Path(os.environ.get("SPIKETEXT_CACHE_DIR") or Path.home() / ".cache" / "spiketext")
+    mirror = cache / "nltk_data" / "corpora" / "wordnet"
     try:
-        import nltk
+        if not (mirror / "lexnames").is_file():
+            mirror.mkdir(parents=True, exist_ok=True)
+            for name in _WORDNET_FILES:
+                if (source / name).is_file() and not (mirror / name).is_file():
+                    (mirror / name).write_bytes((source / name).read_bytes())
+            pos = {"noun": 1, "verb": 2, "adj": 3, "adv": 4}
+            lexnames = "".join(f"{i:02d}\t{n}\t{pos[n.split('.')[0]]}\n" for i, n in enumerate(_LEXNAMES))
+            (mirror / "lexnames").write_text(lexnames, encoding="ascii")
+        root = str(cache / "nltk_data")
+        if root not in nltk.data.path:
+            nltk.data.path.append(root)
 
-        candidates += [str(Path(p) / "corpora" / "wordnet") for p in nltk.data.path]
-    except Exception:  # noqa: BLE001 - nltk's data path is a convenience
-        pass
-    for folder in candidates:
-        if folder and (Path(folder) / "data.noun").is_file() and (Path(folder) / "lexnames").is_file():
-            try:
-                return WordNetCorpusReader(folder, None)
-            except Exception:  # noqa: BLE001 - an unreadable folder means: no WordNet
-                continue
-    return None
+        class _WordNet(WordNetCorpusReader):
+            def map_wn(self, version: str = "wordnet"):  # the files are WordNet 3.0 itself: nothing to map
+                return None
+
+        with warnings.catch_warnings():  # "multilingual functions are not available": not used here
+            warnings.simplefilter("ignore")
+            return _WordNet(str(mirror), None)
+    except Exception:  # noqa: BLE001 - any unreadable or partial WordNet means: use embedding neighbours
+        return None
 
 
 # --- the search ----------------------------------------------------------------------------------------------------
