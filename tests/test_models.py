@@ -47,6 +47,19 @@ def test_bernoulli_per_step_draw_equals_one_draw_over_t():
     assert torch.equal(bernoulli_encode(x, 9, torch.Generator().manual_seed(4), torch.float32), one.float())
 
 
+def test_regular_code_fires_round_tx_times_evenly():
+    from spiketext.encoding import regular_encode
+
+    x = torch.tensor([0.0, 0.25, 0.5, 0.9, 1.0])
+    s = regular_encode(x, 4)
+    assert s.sum(0).tolist() == [0, 1, 2, 4, 4]
+    assert s[:, 2].tolist() == [1, 0, 1, 0]  # rate 0.5: every other step
+    y = torch.rand(6, 5, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(regular_encode(y, 50).sum(0), torch.floor(50 * y + 0.5))
+    model = SpikingTextCNN(dim=6, num_classes=2, num_filters=3, encoder="regular")
+    assert torch.equal(model.encode(y.unsqueeze(0).expand(2, 6, 5), 8, None), model.encode(y.expand(2, 6, 5), 8, None))
+
+
 def test_tailored_cnn_shapes_zero_mean_and_population():
     cnn = tiny_cnn()
     x = torch.rand(7, 6, 9)

@@ -143,7 +143,7 @@ class SNNConfig:
     reset: str = "subtract"
     surrogate: str = "fast_sigmoid"
     slope: float = 25.0  # k of the surrogate
-    encoder: str = "bernoulli"
+    encoder: str = "bernoulli"  # bernoulli (the paper) | regular (deterministic, evenly spaced spikes)
     # α: the input spike rate is α·e⁺ (the conversion divides the conv weights by α, keeping the expected
     # currents). α < 1 cuts the input layer's synaptic operations, most of the SNN's energy, by the factor α.
     input_scale: float = 1.0
@@ -157,7 +157,8 @@ class SNNConfig:
         surrogates = ("fast_sigmoid", "arctan", "sigmoid", "triangle", "straight_through")
         _check(self.surrogate in surrogates, "snn.surrogate", f"{self.surrogate!r}: choose {', '.join(surrogates)}")
         _check(self.slope > 0, "snn.slope", f"{self.slope} must be > 0")
-        _check(self.encoder == "bernoulli", "snn.encoder", f"{self.encoder!r}: only 'bernoulli' exists")
+        encoders = ("bernoulli", "regular")
+        _check(self.encoder in encoders, "snn.encoder", f"{self.encoder!r}: choose {', '.join(encoders)}")
 
 
 # Paper learning rates for the CNN (DESIGN.md §1.2), by data set.

@@ -123,6 +123,7 @@ def build_model(kind: str, arch: dict[str, Any], snn: dict[str, Any] | None) -> 
         surrogate=snn["surrogate"],
         slope=snn["slope"],
         input_scale=snn.get("input_scale", 1.0),
+        encoder=snn.get("encoder", "bernoulli"),
     )
 
 

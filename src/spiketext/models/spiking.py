@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from spiketext.encoding import bernoulli_encode
+from spiketext.encoding import ENCODERS, bernoulli_encode, regular_encode
 from spiketext.models.textcnn import population_logits
 from spiketext.neurons import LIF
 
@@ -32,10 +32,14 @@ class SpikingTextCNN(nn.Module):
         surrogate: str = "fast_sigmoid",
         slope: float = 25.0,
         input_scale: float = 1.0,
+        encoder: str = "bernoulli",
     ) -> None:
         super().__init__()
+        if encoder not in ENCODERS:
+            raise ValueError(f"unknown encoder {encoder!r}; choose one of {', '.join(ENCODERS)}")
         self.num_classes = num_classes
         self.input_scale = input_scale
+        self.encoder = encoder
         self.kernel_sizes = tuple(kernel_sizes)
         self.convs = nn.ModuleList(nn.Conv1d(dim, num_filters, k, bias=False) for k in kernel_sizes)
         self.fc = nn.Linear(num_filters * len(kernel_sizes), neurons_per_class * num_classes, bias=False)
@@ -52,8 +56,11 @@ class SpikingTextCNN(nn.Module):
     def encode(
         self, x: torch.Tensor, num_steps: int, generator: torch.Generator | None, dtype: torch.dtype | None = None
     ) -> torch.Tensor:
-        """e⁺ [B, D, L] -> input spikes [T, B, D, L]: Bernoulli with rate α·e⁺ (α = `input_scale`)."""
+        """e⁺ [B, D, L] -> input spikes [T, B, D, L] at rate α·e⁺ (α = `input_scale`): Bernoulli draws from
+        `generator`, or the deterministic regular code (`encoder`)."""
         rate = x if self.input_scale == 1.0 else x * self.input_scale
+        if self.encoder == "regular":
+            return regular_encode(rate, num_steps, dtype or torch.float32)
         return bernoulli_encode(rate, num_steps, generator, dtype or torch.float32)
 
     def forward(self, spikes: torch.Tensor, record: bool = False):
