@@ -744,7 +744,7 @@ def attack(
     sample); see `spiketext.attacks`. With `out`: attack_NAME.json / .md / .csv (every example) / .png there."""
     import time
 
-    from spiketext.attacks import ATTACKS, Victim, WordSpace, result_dicts, run_attack, write_examples_csv
+    from spiketext.attacks import ATTACKS, Victim, WordSpace, run_attack, write_examples_csv
     from spiketext.data.tokenize import get_tokenizer
 
     if name not in ATTACKS:
@@ -794,15 +794,7 @@ def attack(
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(
-            out / f"attack_{name}.json",
-            {
-                **report,
-                "examples": [
-                    (m, d) for m, d in zip([m for m, _ in rows], result_dicts([r for _, r in rows]), strict=True)
-                ],
-            },
-        )
+        atomic_write_json(out / f"attack_{name}.json", report)  # every example is in the CSV
         atomic_write_text(out / f"attack_{name}.md", attack_markdown(report))
         write_examples_csv(out / f"attack_{name}.csv", rows, bundles["cnn"].labels)
         plot_attack(report, out / f"attack_{name}.png")
