@@ -231,7 +231,12 @@ def _snn_result(ctx: Context, model: SpikingTextCNN, epoch: int | None, note: st
         "test_seeds": test["seeds"],
         "num_steps": test["num_steps"],
         "epoch": epoch,
-        "note": note or f"T = {test['num_steps']}, test mean over {len(test['accs'])} Bernoulli draws",
+        "note": note
+        or (
+            f"T = {test['num_steps']}, deterministic regular code"
+            if ctx.cfg.snn.encoder == "regular"
+            else f"T = {test['num_steps']}, test mean over {len(test['accs'])} Bernoulli draws"
+        ),
     }
 
 
@@ -663,13 +668,13 @@ def sweep(cfg: RunConfig, out: str | Path, grid: dict[str, list[Any]], cnn_from:
 def summarize_sweep(out: str | Path) -> dict:
     """Collect every finished point under OUT/points into sweep.json / .md / .png."""
     out = Path(out)
-    points, cnn = [], None
+    points, cnns = [], []
     for folder in sorted((out / "points").glob("*")):
         results = read_json(folder / "results.json") or {}
         point = read_json(folder / "point.json")
         if point is None or "energy" not in results or "snn_finetuned" not in results:
             continue
-        cnn = cnn or results["cnn"]
+        cnns.append(results["cnn"])
         ft, e = results["snn_finetuned"], results["energy"]
         points.append(
             {
@@ -683,10 +688,14 @@ def summarize_sweep(out: str | Path) -> dict:
                 "energy_ratio_with_membrane": e["ratio_with_membrane"],
                 "input_rate": e["input_rate"],
                 "run": str(folder.relative_to(out)),
+                "device": (read_json(folder / "config.json") or {}).get("device"),
             }
         )
     if not points:
         raise SpiketextError(f"{out}: no finished sweep points yet")
+    # the CNN most points share (points may bring their own, e.g. with cnn.noise_steps=T)
+    keys = [(c["test_acc"], c["dev_acc"]) for c in cnns]
+    cnn = cnns[max(range(len(keys)), key=lambda i: (keys.count(keys[i]), -i))]
     points.sort(key=lambda p: (p["energy_ratio"], -p["test_acc"]))
     best = -1.0
     for p in points:  # Pareto: no point with less energy is at least as accurate
