@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -219,6 +220,11 @@ def test_sweep_shares_the_cnn_and_writes_the_pareto_table(tmp_path, tiny_task, c
     assert by[(8, 0.5)]["input_rate"] == pytest.approx(by[(8, 1)]["input_rate"] / 2, rel=0.1)
     assert by[(8, 0.5)]["energy_ratio"] < by[(8, 1)]["energy_ratio"]
     assert by[(4, 1)]["energy_ratio"] < by[(8, 1)]["energy_ratio"]
+    # a later invocation with new points on the same OUT reuses the CNN already trained there
+    assert main(["sweep", *common, "--grid", "snn.num_steps=6"]) == 0
+    stages = [json.loads(x)["stage"] for p in (out / "points").glob("*") for x in (p / "metrics.jsonl").open()]
+    assert stages.count("cnn") == 2 and len(list((out / "points").glob("*"))) == 5
+    shutil.rmtree(out / "points" / "snn.num_steps=6")
     # rerunning is a no-op resume; no --grid only re-summarizes
     assert main(["sweep", *common, *grid]) == 0
     assert main(["sweep", *common]) == 0

@@ -640,6 +640,15 @@ def sweep(cfg: RunConfig, out: str | Path, grid: dict[str, list[Any]], cnn_from:
         if src_cfg is None or _cnn_signature(src_cfg) != _cnn_signature(cfg):
             raise SpiketextError(f"{cnn_from}: its CNN settings differ from this sweep's (data, model, cnn, seed)")
     cnn_dirs: dict[str, Path] = {}
+    for folder in sorted((out / "points").glob("*")):  # CNNs trained by earlier invocations on this OUT
+        done = read_json(folder / "config.json")
+        if (
+            done is not None
+            and RunDir(folder).results().get("cnn")
+            and checkpoint_exists(RunDir(folder).checkpoint("cnn"))
+        ):
+            sig = json.dumps(_cnn_signature(from_dict(RunConfig, done, "config")), sort_keys=True)
+            cnn_dirs.setdefault(sig, folder)
     if cnn_from is not None:
         cnn_dirs[json.dumps(_cnn_signature(cfg), sort_keys=True)] = Path(cnn_from)
     for values in itertools.product(*(grid[k] for k in keys)):
