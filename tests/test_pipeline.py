@@ -86,7 +86,9 @@ def test_run_stages_predict_evaluate(tmp_path, tiny_task, capsys):
     assert summary["ratio"] > 0 and summary["ratio_with_membrane"] > summary["ratio"]
     assert all((out / f"energy.{ext}").is_file() for ext in ("json", "md", "png"))
     report_json = tmp_path / "energy.json"
-    assert main(["energy", str(out), "--json", str(report_json), "--out", str(tmp_path)]) == 0
+    spikes_file = tmp_path / "spikes.safetensors"
+    argv_energy = ["energy", str(out), "--json", str(report_json), "--out", str(tmp_path), "--save-spikes"]
+    assert main([*argv_energy, str(spikes_file)]) == 0
     assert "E_SNN / E_CNN" in capsys.readouterr().out
     report = json.loads(report_json.read_text())
     assert report["ratio"] == pytest.approx(summary["ratio"])  # texts through the tokenizer = the run's ids
@@ -94,6 +96,15 @@ def test_run_stages_predict_evaluate(tmp_path, tiny_task, capsys):
     assert {"name", "input_rate", "synaptic_ops"} <= set(report["snn"]["layers"][0])
     assert {"name", "input_rate", "macs"} <= set(report["cnn"]["layers"][0])
     assert report["cnn"]["energy_pj"] > 0 and report["snn"]["energy_pj"] > 0
+    # recount the first conv layer by hand from the saved spikes: Σ_l spikes(l) × F × windows(l)
+    from safetensors.torch import load_file
+
+    saved = load_file(str(spikes_file))
+    x = saved["input"].double()  # [T, B, D, L]
+    L, k, F = x.shape[-1], 3, 8
+    by_hand = sum(float(x[..., p : p + k].sum()) for p in range(L - k + 1)) * F
+    assert report["saved_spikes"]["layers"]["conv3"]["synaptic_ops"] == by_hand
+    assert report["saved_spikes"]["layers"]["fc"]["synaptic_ops"] == float(saved["pool"].double().sum()) * 20
 
     # stages on their own, on the same folder
     assert main(["convert", str(out), "--normalization", "data_p999"]) == 0

@@ -416,22 +416,40 @@ def count_energy(
     seed: int,
     costs: str = "fp32",
     dtype: torch.dtype | None = None,
+    save_spikes: str | Path | None = None,
 ) -> dict:
-    """Energy report (see `spiketext.energy`) of `model` on e⁺ batches [B, D, L], one seeded Bernoulli draw."""
+    """Energy report (see `spiketext.energy`) of `model` on e⁺ batches [B, D, L], one seeded Bernoulli draw.
+
+    With `save_spikes`, the first batch's recorded spikes of every layer ([T, B, ...], uint8) go to that
+    safetensors file and its own counts to report["saved_spikes"], so that a layer can be recounted by hand.
+    """
     if costs not in COSTS:
         raise SpiketextError(f"energy costs {costs!r}: choose one of {', '.join(COSTS)}")
     was = model.training
     model.eval()
     counter = SNNCounter(model.kernel_sizes, model.convs[0].out_channels, model.fc.out_features, model.conv_neuron.beta)
-    gen, total, size, dim, length = None, 0.0, 0, 0, 0
+    gen, total, size, dim, length, saved = None, 0.0, 0, 0, 0, {}
     for x in inputs:
         gen = gen or generator(seed, device=x.device)
         with torch.autocast(x.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
             _, layers = model(model.encode(x, num_steps, gen, dtype), record=True)
         counter.add(layers)
+        if save_spikes is not None and counter.sentences == x.shape[0]:
+            from safetensors.torch import save_file
+
+            first = SNNCounter(model.kernel_sizes, model.convs[0].out_channels, model.fc.out_features, 1.0)
+            first.add(layers)
+            Path(save_spikes).parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(save_spikes).with_suffix(".tmp")
+            save_file({k: v.to(torch.uint8).contiguous().cpu() for k, v in layers.items()}, str(tmp))
+            tmp.replace(save_spikes)
+            saved = {"file": str(save_spikes), "sentences": x.shape[0], "layers": first.layers}
         total, size, (dim, length) = total + float(x.double().sum()), size + x.numel(), x.shape[1:]
     model.train(was)
-    return energy_report(counter, dim, length, total / max(size, 1), COSTS[costs])
+    report = energy_report(counter, dim, length, total / max(size, 1), COSTS[costs])
+    if save_spikes is not None:
+        report["saved_spikes"] = saved
+    return report
 
 
 def write_energy(report: dict, out: str | Path) -> dict[str, str]:
@@ -934,6 +952,7 @@ def energy(
     out: str | Path | None = None,
     batch_size: int | None = None,
     precision: str | None = None,
+    save_spikes: str | Path | None = None,
 ) -> dict:
     """Per-layer operation counts and energy of a saved SNN and its CNN on a split (texts in file order, one
     seeded Bernoulli draw); with `out`, also energy.json / .md / .png there.
@@ -960,7 +979,7 @@ def energy(
     inputs = (bundle.encoder.encode(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size))
     dtype = autocast_dtype(precision, torch.device("cpu"))
     T = num_steps or bundle.num_steps
-    report = count_energy(bundle.model, inputs, T, seed, costs, dtype)  # type: ignore[arg-type]
+    report = count_energy(bundle.model, inputs, T, seed, costs, dtype, save_spikes)  # type: ignore[arg-type]
     report.update(model=str(resolve_model_path(path, "snn_finetuned")), split=split, seed=seed)
     if out is not None:
         report["files"] = write_energy(report, out)

@@ -253,7 +253,16 @@ def cmd_energy(args: argparse.Namespace) -> int:
     path = Path(args.path)
     out = args.out or (path if path.is_dir() else None)
     r = api.energy(
-        args.path, data, args.split, args.seed, args.num_steps, args.costs, out, args.batch_size, args.precision
+        args.path,
+        data,
+        args.split,
+        args.seed,
+        args.num_steps,
+        args.costs,
+        out,
+        args.batch_size,
+        args.precision,
+        args.save_spikes,
     )
     print(energy_markdown(r))
     if r.get("files"):
@@ -391,6 +400,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--costs", default="fp32", choices=("fp32", "fp16", "int8"), help="Horowitz 2014 45 nm costs")
     p.add_argument("--out", metavar="DIR", help="where energy.json/.md/.png go (default: the run folder)")
     p.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
+    p.add_argument(
+        "--save-spikes",
+        metavar="FILE.safetensors",
+        help="save the first batch's spikes of every layer, with that batch's counts in the report, to recount by hand",
+    )
     p.set_defaults(func=cmd_energy, name=None)
     attack_path = argparse.ArgumentParser(add_help=False)
     attack_path.add_argument("path", metavar="RUN_DIR", help="a run folder with the CNN and the fine-tuned SNN")
