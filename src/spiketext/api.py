@@ -795,11 +795,7 @@ def attack(
     vectors = bundles["cnn"].encoder.vectors
     if vectors is None:
         raise SpiketextError(f"{path}: attacks need the pretrained vectors ({bundles['cnn'].encoder.embeddings})")
-    cfg = find_run_config(path)
-    if data is None:
-        if cfg is None:
-            raise SpiketextError(f"{path}: not inside a run folder; name the data (a data set or --train FILE)")
-        data = cfg.data
+    data, cfg = _data_of(path, data)
     split = load_corpus(data).splits["test"]
     order = np.arange(len(split.texts))
     if sample == "random":
@@ -899,6 +895,16 @@ def find_run_config(path: str | Path) -> RunConfig | None:
     return None
 
 
+def _data_of(path: str | Path, data: DataConfig | None) -> tuple[DataConfig, RunConfig | None]:
+    """`data`, else the data of the run folder that holds `path`; and that run's config (None outside a run)."""
+    cfg = find_run_config(path)
+    if data is None:
+        if cfg is None:
+            raise SpiketextError(f"{path}: not inside a run folder; name the data (a data set or --train FILE)")
+        data = cfg.data
+    return data, cfg
+
+
 def evaluate(
     path: str | Path,
     data: DataConfig | None = None,
@@ -913,11 +919,7 @@ def evaluate(
     Texts go through the checkpoint's tokenizer and vocabulary, exactly as `predict` does.
     """
     bundle = load_model(path, prefer)
-    if data is None:
-        cfg = find_run_config(path)
-        if cfg is None:
-            raise SpiketextError(f"{path}: not inside a run folder; name the data (a data set or --train FILE)")
-        data = cfg.data
+    data, _ = _data_of(path, data)
     corpus = load_corpus(data)
     if split not in corpus.splits:
         raise SpiketextError(f"split {split!r}: choose train, dev or test")
@@ -963,11 +965,7 @@ def energy(
     bundle = load_model(path, "snn_finetuned")
     if bundle.kind != "snn":
         raise SpiketextError(f"{path}: energy needs an SNN checkpoint (snn_finetuned or snn_converted)")
-    cfg = find_run_config(path)
-    if data is None:
-        if cfg is None:
-            raise SpiketextError(f"{path}: not inside a run folder; name the data (a data set or --train FILE)")
-        data = cfg.data
+    data, cfg = _data_of(path, data)
     if seed is None:
         seed = 20_000 + 100 * cfg.seed if cfg is not None else 0  # the run's first test draw (_eval_snn)
     batch_size = batch_size or (cfg.eval_batch_size if cfg is not None else 256)
