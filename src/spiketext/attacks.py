@@ -33,7 +33,7 @@ import csv
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -84,14 +84,14 @@ class Victim:
     def __post_init__(self) -> None:
         if self.mode not in ("fixed", "average"):
             raise ValueError(f"victim mode {self.mode!r}: fixed or average")
-        if self.bundle.kind == "snn":
+        if self.bundle.kind == "snn" and self.bundle.model.encoder != "regular":  # the regular code draws nothing
             n = 1 if self.mode == "fixed" else self.draws
             enc = self.bundle.encoder
             shape = (self.bundle.num_steps, enc.table.shape[1], enc.max_len)
             self.noise = [torch.rand(shape, generator=generator(self.seed + r)) for r in range(n)]
 
     def describe(self) -> dict[str, Any]:
-        if self.bundle.kind != "snn":
+        if self.bundle.kind != "snn" or not self.noise:
             return {"kind": self.bundle.kind, "mode": "deterministic"}
         return {"kind": "snn", "mode": self.mode, "seeds": [self.seed + r for r in range(len(self.noise))]}
 
@@ -455,7 +455,3 @@ def write_examples_csv(path: Path, rows: list[tuple[str, AttackResult]], labels:
                 ]
             )
     tmp.replace(path)
-
-
-def result_dicts(results: list[AttackResult]) -> list[dict[str, Any]]:
-    return [asdict(r) for r in results]
