@@ -18,7 +18,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from spiketext.bench.engine import DEFAULT_SHAPE, PAPER_SHAPE, matmul_peak, step_functions
-from spiketext.train import autocast_dtype, tune_cpu_allocator
+from spiketext.runtime import autocast_dtype, tune_cpu_allocator
 
 CATEGORIES = {
     "convolution forward": ("aten::mkldnn_convolution", "aten::_convolution", "aten::convolution"),

@@ -92,3 +92,69 @@ def write_tiny_task(folder: Path, n: int = 200, seed: int = 0) -> tuple[Path, Pa
 @pytest.fixture
 def tiny_task(tmp_path) -> tuple[Path, Path]:
     return write_tiny_task(tmp_path)
+
+
+@pytest.fixture
+def read_only():
+    """make(folder): bind-mount `folder` read-only over itself (unmounted afterwards); skips where mounting is not
+    allowed (it needs root, as CI and the development machines have)."""
+    import subprocess
+
+    mounted: list[Path] = []
+
+    def make(folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        for cmd in (["mount", "--bind", str(folder), str(folder)], ["mount", "-o", "remount,ro,bind", str(folder)]):
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode != 0:
+                if mounted or cmd[1] == "-o":
+                    subprocess.run(["umount", str(folder)], capture_output=True)
+                pytest.skip(f"cannot mount a read-only folder here ({r.stderr.strip() or r.returncode})")
+            if cmd[1] == "--bind":
+                mounted.append(folder)
+        return folder
+
+    yield make
+    for folder in reversed(mounted):
+        subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """A finished tiny run (run folder, data file, vectors file), made once; copy it before changing it."""
+    from spiketext.cli import main
+
+    folder = tmp_path_factory.mktemp("finished")
+    data, vectors = write_tiny_task(folder)
+    out = folder / "run"
+    argv = ["run", "--train", str(data), "--embeddings", str(vectors), "--out", str(out), *TINY]
+    old = os.environ.get("SPIKETEXT_CACHE_DIR")
+    os.environ["SPIKETEXT_CACHE_DIR"] = str(folder / "cache")
+    try:
+        assert main([*argv, "--set", "cnn.epochs=2", "--set", "finetune.epochs=1"]) == 0
+    finally:
+        if old is None:
+            os.environ.pop("SPIKETEXT_CACHE_DIR", None)
+        else:
+            os.environ["SPIKETEXT_CACHE_DIR"] = old
+    return out, data, vectors
+
+
+def copy_run(finished: tuple[Path, Path, Path], dest: Path) -> tuple[Path, Path, Path]:
+    """A private copy of the finished run with its own data and vectors files (config.json pointed at them)."""
+    import json
+    import shutil
+
+    out, data, vectors = finished
+    dest.mkdir(parents=True, exist_ok=True)
+    new_out = dest / "run"
+    shutil.copytree(out, new_out)
+    new_data, new_vectors = dest / data.name, dest / vectors.name
+    shutil.copy(data, new_data)
+    shutil.copy(vectors, new_vectors)
+    for name in ("config.json", "inputs.json"):
+        text = (new_out / name).read_text()
+        text = text.replace(json.dumps(str(data))[1:-1], json.dumps(str(new_data))[1:-1])
+        text = text.replace(json.dumps(str(vectors))[1:-1], json.dumps(str(new_vectors))[1:-1])
+        (new_out / name).write_text(text)
+    return new_out, new_data, new_vectors

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from conftest import TINY
 from spiketext.cli import main
 
 
@@ -57,7 +58,7 @@ def test_describe_chinese_own_data_trains_vectors(capsys, tmp_path):
 def test_error_is_one_line_with_exit_code_2(capsys, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("text,label\ngood,pos\n,neg\n", encoding="utf-8")
-    assert main(["data", "describe", "--train", str(bad)]) == 2
+    assert main(["data", "describe", "--train", str(bad), "--strict"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "bad.csv: line 3: empty text" in err
     assert main(["data", "describe", "imdb"]) == 2
@@ -89,3 +90,271 @@ def test_debug_shows_traceback(tmp_path):
 def test_exactly_one_source(capsys, argv):
     assert main(argv) == 2
     assert "give exactly one" in capsys.readouterr().err
+
+
+# --- hostile input: every case one line on stderr, exit code 2, nothing written lost (issues 10, 15, 16) -------
+
+
+def one_line_error(capsys, *needles: str) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    errors = [line for line in err if line.startswith("spiketext: error:")]
+    assert len(errors) == 1 and "Traceback" not in "\n".join(err), err
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+    return errors[0]
+
+
+def tiny_argv(data, vectors, out, *extra):
+    argv = ["run", "--train", str(data), "--embeddings", str(vectors), "--out", str(out), *TINY]
+    return [*argv, "--set", "cnn.epochs=2", "--set", "finetune.epochs=1", *extra]
+
+
+@pytest.mark.parametrize(
+    "extra, needles",
+    [
+        (["--set", "eval_batch_size=0"], ["setting eval_batch_size: 0 must be >= 1"]),
+        (["--set", "model.kernel_sizes=[500]"], ["kernel of 500 tokens is longer than the sentence length"]),
+        (["--set", "data.max_len=1"], ["longer than the sentence length L = 1"]),
+        (["--device", "bogus"], ["'bogus' is not a device"]),
+        (["--set", "snn.num_steps=100000000"], ["needs about", "TB of memory", "lower snn.num_steps"]),
+        (["--set", "snn.num_steps=!!python/object:os.system"], ["not a plain YAML value"]),
+        (["--set", "snn.num_steps=[1, 2"], ["not a plain YAML value"]),
+        (["--set", "cnn.lr=.inf"], ["cnn.lr: inf is not a finite number"]),
+    ],
+)
+def test_bad_settings_fail_before_any_work(tmp_path, tiny_task, capsys, extra, needles):
+    data, vectors = tiny_task
+    assert main(tiny_argv(data, vectors, tmp_path / "r", *extra)) == 2
+    one_line_error(capsys, *needles)
+    assert not (tmp_path / "r" / "checkpoints").exists()
+
+
+def test_cuda_on_a_cpu_only_torch(tmp_path, tiny_task, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    data, vectors = tiny_task
+    assert main(tiny_argv(data, vectors, tmp_path / "r", "--device", "cuda")) == 2
+    one_line_error(capsys, "sees no CUDA GPU; use --device cpu")
+
+
+def test_a_diverging_run_stops_with_one_line(tmp_path, tiny_task, capsys):
+    data, vectors = tiny_task
+    assert main(tiny_argv(data, vectors, tmp_path / "r", "--set", "cnn.lr=1e30")) == 2
+    one_line_error(capsys, "the training loss became nan", "lower the learning rate")
+    assert (
+        "NaN" not in (tmp_path / "r" / "metrics.jsonl").read_text()
+        if (tmp_path / "r" / "metrics.jsonl").exists()
+        else True
+    )
+
+
+def test_a_corpus_with_empty_texts_runs_end_to_end(tmp_path, capsys):
+    from conftest import write_tiny_task
+
+    data, vectors = write_tiny_task(tmp_path)
+    rows = [r.split(",") for r in data.read_text().splitlines()[1:]]
+    lines = [json.dumps({"text": "" if i in (5, 50, 120, 160) else t, "label": y}) for i, (t, y) in enumerate(rows)]
+    jsonl = tmp_path / "reviews.jsonl"
+    jsonl.write_text("\n".join(lines) + "\n")
+    assert main(tiny_argv(jsonl, vectors, tmp_path / "r")) == 0
+    assert "SKIPPED: 4 row(s)" in capsys.readouterr().out
+    skipped = json.loads((tmp_path / "r" / "data.json").read_text())["skipped"][str(jsonl)]
+    assert skipped["rows"] == 4 and skipped["first_lines"] == [6, 51, 121, 161]
+    assert main([*tiny_argv(jsonl, vectors, tmp_path / "s"), "--strict"]) == 2
+    one_line_error(capsys, "reviews.jsonl: line 6: empty text")
+
+
+def test_output_locations_are_checked_first(tmp_path, tiny_task, capsys):
+    data, vectors = tiny_task
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    assert main(tiny_argv(data, vectors, afile)) == 2
+    one_line_error(capsys, "afile: is a file, not a folder; choose another --out")
+    assert main(tiny_argv(data, vectors, afile / "run")) == 2
+    one_line_error(capsys, "lies under", "which is a file")
+    assert afile.read_text() == "keep me"
+
+
+def test_read_only_places(tmp_path, tiny_task, finished_run, read_only, capsys):
+    from conftest import copy_run
+
+    data, vectors = tiny_task
+    ro = read_only(tmp_path / "ro")
+    assert main(tiny_argv(data, vectors, ro / "run")) == 2
+    one_line_error(capsys, "cannot write here (Read-only file system); choose a writable --out")
+    run, _, _ = copy_run(finished_run, tmp_path / "copy")
+    before = (run / "results.json").read_text()
+    read_only(run)
+    assert main(["energy", str(run), "--costs", "int8"]) == 2
+    one_line_error(capsys, "cannot write here")
+    assert main(["attack", str(run), "--attack", "deepwordbug", "--n", "3"]) == 2
+    one_line_error(capsys, "cannot write here")
+    assert (run / "results.json").read_text() == before
+
+
+def test_values_outside_the_config_are_checked(finished_run, capsys):
+    run = str(finished_run[0])
+    for argv, needle in [
+        (["evaluate", run, "--num-steps", "-3"], "num_steps -3: must be a positive integer"),
+        (["evaluate", run, "--num-steps", "0"], "num_steps 0: must be a positive integer"),
+        (["evaluate", run, "--repeats", "0"], "repeats 0: must be a positive integer"),
+        (["predict", run, "good film", "--num-steps", "-1"], "num_steps -1"),
+        (["energy", run, "--batch-size", "0", "--out", str(finished_run[0].parent / "e")], "batch_size 0"),
+        (["attack", run, "--attack", "textfooler", "--draws", "0"], "draws 0"),
+        (["attack", run, "--attack", "textfooler", "--n", "0"], "n 0"),
+    ]:
+        assert main(argv) == 2, argv
+        one_line_error(capsys, needle)
+
+
+def test_files_that_never_end_are_refused_at_once(tmp_path, capsys):
+    assert main(["data", "describe", "--train", "/dev/urandom"]) == 2
+    one_line_error(capsys, "/dev/urandom: is not a regular file")
+    assert main(["data", "describe", "--train", str(tmp_path)]) == 2
+    one_line_error(capsys, "is a folder")
+
+
+def test_damaged_cache_is_rebuilt_silently(tmp_path, tiny_task, capsys, monkeypatch):
+    data, vectors = tiny_task
+    cache = tmp_path / "cache"
+    argv = ["data", "describe", "--train", str(data), "--embeddings", str(vectors), "--cache-dir", str(cache), "--json"]
+    assert main(argv) == 0
+    first = json.loads(capsys.readouterr().out)
+    (folder,) = (cache / "vectors").glob("vectors.txt-*")
+    npy = folder / "vectors.npy"
+    npy.write_bytes(npy.read_bytes()[:40])  # truncated by a killed process
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out) == first
+    (folder / "words.json").unlink()
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out) == first and (folder / "words.json").is_file()
+
+
+def test_unwritable_cache_falls_back_to_memory(tmp_path, tiny_task, read_only, capsys, caplog):
+    data, vectors = tiny_task
+    cache = read_only(tmp_path / "home-cache")
+    argv = ["data", "describe", "--train", str(data), "--embeddings", str(vectors), "--cache-dir", str(cache)]
+    assert main(argv) == 0
+    assert "using an in-memory copy" in caplog.text
+
+
+def test_damaged_run_files(tmp_path, finished_run, capsys):
+    from conftest import copy_run
+
+    run, data, vectors = copy_run(finished_run, tmp_path)
+    argv = tiny_argv(data, vectors, run)
+    # a cut-off metrics line: repaired from the resume state, and the command goes on
+    metrics = run / "metrics.jsonl"
+    metrics.write_text(metrics.read_text()[:-20])
+    assert main(argv) == 0
+    assert all(json.loads(x) for x in metrics.read_text().splitlines())
+    capsys.readouterr()
+    # a truncated results.json: named, with the fix; the fix works
+    results = (run / "results.json").read_text()
+    (run / "results.json").write_text(results[: len(results) // 2])
+    assert main(argv) == 2
+    one_line_error(capsys, "results.json: damaged", "delete it and run the same command again")
+    (run / "results.json").unlink()
+    assert main(argv) == 0
+    assert json.loads((run / "results.json").read_text())["snn_finetuned"] == json.loads(results)["snn_finetuned"]
+    capsys.readouterr()
+    # a corrupted config.json
+    (run / "config.json").write_text("{oops")
+    assert main(["evaluate", str(run)]) == 2
+    one_line_error(capsys, "config.json: damaged")
+
+
+def test_damaged_resume_state_is_never_used(tmp_path, finished_run, capsys):
+    from conftest import copy_run
+
+    run, data, vectors = copy_run(finished_run, tmp_path)
+    for name in ("snn_finetuned", "snn_converted_data_norm_p999"):
+        for suffix in (".json", ".safetensors"):
+            (run / "checkpoints" / f"{name}{suffix}").unlink(missing_ok=True)
+    state = run / "state" / "snn_finetune_last.safetensors"
+    raw = bytearray(state.read_bytes())
+    raw[-3] ^= 0x55  # same size, different content
+    state.write_bytes(bytes(raw))
+    assert main(tiny_argv(data, vectors, run)) == 2
+    one_line_error(capsys, "snn_finetune_last.safetensors: its content does not match the sha256")
+    meta_path = run / "state" / "snn_finetune_last.json"
+    state.write_bytes(bytes(raw[:-3]) + bytes([raw[-3] ^ 0x55]) + bytes(raw[-2:]))
+    meta = json.loads(meta_path.read_text())
+    meta["epoch"] = -5
+    meta_path.write_text(json.dumps(meta))
+    assert main(tiny_argv(data, vectors, run)) == 2
+    one_line_error(capsys, "snn_finetune_last.json: the resume state says epoch -5")
+
+
+def test_an_edited_data_file_is_never_served_old_results(tmp_path, finished_run, capsys):
+    from conftest import copy_run
+
+    run, data, vectors = copy_run(finished_run, tmp_path)
+    rows = data.read_text().splitlines()
+    data.write_text("\n".join(rows[:-10]) + "\n")  # the user edits the data
+    assert main(tiny_argv(data, vectors, run)) == 2
+    one_line_error(capsys, "computed from other content of train", "new --out")
+    assert main(["evaluate", str(run)]) == 2
+    one_line_error(capsys, "the run's train file changed since the run")
+    assert main(tiny_argv(data, vectors, tmp_path / "fresh")) == 0  # a new folder is a new run
+
+
+def test_a_failed_run_does_not_block_its_fix(tmp_path, tiny_task, capsys):
+    data, vectors = tiny_task
+    out = tmp_path / "r"
+    assert main(tiny_argv(data, vectors, out, "--label-column", "sentiment")) == 2
+    one_line_error(capsys, "no column named 'sentiment'")
+    assert main(tiny_argv(data, vectors, out, "--set", "cnn.lr=1e30")) == 2  # got as far as training, then diverged
+    capsys.readouterr()
+    assert main(tiny_argv(data, vectors, out)) == 0  # the corrected command on the same --out
+
+
+def test_energy_recounts_never_overwrite_the_runs_record(tmp_path, finished_run, capsys):
+    from conftest import copy_run
+
+    run, _, _ = copy_run(finished_run, tmp_path)
+    before = {n: (run / n).read_bytes() for n in ("energy.json", "energy.md", "results.json")}
+    assert main(["energy", str(run), "--costs", "int8", "--num-steps", "4", "--split", "dev"]) == 0
+    assert "energy_dev_T4_int8.json" in capsys.readouterr().out
+    assert all((run / n).read_bytes() == b for n, b in before.items())
+    assert json.loads((run / "energy_dev_T4_int8.json").read_text())["costs"]["name"] == "int8"
+    assert main(["energy", str(run)]) == 0  # the run's own settings: the same record, rewritten identically
+    assert json.loads((run / "energy.json").read_text())["ratio"] == json.loads(before["energy.json"])["ratio"]
+
+
+def test_no_silent_fallback_to_another_checkpoint(tmp_path, finished_run, capsys):
+    from conftest import copy_run
+
+    run, _, _ = copy_run(finished_run, tmp_path)
+    with pytest.raises(SystemExit) as e:
+        main(["evaluate", str(run), "--model", "snn_finetunedd"])
+    assert e.value.code == 2 and "invalid choice: 'snn_finetunedd'" in capsys.readouterr().err
+    for suffix in (".json", ".safetensors"):
+        (run / "checkpoints" / f"snn_finetuned{suffix}").unlink()
+    assert main(["attack", str(run), "--attack", "textfooler", "--n", "3"]) == 2
+    one_line_error(capsys, "has no snn_finetuned checkpoint yet", "snn_converted")
+    assert main(["attack", str(run), "--attack", "textfooler", "--n", "3", "--model", "snn_converted"]) == 0
+    assert "| SNN | snn_converted |" in capsys.readouterr().out
+
+
+def test_paths_in_run_metadata_are_not_trusted(tmp_path, finished_run, capsys):
+    from conftest import copy_run
+
+    run, _, _ = copy_run(finished_run, tmp_path)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    cfg = json.loads((run / "config.json").read_text())
+    cfg["data"]["train"] = str(secret)
+    (run / "config.json").write_text(json.dumps(cfg))
+    assert main(["evaluate", str(run)]) == 2
+    assert "root:x" not in one_line_error(capsys)
+
+
+def test_predict_escapes_control_characters_and_reports_ties(finished_run, capsys):
+    run = str(finished_run[0])
+    assert main(["predict", run, "good \x1b[31mfilm\x1b[0m", "zzz qqq", "--model", "cnn"]) == 0
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out and "\\x1b[31mfilm" in out
+    assert "no word of it is known" not in err or "tie" in err

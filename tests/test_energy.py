@@ -6,6 +6,7 @@ import torch
 
 from spiketext.energy import COSTS, SNNCounter, cnn_layer_macs, conv_synaptic_ops, energy_report, window_counts
 from spiketext.models.spiking import SpikingTextCNN
+from spiketext.neurons import NeuronParams
 
 
 def test_window_counts_at_the_edges():
@@ -87,7 +88,9 @@ def test_counter_and_energy_arithmetic():
 
 
 def test_leaky_membrane_updates_cost_a_mac():
-    model = SpikingTextCNN(dim=3, num_classes=2, num_filters=4, kernel_sizes=(2,), neurons_per_class=1, beta=0.9)
+    model = SpikingTextCNN(
+        dim=3, num_classes=2, num_filters=4, kernel_sizes=(2,), neurons_per_class=1, neuron=NeuronParams(beta=0.9)
+    )
     spikes = torch.ones(2, 1, 3, 4)
     with torch.no_grad():
         _, layers = model(spikes, record=True)

@@ -1,31 +1,16 @@
-"""Encoder, models, conversion and checkpoints on tiny models."""
+"""Models on tiny shapes: the tailored and standard CNN, the SNN and its inference path, conversion, registry."""
 
 import numpy as np
 import pytest
 import torch
 
-from spiketext.encoding import bernoulli_encode, binomial_rates
-from spiketext.inference import build_model, load_bundle, save_bundle
+from spiketext.encoding import bernoulli_encode
 from spiketext.models import SpikingTextCNN, StandardTextCNN, TailoredTextCNN
 from spiketext.models.convert import convert, data_based_scales, model_based_scales, normalized_weights
 from spiketext.models.spiking import rate_ce_loss
 from spiketext.models.textcnn import init_linear_weights, population_logits
-from spiketext.train import generator
-
-
-def test_bernoulli_mean_approaches_input_and_is_seeded():
-    x = torch.tensor([[0.0, 0.1, 0.5, 0.9, 1.0]])
-    s = bernoulli_encode(x, 20000, torch.Generator().manual_seed(0))
-    assert s.shape == (20000, 1, 5) and set(s.unique().tolist()) <= {0.0, 1.0}
-    torch.testing.assert_close(s.mean(0), x, atol=0.01, rtol=0)
-    assert s[:, 0, 0].sum() == 0 and s[:, 0, 4].sum() == 20000  # padding never spikes; 1 always does
-    again = bernoulli_encode(x, 20000, torch.Generator().manual_seed(0))
-    other = bernoulli_encode(x, 20000, torch.Generator().manual_seed(1))
-    assert torch.equal(s, again) and not torch.equal(s, other)
-    assert bernoulli_encode(x, 3, torch.Generator().manual_seed(0), torch.bfloat16).dtype == torch.bfloat16
-    r = binomial_rates(x.expand(4000, 5), 50, torch.Generator().manual_seed(0))
-    torch.testing.assert_close(r.mean(0), x[0], atol=0.01, rtol=0)
-    assert torch.allclose(r * 50, (r * 50).round())  # multiples of 1/T
+from spiketext.neurons import NeuronParams
+from spiketext.runtime import generator
 
 
 def tiny_cnn(dim=6, classes=3, zero_mean=True, seed=0):
@@ -38,26 +23,6 @@ def tiny_cnn(dim=6, classes=3, zero_mean=True, seed=0):
 
 def tiny_snn(dim=6, classes=3, **kw):
     return SpikingTextCNN(dim, classes, num_filters=5, kernel_sizes=(2, 3), neurons_per_class=4, **kw)
-
-
-def test_bernoulli_per_step_draw_equals_one_draw_over_t():
-    # The CPU encoder draws step by step; it must consume the generator exactly as one [T, ...] draw would.
-    x = torch.rand(3, 7, 5)
-    one = torch.rand((9, 3, 7, 5), generator=torch.Generator().manual_seed(4)) < x
-    assert torch.equal(bernoulli_encode(x, 9, torch.Generator().manual_seed(4), torch.float32), one.float())
-
-
-def test_regular_code_fires_round_tx_times_evenly():
-    from spiketext.encoding import regular_encode
-
-    x = torch.tensor([0.0, 0.25, 0.5, 0.9, 1.0])
-    s = regular_encode(x, 4)
-    assert s.sum(0).tolist() == [0, 1, 2, 4, 4]
-    assert s[:, 2].tolist() == [1, 0, 1, 0]  # rate 0.5: every other step
-    y = torch.rand(6, 5, generator=torch.Generator().manual_seed(0))
-    assert torch.equal(regular_encode(y, 50).sum(0), torch.floor(50 * y + 0.5))
-    model = SpikingTextCNN(dim=6, num_classes=2, num_filters=3, encoder="regular")
-    assert torch.equal(model.encode(y.unsqueeze(0).expand(2, 6, 5), 8, None), model.encode(y.expand(2, 6, 5), 8, None))
 
 
 def test_tailored_cnn_shapes_zero_mean_and_population():
@@ -85,7 +50,7 @@ def test_snn_shapes_record_and_loss():
         "pool": (10, 4, 10),
         "output": (10, 4, 12),
     }
-    scores = snn.class_scores(out)
+    scores = snn.readout(out)
     y = torch.tensor([0, 1, 2, 0])
     manual = sum(torch.nn.functional.cross_entropy(scores[t], y) for t in range(10)) / 10
     torch.testing.assert_close(rate_ce_loss(scores, y), manual)
@@ -119,90 +84,6 @@ def test_model_based_scales_bound_every_activation():
     assert float(cnn.fc(cnn.features(x)).max()) <= lam3 + 1e-6
 
 
-@pytest.mark.parametrize("kind", ["tailored_cnn", "standard_cnn", "snn"])
-def test_save_load_gives_identical_outputs(tmp_path, kind):
-    arch = {
-        "dim": 6,
-        "num_classes": 3,
-        "num_filters": 5,
-        "kernel_sizes": [2, 3],
-        "neurons_per_class": 4,
-        "dropout": 0.5,
-        "zero_mean_filters": True,
-    }
-    snn_cfg = {
-        "num_steps": 8,
-        "beta": 0.9,
-        "threshold": 0.7,
-        "reset": "subtract",
-        "surrogate": "arctan",
-        "slope": 2.0,
-        "encoder": "bernoulli",
-    }
-    model = build_model(kind, arch, snn_cfg if kind == "snn" else None)
-    init_linear_weights(model, generator(3))
-    vocab = ["<pad>", "<unk>", "good", "bad"]
-    table = torch.rand(4, 6)
-    table[0] = 0
-    data = {
-        "language": "en",
-        "max_len": 9,
-        "embeddings": "random",
-        "input": "positive",
-        "transform": {"mean": 0.1, "std": 0.5, "clip": 3.0},
-        "vocab": vocab,
-        "labels": ["a", "b", "c"],
-        "label_descriptions": [None] * 3,
-    }
-    meta = {"format": "spiketext-model/1", "kind": kind, "arch": arch, "snn": snn_cfg, "data": data}
-    save_bundle(tmp_path / "m", model, table, meta)
-    bundle = load_bundle(tmp_path / "m.json", tmp_path)
-    assert bundle.kind == kind and bundle.labels == ["a", "b", "c"] and bundle.encoder.vocab.itos == vocab
-    x = bundle.encoder.encode(["good bad unknown"])
-    assert torch.equal(x[0, :, 0], table[2]) and torch.equal(x[0, :, 3], table[0])
-    model.eval()
-    if kind == "snn":
-        assert bundle.model.reset == "subtract" if hasattr(bundle.model, "reset") else True
-        s = bernoulli_encode(x, 8, torch.Generator().manual_seed(0))
-        assert torch.equal(bundle.model(s), model(s))
-        assert bundle.model.out_neuron.beta == 0.9 and bundle.model.out_neuron.surrogate == "arctan"
-    else:
-        assert torch.equal(bundle.model(x), model(x))
-    # the file holds no pickle: safetensors + JSON only
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("m.")) == ["m.json", "m.safetensors"]
-
-
-def test_dimension_mismatch_on_load(tmp_path):
-    from spiketext.errors import SpiketextError
-
-    arch = {
-        "dim": 6,
-        "num_classes": 2,
-        "num_filters": 2,
-        "kernel_sizes": [2],
-        "neurons_per_class": 1,
-        "dropout": 0.0,
-        "zero_mean_filters": False,
-    }
-    model = build_model("tailored_cnn", arch, None)
-    data = {
-        "language": "en",
-        "max_len": 4,
-        "embeddings": "random",
-        "transform": None,
-        "vocab": ["<pad>", "<unk>"],
-        "labels": ["a", "b"],
-    }
-    save_bundle(
-        tmp_path / "m",
-        model,
-        torch.zeros(2, 5),
-        {"format": "spiketext-model/1", "kind": "tailored_cnn", "arch": arch, "snn": None, "data": data},
-    )
-    with pytest.raises(SpiketextError, match=r"expects D = 6.*has D = 5"):
-        load_bundle(tmp_path / "m", tmp_path)
-
-
 def test_seeded_init_is_reproducible():
     a, b = tiny_cnn(seed=4), tiny_cnn(seed=4)
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
@@ -214,10 +95,72 @@ def test_branches_keep_their_own_neurons():
     # The three branches are scanned in one call; each must equal a separate IF layer on its own currents.
     from spiketext.neurons import lif_scan
 
-    snn = convert(tiny_cnn(), tiny_snn(threshold=0.3))
+    snn = convert(tiny_cnn(), tiny_snn(neuron=NeuronParams(threshold=0.3)))
     spikes = bernoulli_encode(torch.rand(3, 6, 9), 12, torch.Generator().manual_seed(0))
     with torch.no_grad():
         _, layers = snn(spikes, record=True)
         for k, conv in zip((2, 3), snn.convs, strict=True):
             alone = lif_scan(conv(spikes.flatten(0, 1)).unflatten(0, (12, 3)), threshold=0.3)
             assert torch.equal(layers[f"conv{k}"], alone) and alone.sum() > 0
+
+
+def test_class_scores_is_encode_forward_readout():
+    snn = convert(tiny_cnn(), tiny_snn())
+    x = torch.rand(4, 6, 9)
+    with torch.no_grad():
+        scores = snn.class_scores(x, 7, torch.Generator().manual_seed(2))
+        by_hand = snn.readout(snn(bernoulli_encode(x, 7, torch.Generator().manual_seed(2), torch.float32)))
+        counts = snn.class_counts(x, 7, torch.Generator().manual_seed(2))
+    assert scores.shape == (7, 4, 3) and torch.equal(scores, by_hand)
+    assert torch.equal(counts, by_hand.sum(0)) and counts.dtype == torch.float32
+    scores_r, layers = snn.class_scores(x, 7, torch.Generator().manual_seed(2), record=True)
+    assert torch.equal(scores_r, scores) and set(layers) == {"input", "conv2", "conv3", "pool", "output"}
+
+
+def test_regular_code_snn_is_deterministic_and_ignores_the_generator():
+    snn = convert(tiny_cnn(), tiny_snn(input_code="regular"))
+    x = torch.rand(3, 6, 9)
+    with torch.no_grad():
+        a = snn.class_counts(x, 8, None)
+        b = snn.class_counts(x, 8, torch.Generator().manual_seed(5))
+    assert torch.equal(a, b)
+
+
+def test_conversion_weights_normalizations_and_input_scale():
+    from spiketext.models.convert import conversion_weights
+
+    cnn = tiny_cnn()
+    x = torch.rand(32, 6, 9)
+    plain = conversion_weights(cnn, "none", lambda: [x])
+    assert all(torch.equal(plain[k], w) for k, w in cnn.export_weights().items())
+    lam1, lam3 = data_based_scales(cnn, [x], 99.9)
+    p999 = conversion_weights(cnn, "data_p999", lambda: [x], threshold=0.5)
+    torch.testing.assert_close(p999["fc.weight"], plain["fc.weight"] * lam1 * 0.5 / lam3)
+    halved = conversion_weights(cnn, "model", lambda: [x], input_scale=0.5)
+    model = conversion_weights(cnn, "model", lambda: [x])
+    torch.testing.assert_close(halved["convs.0.weight"], model["convs.0.weight"] * 2)
+    with pytest.raises(ValueError, match="unknown normalization"):
+        conversion_weights(cnn, "bogus", lambda: [x])
+
+
+def test_registry_round_trip_and_validation():
+    from spiketext.errors import SpiketextError
+    from spiketext.models.registry import Architecture, SpikingSpec, build_model
+
+    arch = Architecture(dim=6, num_classes=3, num_filters=5, kernel_sizes=(2, 3), neurons_per_class=4)
+    assert Architecture.from_json(arch.to_json(), "x") == arch
+    spec = SpikingSpec(8, NeuronParams(0.9, 0.7, "zero", "arctan", 2.0), "regular", 0.5)
+    assert SpikingSpec.from_json(spec.to_json(), "x") == spec
+    snn = build_model("snn", arch, spec)
+    assert snn.out_neuron.params == spec.neuron and snn.input_code == "regular" and snn.input_scale == 0.5
+    with pytest.raises(SpiketextError, match=r"m.json: surrogate = 'bogus' is unknown"):
+        SpikingSpec.from_json({**spec.to_json(), "surrogate": "bogus"}, "m.json")
+    with pytest.raises(SpiketextError, match="dim = -3 is not a positive integer"):
+        Architecture.from_json({**arch.to_json(), "dim": -3}, "m.json")
+
+
+def test_memory_estimate_grows_with_t():
+    from spiketext.models.spiking import memory_bytes
+
+    small = memory_bytes(50, 100, (3, 4, 5), 25, 32, 50, training=True)
+    assert memory_bytes(50, 100, (3, 4, 5), 25, 32, 100_000_000, training=True) > 1e14 > small > 1e6

@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -208,36 +207,3 @@ def test_baselines_add_every_row(tmp_path, tiny_task, capsys):
     assert set(RESULT_ROWS) <= set(results)
     table = (out / "results.md").read_text()
     assert all(label in table for label in RESULT_ROWS.values())
-
-
-def test_sweep_shares_the_cnn_and_writes_the_pareto_table(tmp_path, tiny_task, capsys):
-    data, vectors = tiny_task
-    out = tmp_path / "sweep"
-    common = ["--train", str(data), "--embeddings", str(vectors), *TINY, "--set", "cnn.epochs=2"]
-    common += ["--set", "finetune.epochs=1", "--out", str(out)]
-    grid = ["--grid", "snn.num_steps=4,8", "--grid", "snn.input_scale=1,0.5"]
-    assert main(["sweep", *common, *grid]) == 0
-    summary = json.loads((out / "sweep.json").read_text())
-    assert len(summary["points"]) == 4 and 0 <= summary["cnn"]["test_acc"] <= 1
-    assert {"config", "test_acc", "energy_ratio"} <= set(summary["points"][0])
-    assert (out / "sweep.png").stat().st_size > 10_000 and "Pareto" in (out / "sweep.md").read_text()
-    # one CNN for all points: the first point trained it, the others hold a byte-identical copy
-    ckpts = sorted((out / "points").glob("*/checkpoints/cnn.safetensors"))
-    assert len(ckpts) == 4 and len({c.read_bytes() for c in ckpts}) == 1
-    stages = [json.loads(x)["stage"] for p in (out / "points").glob("*") for x in (p / "metrics.jsonl").open()]
-    assert stages.count("cnn") == 2
-    # energy follows the input: at the same T, α = 0.5 halves the input spike rate
-    by = {(p["config"]["snn.num_steps"], p["config"]["snn.input_scale"]): p for p in summary["points"]}
-    assert by[(8, 0.5)]["input_rate"] == pytest.approx(by[(8, 1)]["input_rate"] / 2, rel=0.1)
-    assert by[(8, 0.5)]["energy_ratio"] < by[(8, 1)]["energy_ratio"]
-    assert by[(4, 1)]["energy_ratio"] < by[(8, 1)]["energy_ratio"]
-    # a later invocation with new points on the same OUT reuses the CNN already trained there
-    assert main(["sweep", *common, "--grid", "snn.num_steps=6"]) == 0
-    stages = [json.loads(x)["stage"] for p in (out / "points").glob("*") for x in (p / "metrics.jsonl").open()]
-    assert stages.count("cnn") == 2 and len(list((out / "points").glob("*"))) == 5
-    shutil.rmtree(out / "points" / "snn.num_steps=6")
-    # rerunning is a no-op resume; no --grid only re-summarizes
-    assert main(["sweep", *common, *grid]) == 0
-    assert main(["sweep", *common]) == 0
-    assert json.loads((out / "sweep.json").read_text())["points"] == summary["points"]
-    capsys.readouterr()

@@ -17,12 +17,12 @@ def data(review_csv, five_word_vectors):
 
 def test_ids_and_table(data):
     assert data.ids["train"].shape == (48, 6) and data.ids["train"].dtype == np.int32
-    assert data.embeddings.shape == (len(data.vocab), 2)
+    assert data.table.shape == (len(data.vocab), 2)
     row = data.ids["train"][0]
     tokens = data.tokens["train"][0]
     assert [data.vocab.itos[i] for i in row] == tokens[:6]  # truncated to L = 6
-    np.testing.assert_array_equal(data.embeddings[PAD_ID], 0)
-    np.testing.assert_allclose(data.embeddings[UNK_ID], data.transform.oov_vector(2))
+    np.testing.assert_array_equal(data.table[PAD_ID], 0)
+    np.testing.assert_allclose(data.table[UNK_ID], data.transform.oov_vector(2))
 
 
 def test_batches_shape_padding_and_seeded_order(data):
@@ -54,7 +54,7 @@ def test_dev_test_words_with_vectors_are_not_oov(tmp_path, five_word_vectors):
     data = api.load_data(DataConfig(train=str(train), test=str(test), embeddings=str(five_word_vectors)))
     great = data.vocab.stoi["great"]
     assert great >= data.train_vocab_size  # not a training word ...
-    np.testing.assert_allclose(data.embeddings[great], data.transform(np.array([3.0, 1.0])))  # ... yet its vector
+    np.testing.assert_allclose(data.table[great], data.transform(np.array([3.0, 1.0])))  # ... yet its vector
     assert data.ids["test"][1][1] == UNK_ID  # "zzz" has no vector: the OOV rule
 
 

@@ -1,6 +1,7 @@
 """Own-data readers and corpora: formats, label mapping, carved splits, and one-line errors for bad input."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,7 +38,9 @@ def test_tsv_label_with_leading_spaces_and_tabs_in_text(tmp_path):
 
 def test_csv_quoted_multiline_and_columns_by_name(tmp_path):
     p = write(tmp_path / "d.csv", 'id,Sentence,Label\n1,"line one,\nline two",pos\n2,plain,neg\n')
-    recs = read_records(p)
+    with pytest.raises(SpiketextError, match=r"d.csv: line 2: a quoted field runs over 2 lines"):
+        read_records(p)
+    recs = read_records(p, multiline=True)
     assert [(r.label, r.text, r.line) for r in recs] == [("pos", "line one,\nline two", 2), ("neg", "plain", 4)]
 
 
@@ -81,9 +84,10 @@ def test_train_and_test_carve_dev_from_train(tmp_path, review_csv):
     ("name", "content", "kwargs", "pattern"),
     [
         ("a.csv", "id,body,label\n1,x,pos\n", {}, r"a.csv: line 1: no text column found in header .*--text-column"),
-        ("a.csv", "text,label\nok,pos\n  ,neg\n", {}, r"a.csv: line 3: empty text"),
+        ("a.csv", "text,label\nok,pos\n  ,neg\n", {"strict": True}, r"a.csv: line 3: empty text"),
         ("a.csv", "text,stars\nok,pos\n", {"label_column": "label"}, r"a.csv: line 1: no column named 'label'"),
-        ("a.txt", "1 good\n0\n", {}, r"a.txt: line 2: expected '<label> <text>'"),
+        ("a.txt", "1 good\n0\n", {"strict": True}, r"a.txt: line 2: expected '<label> <text>'"),
+        ("a.jsonl", '{"text": "a", "label": [1]}\n', {}, r"a.jsonl: line 1: the label \[1\] is not a single value"),
         ("a.jsonl", '{"text": "a", "label": 1}\n{"text": "b", "label": 0\n', {}, r"a.jsonl: line 2: not valid JSON"),
         ("a.csv", "text,label\nok,pos,extra\n", {}, r"a.csv: line 2: expected 2 fields"),
         ("a.tsv", "", {}, r"a.tsv: line 1: the file is empty"),
@@ -115,3 +119,55 @@ def test_missing_file_and_single_label(tmp_path):
         load_files(tmp_path / "nope.csv")
     with pytest.raises(SpiketextError, match="only one label"):
         load_files(write(tmp_path / "one.txt", "1 a\n1 b\n"))
+
+
+# --- holes that used to pass silently (issue 16) -------------------------------------------------------------
+
+
+def test_empty_texts_are_skipped_and_counted(tmp_path, caplog):
+    rows = "".join(f'{{"text": "{"" if i in (3, 7) else f"review {i}"}", "label": {i % 2}}}\n' for i in range(12))
+    p = write(tmp_path / "reviews.jsonl", rows)
+    skipped: list[int] = []
+    records = read_records(p, skipped=skipped)
+    assert len(records) == 10 and skipped == [4, 8]
+    assert "skipped 2 row(s) with an empty text (lines 4, 8)" in caplog.text
+    corpus = load_files(p, test=p, dev=p)
+    assert corpus.skipped[str(p)]["rows"] == 2 and corpus.skipped[str(p)]["first_lines"] == [4, 8]
+
+
+def test_a_stray_quote_cannot_swallow_the_file(tmp_path):
+    rows = ["text,label"] + [f"review {i},{i % 2}" for i in range(200)]
+    rows[5] = '"a stray quote,0'
+    rows[150] = 'another " quote,1'
+    p = write(tmp_path / "a.csv", "\n".join(rows) + "\n")
+    with pytest.raises(SpiketextError, match=r"a.csv: line 6: a quoted field runs over 146 lines \(to line 151\)"):
+        read_records(p)
+    assert len(read_records(p, multiline=True)) < 60  # what the lenient reading used to do, silently
+
+
+def test_a_long_quoted_field_on_one_line_still_loads(tmp_path):
+    long = "word " * 200_000  # 1 MB
+    p = write(tmp_path / "a.csv", f'text,label\n"{long}, still one field",1\nshort,0\n')
+    records = read_records(p)
+    assert len(records) == 2 and len(records[0].text) > 1_000_000
+
+
+def test_missing_key_names_its_own_line(tmp_path):
+    rows = "".join('{"text": "a", "label": 1}\n' for _ in range(10)) + '{"text": "b"}\n'
+    with pytest.raises(SpiketextError, match=r"a.jsonl: line 11: no label column"):
+        read_records(write(tmp_path / "a.jsonl", rows))
+
+
+def test_utf16_file_gets_a_utf16_hint(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_bytes("text,label\ngood,1\nbad,0\n".encode("utf-16"))
+    with pytest.raises(SpiketextError, match="UTF-16 byte-order mark; pass --encoding utf-16"):
+        read_records(p)
+    assert len(read_records(p, encoding="utf-16")) == 2
+
+
+def test_folders_and_devices_are_refused_at_once(tmp_path):
+    with pytest.raises(SpiketextError, match="is a folder"):
+        read_records(tmp_path)
+    with pytest.raises(SpiketextError, match="not a regular file"):
+        read_records(Path("/dev/urandom"))

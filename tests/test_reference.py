@@ -7,7 +7,8 @@ from spiketext.encoding import bernoulli_encode
 from spiketext.models import SpikingTextCNN
 from spiketext.models.spiking import rate_ce_loss
 from spiketext.models.textcnn import init_linear_weights
-from spiketext.train import generator
+from spiketext.neurons import NeuronParams
+from spiketext.runtime import generator
 
 pytest.importorskip("snntorch")
 
@@ -17,7 +18,8 @@ def test_engine_equals_reference_in_fp32(beta):
     from spiketext.bench.reference import ReferenceSNN
 
     D, C, T, B, L = 12, 2, 20, 6, 11
-    ours = SpikingTextCNN(D, C, num_filters=16, kernel_sizes=(3, 4, 5), neurons_per_class=10, beta=beta, threshold=0.3)
+    neuron = NeuronParams(beta=beta, threshold=0.3)
+    ours = SpikingTextCNN(D, C, num_filters=16, kernel_sizes=(3, 4, 5), neurons_per_class=10, neuron=neuron)
     init_linear_weights(ours, generator(0))
     ref = ReferenceSNN(
         D, C, num_filters=16, kernel_sizes=(3, 4, 5), neurons_per_class=10, beta=beta, threshold=0.3
@@ -28,8 +30,8 @@ def test_engine_equals_reference_in_fp32(beta):
 
     out_ours, out_ref = ours(spikes), ref(spikes)
     assert out_ours.sum() > 0 and torch.equal(out_ours, out_ref)
-    loss_ours = rate_ce_loss(ours.class_scores(out_ours), y)
-    loss_ref = rate_ce_loss(ref.class_scores(out_ref), y)
+    loss_ours = rate_ce_loss(ours.readout(out_ours), y)
+    loss_ref = rate_ce_loss(ref.readout(out_ref), y)
     assert loss_ours.item() == loss_ref.item()
     loss_ours.backward()
     loss_ref.backward()

@@ -1,15 +1,13 @@
 """Checkpoints: safetensors for tensors, JSON for everything else. Loading never unpickles anything.
 
-A checkpoint `NAME` is two files, `NAME.safetensors` and `NAME.json`, each written to a temporary file and
-renamed into place; the JSON is written last and records the weights file's size, so a reader never pairs a
-JSON with a half-written or stale weights file.
+A checkpoint `NAME` is two files, `NAME.safetensors` and `NAME.json`, each written atomically; the JSON is written
+last and records the weights file's size and sha256, so a reader never pairs a JSON with a half-written, stale or
+corrupted weights file: any mismatch, a damaged header or an unreadable JSON is one error naming the file.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -17,60 +15,55 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from spiketext.errors import SpiketextError
+from spiketext.io import atomic_write, atomic_write_json, read_json_object
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temporary file in the same folder and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=1, ensure_ascii=False) + "\n")
-
-
-def save_checkpoint(stem: str | Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
-    """Write `stem.safetensors` (tensors) then `stem.json` (meta + the weights file's size)."""
-    stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    weights = stem.with_name(stem.name + ".safetensors")
-    fd, tmp = tempfile.mkstemp(prefix=f".{weights.name}.", suffix=".tmp", dir=stem.parent)
-    os.close(fd)
-    try:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp)
-        os.replace(tmp, weights)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    atomic_write_json(stem.with_name(stem.name + ".json"), {**meta, "weights_bytes": weights.stat().st_size})
-
-
-def checkpoint_exists(stem: str | Path) -> bool:
-    stem = Path(stem)
-    return stem.with_name(stem.name + ".json").is_file()
-
-
-def load_checkpoint(stem: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Read a checkpoint written by `save_checkpoint` (`stem` with or without an extension)."""
+def _paths(stem: str | Path) -> tuple[Path, Path]:
     stem = Path(stem)
     if stem.suffix in (".json", ".safetensors"):
         stem = stem.with_suffix("")
-    meta_path = stem.with_name(stem.name + ".json")
-    weights = stem.with_name(stem.name + ".safetensors")
+    return stem.with_name(stem.name + ".json"), stem.with_name(stem.name + ".safetensors")
+
+
+def save_checkpoint(stem: str | Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    """Write `stem.safetensors` (tensors) then `stem.json` (meta + the weights file's size and sha256)."""
+    meta_path, weights = _paths(stem)
+    cpu = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    atomic_write(weights, lambda tmp: save_file(cpu, str(tmp)))
+    atomic_write_json(meta_path, {**meta, "weights_bytes": weights.stat().st_size, "weights_sha256": _sha256(weights)})
+
+
+def checkpoint_exists(stem: str | Path) -> bool:
+    return _paths(stem)[0].is_file()
+
+
+def load_checkpoint(stem: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Read a checkpoint written by `save_checkpoint` (`stem` with or without an extension), verified."""
+    meta_path, weights = _paths(stem)
+    fix = "the checkpoint is damaged: copy it again, or rerun the stage that wrote it"
     if not meta_path.is_file() or not weights.is_file():
+        stem = meta_path.with_suffix("")
         raise SpiketextError(f"{stem}: no checkpoint here (expected {meta_path.name} and {weights.name})")
+    meta = read_json_object(meta_path, fix)
+    assert meta is not None
+    size = weights.stat().st_size
+    if meta.get("weights_bytes") not in (None, size):
+        raise SpiketextError(f"{weights}: {size} bytes where {meta_path.name} recorded {meta['weights_bytes']}; {fix}")
+    if meta.get("weights_sha256") not in (None, _sha256(weights)):
+        raise SpiketextError(f"{weights}: its content does not match the sha256 in {meta_path.name}; {fix}")
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise SpiketextError(f"{meta_path}: not valid JSON ({e}); the checkpoint is damaged") from e
-    if meta.get("weights_bytes") not in (None, weights.stat().st_size):
-        raise SpiketextError(f"{weights}: its size does not match {meta_path.name}; the checkpoint is damaged")
-    return load_file(weights), meta
+        tensors = load_file(weights)
+    except Exception as e:  # noqa: BLE001 - safetensors raises its own error types for every kind of damage
+        raise SpiketextError(f"{weights}: not a readable safetensors file ({str(e).splitlines()[0]}); {fix}") from e
+    return tensors, meta
 
 
 def optimizer_tensors(opt: torch.optim.Optimizer, names: dict[torch.nn.Parameter, str]) -> dict[str, torch.Tensor]:

@@ -12,14 +12,28 @@ from pathlib import Path
 from spiketext import __version__
 from spiketext.config import (
     BUILTIN_DATASETS,
+    CHECKPOINTS,
+    NORMALIZED_CHECKPOINTS,
     PRESETS,
+    AttackName,
+    Costs,
     DataConfig,
+    Precision,
     RunConfig,
+    Sample,
+    SplitName,
+    VictimMode,
     build_run_config,
+    choices,
     parse_override,
     set_nested,
 )
 from spiketext.errors import SpiketextError
+
+
+def _safe(text: str) -> str:
+    """User text echoed to a terminal: control characters (ANSI escapes among them) shown escaped, not run."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def _data_source_args() -> argparse.ArgumentParser:
@@ -36,13 +50,12 @@ def _data_source_args() -> argparse.ArgumentParser:
     g.add_argument("--encoding", help="encoding of own files (default utf-8; e.g. cp1252)")
     g.add_argument("--language", choices=("en", "zh"), help="tokenizer for own data (default: detected)")
     g.add_argument("--data-dir", help="folder with one sub-folder per data set (default $SPIKETEXT_DATA_DIR, ./data)")
-    g.add_argument(
-        "--cache-dir", help="downloads and trained vectors (default $SPIKETEXT_CACHE_DIR, ~/.cache/spiketext)"
-    )
+    g.add_argument("--cache-dir", help="downloads, vectors (default $SPIKETEXT_CACHE_DIR, ~/.cache/spiketext)")
     g.add_argument("--split-seed", type=int, help="seed of the stratified split where one is made")
     g.add_argument("--max-len", type=int, help="fixed length L (default: the data set's, or 95th pct of own data)")
     g.add_argument("--embeddings", help="glove-6b-50d, train-skipgram, or a GloVe/word2vec file (text or binary)")
     g.add_argument("--clip", type=float, help="clip width c of the positive transform (default 3)")
+    g.add_argument("--strict", action="store_true", default=None, help="an empty text is an error, not skipped")
     return p
 
 
@@ -50,23 +63,13 @@ def _data_overrides(args: argparse.Namespace) -> dict:
     """The data settings given on the command line (unset ones are left to the config file or the defaults)."""
     if args.name and args.dataset and args.name != args.dataset:
         raise SpiketextError(f"two data set names given ({args.name!r}, {args.dataset!r}); give one")
-    given = {
-        "dataset": args.name or args.dataset,
-        "train": args.train,
-        "dev": args.dev,
-        "test": args.test,
-        "text_column": args.text_column,
-        "label_column": args.label_column,
-        "encoding": args.encoding,
-        "language": args.language,
-        "data_dir": args.data_dir,
-        "cache_dir": args.cache_dir,
-        "split_seed": args.split_seed,
-        "max_len": args.max_len,
-        "embeddings": args.embeddings,
-        "clip": args.clip,
-    }
+    given = {"dataset": args.name or args.dataset, **{k: getattr(args, k) for k in _DATA_OPTIONS}}
     return {k: v for k, v in given.items() if v is not None}
+
+
+# data.* settings that have a command-line option of the same name
+_DATA_OPTIONS = ("train", "dev", "test", "text_column", "label_column", "encoding", "language", "data_dir",
+                 "cache_dir", "split_seed", "max_len", "embeddings", "clip", "strict")  # fmt: skip
 
 
 def _data_config(args: argparse.Namespace) -> DataConfig:
@@ -105,10 +108,12 @@ def cmd_export_embeddings(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from spiketext.bench.engine import markdown, run_benchmark
 
+    if args.reps < 1 or args.warmup < 0:
+        raise SpiketextError(f"--reps {args.reps} / --warmup {args.warmup}: give reps >= 1 and warmup >= 0")
     result = run_benchmark(args.device, args.precision, args.reps, args.warmup)
     print(markdown(result))
     if args.json:
-        from spiketext.checkpoint import atomic_write_json
+        from spiketext.io import atomic_write_json
 
         atomic_write_json(Path(args.json), result)
         print(f"json: {args.json}")
@@ -132,7 +137,7 @@ def _run_args() -> argparse.ArgumentParser:
     g.add_argument("--seeds", type=int, help="repeat with N seeds and report mean ± std")
     g.add_argument("--baselines", action="store_true", default=None, help="add the baselines and ablations")
     g.add_argument("--device", help="auto, cpu, cuda, cuda:N")
-    g.add_argument("--precision", choices=("auto", "bf16", "fp32"), help="bf16 where it pays (auto), or force one")
+    g.add_argument("--precision", choices=choices(Precision), help="bf16 where it pays (auto), or force one")
     g.add_argument("--out", default=None, metavar="DIR", help="run folder (default runs/<data set>)")
     return p
 
@@ -163,6 +168,9 @@ def _print_results(results: dict, out: str) -> None:
         if r:
             std = f" ± {100 * r['test_std']:.2f}" if r.get("test_std") else ""
             print(f"{label:58s} dev {100 * r['dev_acc']:6.2f}   test {100 * r['test_acc']:6.2f}{std}")
+    for note in results.get("notes", []):
+        if note.startswith(("SKIPPED", "DEVIATION")):
+            print(note)
     print(f"run folder: {out}")
 
 
@@ -177,15 +185,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from spiketext import api
-    from spiketext.config import parse_override
 
     cfg = _run_config(args)
-    grid: dict = {}
-    for item in args.grid:
-        key, raw = item.split("=", 1) if "=" in item else (item, "")
-        if not raw.strip():
-            raise SpiketextError(f"--grid {item!r}: write it as key=v1,v2,..., e.g. snn.num_steps=4,8,16")
-        grid[key.strip()] = [parse_override(f"{key}={v}")[1] for v in raw.split(",")]
+    grid = api.parse_grid(args.grid)
     out = args.out or str(Path("runs") / f"sweep_{cfg.data.dataset or 'data'}")
     summary = api.sweep(cfg, out, grid, args.cnn) if grid else api.summarize_sweep(out)
     print(api.sweep_markdown(summary))
@@ -198,25 +200,16 @@ def cmd_train_cnn(args: argparse.Namespace) -> int:
 
     cfg = _run_config(args)
     out = _out(args, cfg)
-    r = api.train_cnn_stage(api.open_run(cfg, out))
+    r = api.train_cnn(cfg, out)
     print(f"tailored CNN: dev {100 * r['dev_acc']:.2f}  test {100 * r['test_acc']:.2f}  (epoch {r['epoch']})")
     print(f"run folder: {out}")
     return 0
 
 
-def _reopen(run_dir: str):
-    from spiketext import api
-
-    cfg = api.find_run_config(run_dir)
-    if cfg is None:
-        raise SpiketextError(f"{run_dir}: no config.json here; give a run folder made by `spiketext run` or train-cnn")
-    return api.open_run(cfg, run_dir)
-
-
 def cmd_convert(args: argparse.Namespace) -> int:
     from spiketext import api
 
-    r = api.convert_stage(_reopen(args.run_dir), args.normalization)
+    r = api.convert(args.run_dir, args.normalization)
     print(f"converted SNN ({args.normalization}): dev {100 * r['dev_acc']:.2f}  test {100 * r['test_acc']:.2f}")
     return 0
 
@@ -224,9 +217,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
 def cmd_finetune(args: argparse.Namespace) -> int:
     from spiketext import api
 
-    ctx = _reopen(args.run_dir)
-    api.convert_stage(ctx)
-    r = api.finetune_stage(ctx)
+    r = api.finetune(args.run_dir)
     print(f"fine-tuned SNN: dev {100 * r['dev_acc']:.2f}  test {100 * r['test_acc']:.2f}  (epoch {r['epoch']})")
     return 0
 
@@ -246,24 +237,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_energy(args: argparse.Namespace) -> int:
     from spiketext import api
-    from spiketext.checkpoint import atomic_write_json
     from spiketext.energy import energy_markdown
+    from spiketext.io import atomic_write_json
 
     data = _data_config(args) if (args.name or args.dataset or args.train) else None
     path = Path(args.path)
     out = args.out or (path if path.is_dir() else None)
-    r = api.energy(
-        args.path,
-        data,
-        args.split,
-        args.seed,
-        args.num_steps,
-        args.costs,
-        out,
-        args.batch_size,
-        args.precision,
-        args.save_spikes,
-    )
+    opts = ("split", "seed", "num_steps", "costs", "batch_size", "precision", "save_spikes", "model")
+    r = api.energy(args.path, data, out=out, **{k: getattr(args, k) for k in opts})
     print(energy_markdown(r))
     if r.get("files"):
         print(f"written: {', '.join(r['files'].values())}")
@@ -275,12 +256,15 @@ def cmd_energy(args: argparse.Namespace) -> int:
 
 def cmd_attack(args: argparse.Namespace) -> int:
     from spiketext import api
-    from spiketext.checkpoint import atomic_write_json
+    from spiketext.attacks import attack_markdown
+    from spiketext.io import atomic_write_json
 
     data = _data_config(args) if (args.name or args.dataset or args.train) else None
     out = args.out or str(Path(args.path) / "attacks")
-    r = api.attack(args.path, args.attack, args.n, args.sample, args.seed, args.mode, args.draws, data, out)
-    print(api.attack_markdown(r))
+    r = api.attack(
+        args.path, args.attack, args.n, args.sample, args.seed, args.mode, args.draws, data, out, snn_model=args.model
+    )
+    print(attack_markdown(r))
     print(f"written: {', '.join(r['files'].values())}")
     if args.json:
         atomic_write_json(Path(args.json), {k: v for k, v in r.items() if k != "files"})
@@ -296,13 +280,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.raster:
         api.raster(model, args.texts[0], args.raster, seed=args.seed, num_steps=args.num_steps)
     if args.json:
-        print(json.dumps(results, indent=2, ensure_ascii=False))
+        print(json.dumps(results, indent=2))  # ASCII-escaped: no control character reaches the terminal raw
         return 0
+    print(f"model: {model.path} ({model.kind})", file=sys.stderr)
     for r in results:
         scores = r.get("spike_counts") or {k: round(v, 3) for k, v in r["logits"].items()}
         kind = "spikes" if "spike_counts" in r else "logits"
         label = f"{r['label']} ({r['description']})" if r.get("description") else r["label"]
-        print(f"{label}\t{kind} {json.dumps(scores, ensure_ascii=False)}\t{r['text']}")
+        print(f"{_safe(label)}\t{kind} {_safe(json.dumps(scores, ensure_ascii=False))}\t{_safe(r['text'])}")
+        if r["tie"]:
+            why = "no word of it is known to the model" if r["known_tokens"] == 0 else "equal top scores"
+            print(f"spiketext: warning: a tie ({why}); the class shown is the first of the tied ones", file=sys.stderr)
     if args.raster:
         print(f"raster: {args.raster}")
     return 0
@@ -356,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train_cnn)
     p = sub.add_parser("convert", help="convert a run's CNN into an SNN and evaluate it")
     p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--normalization", default="none", choices=("none", "model", "data_max", "data_p999"))
+    p.add_argument("--normalization", default="none", choices=tuple(NORMALIZED_CHECKPOINTS))
     p.set_defaults(func=cmd_convert)
     p = sub.add_parser("finetune", help="fine-tune a run's converted SNN with surrogate gradients")
     p.add_argument("run_dir", metavar="RUN_DIR")
@@ -364,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="engine speed and memory against the authors' structure (needs snntorch)")
     p.add_argument("--device", default="auto")
-    p.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"))
+    p.add_argument("--precision", default="auto", choices=choices(Precision))
     p.add_argument("--reps", type=int, default=5, help="timed repetitions per implementation (median)")
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--json", metavar="FILE", help="write the full result as JSON")
@@ -373,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     model_args = argparse.ArgumentParser(add_help=False)
     model_args.add_argument("path", metavar="PATH", help="a run folder or a checkpoint (NAME.json)")
     model_args.add_argument(
-        "--model", default="snn_finetuned", help="which checkpoint of a run folder (snn_finetuned, snn_converted, cnn)"
+        "--model", default="snn_finetuned", choices=CHECKPOINTS, help="which checkpoint of a run folder"
     )
     model_args.add_argument("--seed", type=int, default=0, help="seed of the Bernoulli input (SNN)")
     model_args.add_argument("--num-steps", type=int, help="T at inference (default: the checkpoint's)")
@@ -382,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "evaluate", parents=[model_args, eval_source], help="accuracy of a saved model", conflict_handler="resolve"
     )
-    p.add_argument("--split", default="test", choices=("train", "dev", "test"))
+    p.add_argument("--split", default="test", choices=choices(SplitName))
     p.add_argument("--repeats", type=int, default=3, help="Bernoulli draws for an SNN (mean ± std)")
     p.set_defaults(func=cmd_evaluate, name=None)
     energy_path = argparse.ArgumentParser(add_help=False)
@@ -392,13 +380,19 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[energy_path, _data_source_args()],
         help="operation counts and energy of a run's SNN against its CNN, per layer",
     )
-    p.add_argument("--split", default="test", choices=("train", "dev", "test"))
+    p.add_argument("--split", default="test", choices=choices(SplitName))
     p.add_argument("--seed", type=int, help="seed of the counted Bernoulli draw (default: the run's first test draw)")
     p.add_argument("--batch-size", type=int, help="sentences per batch (default: the run's eval_batch_size)")
-    p.add_argument("--precision", choices=("auto", "bf16", "fp32"), help="default: the run's")
+    p.add_argument("--precision", choices=choices(Precision), help="default: the run's")
     p.add_argument("--num-steps", type=int, help="T (default: the checkpoint's)")
-    p.add_argument("--costs", default="fp32", choices=("fp32", "fp16", "int8"), help="Horowitz 2014 45 nm costs")
-    p.add_argument("--out", metavar="DIR", help="where energy.json/.md/.png go (default: the run folder)")
+    p.add_argument("--costs", default="fp32", choices=choices(Costs), help="Horowitz 2014 45 nm costs")
+    p.add_argument("--model", default="snn_finetuned", choices=CHECKPOINTS[:-1], help="which SNN of a run folder")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="where the report goes (default: the run folder: energy.* for the run's own settings, "
+        "energy_<what differs>.* otherwise)",
+    )
     p.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
     p.add_argument(
         "--save-spikes",
@@ -411,12 +405,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "attack", parents=[attack_path, _data_source_args()], help="adversarial attacks on a run's CNN and SNN"
     )
-    p.add_argument("--attack", required=True, choices=("textfooler", "pwws", "textbugger", "deepwordbug"))
+    p.add_argument("--attack", required=True, choices=choices(AttackName))
+    p.add_argument("--model", default="snn_finetuned", choices=CHECKPOINTS[:-1], help="which SNN of the run folder")
     p.add_argument("--n", type=int, default=1000, help="test examples to attack (default 1000)")
-    p.add_argument("--sample", default="first", choices=("first", "random"), help="first N in file order, or seeded")
+    p.add_argument("--sample", default="first", choices=choices(Sample), help="first N in file order, or seeded")
     p.add_argument("--seed", type=int, default=0, help="seed of the SNN victim's noise, the sample and char edits")
     p.add_argument(
-        "--mode", default="fixed", choices=("fixed", "average"), help="SNN victim: one recorded draw, or the mean"
+        "--mode", default="fixed", choices=choices(VictimMode), help="SNN victim: one recorded draw, or the mean"
     )
     p.add_argument("--draws", type=int, default=3, help="draws averaged in --mode average")
     p.add_argument("--out", metavar="DIR", help="where attack_NAME.json/.md/.csv/.png go (default RUN_DIR/attacks)")
@@ -436,12 +431,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("gensim", "smart_open", "jieba"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    if args.command in ("run", "sweep", "train-cnn", "convert", "finetune"):
+        from spiketext.runtime import tune_cpu_allocator
+
+        tune_cpu_allocator()  # the process is ours: keep freed memory in glibc's heap (see its docstring)
     try:
         return args.func(args)
-    except SpiketextError as e:
+    except (SpiketextError, OSError, MemoryError) as e:
         if args.debug:
             raise
-        print(f"spiketext: error: {e}", file=sys.stderr)
+        if isinstance(e, OSError):  # the environment: a full disk, a permission, a folder that vanished
+            e = SpiketextError(f"{e.filename or 'a file'}: {e.strerror or e}; check the path and try again")
+        elif isinstance(e, MemoryError):
+            e = SpiketextError("out of memory; lower the batch size or T (snn.num_steps)")
+        print(f"spiketext: error: {_safe(str(e))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("spiketext: interrupted", file=sys.stderr)

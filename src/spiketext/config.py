@@ -7,15 +7,18 @@ can parse and validate a configuration before paying for the heavy imports.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import json
+import math
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 
@@ -31,6 +34,36 @@ TRAINED_EMBEDDINGS = "train-skipgram"
 
 DATA_DIR_ENV = "SPIKETEXT_DATA_DIR"
 CACHE_DIR_ENV = "SPIKETEXT_CACHE_DIR"
+
+# --- every choice list, in one place (settings, models, CLI and checkpoints read them from here) ---------------
+InputCode = Literal["bernoulli", "regular"]  # snn.encoder: how e⁺ becomes input spikes
+Surrogate = Literal["fast_sigmoid", "arctan", "sigmoid", "triangle", "straight_through"]
+Reset = Literal["subtract", "zero"]
+# How the CNN's weights are scaled when copied into the SNN ("none": the plain copy).
+Normalization = Literal["none", "model", "data_max", "data_p999"]
+SNNLoss = Literal["rate", "count"]
+Precision = Literal["auto", "bf16", "fp32"]
+Costs = Literal["fp32", "fp16", "int8"]
+AttackName = Literal["textfooler", "pwws", "textbugger", "deepwordbug"]
+VictimMode = Literal["fixed", "average"]
+Sample = Literal["first", "random"]
+ModelKind = Literal["tailored_cnn", "standard_cnn", "snn"]
+SplitName = Literal["train", "dev", "test"]
+
+
+def choices(literal: Any) -> tuple[str, ...]:
+    """The values of a Literal choice list, e.g. choices(InputCode) == ("bernoulli", "regular")."""
+    return tuple(typing.get_args(literal))
+
+
+# Run-folder checkpoints a user may name (evaluate --model, predict --model), in pipeline order.
+NORMALIZED_CHECKPOINTS: dict[str, str] = {
+    "none": "snn_converted",
+    "model": "snn_converted_model_norm",
+    "data_max": "snn_converted_data_norm_max",
+    "data_p999": "snn_converted_data_norm_p999",
+}
+CHECKPOINTS = ("snn_finetuned", *NORMALIZED_CHECKPOINTS.values(), "cnn")
 
 
 def _check(condition: bool, setting: str, message: str) -> None:
@@ -65,6 +98,12 @@ class DataConfig:
     skipgram_epochs: int = 5
     skipgram_window: int = 5
     skipgram_min_count: int = 1
+    # Rows with an empty text are skipped with a warning that counts them (and recorded in data.json);
+    # strict: such a row is an error naming its line.
+    strict: bool = False
+    # A quoted CSV text that spans lines is an error (an unclosed quote would swallow the lines after it);
+    # true: such texts are allowed.
+    multiline: bool = False
 
     def __post_init__(self) -> None:
         _check(
@@ -93,6 +132,7 @@ class DataConfig:
         if self.max_len is not None:
             _check(self.max_len >= 1, "data.max_len", f"{self.max_len} must be a positive number of tokens")
         _check(self.clip > 0, "data.clip", f"{self.clip} must be > 0")
+        _check(self.split_seed >= 0, "data.split_seed", f"{self.split_seed} must be >= 0")
         for name in ("skipgram_dim", "skipgram_epochs", "skipgram_window", "skipgram_min_count"):
             _check(getattr(self, name) >= 1, f"data.{name}", f"{getattr(self, name)} must be >= 1")
 
@@ -109,11 +149,6 @@ class DataConfig:
     def resolved_cache_dir(self) -> Path:
         default = Path.home() / ".cache" / "spiketext"
         return Path(self.cache_dir or os.environ.get(CACHE_DIR_ENV) or default)
-
-    def resolved_embeddings(self, language: str) -> str:
-        if self.embeddings is not None:
-            return self.embeddings
-        return TRAINED_EMBEDDINGS if language == "zh" else DEFAULT_ENGLISH_EMBEDDINGS
 
 
 @dataclass
@@ -140,10 +175,10 @@ class SNNConfig:
     num_steps: int = 50  # T
     beta: float = 1.0  # membrane decay; 1 = integrate-and-fire
     threshold: float = 1.0  # θ
-    reset: str = "subtract"
-    surrogate: str = "fast_sigmoid"
+    reset: Reset = "subtract"
+    surrogate: Surrogate = "fast_sigmoid"
     slope: float = 25.0  # k of the surrogate
-    encoder: str = "bernoulli"  # bernoulli (the paper) | regular (deterministic, evenly spaced spikes)
+    encoder: InputCode = "bernoulli"  # the input code: bernoulli (the paper) | regular (deterministic, even spikes)
     # α: the input spike rate is α·e⁺ (the conversion divides the conv weights by α, keeping the expected
     # currents). α < 1 cuts the input layer's synaptic operations, most of the SNN's energy, by the factor α.
     input_scale: float = 1.0
@@ -153,12 +188,17 @@ class SNNConfig:
         _check(0 < self.input_scale <= 1, "snn.input_scale", f"{self.input_scale} must lie in (0, 1]")
         _check(0 < self.beta <= 1, "snn.beta", f"{self.beta} must lie in (0, 1]")
         _check(self.threshold > 0, "snn.threshold", f"{self.threshold} must be > 0")
-        _check(self.reset in ("subtract", "zero"), "snn.reset", f"{self.reset!r} is not 'subtract' or 'zero'")
-        surrogates = ("fast_sigmoid", "arctan", "sigmoid", "triangle", "straight_through")
-        _check(self.surrogate in surrogates, "snn.surrogate", f"{self.surrogate!r}: choose {', '.join(surrogates)}")
         _check(self.slope > 0, "snn.slope", f"{self.slope} must be > 0")
-        encoders = ("bernoulli", "regular")
-        _check(self.encoder in encoders, "snn.encoder", f"{self.encoder!r}: choose {', '.join(encoders)}")
+
+
+def check_kernels(kernel_sizes: list[int], max_len: int) -> None:
+    """Every convolution window must fit in the L tokens of a sentence."""
+    _check(
+        max(kernel_sizes) <= max_len,
+        "model.kernel_sizes",
+        f"a kernel of {max(kernel_sizes)} tokens is longer than the sentence length L = {max_len} (data.max_len); "
+        f"use kernel sizes <= {max_len} or a larger data.max_len",
+    )
 
 
 # Paper learning rates for the CNN (DESIGN.md §1.2), by data set.
@@ -198,8 +238,10 @@ class FinetuneConfig:
     batch_size: int = 32
     num_steps: int | None = None  # T while fine-tuning; None: snn.num_steps
     dev_repeats: int = 1  # Bernoulli draws per dev evaluation (same seeds every epoch: a paired comparison)
-    loss: str = "rate"  # rate: per-step CE averaged over T (the paper); count: CE on T-averaged class scores
-    init: str = "converted"  # converted: plain copy; data_p999 / data_max / model: normalized conversion
+    loss: SNNLoss = "rate"  # rate: per-step CE averaged over T (the paper); count: CE on T-averaged class scores
+    # The conversion fine-tuning starts from: none (the plain copy; "converted" is an older name for it),
+    # data_p999 / data_max / model (normalized conversion).
+    init: Normalization | Literal["converted"] = "none"
 
     def __post_init__(self) -> None:
         _check(self.epochs >= 0, "finetune.epochs", f"{self.epochs} must be >= 0")
@@ -208,9 +250,8 @@ class FinetuneConfig:
         _check(self.batch_size >= 1, "finetune.batch_size", f"{self.batch_size} must be >= 1")
         _check(self.num_steps is None or self.num_steps >= 1, "finetune.num_steps", "must be >= 1 or null")
         _check(self.dev_repeats >= 1, "finetune.dev_repeats", f"{self.dev_repeats} must be >= 1")
-        _check(self.loss in ("rate", "count"), "finetune.loss", f"{self.loss!r} is not 'rate' or 'count'")
-        inits = ("converted", "model", "data_max", "data_p999")
-        _check(self.init in inits, "finetune.init", f"{self.init!r}: choose {', '.join(inits)}")
+        if self.init == "converted":
+            self.init = "none"
 
 
 @dataclass
@@ -227,13 +268,21 @@ class RunConfig:
     baselines: bool = False
     test_repeats: int = 3  # Bernoulli draws for every SNN test accuracy
     eval_batch_size: int = 256
-    precision: str = "auto"  # auto (bf16 where it pays) | bf16 | fp32
+    precision: Precision = "auto"  # auto (bf16 where it pays) | bf16 | fp32
     device: str = "auto"  # auto | cpu | cuda | cuda:N
 
     def __post_init__(self) -> None:
+        _check(self.seed >= 0, "seed", f"{self.seed} must be >= 0")
         _check(self.seeds >= 1, "seeds", f"{self.seeds} must be >= 1")
         _check(self.test_repeats >= 1, "test_repeats", f"{self.test_repeats} must be >= 1")
-        _check(self.precision in ("auto", "bf16", "fp32"), "precision", f"{self.precision!r}: auto, bf16 or fp32")
+        _check(self.eval_batch_size >= 1, "eval_batch_size", f"{self.eval_batch_size} must be >= 1")
+        _check(
+            re.match(r"^(auto|cpu|cuda(:\d+)?)$", self.device) is not None,
+            "device",
+            f"{self.device!r} is not a device; use auto, cpu, cuda or cuda:N",
+        )
+        if self.data.max_len is not None:
+            check_kernels(self.model.kernel_sizes, self.data.max_len)
 
     def cnn_noise_steps(self) -> int:
         return self.snn.num_steps if self.cnn.noise_steps == "T" else int(self.cnn.noise_steps)
@@ -295,10 +344,20 @@ C = TypeVar("C")
 def _coerce(value: Any, hint: Any, where: str) -> Any:
     """Check `value` against a type hint (str, int, float, bool, X | None, nested dataclass, list[X])."""
     origin = typing.get_origin(hint)
+    if origin is Literal:
+        allowed = typing.get_args(hint)
+        if value in allowed:
+            return value
+        close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
+        hint_text = f"; did you mean {close[0]!r}?" if close else ""
+        raise SpiketextError(f"setting {where}: {value!r} is not one of {', '.join(map(str, allowed))}{hint_text}")
     if origin in (typing.Union, types.UnionType):
         args = typing.get_args(hint)
         if value is None and type(None) in args:
             return None
+        literals = [a for a in args if typing.get_origin(a) is Literal]
+        if literals and all(typing.get_origin(a) is Literal or a is type(None) for a in args):
+            return _coerce(value, Literal[tuple(v for a in literals for v in typing.get_args(a))], where)
         errors = []
         for arg in args:
             if arg is type(None):
@@ -329,14 +388,17 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
             return value
         raise SpiketextError(f"setting {where}: expected an integer, got {value!r}")
     if hint is float:
+        number = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):  # YAML 1.1 reads "1e-5" (no dot) as a string
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        raise SpiketextError(f"setting {where}: expected a number, got {value!r}")
+            number = float(value)
+        elif isinstance(value, str):  # YAML 1.1 reads "1e-5" (no dot) as a string
+            with contextlib.suppress(ValueError):
+                number = float(value)
+        if number is None:
+            raise SpiketextError(f"setting {where}: expected a number, got {value!r}")
+        if not math.isfinite(number):
+            raise SpiketextError(f"setting {where}: {value!r} is not a finite number; give a finite value")
+        return number
     if hint is str:
         if isinstance(value, str):
             return value
@@ -346,6 +408,8 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
 
 def from_dict(cls: type[C], data: dict[str, Any], where: str = "config") -> C:
     """Build dataclass `cls` from a mapping; unknown keys are an error that suggests the closest name."""
+    if not isinstance(data, dict):
+        raise SpiketextError(f"setting {where}: expected a mapping of settings, got {type(data).__name__}")
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
     kwargs = {}
@@ -385,7 +449,17 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if "=" not in text:
         raise SpiketextError(f"override {text!r}: write it as key=value, e.g. data.clip=2.5")
     key, raw = text.split("=", 1)
-    return key.strip().split("."), yaml.safe_load(raw) if raw.strip() else None
+    if not key.strip():
+        raise SpiketextError(f"override {text!r}: the key before '=' is empty; e.g. data.clip=2.5")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as e:
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise SpiketextError(
+            f"override {text!r}: the value is not a plain YAML value ({problem}); write a number, a word, "
+            "true/false or a list like [3,4,5]"
+        ) from e
+    return key.strip().split("."), value
 
 
 def set_nested(data: dict[str, Any], keys: list[str], value: Any) -> None:

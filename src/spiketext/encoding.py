@@ -1,36 +1,55 @@
-"""Spike encoders: positive embeddings e⁺ ∈ [0, 1] -> binary spike trains over T steps (DESIGN.md §1.3).
+"""Input codes: positive embeddings e⁺ ∈ [0, 1] -> binary spike trains over T steps (DESIGN.md §1.3).
 
-Bernoulli ("Poisson") rate code: x_t ~ Bernoulli(e⁺) independently for every step, unit and position, drawn
-per batch from an explicit, seeded `torch.Generator` (never precomputed for a whole data set).
+Every code has one signature, `code(x [B, ...], num_steps, generator, dtype, shared_noise) -> [T, B, ...]`,
+and is registered in `INPUT_CODES` under its `snn.encoder` name; a new code is one function and one entry.
+
+- bernoulli: the paper's rate code, x_t ~ Bernoulli(e⁺) independently for every step, unit and position, drawn
+  per batch from an explicit, seeded `torch.Generator` (never precomputed for a whole data set);
+- regular: deterministic, evenly spaced spikes, round(T·e⁺) of them (the generator is not used).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 
 
 def bernoulli_encode(
-    x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None, dtype: torch.dtype | None = None
+    x: torch.Tensor,
+    num_steps: int,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype | None = None,
+    shared_noise: bool = False,
 ) -> torch.Tensor:
     """x [B, ...] with values in [0, 1] -> spikes [T, B, ...] of 0/1 in `dtype` (default x's dtype).
 
     Spikes are exact in bf16/fp16, so a low-precision dtype halves memory without changing a single spike.
+    With `shared_noise`, every sentence of the batch is compared against the same uniforms U [T, ...] (spikes =
+    U < x): a sentence's spikes then depend on the generator's seed alone, not on its place in the batch.
     """
     dtype = dtype or x.dtype
+    shape = x.shape[1:] if shared_noise else x.shape
     if x.device.type != "cpu":  # one launch; the GPU has the memory
-        u = torch.rand((num_steps, *x.shape), generator=generator, device=x.device, dtype=torch.float32)
-        return (u < x.float().unsqueeze(0)).to(dtype)
+        u = torch.rand((num_steps, *shape), generator=generator, device=x.device, dtype=torch.float32)
+        return (u.unsqueeze(1) if shared_noise else u).lt(x.float().unsqueeze(0)).to(dtype)
     # On a CPU, one step at a time: the same random stream as a single [T, ...] draw (a test checks this), without
     # a transient fp32 [T, ...] tensor of uniforms (48 MB at the paper's shape), and in cache.
     out = torch.empty((num_steps, *x.shape), dtype=dtype)
-    xf, u = x.float(), torch.empty(x.shape, dtype=torch.float32)
+    xf, u = x.float(), torch.empty(shape, dtype=torch.float32)
     for t in range(num_steps):
         u.uniform_(generator=generator)
         torch.lt(u, xf, out=out[t])
     return out
 
 
-def regular_encode(x: torch.Tensor, num_steps: int, dtype: torch.dtype | None = None) -> torch.Tensor:
+def regular_encode(
+    x: torch.Tensor,
+    num_steps: int,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype | None = None,
+    shared_noise: bool = False,
+) -> torch.Tensor:
     """x [B, ...] in [0, 1] -> spikes [T, B, ...]: a deterministic rate code with evenly spaced spikes,
     S[t] = ⌊(t+1)·x + ½⌋ − ⌊t·x + ½⌋, so that a unit fires round(T·x) times in T steps.
 
@@ -43,7 +62,9 @@ def regular_encode(x: torch.Tensor, num_steps: int, dtype: torch.dtype | None = 
     return (counts[1:] - counts[:-1]).to(dtype or x.dtype)
 
 
-ENCODERS = ("bernoulli", "regular")
+InputCodeFn = Callable[[torch.Tensor, int, "torch.Generator | None", "torch.dtype | None", bool], torch.Tensor]
+INPUT_CODES: dict[str, InputCodeFn] = {"bernoulli": bernoulli_encode, "regular": regular_encode}
+DETERMINISTIC_CODES = frozenset({"regular"})
 
 
 def binomial_rates(x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:

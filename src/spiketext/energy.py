@@ -1,4 +1,4 @@
-"""Operation counts and energy estimates for the tailored CNN and the SNN (DESIGN.md §1.7, issue 5).
+"""Operation counts and energy estimates for the tailored CNN and the SNN (DESIGN.md §1.7).
 
 Energy = E_AC × accumulates + E_MAC × multiply-accumulates. Costs from Horowitz (ISSCC 2014, 45 nm):
 an add is the AC, a multiply plus an add the MAC (fp32 0.9 / 4.6 pJ, fp16 0.4 / 1.5 pJ, int8 0.03 / 0.23 pJ).
@@ -26,9 +26,16 @@ convolution fan-out (syops-counter and similar estimate from firing rates or cou
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
+
+from spiketext.errors import SpiketextError
+from spiketext.io import atomic_write, atomic_write_json, atomic_write_text
+from spiketext.models.spiking import SpikingTextCNN
+from spiketext.runtime import generator
 
 SOURCE = "Horowitz, 'Computing's energy problem', ISSCC 2014, 45 nm: AC = add, MAC = multiply + add"
 
@@ -242,30 +249,72 @@ def energy_markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
-def plot_energy(report: dict, path) -> None:
-    """Per-layer energy bar chart (log scale): CNN, SNN synaptic ops, SNN with membrane updates."""
-    import matplotlib
+@torch.no_grad()
+def count_energy(
+    model: SpikingTextCNN,
+    inputs: Iterable[torch.Tensor],
+    num_steps: int,
+    seed: int,
+    costs: str = "fp32",
+    dtype: torch.dtype | None = None,
+    save_spikes: str | Path | None = None,
+) -> dict:
+    """Energy report of `model` on e⁺ batches [B, D, L], one Bernoulli draw from a generator seeded by `seed`.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    With `save_spikes`, the first batch's recorded spikes of every layer ([T, B, ...], uint8) go to that
+    safetensors file and its own counts to report["saved_spikes"], so that a layer can be recounted by hand.
+    """
+    if costs not in COSTS:
+        raise SpiketextError(f"energy costs {costs!r}: choose one of {', '.join(COSTS)}")
+    was = model.training
+    model.eval()
+    counter = SNNCounter(model.kernel_sizes, model.num_filters, model.num_outputs, model.neuron.beta)
+    gen, total, size, dim, length, saved = None, 0.0, 0, 0, 0, {}
+    for x in inputs:
+        gen = gen or generator(seed, device=x.device)
+        _, layers = model.class_scores(x, num_steps, gen, dtype, record=True)
+        counter.add(layers)
+        if save_spikes is not None and counter.sentences == x.shape[0]:
+            from safetensors.torch import save_file
 
-    names = [layer["name"] for layer in report["snn"]["layers"]]
-    cnn = {layer["name"]: layer["energy_pj"] for layer in report["cnn"]["layers"]}
-    n = report["sentences"]
-    series = {
-        "CNN (MACs)": [cnn[k] / n for k in names],
-        "SNN (synaptic ops)": [layer["energy_pj"] / n for layer in report["snn"]["layers"]],
-        "SNN (+ membrane updates)": [layer["energy_pj_with_membrane"] / n for layer in report["snn"]["layers"]],
+            first = SNNCounter(model.kernel_sizes, model.num_filters, model.num_outputs, 1.0)
+            first.add(layers)
+            spikes = {k: v.to(torch.uint8).contiguous().cpu() for k, v in layers.items()}
+            atomic_write(save_spikes, lambda tmp, spikes=spikes: save_file(spikes, str(tmp)))
+            saved = {"file": str(save_spikes), "sentences": x.shape[0], "layers": first.layers}
+        total, size, (dim, length) = total + float(x.double().sum()), size + x.numel(), x.shape[1:]
+    model.train(was)
+    if counter.sentences == 0:
+        raise SpiketextError("energy: no sentences to count; the split is empty")
+    report = energy_report(counter, dim, length, total / max(size, 1), COSTS[costs])
+    if save_spikes is not None:
+        report["saved_spikes"] = saved
+    return report
+
+
+def write_energy(report: dict, out: str | Path, stem: str = "energy") -> dict[str, str]:
+    """STEM.json, STEM.md and STEM.png (per-layer bars) into `out`; returns their paths."""
+    from spiketext.viz import energy_figure, save_figure
+
+    out = Path(out)
+    paths = {"json": out / f"{stem}.json", "md": out / f"{stem}.md", "png": out / f"{stem}.png"}
+    atomic_write_json(paths["json"], report)
+    atomic_write_text(paths["md"], energy_markdown(report) + "\n")
+    save_figure(energy_figure(report), paths["png"])
+    return {k: str(v) for k, v in paths.items()}
+
+
+def energy_summary(report: dict) -> dict:
+    """The few numbers a run's results.json keeps from an energy report."""
+    snn = report["snn"]
+    return {
+        "ratio": report["ratio"],
+        "ratio_with_membrane": report["ratio_with_membrane"],
+        "cnn_nj_per_sentence": report["cnn"]["energy_pj_per_sentence"] / 1e3,
+        "snn_nj_per_sentence": snn["energy_pj_per_sentence"] / 1e3,
+        "snn_nj_per_sentence_with_membrane": snn["energy_pj_with_membrane_per_sentence"] / 1e3,
+        "input_rate": snn["layers"][0]["input_rate"],
+        "num_steps": report["num_steps"],
+        "costs": report["costs"]["name"],
+        "note": "E_SNN / E_CNN over the test set: synaptic ops only (input layer included); energy.md has every term",
     }
-    fig, ax = plt.subplots(figsize=(7, 4))
-    width = 0.27
-    for i, (label, values) in enumerate(series.items()):
-        ax.bar([j + (i - 1) * width for j in range(len(names))], values, width, label=label)
-    ax.set_xticks(range(len(names)), names)
-    ax.set_yscale("log")
-    ax.set_ylabel("energy per sentence (pJ)")
-    ax.set_title(f"E_SNN / E_CNN = {report['ratio']:.2f} (T = {report['num_steps']}, {report['costs']['name']})")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -21,11 +21,35 @@ U[t] − θ (one tensor of the input's size and dtype); for β = 1 the backward 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 
-SURROGATES = ("fast_sigmoid", "arctan", "sigmoid", "triangle", "straight_through")
-RESETS = ("subtract", "zero")
+from spiketext.config import Reset, Surrogate, choices
+
+SURROGATES = choices(Surrogate)
+RESETS = choices(Reset)
+
+
+@dataclass(frozen=True)
+class NeuronParams:
+    """One value for a layer of LIF neurons: decay β (1 = IF), threshold θ, reset, surrogate and its slope k."""
+
+    beta: float = 1.0
+    threshold: float = 1.0
+    reset: Reset = "subtract"
+    surrogate: Surrogate = "fast_sigmoid"
+    slope: float = 25.0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.beta <= 1:
+            raise ValueError(f"beta {self.beta} must lie in (0, 1]")
+        if self.threshold <= 0 or self.slope <= 0:
+            raise ValueError(f"threshold {self.threshold} and slope {self.slope} must be > 0")
+        if self.reset not in RESETS:
+            raise ValueError(f"unknown reset {self.reset!r}; choose one of {', '.join(RESETS)}")
+        if self.surrogate not in SURROGATES:
+            raise ValueError(f"unknown surrogate {self.surrogate!r}; choose one of {', '.join(SURROGATES)}")
 
 
 def surrogate_grad(x: torch.Tensor, kind: str = "fast_sigmoid", slope: float = 25.0) -> torch.Tensor:
@@ -178,19 +202,18 @@ def lif_scan(
 class LIF(torch.nn.Module):
     """A layer of LIF neurons over time: [T, ...] currents -> [T, ...] spikes (state lives in one call)."""
 
-    def __init__(
-        self,
-        beta: float = 1.0,
-        threshold: float = 1.0,
-        reset: str = "subtract",
-        surrogate: str = "fast_sigmoid",
-        slope: float = 25.0,
-    ) -> None:
+    def __init__(self, params: NeuronParams | None = None) -> None:
         super().__init__()
-        self.beta, self.threshold, self.reset, self.surrogate, self.slope = beta, threshold, reset, surrogate, slope
+        self.params = params or NeuronParams()
+
+    @property
+    def beta(self) -> float:
+        return self.params.beta
 
     def forward(self, current: torch.Tensor) -> torch.Tensor:
-        return lif_scan(current, self.beta, self.threshold, self.reset, self.surrogate, self.slope)
+        p = self.params
+        return lif_scan(current, p.beta, p.threshold, p.reset, p.surrogate, p.slope)
 
     def extra_repr(self) -> str:
-        return f"beta={self.beta}, threshold={self.threshold}, reset={self.reset}, surrogate={self.surrogate}"
+        p = self.params
+        return f"beta={p.beta}, threshold={p.threshold}, reset={p.reset}, surrogate={p.surrogate}"

@@ -1,22 +1,48 @@
-"""The run folder: resolved config, metrics per epoch (JSONL), results (JSON + markdown), training curves (PNG).
+"""The run folder: its layout, its files, and finding a run's configuration and checkpoints from a path.
 
-    RUN/config.json            the resolved RunConfig
-    RUN/data.json              data description and the split record (seed, sizes, index digests)
+    RUN/config.json            the resolved RunConfig (written when the first stage finishes)
+    RUN/inputs.json            content digests of every input file and of the embeddings the run read
+    RUN/data.json              data description and the split record (seed, sizes, index digests, skipped rows)
     RUN/metrics.jsonl          one line per epoch per stage, rewritten atomically after every epoch
     RUN/results.json           {"cnn": {"dev_acc", "test_acc", ...}, "snn_converted": ..., "snn_finetuned": ...}
-    RUN/results.md, curves.png
+    RUN/results.md, curves.png, energy.{json,md,png}
     RUN/checkpoints/NAME.{safetensors,json}   models usable by `evaluate` and `predict`
-    RUN/state/                 resume state of the training loops
+    RUN/state/                 resume state of the training loops (each holds its stage's metrics history)
 Every file is written atomically, so a killed run leaves either the old or the new version, never half of one.
+The metrics file is derived from the resume states, so a damaged metrics line is repaired from them.
+
+`open_run` turns a folder into a `Context` for the stages. A folder becomes a run when its first stage
+finishes: before that its config.json may be replaced by a corrected command; after, a different configuration
+or changed input files (content digests in inputs.json) are refused rather than mixed with the old results.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spiketext.checkpoint import atomic_write_json, atomic_write_text
+import numpy as np
+import torch
+from torch import nn
+
+from spiketext.checkpoint import checkpoint_exists, load_checkpoint
+from spiketext.config import CHECKPOINTS, DataConfig, RunConfig, check_kernels, from_dict, to_dict
+from spiketext.data.describe import describe
+from spiketext.data.load import digests_differ, input_digests, load_corpus, prepare_corpus
+from spiketext.data.prepare import PreparedData
+from spiketext.errors import SpiketextError
+from spiketext.inference import save_bundle
+from spiketext.io import atomic_write_json, atomic_write_text, check_writable, read_json_object
+from spiketext.models.registry import Architecture, SpikingSpec, build_model, model_meta
+from spiketext.models.spiking import memory_bytes
+from spiketext.runtime import autocast_dtype, check_memory, resolve_device
+
+log = logging.getLogger(__name__)
 
 RESULT_ROWS = {
     "cnn": "Tailored CNN",
@@ -30,10 +56,6 @@ RESULT_ROWS = {
     "random_emb_cnn": "Tailored CNN, random embeddings",
     "random_emb_snn_finetuned": "SNN, converted + fine-tuned, random embeddings",
 }
-
-
-def read_json(path: Path, default: Any = None) -> Any:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else default
 
 
 class RunDir:
@@ -52,7 +74,8 @@ class RunDir:
         return self.checkpoints / name
 
     def results(self) -> dict:
-        return read_json(self.root / "results.json", {})
+        fix = "delete it and run the same command again (finished stages are read back from their checkpoints)"
+        return read_json_object(self.root / "results.json", fix) or {}
 
     def update_results(self, key: str, value: dict) -> dict:
         results = self.results()
@@ -60,20 +83,45 @@ class RunDir:
         atomic_write_json(self.root / "results.json", results)
         return results
 
+    def has_finished_stage(self) -> bool:
+        """A folder is a run once one stage has finished (a checkpoint exists); before, it may be reused."""
+        return any(checkpoint_exists(self.checkpoint(name)) for name in CHECKPOINTS)
+
     def write_metrics(self, stage: str, history: list[dict]) -> None:
         """Replace `stage`'s lines in metrics.jsonl with `history` (so each epoch appears exactly once)."""
-        path = self.root / "metrics.jsonl"
-        lines = []
-        if path.is_file():
-            lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-        lines = [x for x in lines if x["stage"] != stage] + history
-        atomic_write_text(path, "".join(json.dumps(x) + "\n" for x in lines))
+        lines = [x for x in self.metrics() if x.get("stage") != stage] + history
+        atomic_write_text(self.root / "metrics.jsonl", "".join(json.dumps(x) + "\n" for x in lines))
 
     def metrics(self) -> list[dict]:
+        """Every epoch line; a damaged line (a write cut off by a kill or a full disk) is rebuilt from the state."""
         path = self.root / "metrics.jsonl"
         if not path.is_file():
             return []
-        return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+        try:
+            text = path.read_text(encoding="utf-8")
+            return [_metric_line(x) for x in text.splitlines() if x.strip()]
+        except (ValueError, UnicodeDecodeError):
+            lines = self.metrics_from_state()
+            log.warning("%s: a damaged line; rebuilt the file from the resume states in %s", path, self.state)
+            atomic_write_text(path, "".join(json.dumps(x) + "\n" for x in lines))
+            return lines
+
+    def metrics_from_state(self) -> list[dict]:
+        lines: list[dict] = []
+        for meta_path in sorted(self.state.glob("*_last.json")):
+            try:
+                _, meta = load_checkpoint(meta_path)
+                lines += list(meta.get("history", []))
+            except SpiketextError as e:
+                log.warning("%s", e)
+        return lines
+
+
+def _metric_line(text: str) -> dict:
+    obj = json.loads(text)
+    if not isinstance(obj, dict) or "stage" not in obj or "epoch" not in obj:
+        raise ValueError("not a metrics line")
+    return obj
 
 
 def results_markdown(results: dict, title: str) -> str:
@@ -92,3 +140,236 @@ def results_markdown(results: dict, title: str) -> str:
     if notes:
         lines += [""] + [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
+
+
+# --- finding a run from a path ------------------------------------------------------------------------------------
+
+
+def run_folder_of(path: str | Path) -> Path | None:
+    """The run folder that holds `path` (a run folder, its checkpoints folder or a checkpoint), if any."""
+    p = Path(path).resolve()
+    for folder in (p, *p.parents[:3]):
+        if (folder / "config.json").is_file():
+            return folder
+    return None
+
+
+def find_run_config(path: str | Path) -> RunConfig | None:
+    """The RunConfig of the run folder that holds `path` (a run folder or one of its checkpoints)."""
+    folder = run_folder_of(path)
+    if folder is None:
+        return None
+    cfg = read_json_object(folder / "config.json", "restore it from a copy, or delete the run folder to start over")
+    assert cfg is not None
+    cfg = relocate_data(cfg, folder)
+    return from_dict(RunConfig, cfg, str(folder / "config.json"))
+
+
+def relocate_data(cfg: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Data paths recorded relative to the run folder are resolved against it (a run moved with its data)."""
+    data = dict(cfg.get("data") or {})
+    for key in ("train", "dev", "test"):
+        value = data.get(key)
+        if isinstance(value, str) and not Path(value).is_absolute() and not Path(value).exists():
+            candidate = folder / value
+            if candidate.exists():
+                data[key] = str(candidate)
+    return {**cfg, "data": data}
+
+
+def checkpoint_names(folder: Path) -> list[str]:
+    return [name for name in CHECKPOINTS if checkpoint_exists(folder / "checkpoints" / name)]
+
+
+def resolve_model_path(path: str | Path, name: str = "snn_finetuned", fallback: bool = False) -> Path:
+    """A checkpoint path, or a run folder's checkpoint `name` (one of `CHECKPOINTS`).
+
+    An unknown name is an error listing the valid ones; a missing checkpoint is an error listing those that exist
+    (with `fallback`, the latest stage that exists is used instead; the caller reports which).
+    """
+    p = Path(path)
+    if not p.exists() and not Path(str(p) + ".json").exists():
+        raise SpiketextError(f"{path}: no such run folder or checkpoint; check the path")
+    if not p.is_dir():
+        return p
+    if name not in CHECKPOINTS:
+        raise SpiketextError(f"--model {name!r}: not a checkpoint name; choose one of {', '.join(CHECKPOINTS)}")
+    seed_dirs = sorted(d for d in p.glob("seed*") if d.is_dir())
+    if seed_dirs and not (p / "checkpoints").is_dir():
+        p = seed_dirs[0]  # a multi-seed run: its first seed
+    if checkpoint_exists(p / "checkpoints" / name):
+        return p / "checkpoints" / name
+    have = checkpoint_names(p)
+    if not have:
+        raise SpiketextError(f"{path}: no checkpoints in this run folder yet; run `spiketext run` first")
+    if fallback:
+        return p / "checkpoints" / have[0]
+    raise SpiketextError(
+        f"{path}: has no {name} checkpoint yet (it has: {', '.join(have)}); finish the run or pass --model"
+    )
+
+
+def data_of(path: str | Path, data: DataConfig | None) -> tuple[DataConfig, RunConfig | None]:
+    """`data`, else the data of the run folder that holds `path`; and that run's config (None outside a run)."""
+    cfg = find_run_config(path)
+    if data is None:
+        if cfg is None:
+            raise SpiketextError(f"{path}: not inside a run folder; name the data (a data set or --train FILE)")
+        data = cfg.data
+    return data, cfg
+
+
+# --- opening a run ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    """What every stage needs: the config, the run folder, the prepared data, the device, the typed models."""
+
+    cfg: RunConfig
+    run: RunDir
+    data: PreparedData
+    device: torch.device
+    dtype: torch.dtype | None  # autocast dtype for the SNN (None: fp32)
+    seed: int
+    arch: Architecture
+    spec: SpikingSpec
+    inputs: dict = field(default_factory=dict)
+    _table: torch.Tensor | None = field(default=None, repr=False)
+
+    @property
+    def table(self) -> torch.Tensor:
+        """The e⁺ table [V, D] on the run's device."""
+        if self._table is None:
+            self._table = torch.from_numpy(self.data.table).to(self.device)
+        return self._table
+
+    def labels(self, split: str) -> np.ndarray:
+        return self.data.corpus.splits[split].labels
+
+    def record_history(self, stage: str) -> Callable[[list[dict]], None]:
+        return lambda history: self.run.write_metrics(stage, history)
+
+    def on_epoch(self, stage: str) -> Callable[[dict, list[dict]], None]:
+        def callback(entry: dict, history: list[dict]) -> None:
+            self.run.write_metrics(stage, history)
+            log.info("%s epoch %d: dev %.4f", stage, entry["epoch"], entry["dev_acc"])
+
+        return callback
+
+    def data_meta(self) -> dict:
+        """The checkpoint's "data": everything to turn raw text into this model's inputs, without the corpus."""
+        d = self.data
+        meta = {
+            "language": d.language,
+            "max_len": d.max_len,
+            "embeddings": d.vectors.name,
+            "input": "positive",
+            "transform": dataclasses.asdict(d.transform),
+            "vocab": d.vocab.itos,
+            "labels": d.corpus.labels,
+            "label_descriptions": d.corpus.label_descriptions,
+        }
+        sha = self.inputs.get("embeddings", {}).get("sha256")
+        if sha:
+            meta["embeddings_sha256"] = sha
+        return meta
+
+    def save_model(self, key: str, model: nn.Module, kind: str, result: dict) -> None:
+        spec = self.spec if kind == "snn" else None
+        meta = model_meta(kind, self.arch, spec, self.data_meta(), {"result": result})
+        save_bundle(self.run.checkpoint(key), model, self.table, meta)
+
+    def load_model(self, key: str) -> nn.Module:
+        from spiketext.checkpoint import load_checkpoint
+
+        tensors, meta = load_checkpoint(self.run.checkpoint(key))
+        spec = SpikingSpec.from_json(meta["snn"], str(self.run.checkpoint(key))) if meta["kind"] == "snn" else None
+        model = build_model(meta["kind"], self.arch, spec).to(self.device)
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        return model
+
+
+def stage(ctx: Context, key: str, compute: Callable[[], dict], checkpointed: bool = True) -> dict:
+    """Resume or compute: the stored result of `key` if the run holds it, else `compute()` recorded."""
+    results = ctx.run.results()
+    if checkpointed and (ctx.run.checkpoint(key).with_suffix(".json")).is_file():
+        done = results.get(key)
+        if done and not done.get("partial"):
+            return done
+        # the checkpoint is written before results.json: a run killed in between (or a deleted results.json)
+        # reads the result back from the checkpoint
+        meta = read_json_object(ctx.run.checkpoint(key).with_suffix(".json"), "delete it to redo the stage")
+        if meta is not None and isinstance(meta.get("result"), dict):
+            ctx.run.update_results(key, meta["result"])
+            return meta["result"]
+    elif not checkpointed and key in results:
+        return results[key]
+    result = compute()
+    ctx.run.update_results(key, result)
+    return result
+
+
+def _check_memory(cfg: RunConfig, arch: Architecture, length: int, device: torch.device) -> None:
+    T = max(cfg.snn.num_steps, cfg.finetune.num_steps or 0)
+    dims = (arch.dim, arch.num_filters, arch.kernel_sizes, length)
+    train = memory_bytes(*dims, cfg.finetune.batch_size, T, training=True)
+    evaluate = memory_bytes(*dims, cfg.eval_batch_size, T, training=False)
+    if evaluate > train:
+        check_memory(evaluate, device, f"T = {T} with eval_batch_size = {cfg.eval_batch_size}",
+                     "lower snn.num_steps or eval_batch_size")  # fmt: skip
+    check_memory(train, device, f"T = {T} with finetune.batch_size = {cfg.finetune.batch_size}",
+                 "lower snn.num_steps (or finetune.num_steps) or finetune.batch_size")  # fmt: skip
+
+
+def open_run(cfg: RunConfig, out: str | Path, seed: int | None = None) -> Context:
+    """Create or reopen a run folder for `cfg`; a folder with a finished stage must hold the same configuration
+    and inputs with the same content."""
+    run = RunDir(check_writable(out))
+    resolved = to_dict(cfg)
+    existing = read_json_object(run.root / "config.json", "restore it from a copy, or delete the folder to start over")
+    finished = run.has_finished_stage()
+    if existing is not None and finished:
+        try:
+            old = to_dict(from_dict(RunConfig, relocate_data(existing, run.root), str(run.root / "config.json")))
+        except SpiketextError:
+            old = existing
+        if old != resolved:
+            changed = sorted(k for k in set(old) | set(resolved) if old.get(k) != resolved.get(k))
+            raise SpiketextError(
+                f"{run.root}: holds a run with a different configuration (differs in: {', '.join(changed)}); "
+                "choose another --out, or delete the folder to start over"
+            )
+    seed = cfg.seed if seed is None else seed
+    device = resolve_device(cfg.device)
+    corpus = load_corpus(cfg.data)
+    inputs = input_digests(cfg.data, corpus)
+    recorded = read_json_object(run.root / "inputs.json", "delete it (and the run's results) to start over")
+    if finished and recorded is not None:
+        changed = digests_differ(recorded, inputs)
+        if changed:
+            raise SpiketextError(
+                f"{run.root}: its results were computed from other content of {', '.join(changed)} (the file changed "
+                "since); run into a new --out, or delete the folder to start over"
+            )
+    data = prepare_corpus(corpus, cfg.data, seed)
+    check_kernels(cfg.model.kernel_sizes, data.max_len)
+    arch = Architecture(
+        dim=data.dim,
+        num_classes=data.corpus.num_classes,
+        num_filters=cfg.model.num_filters,
+        kernel_sizes=tuple(cfg.model.kernel_sizes),
+        neurons_per_class=cfg.model.neurons_per_class,
+        dropout=cfg.model.dropout,
+        zero_mean_filters=cfg.model.zero_mean_filters,
+    )
+    _check_memory(cfg, arch, data.max_len, device)
+    # Only now, with the data read and the settings checked, does the folder become this run's.
+    if existing is None or not finished:
+        atomic_write_json(run.root / "config.json", resolved)
+    if recorded is None or not finished:
+        atomic_write_json(run.root / "inputs.json", inputs)
+    if not (run.root / "data.json").is_file() or not finished:
+        atomic_write_json(run.root / "data.json", describe(data))
+    dtype = autocast_dtype(cfg.precision, device)
+    return Context(cfg, run, data, device, dtype, seed, arch, SpikingSpec.from_config(cfg.snn), inputs)

@@ -3,8 +3,10 @@
 One plain loop (`fit`) serves every model: it takes a loss function, trains with AdamW, evaluates dev after each
 epoch, keeps the best-dev weights, stops early after `patience` epochs without improvement, and after every epoch
 saves its whole state (weights, optimizer, history) atomically. Run again after an interruption, it resumes from
-the last finished epoch. Each epoch's randomness (shuffling, dropout, spike draws) comes from generators seeded
-by (seed, stage, epoch), so a resumed run draws exactly what an uninterrupted run would have drawn.
+the last finished epoch and hands the saved history to `on_history` first, so the metrics file is reconciled
+with the state (each epoch exactly once, even after a kill between the two writes). Each epoch's randomness
+(shuffling, dropout, spike draws) comes from generators seeded by (seed, stage, epoch), so a resumed run draws
+exactly what an uninterrupted run would have drawn. A loss that stops being finite ends the run with one line.
 """
 
 from __future__ import annotations
@@ -29,68 +31,13 @@ from spiketext.checkpoint import (
 )
 from spiketext.data.batching import iterate_batches
 from spiketext.encoding import binomial_rates
+from spiketext.errors import SpiketextError
 from spiketext.models.spiking import SNN_LOSSES, SpikingTextCNN
+from spiketext.runtime import generator
 
 log = logging.getLogger(__name__)
 
 LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
-
-
-def generator(seed: int, *stream: int, device: str | torch.device = "cpu") -> torch.Generator:
-    """A torch.Generator seeded from (seed, *stream) through numpy's SeedSequence (independent streams)."""
-    s = int(np.random.SeedSequence([seed, *stream]).generate_state(1, dtype=np.uint64)[0] >> 1)
-    return torch.Generator(device=device).manual_seed(s)
-
-
-def bf16_supported(device: torch.device) -> bool:
-    """bf16 pays on CUDA and on CPUs with AMX or AVX-512-BF16 (read from /proc/cpuinfo)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
-_ALLOCATOR_TUNED = False
-
-
-def tune_cpu_allocator() -> None:
-    """Keep freed memory in glibc's heap instead of returning it to the OS.
-
-    The SNN's per-batch temporaries are tens of MB; glibc serves such blocks with mmap and unmaps them on free,
-    so every training step page-faults its working set back in (measured: a third of the CPU time went to the
-    kernel, and a training step took 0.29 s instead of 0.13 s at D = 50). Disabling mmap'd blocks and heap
-    trimming removes that cost; peak memory is unchanged. A no-op where glibc is absent.
-    """
-    global _ALLOCATOR_TUNED
-    if _ALLOCATOR_TUNED:
-        return
-    _ALLOCATOR_TUNED = True
-    try:
-        import ctypes
-        import ctypes.util
-
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        m_trim_threshold, m_mmap_max = -1, -4  # mallopt parameter numbers from <malloc.h>
-        libc.mallopt(m_mmap_max, 0)
-        libc.mallopt(m_trim_threshold, 1 << 30)
-    except (OSError, AttributeError):
-        log.debug("glibc mallopt not available; allocator left as it is")
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """None for fp32; bf16 for 'bf16', or for 'auto' where the hardware makes it pay."""
-    if precision == "fp32" or (precision == "auto" and not bf16_supported(device)):
-        return None
-    return torch.bfloat16
 
 
 # --- losses ---------------------------------------------------------------------------------------------------
@@ -114,9 +61,7 @@ def snn_loss(num_steps: int, dtype: torch.dtype | None, kind: str = "rate") -> L
     criterion = SNN_LOSSES[kind]
 
     def loss(model, x, y, gen):
-        spikes = model.encode(x, num_steps, gen, dtype)
-        with torch.autocast(x.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
-            scores = model.class_scores(model(spikes))
+        scores = model.class_scores(x, num_steps, gen, dtype)  # [T, B, C]
         return criterion(scores, y), scores.sum(0).argmax(-1)
 
     return loss
@@ -149,11 +94,7 @@ def snn_counts(
     """[N, L] ids -> [N, C] class spike counts summed over T, one Bernoulli draw seeded by `seed`."""
     gen = generator(seed, device=table.device)
     dummy = np.zeros(len(ids), dtype=np.int64)
-    out = []
-    for x, _ in iterate_batches(ids, dummy, table, batch_size):
-        spikes = model.encode(x, num_steps, gen, dtype)
-        with torch.autocast(table.device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
-            out.append(model.class_scores(model(spikes)).sum(0).float())
+    out = [model.class_counts(x, num_steps, gen, dtype) for x, _ in iterate_batches(ids, dummy, table, batch_size)]
     return torch.cat(out).cpu()
 
 
@@ -188,67 +129,97 @@ def evaluate_snn(
 # --- the loop -------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FitSettings:
+    """How `fit` trains: the optimiser's settings, the epoch budget, early stopping and the random streams."""
+
+    epochs: int
+    lr: float
+    weight_decay: float
+    batch_size: int
+    seed: int
+    stage: str  # names the state files and separates the random streams of different stages
+    patience: int | None = None
+
+
 @dataclass
 class FitResult:
     best_epoch: int
     best_dev: float
     history: list[dict] = field(default_factory=list)
-    state_dict: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 def fit(
     model: nn.Module,
     loss_fn: LossFn,
     evaluate_dev: Callable[[nn.Module], float],
+    *,
     train_ids: np.ndarray,
     train_labels: np.ndarray,
     table: torch.Tensor,
-    epochs: int,
-    lr: float,
-    weight_decay: float,
-    batch_size: int,
-    seed: int,
-    stage: str,
+    settings: FitSettings,
     state_dir: Path,
-    patience: int | None = None,
     on_epoch: Callable[[dict, list[dict]], None] | None = None,
+    on_history: Callable[[list[dict]], None] | None = None,
 ) -> FitResult:
     """Train `model` in place and load its best-dev weights at the end. Resumes from `state_dir/<stage>_last`.
 
-    Each history entry: {stage, epoch, train_loss, train_acc, dev_acc, seconds}. `on_epoch(entry, history)` runs
-    after the epoch's state is saved (e.g. to rewrite metrics.jsonl).
+    Each history entry: {stage, epoch, train_loss, train_acc, dev_acc, seconds}. `on_history(history)` runs on
+    resume with the saved history (to reconcile metrics.jsonl); `on_epoch(entry, history)` after each epoch's
+    state is saved.
     """
+    st = settings
+    stage, epochs, patience = st.stage, st.epochs, st.patience
     params = dict(model.named_parameters())
     names = {p: n for n, p in params.items()}
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    opt = torch.optim.AdamW(model.parameters(), lr=st.lr, weight_decay=st.weight_decay)
     last, best = state_dir / f"{stage}_last", state_dir / f"{stage}_best"
     history: list[dict] = []
     start, best_epoch, best_dev, stale, done = 0, -1, -1.0, 0, False
     if checkpoint_exists(last):
         tensors, meta = load_checkpoint(last)
-        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        load_optimizer_tensors(opt, tensors, params)
-        history, start = meta["history"], meta["epoch"] + 1
-        best_epoch, best_dev, stale, done = meta["best_epoch"], meta["best_dev"], meta["stale"], meta["done"]
+        try:
+            model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+            load_optimizer_tensors(opt, tensors, params)
+            history, start = list(meta["history"]), int(meta["epoch"]) + 1
+            best_epoch, best_dev, stale, done = meta["best_epoch"], meta["best_dev"], meta["stale"], meta["done"]
+        except (KeyError, RuntimeError, TypeError, ValueError) as e:
+            raise SpiketextError(
+                f"{last}.json: the resume state of stage {stage} does not fit this run ({e}); delete {last}.json "
+                f"and {last.name}.safetensors to redo the stage"
+            ) from e
+        if not 1 <= start <= epochs or len(history) != start:
+            raise SpiketextError(
+                f"{last}.json: the resume state says epoch {start - 1} with {len(history)} epochs of history "
+                f"(of {epochs}); it is damaged: delete {last}.json to redo stage {stage}"
+            )
         log.info("%s: resuming after epoch %d (best dev %.4f at epoch %d)", stage, start - 1, best_dev, best_epoch)
+        if on_history is not None:
+            on_history(history)
     stage_id = sum(stage.encode())  # a stable number per stage name, separating the random streams
     for epoch in range(start, epochs):
         if done:
             break
         t0 = time.perf_counter()
         model.train()
-        gen = generator(seed, stage_id, epoch, device=table.device)
-        shuffle_gen = generator(seed, stage_id, epoch, 1)
+        gen = generator(st.seed, stage_id, epoch, device=table.device)
+        shuffle_gen = generator(st.seed, stage_id, epoch, 1)
         total_loss, correct, seen = 0.0, 0, 0
-        batches = iterate_batches(train_ids, train_labels, table, batch_size, shuffle=True, generator=shuffle_gen)
-        n_batches = -(-len(train_ids) // batch_size)
+        batches = iterate_batches(train_ids, train_labels, table, st.batch_size, shuffle=True, generator=shuffle_gen)
+        n_batches = -(-len(train_ids) // st.batch_size)
         for x, y in tqdm(batches, total=n_batches, desc=f"{stage} {epoch + 1}/{epochs}", leave=False, disable=None):
             y = y.to(table.device)
             loss, pred = loss_fn(model, x, y, gen)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total_loss += loss.item() * len(y)
+            value = loss.item()
+            if not np.isfinite(value):
+                raise SpiketextError(
+                    f"stage {stage}, epoch {epoch + 1}: the training loss became {value}; the run diverged "
+                    f"(learning rate {st.lr:g}): lower the learning rate and start again in a new --out"
+                )
+            total_loss += value * len(y)
             correct += int((pred == y).sum())
             seen += len(y)
         dev = evaluate_dev(model)
@@ -295,4 +266,4 @@ def fit(
     if checkpoint_exists(best):
         weights, _ = load_checkpoint(best)
         model.load_state_dict(weights)
-    return FitResult(best_epoch, best_dev, history, {k: v.clone() for k, v in model.state_dict().items()})
+    return FitResult(best_epoch, best_dev, history)

@@ -1,36 +1,39 @@
-"""Figures: training curves of a run, and a spike raster of one sentence through the SNN's layers (matplotlib)."""
+"""Every figure spiketext draws: training curves, spike rasters, energy bars, sweeps, attacks.
+
+Built with matplotlib's object API (`matplotlib.figure.Figure` on its own Agg canvas): no pyplot state, and the
+caller's backend (a notebook's inline one, say) is never switched. Each `*_figure` returns a Figure;
+`save_figure` writes it atomically.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from spiketext.io import atomic_write
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+def _figure(**kwargs) -> Figure:
+    fig = Figure(**kwargs)
+    FigureCanvasAgg(fig)
+    return fig
 
 
-def _save(fig, path: Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    tmp.replace(path)
+def save_figure(fig: Figure, path: str | Path, dpi: int = 110) -> None:
+    """Write `fig` as a PNG, atomically."""
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
 
 
-def plot_curves(metrics: list[dict], path: Path) -> None:
+def curves_figure(metrics: list[dict]) -> Figure:
     """Dev accuracy and training loss per epoch, one line per stage."""
-    plt = _pyplot()
     stages: dict[str, list[dict]] = {}
     for m in metrics:
         stages.setdefault(m["stage"], []).append(m)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    fig = _figure(figsize=(11, 4))
+    ax1, ax2 = fig.subplots(1, 2)
     for stage, rows in stages.items():
         epochs = [r["epoch"] for r in rows]
         ax1.plot(epochs, [100 * r["dev_acc"] for r in rows], marker=".", label=stage)
@@ -39,17 +42,17 @@ def plot_curves(metrics: list[dict], path: Path) -> None:
     ax2.set(xlabel="epoch", ylabel="training loss", title="Training loss", yscale="log")
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        if stages:
+            ax.legend(fontsize=8)
     fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
+    return fig
 
 
-def plot_raster(layers: dict[str, torch.Tensor], path: Path, title: str = "", labels: list[str] | None = None) -> None:
+def raster_figure(layers: dict[str, torch.Tensor], title: str = "", labels: list[str] | None = None) -> Figure:
     """One panel per layer: neurons (rows) × time steps (columns), a dot per spike. layers[name]: [T, ...]."""
-    plt = _pyplot()
     names = list(layers)
-    fig, axes = plt.subplots(len(names), 1, figsize=(9, 2.0 * len(names)), sharex=True)
+    fig = _figure(figsize=(9, 2.0 * len(names)))
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
     for ax, name in zip(axes, names, strict=True):
         s = layers[name].float().flatten(1)  # [T, units]
         t, unit = torch.nonzero(s, as_tuple=True)
@@ -66,8 +69,7 @@ def plot_raster(layers: dict[str, torch.Tensor], path: Path, title: str = "", la
     axes[-1].set_xlabel("time step")
     fig.suptitle(title[:120], fontsize=9)
     fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
+    return fig
 
 
 _SHORT = {
@@ -80,11 +82,11 @@ _SHORT = {
 }
 
 
-def plot_sweep(summary: dict, path: Path) -> None:
+def sweep_figure(summary: dict) -> Figure:
     """Test accuracy against E_SNN / E_CNN (log x) for every sweep point, its Pareto front, and the CNN."""
-    plt = _pyplot()
     pts = summary["points"]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = _figure(figsize=(7, 4.5))
+    ax = fig.subplots()
     ax.scatter([p["energy_ratio"] for p in pts], [100 * p["test_acc"] for p in pts], s=18, c="tab:blue", zorder=3)
     front = [p for p in pts if p["pareto"]]
     ax.step(
@@ -120,20 +122,19 @@ def plot_sweep(summary: dict, path: Path) -> None:
     ax.set(xlabel="E_SNN / E_CNN (synaptic ops, input layer included)", ylabel="test accuracy (%)")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
+    return fig
 
 
-def plot_attack(report: dict, path: Path) -> None:
+def attack_figure(report: dict) -> Figure:
     """Clean accuracy, accuracy under attack and attack success rate: CNN against SNN."""
-    plt = _pyplot()
     metrics = [
         ("clean_acc", "clean accuracy"),
         ("attacked_acc", "accuracy under attack"),
         ("success_rate", "success rate"),
     ]
     models = [m for m in ("cnn", "snn") if m in report]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig = _figure(figsize=(6, 3.5))
+    ax = fig.subplots()
     width = 0.38
     for j, m in enumerate(models):
         xs = [i + (j - 0.5) * width for i in range(len(metrics))]
@@ -143,5 +144,28 @@ def plot_attack(report: dict, path: Path) -> None:
     ax.set_title(f"{report['attack']} ({report['n']} examples)")
     ax.legend()
     fig.tight_layout()
-    _save(fig, path)
-    plt.close(fig)
+    return fig
+
+
+def energy_figure(report: dict) -> Figure:
+    """Per-layer energy bar chart (log scale): CNN, SNN synaptic ops, SNN with membrane updates."""
+    names = [layer["name"] for layer in report["snn"]["layers"]]
+    cnn = {layer["name"]: layer["energy_pj"] for layer in report["cnn"]["layers"]}
+    n = report["sentences"]
+    series = {
+        "CNN (MACs)": [cnn[k] / n for k in names],
+        "SNN (synaptic ops)": [layer["energy_pj"] / n for layer in report["snn"]["layers"]],
+        "SNN (+ membrane updates)": [layer["energy_pj_with_membrane"] / n for layer in report["snn"]["layers"]],
+    }
+    fig = _figure(figsize=(7, 4))
+    ax = fig.subplots()
+    width = 0.27
+    for i, (label, values) in enumerate(series.items()):
+        ax.bar([j + (i - 1) * width for j in range(len(names))], values, width, label=label)
+    ax.set_xticks(range(len(names)), names)
+    ax.set_yscale("log")
+    ax.set_ylabel("energy per sentence (pJ)")
+    ax.set_title(f"E_SNN / E_CNN = {report['ratio']:.2f} (T = {report['num_steps']}, {report['costs']['name']})")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,4 +1,4 @@
-"""The authors' SNN structure, re-implemented as the speed and correctness reference (issue 4).
+"""The authors' SNN structure, re-implemented as the speed and correctness reference.
 
 As in the paper's public code: a Python loop over the T time steps, snnTorch `Leaky` neurons with the
 fast-sigmoid surrogate and reset by subtraction, `Conv2d(1, F, (k, D))` over the [L, D] "image" of a sentence,
@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from spiketext.encoding import bernoulli_encode
 from spiketext.models.spiking import SpikingTextCNN
 
 
@@ -69,6 +70,16 @@ class ReferenceSNN(nn.Module):
             out.append(s_out)
         return torch.stack(out)
 
-    def class_scores(self, out: torch.Tensor) -> torch.Tensor:
+    def readout(self, out: torch.Tensor) -> torch.Tensor:
         """[T, B, n·C] -> [T, B, C]."""
         return out.unflatten(-1, (self.num_classes, -1)).sum(-1)
+
+    def class_scores(
+        self,
+        x: torch.Tensor,
+        num_steps: int,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> torch.Tensor:
+        """e⁺ [B, D, L] -> per-step class scores [T, B, C]: Bernoulli input, fp32 (as the authors ran it)."""
+        return self.readout(self(bernoulli_encode(x, num_steps, generator, torch.float32)))

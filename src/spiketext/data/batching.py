@@ -20,7 +20,6 @@ def iterate_batches(
     batch_size: int,
     shuffle: bool = False,
     generator: torch.Generator | None = None,
-    drop_last: bool = False,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Yield (x [B, D, L] float, y [B] int64) over one split.
 
@@ -35,7 +34,6 @@ def iterate_batches(
         order = np.arange(n)
     ids_t = torch.from_numpy(np.ascontiguousarray(ids))
     labels_t = torch.from_numpy(np.asarray(labels, dtype=np.int64))
-    stop = n - n % batch_size if drop_last else n
-    for start in range(0, stop, batch_size):
+    for start in range(0, n, batch_size):
         idx = torch.from_numpy(order[start : start + batch_size])
         yield embed(ids_t[idx].to(table.device), table), labels_t[idx]

@@ -48,6 +48,7 @@ class Corpus:
     source: dict
     label_descriptions: list[str | None] = field(default_factory=list)
     max_len: int | None = None  # the data set's fixed L, if it has one
+    skipped: dict[str, dict] = field(default_factory=dict)  # file -> {"rows": n, "lines": [...]}: empty texts
 
     @property
     def num_classes(self) -> int:
@@ -122,11 +123,17 @@ def load_builtin(
     """Read a built-in data set from its published files (downloading them if needed) and split it."""
     paths = locate_files(spec, data_dir, cache_dir)
     label_ids = {label: i for i, label in enumerate(spec.label_descriptions)}
-    splits = {}
+    splits, skipped = {}, {}
     for split, fname in spec.splits.items():
         path = paths[fname]
-        records = read_records(path, spec.fmt, spec.encoding, spec.text_column, spec.label_column)
+        lines: list[int] = []
+        # published files are read as published (their counts are checked against PROVENANCE.md)
+        records = read_records(
+            path, spec.fmt, spec.encoding, spec.text_column, spec.label_column, skipped=lines, multiline=True
+        )
         splits["train" if split == "all" else split] = _to_split(records, label_ids, path, None)
+        if lines:
+            skipped[str(path)] = _skip_record(lines)
     splits, info = _carve(splits, split_seed, test_fraction, dev_fraction)
     if spec.official_split:
         info = {"kind": "official"}
@@ -146,7 +153,12 @@ def load_builtin(
             "notes": list(spec.notes),
         },
         max_len=spec.max_len,
+        skipped=skipped,
     )
+
+
+def _skip_record(lines: list[int]) -> dict:
+    return {"rows": len(lines), "reason": "empty text", "first_lines": lines[:20]}
 
 
 def load_files(
@@ -159,6 +171,8 @@ def load_files(
     split_seed: int = 0,
     test_fraction: float = 0.1,
     dev_fraction: float = 0.1,
+    strict: bool = False,
+    multiline: bool = False,
 ) -> Corpus:
     """Your own data: CSV/TSV with a header, JSONL, or `label text` lines (format from the extension).
 
@@ -167,7 +181,13 @@ def load_files(
     """
     train_path = Path(train)
     given = {"train": train_path, "dev": dev and Path(dev), "test": test and Path(test)}
-    records = {s: read_records(p, None, encoding, text_column, label_column) for s, p in given.items() if p}
+    records, skipped = {}, {}
+    for s, p in given.items():
+        if p:
+            lines: list[int] = []
+            records[s] = read_records(p, None, encoding, text_column, label_column, strict, lines, multiline)
+            if lines:
+                skipped[str(p)] = _skip_record(lines)
     labels = label_order([r.label for r in records["train"]])
     if len(labels) < 2:
         raise located(train_path, None, f"only one label ({labels[0]!r}) in the training file; a classifier needs 2+")
@@ -183,4 +203,5 @@ def load_files(
         splits=splits,
         split_info=info,
         source={"files": {s: str(p) for s, p in given.items() if p}},
+        skipped=skipped,
     )

@@ -45,6 +45,7 @@ def describe(data: PreparedData) -> dict:
             for i, (label, desc) in enumerate(zip(corpus.labels, corpus.label_descriptions, strict=True))
         ],
         "split": corpus.split_info,
+        "skipped": corpus.skipped,
         "splits": splits,
         "max_len": data.max_len,
         "vocab_size": data.train_vocab_size - 2,  # without <pad> and <unk>
@@ -93,6 +94,9 @@ def describe_markdown(d: dict) -> str:
     )
     if e["deviation"]:
         lines.append(f"DEVIATION from the paper: {e['deviation']}")
+    for path, skip in d.get("skipped", {}).items():
+        first = ", ".join(map(str, skip["first_lines"][:5]))
+        lines.append(f"SKIPPED: {skip['rows']} row(s) of {path} with an empty text (lines {first}...)")
     labels = [f"{lab['label']} ({lab['description']})" if lab["description"] else lab["label"] for lab in d["labels"]]
     lines += [
         "",

@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,25 +135,69 @@ def covered(vocab: Vocabulary, vectors: WordVectors) -> np.ndarray:
 # --- loading -------------------------------------------------------------------------------------------------
 
 
-def _atomic_save(dest_dir: Path, words: list[str], vectors: np.ndarray, meta: dict) -> None:
-    dest_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest_dir.name}.", dir=dest_dir.parent))
-    np.save(tmp / "vectors.npy", np.ascontiguousarray(vectors, dtype=np.float32))
-    (tmp / "words.json").write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
-    (tmp / "meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False), encoding="utf-8")
+def _atomic_save(dest_dir: Path, words: list[str], vectors: np.ndarray, meta: dict) -> bool:
+    """Write a vectors folder atomically (files, then a rename of the folder); False if the place is unwritable.
+
+    meta.json records every file's size and the sha256 of words.json, so a damaged cache is recognised on load.
+    """
+    words_text = json.dumps(words, ensure_ascii=False)
+    table = np.ascontiguousarray(vectors, dtype=np.float32)
+    try:
+        dest_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest_dir.name}.", dir=dest_dir.parent))
+    except OSError as e:
+        log.warning(
+            "cannot write the vectors cache in %s (%s); using an in-memory copy this time: set --cache-dir "
+            "(or $SPIKETEXT_CACHE_DIR) to a writable folder to keep it",
+            dest_dir.parent,
+            e.strerror,
+        )
+        return False
+    try:
+        np.save(tmp / "vectors.npy", table)
+        (tmp / "words.json").write_text(words_text, encoding="utf-8")
+        record = {
+            **meta,
+            "cache": {
+                "rows": int(table.shape[0]),
+                "dim": int(table.shape[1]),
+                "vectors_bytes": (tmp / "vectors.npy").stat().st_size,
+                "words_sha256": hashlib.sha256(words_text.encode("utf-8")).hexdigest(),
+            },
+        }
+        (tmp / "meta.json").write_text(json.dumps(record, indent=1, ensure_ascii=False), encoding="utf-8")
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        log.warning("cannot write the vectors cache in %s (%s); using an in-memory copy", dest_dir.parent, e.strerror)
+        return False
+    if dest_dir.exists():  # a damaged copy being replaced
+        shutil.rmtree(dest_dir, ignore_errors=True)
     try:
         os.replace(tmp, dest_dir)
     except OSError:  # another process won the race; keep its copy
-        for f in tmp.iterdir():
-            f.unlink()
-        tmp.rmdir()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return True
 
 
 def _load_cached(dest_dir: Path, name: str, deviation: str | None = None) -> WordVectors | None:
-    if not (dest_dir / "meta.json").is_file():
+    """A cached vectors folder, or None if there is none or it is damaged (it is then removed, to be rebuilt)."""
+    if not dest_dir.exists():
         return None
-    words = json.loads((dest_dir / "words.json").read_text(encoding="utf-8"))
-    return WordVectors(name, words, np.load(dest_dir / "vectors.npy", mmap_mode="r"), deviation)
+    try:
+        meta = json.loads((dest_dir / "meta.json").read_text(encoding="utf-8"))
+        words_text = (dest_dir / "words.json").read_text(encoding="utf-8")
+        record = meta.get("cache", {})
+        if record.get("words_sha256") not in (None, hashlib.sha256(words_text.encode("utf-8")).hexdigest()):
+            raise ValueError("words.json does not match its recorded sha256")
+        if record.get("vectors_bytes") not in (None, (dest_dir / "vectors.npy").stat().st_size):
+            raise ValueError("vectors.npy does not have its recorded size")
+        words = json.loads(words_text)
+        table = np.load(dest_dir / "vectors.npy", mmap_mode="r")
+        return WordVectors(name, words, table, deviation)
+    except (OSError, ValueError, SpiketextError) as e:
+        log.warning("the vectors cache %s is damaged (%s); rebuilding it", dest_dir, e)
+        shutil.rmtree(dest_dir, ignore_errors=True)
+        return None
 
 
 def export_vectors(vectors: WordVectors, words: set[str], dest_dir: Path) -> Path:
@@ -175,18 +220,21 @@ def export_vectors(vectors: WordVectors, words: set[str], dest_dir: Path) -> Pat
     }
     if dest_dir.exists():
         raise SpiketextError(f"{dest_dir}: already exists; choose a new folder")
-    _atomic_save(dest_dir, keep, rows, meta)
+    if not _atomic_save(dest_dir, keep, rows, meta):
+        raise SpiketextError(f"{dest_dir}: cannot write here; choose a writable folder")
     return dest_dir
 
 
 def load_vector_folder(path: Path) -> WordVectors:
     """A folder written by `export_vectors` (vectors.npy, words.json, meta.json)."""
-    meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    words = json.loads((path / "words.json").read_text(encoding="utf-8"))
-    stats = (meta["mean"], meta["std"]) if "mean" in meta else None
-    return WordVectors(
-        meta.get("name", str(path)), words, np.load(path / "vectors.npy", mmap_mode="r"), meta.get("deviation"), stats
-    )
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        words = json.loads((path / "words.json").read_text(encoding="utf-8"))
+        stats = (meta["mean"], meta["std"]) if "mean" in meta else None
+        table = np.load(path / "vectors.npy", mmap_mode="r")
+    except (OSError, ValueError, KeyError) as e:
+        raise SpiketextError(f"{path}: not a readable vectors folder ({e}); export it again") from e
+    return WordVectors(meta.get("name", str(path)), words, table, meta.get("deviation"), stats)
 
 
 def load_glove_6b_50d() -> WordVectors:
@@ -293,8 +341,11 @@ def load_vector_file(path: str | Path, cache_dir: Path) -> WordVectors:
         words, table = list(kv.index_to_key), kv.vectors
     else:
         words, table = _read_text_vectors(path, has_header)
-    _atomic_save(dest, words, table, {"source": str(path), "dim": int(table.shape[1])})
-    return _load_cached(dest, str(path))  # type: ignore[return-value]
+    if _atomic_save(dest, words, table, {"source": str(path), "dim": int(table.shape[1])}):
+        cached = _load_cached(dest, str(path))
+        if cached is not None:
+            return cached
+    return WordVectors(str(path), words, np.asarray(table, dtype=np.float32))
 
 
 def train_skipgram(
@@ -333,8 +384,12 @@ def train_skipgram(
         seed=seed,
         epochs=epochs,
     )
-    _atomic_save(dest, list(model.wv.index_to_key), model.wv.vectors, {"method": "gensim skip-gram", **params})
-    return _load_cached(dest, TRAINED_EMBEDDINGS, deviation)  # type: ignore[return-value]
+    words, table = list(model.wv.index_to_key), np.asarray(model.wv.vectors, dtype=np.float32)
+    if _atomic_save(dest, words, table, {"method": "gensim skip-gram", **params}):
+        cached = _load_cached(dest, TRAINED_EMBEDDINGS, deviation)
+        if cached is not None:
+            return cached
+    return WordVectors(TRAINED_EMBEDDINGS, words, table, deviation)
 
 
 def load_vectors(name: str, cache_dir: Path) -> WordVectors:

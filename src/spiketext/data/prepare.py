@@ -33,13 +33,13 @@ class PreparedData:
     train_vocab_size: int
     vectors: WordVectors
     transform: PositiveTransform
-    embeddings: np.ndarray  # [V, D] float32 positive embeddings; row 0 (padding) = 0
+    table: np.ndarray  # [V, D] float32 positive embeddings e⁺ of the vocabulary; row 0 (padding) = 0
     max_len: int  # L
     ids: dict[str, np.ndarray]  # split -> [N, L] int32
 
     @property
     def dim(self) -> int:
-        return int(self.embeddings.shape[1])
+        return int(self.table.shape[1])
 
 
 def default_max_len(token_lists: list[list[str]]) -> int:
@@ -99,7 +99,7 @@ def prepare(
         train_vocab_size=train_vocab_size,
         vectors=vectors,
         transform=transform,
-        embeddings=embedding_matrix(vocab, vectors, transform),
+        table=embedding_matrix(vocab, vectors, transform),
         max_len=L,
         ids={s: vocab.encode_many(tokens[s], L) for s in SPLITS},
     )
@@ -125,6 +125,4 @@ def with_random_embeddings(data: PreparedData, seed: int) -> PreparedData:
     words = data.vocab.itos[2 : data.train_vocab_size]
     vectors = WordVectors("random", words, rng.standard_normal((len(words), data.dim)).astype(np.float32))
     transform = PositiveTransform.fit(vectors, data.transform.clip)
-    return replace(
-        data, vectors=vectors, transform=transform, embeddings=embedding_matrix(data.vocab, vectors, transform)
-    )
+    return replace(data, vectors=vectors, transform=transform, table=embedding_matrix(data.vocab, vectors, transform))

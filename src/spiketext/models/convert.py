@@ -13,7 +13,7 @@ With spike rates r ≈ a/λ, and the parameter-free average pooling passing rate
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 
@@ -76,3 +76,28 @@ def normalized_weights(weights: dict[str, torch.Tensor], lam1: float, lam3: floa
         else:
             out[name] = w * (lam1 * threshold / lam3)
     return out
+
+
+def conversion_weights(
+    cnn: TailoredTextCNN,
+    normalization: str,
+    train_batches: Callable[[], Iterable[torch.Tensor]],
+    threshold: float = 1.0,
+    input_scale: float = 1.0,
+) -> dict[str, torch.Tensor]:
+    """The SNN's weights for one conversion: the CNN's, normalized (config.Normalization) and divided by the input
+    rate scale α on the convolutions (rates α·e⁺ keep the conversion's expected currents).
+
+    `train_batches()` yields e⁺ batches [B, D, L] of training data (used by the data-based normalizations only).
+    """
+    weights = cnn.export_weights()
+    if normalization == "model":
+        weights = normalized_weights(weights, *model_based_scales(weights), threshold)
+    elif normalization in ("data_max", "data_p999"):
+        pct = 100.0 if normalization == "data_max" else 99.9
+        weights = normalized_weights(weights, *data_based_scales(cnn, train_batches(), pct), threshold)
+    elif normalization != "none":
+        raise ValueError(f"unknown normalization {normalization!r}")
+    if input_scale != 1.0:
+        weights = {k: w / input_scale if k.startswith("convs.") else w for k, w in weights.items()}
+    return weights

@@ -6,6 +6,10 @@ scan per layer walks the time axis (on a CPU, one per convolution branch, to kee
 memory at a time; on a GPU, one for all three, to save launches). Each branch has its own neurons (the
 authors' code shared one membrane across the three branches: a bug). Readout: per-step class score = spikes
 summed over the class's n output neurons; prediction = argmax of the scores summed over T.
+
+`class_scores(x, num_steps, generator)` is the one inference path: it encodes e⁺ with the model's input code,
+runs the network under the requested autocast and returns per-step class scores. Training losses, evaluation,
+`classify`, the energy counter, the attack victim and the engine benchmark all call it.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from spiketext.encoding import ENCODERS, bernoulli_encode, regular_encode
+from spiketext.encoding import INPUT_CODES
 from spiketext.models.textcnn import population_logits
-from spiketext.neurons import LIF
+from spiketext.neurons import LIF, NeuronParams
+from spiketext.runtime import autocast
 
 
 class SpikingTextCNN(nn.Module):
@@ -26,42 +31,45 @@ class SpikingTextCNN(nn.Module):
         num_filters: int = 100,
         kernel_sizes: tuple[int, ...] = (3, 4, 5),
         neurons_per_class: int = 10,
-        beta: float = 1.0,
-        threshold: float = 1.0,
-        reset: str = "subtract",
-        surrogate: str = "fast_sigmoid",
-        slope: float = 25.0,
+        neuron: NeuronParams | None = None,
+        input_code: str = "bernoulli",
         input_scale: float = 1.0,
-        encoder: str = "bernoulli",
     ) -> None:
         super().__init__()
-        if encoder not in ENCODERS:
-            raise ValueError(f"unknown encoder {encoder!r}; choose one of {', '.join(ENCODERS)}")
+        if input_code not in INPUT_CODES:
+            raise ValueError(f"unknown input code {input_code!r}; choose one of {', '.join(INPUT_CODES)}")
         self.num_classes = num_classes
         self.input_scale = input_scale
-        self.encoder = encoder
+        self.input_code = input_code
+        self.neuron = neuron or NeuronParams()
         self.kernel_sizes = tuple(kernel_sizes)
         self.convs = nn.ModuleList(nn.Conv1d(dim, num_filters, k, bias=False) for k in kernel_sizes)
         self.fc = nn.Linear(num_filters * len(kernel_sizes), neurons_per_class * num_classes, bias=False)
+        # One LIF module per layer serves the three branches: neurons are element-wise and stateless between
+        # calls, so every branch keeps its own membranes.
+        self.conv_neuron = LIF(self.neuron)
+        self.pool_neuron = LIF(self.neuron)
+        self.out_neuron = LIF(self.neuron)
 
-        def neuron() -> LIF:
-            return LIF(beta, threshold, reset, surrogate, slope)
+    @property
+    def num_filters(self) -> int:
+        return self.convs[0].out_channels
 
-        # One LIF module serves the three branches: neurons are element-wise and stateless between calls, so
-        # every branch keeps its own membranes.
-        self.conv_neuron = neuron()
-        self.pool_neuron = neuron()
-        self.out_neuron = neuron()
+    @property
+    def num_outputs(self) -> int:
+        return self.fc.out_features
 
     def encode(
-        self, x: torch.Tensor, num_steps: int, generator: torch.Generator | None, dtype: torch.dtype | None = None
+        self,
+        x: torch.Tensor,
+        num_steps: int,
+        generator: torch.Generator | None,
+        dtype: torch.dtype | None = None,
+        shared_noise: bool = False,
     ) -> torch.Tensor:
-        """e⁺ [B, D, L] -> input spikes [T, B, D, L] at rate α·e⁺ (α = `input_scale`): Bernoulli draws from
-        `generator`, or the deterministic regular code (`encoder`)."""
+        """e⁺ [B, D, L] -> input spikes [T, B, D, L] at rate α·e⁺ (α = `input_scale`), in the model's code."""
         rate = x if self.input_scale == 1.0 else x * self.input_scale
-        if self.encoder == "regular":
-            return regular_encode(rate, num_steps, dtype or torch.float32)
-        return bernoulli_encode(rate, num_steps, generator, dtype or torch.float32)
+        return INPUT_CODES[self.input_code](rate, num_steps, generator, dtype or torch.float32, shared_noise)
 
     def forward(self, spikes: torch.Tensor, record: bool = False):
         """spikes [T, B, D, L] -> output spikes [T, B, n·C]; with `record`, also every layer's spikes:
@@ -92,9 +100,56 @@ class SpikingTextCNN(nn.Module):
             return out, layers
         return out
 
-    def class_scores(self, out: torch.Tensor) -> torch.Tensor:
-        """output spikes [T, B, n·C] -> per-step class scores [T, B, C]."""
+    def readout(self, out: torch.Tensor) -> torch.Tensor:
+        """output spikes [T, B, n·C] -> per-step class scores [T, B, C] (population sums)."""
         return population_logits(out, self.num_classes)
+
+    def class_scores(
+        self,
+        x: torch.Tensor,
+        num_steps: int,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype | None = None,
+        record: bool = False,
+        shared_noise: bool = False,
+    ):
+        """The inference path: e⁺ x [B, D, L] -> per-step class scores [T, B, C] (sum over T: spike counts).
+
+        Spikes come from the model's input code with `generator` (unused by a deterministic code); the network
+        runs under autocast in `dtype` (None: fp32). With `record`, returns (scores, layers) as `forward` does.
+        """
+        spikes = self.encode(x, num_steps, generator, dtype, shared_noise)
+        with autocast(x.device, dtype):
+            if record:
+                out, layers = self(spikes, record=True)
+                return self.readout(out), layers
+            return self.readout(self(spikes))
+
+    def class_counts(
+        self,
+        x: torch.Tensor,
+        num_steps: int,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype | None = None,
+        shared_noise: bool = False,
+    ) -> torch.Tensor:
+        """e⁺ x [B, D, L] -> class spike counts over T [B, C] (float32): what the prediction's argmax reads."""
+        return self.class_scores(x, num_steps, generator, dtype, shared_noise=shared_noise).sum(0).float()
+
+
+def memory_bytes(
+    dim: int,
+    num_filters: int,
+    kernel_sizes: tuple[int, ...],
+    length: int,
+    batch: int,
+    num_steps: int,
+    training: bool,
+) -> int:
+    """A lower bound on the bytes one batch of the SNN needs (input spikes + conv currents and spikes, fp32; kept
+    three times over for BPTT): enough to refuse a hopeless T before allocating anything."""
+    per_step = dim * length + 2 * sum(num_filters * max(length - k + 1, 1) for k in kernel_sizes)
+    return int(batch * num_steps * per_step * 4 * (3 if training else 1))
 
 
 def rate_ce_loss(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -4,7 +4,8 @@ Tailored: positive inputs e⁺ [B, D, L]; for each k in kernel_sizes, Conv1d(D, 
 over all L−k+1 positions; concatenate (len(ks)·F) -> Dropout -> Linear(len(ks)·F, n·C, bias=False). Population
 output: class c owns outputs [n·c, n·c + n) and its logit is their sum.
 
-Zero-mean filters (an option, on by default): each conv filter is W = V − mean(V) over its D×k entries. Positive
+Zero-mean filters (an option, `model.zero_mean_filters`: off in the paper preset, on in the spiketext and quick
+presets): each conv filter is W = V − mean(V) over its D×k entries. Positive
 inputs have mean ≈ 0.5 in every dimension, so a filter's response is otherwise dominated by its weight sum; the
 re-parameterisation trains several times faster (DESIGN.md §4). `export_weights` returns the plain W, so
 conversion is still a copy of `convs.i.weight` and `fc.weight`.
@@ -50,7 +51,7 @@ class TailoredTextCNN(nn.Module):
         kernel_sizes: tuple[int, ...] = (3, 4, 5),
         neurons_per_class: int = 10,
         dropout: float = 0.5,
-        zero_mean_filters: bool = True,
+        zero_mean_filters: bool = False,
     ) -> None:
         super().__init__()
         self.num_classes, self.dropout, self.zero_mean_filters = num_classes, dropout, zero_mean_filters

@@ -1,0 +1,127 @@
+"""Files spiketext writes: one atomic-write helper, JSON read with errors that name the file, write checks.
+
+Every file goes to a temporary name in its own folder and is renamed into place, so a killed process or a full
+disk leaves either the old file or the new one, never half of one; a failed write removes its temporary file
+and raises a `SpiketextError` naming the path. `check_writable` answers "can a run write here?" before any work
+starts. No torch import.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from spiketext.errors import SpiketextError
+
+
+def _write_failed(path: Path, e: OSError) -> SpiketextError:
+    if e.errno == errno.ENOSPC:
+        return SpiketextError(f"{path}: the disk is full; free some space and run the command again")
+    if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return SpiketextError(f"{path}: cannot write here ({e.strerror}); choose a writable --out or folder")
+    return SpiketextError(f"{path}: cannot write ({e.strerror or e}); check the folder and try again")
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
+    """Call `write(tmp)` on a temporary file beside `path`, then rename it into place (the one atomic writer)."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+    except OSError as e:
+        raise _write_failed(path, e) from e
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except OSError as e:
+        raise _write_failed(path, e) from e
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def _finite(obj: Any, where: str) -> Any:
+    """Refuse NaN and ±inf: they are not JSON, and a NaN accuracy means something upstream went wrong."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        raise SpiketextError(f"{where}: a value is {obj}, not a finite number; the run diverged or a setting is off")
+    if isinstance(obj, dict):
+        return {k: _finite(v, where) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v, where) for v in obj]
+    return obj
+
+
+def dumps_json(obj: Any, where: str = "JSON") -> str:
+    return json.dumps(_finite(obj, where), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def atomic_write_json(path: str | Path, obj: Any) -> None:
+    atomic_write_text(path, dumps_json(obj, str(path)))
+
+
+def read_json(path: str | Path, default: Any = None, fix: str = "delete it to start over") -> Any:
+    """The JSON in `path`, or `default` when there is no such file; a damaged file is an error naming it."""
+    path = Path(path)
+    if not path.is_file():
+        if path.exists():
+            raise SpiketextError(f"{path}: not a regular file; remove it or {fix}")
+        return default
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise SpiketextError(f"{path}: damaged (not valid JSON: {e}); {fix}") from e
+    except OSError as e:
+        raise SpiketextError(f"{path}: cannot read ({e.strerror}); check its permissions") from e
+
+
+def read_json_object(path: str | Path, fix: str = "delete it to start over") -> dict | None:
+    """`read_json` for files that must hold a JSON object (None where the file is absent)."""
+    obj = read_json(path, None, fix)
+    if obj is not None and not isinstance(obj, dict):
+        raise SpiketextError(f"{path}: damaged (expected a JSON object, found {type(obj).__name__}); {fix}")
+    return obj
+
+
+def check_writable(folder: str | Path, what: str = "--out") -> Path:
+    """Make sure `folder` is (or can become) a writable directory, before any work starts."""
+    folder = Path(folder)
+    for parent in (folder, *folder.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                where = "is" if parent == folder else f"lies under {parent}, which is"
+                raise SpiketextError(f"{folder}: {where} a file, not a folder; choose another {what}")
+            break
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-check.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise _write_failed(folder, e) from e
+    return folder
+
+
+def check_regular_file(path: str | Path, what: str = "file") -> Path:
+    """A path that must be an existing regular file (not a folder, a device or a pipe that never ends)."""
+    path = Path(path)
+    if not path.exists():
+        raise SpiketextError(f"{path}: {what} not found; check the path")
+    if path.is_dir():
+        raise SpiketextError(f"{path}: is a folder; give the {what} itself")
+    if not path.is_file():
+        raise SpiketextError(f"{path}: not a regular file (a device or a pipe); copy the data into a file first")
+    return path

@@ -1,0 +1,187 @@
+"""Typed model descriptions, and the one place that builds a model from one.
+
+`Architecture` (the layers) and `SpikingSpec` (T, the neurons, the input code) are what a checkpoint's JSON
+stores under "arch" and "snn"; `build_model` turns them into a fresh module. `from_json` validates what it reads
+(a hand-edited or damaged checkpoint gets one line naming the file and the field, never a half-built model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from spiketext.config import ModelKind, SNNConfig, choices
+from spiketext.encoding import INPUT_CODES
+from spiketext.errors import SpiketextError
+from spiketext.models.spiking import SpikingTextCNN
+from spiketext.models.textcnn import StandardTextCNN, TailoredTextCNN
+from spiketext.neurons import RESETS, SURROGATES, NeuronParams
+
+KINDS = choices(ModelKind)
+FORMAT = "spiketext-model/1"
+
+
+def _field(d: dict, key: str, kind: type | tuple[type, ...], where: str, check=None, need: str = "") -> Any:
+    if key not in d:
+        raise SpiketextError(f"{where}: the field {key!r} is missing; the checkpoint is damaged")
+    value = d[key]
+    ok = isinstance(value, kind) and not (isinstance(value, bool) and kind in (int, float, (int, float)))
+    if not ok or (check is not None and not check(value)):
+        raise SpiketextError(f"{where}: {key} = {value!r} is not {need or kind}; the checkpoint is damaged")
+    return value
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """The layers shared by the tailored CNN and the SNN (and the standard TextCNN's subset)."""
+
+    dim: int
+    num_classes: int
+    num_filters: int = 100
+    kernel_sizes: tuple[int, ...] = (3, 4, 5)
+    neurons_per_class: int = 10
+    dropout: float = 0.5
+    zero_mean_filters: bool = False
+
+    @property
+    def num_outputs(self) -> int:
+        return self.neurons_per_class * self.num_classes
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dim": self.dim,
+            "num_classes": self.num_classes,
+            "num_filters": self.num_filters,
+            "kernel_sizes": list(self.kernel_sizes),
+            "neurons_per_class": self.neurons_per_class,
+            "dropout": self.dropout,
+            "zero_mean_filters": self.zero_mean_filters,
+        }
+
+    @classmethod
+    def from_json(cls, d: Any, where: str) -> Architecture:
+        if not isinstance(d, dict):
+            raise SpiketextError(f"{where}: 'arch' is not a mapping; the checkpoint is damaged")
+        pos = "a positive integer"
+
+        def positive(v: int) -> bool:
+            return 1 <= v <= 1 << 20
+
+        ks = _field(d, "kernel_sizes", list, where)
+        if not ks or not all(isinstance(k, int) and not isinstance(k, bool) and positive(k) for k in ks):
+            raise SpiketextError(f"{where}: kernel_sizes = {ks!r} must be positive integers; the checkpoint is damaged")
+        return cls(
+            dim=_field(d, "dim", int, where, positive, pos),
+            num_classes=_field(d, "num_classes", int, where, lambda v: 2 <= v <= 1 << 20, "an integer >= 2"),
+            num_filters=_field(d, "num_filters", int, where, positive, pos),
+            kernel_sizes=tuple(ks),
+            neurons_per_class=_field(d, "neurons_per_class", int, where, positive, pos),
+            dropout=float(_field(d, "dropout", (int, float), where, lambda v: 0 <= v < 1, "in [0, 1)")),
+            zero_mean_filters=_field(d, "zero_mean_filters", bool, where),
+        )
+
+
+@dataclass(frozen=True)
+class SpikingSpec:
+    """What the SNN adds to the architecture: T, the neurons, the input code and its rate scale α."""
+
+    num_steps: int = 50
+    neuron: NeuronParams = field(default_factory=NeuronParams)
+    input_code: str = "bernoulli"
+    input_scale: float = 1.0
+
+    @classmethod
+    def from_config(cls, snn: SNNConfig) -> SpikingSpec:
+        neuron = NeuronParams(snn.beta, snn.threshold, snn.reset, snn.surrogate, snn.slope)
+        return cls(snn.num_steps, neuron, snn.encoder, snn.input_scale)
+
+    def to_json(self) -> dict[str, Any]:
+        """The checkpoint's "snn" mapping (the keys of `SNNConfig`)."""
+        n = self.neuron
+        return {
+            "num_steps": self.num_steps,
+            "beta": n.beta,
+            "threshold": n.threshold,
+            "reset": n.reset,
+            "surrogate": n.surrogate,
+            "slope": n.slope,
+            "encoder": self.input_code,
+            "input_scale": self.input_scale,
+        }
+
+    @classmethod
+    def from_json(cls, d: Any, where: str) -> SpikingSpec:
+        if not isinstance(d, dict):
+            raise SpiketextError(f"{where}: 'snn' is not a mapping; the checkpoint is damaged")
+        num = (int, float)
+
+        def in_choices(key: str, allowed: tuple[str, ...], default: str) -> str:
+            value = d.get(key, default)
+            if value not in allowed:
+                raise SpiketextError(
+                    f"{where}: {key} = {value!r} is unknown; choose one of {', '.join(allowed)} (edit the checkpoint)"
+                )
+            return value
+
+        return cls(
+            num_steps=_field(d, "num_steps", int, where, lambda v: v >= 1, "a positive integer"),
+            neuron=NeuronParams(
+                beta=float(_field(d, "beta", num, where, lambda v: 0 < v <= 1, "in (0, 1]")),
+                threshold=float(_field(d, "threshold", num, where, lambda v: 0 < v < float("inf"), "> 0")),
+                reset=in_choices("reset", RESETS, "subtract"),  # type: ignore[arg-type]
+                surrogate=in_choices("surrogate", SURROGATES, "fast_sigmoid"),  # type: ignore[arg-type]
+                slope=float(_field(d, "slope", num, where, lambda v: 0 < v < float("inf"), "> 0")),
+            ),
+            input_code=in_choices("encoder", tuple(INPUT_CODES), "bernoulli"),
+            input_scale=float(
+                _field({"input_scale": 1.0, **d}, "input_scale", num, where, lambda v: 0 < v <= 1, "in (0, 1]")
+            ),
+        )
+
+
+def build_model(kind: str, arch: Architecture, snn: SpikingSpec | None = None) -> nn.Module:
+    """A fresh model of `kind` (tailored_cnn, standard_cnn, snn)."""
+    common = {
+        "dim": arch.dim,
+        "num_classes": arch.num_classes,
+        "num_filters": arch.num_filters,
+        "kernel_sizes": arch.kernel_sizes,
+    }
+    if kind == "tailored_cnn":
+        return TailoredTextCNN(
+            **common,
+            neurons_per_class=arch.neurons_per_class,
+            dropout=arch.dropout,
+            zero_mean_filters=arch.zero_mean_filters,
+        )
+    if kind == "standard_cnn":
+        return StandardTextCNN(**common, dropout=arch.dropout)
+    if kind == "snn":
+        if snn is None:
+            raise ValueError("an SNN needs its SpikingSpec")
+        return SpikingTextCNN(
+            **common,
+            neurons_per_class=arch.neurons_per_class,
+            neuron=snn.neuron,
+            input_code=snn.input_code,
+            input_scale=snn.input_scale,
+        )
+    raise ValueError(f"unknown model kind {kind!r}; choose one of {', '.join(KINDS)}")
+
+
+def model_meta(
+    kind: str, arch: Architecture, snn: SpikingSpec | None, data: dict[str, Any], extra: dict[str, Any]
+) -> dict[str, Any]:
+    """A checkpoint's JSON: format, kind, "arch", "snn" (or null), "data" (vocabulary, labels, transform...)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown model kind {kind!r}")
+    return {
+        "format": FORMAT,
+        "kind": kind,
+        "arch": arch.to_json(),
+        "snn": snn.to_json() if snn is not None else None,
+        "data": data,
+        **extra,
+    }

@@ -1,0 +1,332 @@
+"""The method's stages on a run folder: train the CNN, convert, fine-tune, count energy, baselines.
+
+Every stage goes through `runs.stage(ctx, key, compute)`: if the run folder already holds its result (and
+checkpoint), that is returned; otherwise `compute()` runs, its checkpoint is saved, and results.json records it.
+A run killed at any point resumes where it stopped. A new stage is one function here and one call in `run_single`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from spiketext.config import NORMALIZED_CHECKPOINTS, RunConfig, to_dict
+from spiketext.data.batching import iterate_batches
+from spiketext.data.prepare import raw_embedding_matrix, with_random_embeddings
+from spiketext.energy import count_energy, energy_summary, write_energy
+from spiketext.errors import SpiketextError
+from spiketext.io import atomic_write_json, atomic_write_text, check_writable
+from spiketext.models.convert import conversion_weights, convert
+from spiketext.models.registry import build_model
+from spiketext.models.spiking import SpikingTextCNN
+from spiketext.models.textcnn import TailoredTextCNN, init_linear_weights
+from spiketext.runs import RESULT_ROWS, Context, open_run, results_markdown, stage
+from spiketext.runtime import evaluation_seed, generator
+from spiketext.train import FitResult, FitSettings, accuracy, cnn_logits, cnn_loss, evaluate_snn, fit, snn_loss
+from spiketext.viz import curves_figure, save_figure
+
+log = logging.getLogger(__name__)
+
+
+# --- evaluation -------------------------------------------------------------------------------------------------
+
+
+def _eval_snn(ctx: Context, model: SpikingTextCNN, split: str, repeats: int, num_steps: int | None = None) -> dict:
+    # Fixed evaluation seeds per split (recorded with the numbers); dev uses the same draw every epoch.
+    return evaluate_snn(
+        model,
+        ctx.data.ids[split],
+        ctx.labels(split),
+        ctx.table,
+        num_steps or ctx.spec.num_steps,
+        evaluation_seed(split, ctx.seed),
+        repeats,
+        ctx.cfg.eval_batch_size,
+        ctx.dtype,
+    )
+
+
+def _snn_result(ctx: Context, model: SpikingTextCNN, epoch: int | None, note: str = "") -> dict:
+    dev = _eval_snn(ctx, model, "dev", ctx.cfg.finetune.dev_repeats)
+    test = _eval_snn(ctx, model, "test", ctx.cfg.test_repeats)
+    return {
+        "dev_acc": dev["acc"],
+        "test_acc": test["acc"],
+        "test_std": test["std"],
+        "test_accs": test["accs"],
+        "test_seeds": test["seeds"],
+        "num_steps": test["num_steps"],
+        "epoch": epoch,
+        "note": note
+        or (
+            f"T = {test['num_steps']}, deterministic {ctx.spec.input_code} code"
+            if ctx.spec.input_code == "regular"
+            else f"T = {test['num_steps']}, test mean over {len(test['accs'])} Bernoulli draws"
+        ),
+    }
+
+
+def _cnn_dev(ctx: Context, table: torch.Tensor) -> Callable[[nn.Module], float]:
+    ids, labels, bs = ctx.data.ids["dev"], ctx.labels("dev"), ctx.cfg.eval_batch_size
+    return lambda model: accuracy(cnn_logits(model, ids, table, bs), labels)
+
+
+def _cnn_result(ctx: Context, model: nn.Module, table: torch.Tensor, epoch: int | None) -> dict:
+    bs = ctx.cfg.eval_batch_size
+    test = accuracy(cnn_logits(model, ctx.data.ids["test"], table, bs), ctx.labels("test"))
+    return {"dev_acc": _cnn_dev(ctx, table)(model), "test_acc": test, "epoch": epoch}
+
+
+# --- training ---------------------------------------------------------------------------------------------------
+
+
+def _fit_cnn(
+    ctx: Context, kind: str, stage_name: str, table: torch.Tensor, noise_steps: int, init_stream: int
+) -> tuple[nn.Module, FitResult]:
+    """Train a CNN of `kind` on inputs gathered from `table`, selected on dev (tailored or standard)."""
+    t = ctx.cfg.cnn
+    model = build_model(kind, ctx.arch)
+    init_linear_weights(model, generator(ctx.seed, init_stream, 0xC0FFEE))  # on the CPU: same init anywhere
+    model.to(ctx.device)
+    settings = FitSettings(t.epochs, ctx.cfg.cnn_lr(), t.weight_decay, t.batch_size, ctx.seed, stage_name, t.patience)
+    res = fit(
+        model,
+        cnn_loss(noise_steps),
+        _cnn_dev(ctx, table),
+        train_ids=ctx.data.ids["train"],
+        train_labels=ctx.labels("train"),
+        table=table,
+        settings=settings,
+        state_dir=ctx.run.state,
+        on_epoch=ctx.on_epoch(stage_name),
+        on_history=ctx.record_history(stage_name),
+    )
+    return model, res
+
+
+def _train_tailored_cnn(ctx: Context, stage_name: str, table: torch.Tensor) -> tuple[TailoredTextCNN, FitResult]:
+    noise = ctx.cfg.cnn_noise_steps()
+    model, res = _fit_cnn(ctx, "tailored_cnn", stage_name, table, noise, sum(stage_name.encode()))
+    return model, res  # type: ignore[return-value]
+
+
+def _finetune(ctx: Context, snn: SpikingTextCNN, stage_name: str, key: str | None = None) -> FitResult:
+    """Fine-tune in place. With `key`, each new best-dev epoch is tested at once and stored as a provisional
+    results[key] (marked "partial"), so a run stopped early still reports its dev-selected test accuracy."""
+    f = ctx.cfg.finetune
+    T = f.num_steps or ctx.spec.num_steps
+    log_epoch = ctx.on_epoch(stage_name)
+
+    def on_epoch(entry: dict, history: list[dict]) -> None:
+        log_epoch(entry, history)
+        if key is not None and entry["dev_acc"] >= max(h["dev_acc"] for h in history):
+            result = _snn_result(ctx, snn, entry["epoch"])
+            result.update(
+                partial=True,
+                epochs_done=entry["epoch"],
+                note=f"provisional: {entry['epoch']} of {f.epochs} epochs done; " + result["note"],
+            )
+            ctx.run.update_results(key, result)
+
+    return fit(
+        snn,
+        snn_loss(T, ctx.dtype, f.loss),
+        lambda m: _eval_snn(ctx, m, "dev", f.dev_repeats, T)["acc"],  # type: ignore[arg-type]
+        train_ids=ctx.data.ids["train"],
+        train_labels=ctx.labels("train"),
+        table=ctx.table,
+        settings=FitSettings(f.epochs, f.lr, f.weight_decay, f.batch_size, ctx.seed, stage_name, f.patience),
+        state_dir=ctx.run.state,
+        on_epoch=on_epoch,
+        on_history=ctx.record_history(stage_name),
+    )
+
+
+# --- the stages ---------------------------------------------------------------------------------------------------
+
+
+def train_cnn_stage(ctx: Context) -> dict:
+    """Train the tailored CNN on e⁺ (selected on dev); write checkpoints/cnn and results["cnn"]."""
+
+    def compute() -> dict:
+        model, res = _train_tailored_cnn(ctx, "cnn", ctx.table)
+        result = _cnn_result(ctx, model, ctx.table, res.best_epoch)
+        ctx.save_model("cnn", model, "tailored_cnn", result)
+        return result
+
+    return stage(ctx, "cnn", compute)
+
+
+def _train_batches(ctx: Context, table: torch.Tensor) -> Callable[[], object]:
+    return lambda: (x for x, _ in iterate_batches(ctx.data.ids["train"], ctx.labels("train"), table, 512))
+
+
+def convert_stage(ctx: Context, normalization: str = "none") -> dict:
+    """Copy the CNN's weights into the SNN (optionally normalized); evaluate it without fine-tuning."""
+    if normalization not in NORMALIZED_CHECKPOINTS:
+        raise SpiketextError(f"normalization {normalization!r}: choose one of {', '.join(NORMALIZED_CHECKPOINTS)}")
+    key = NORMALIZED_CHECKPOINTS[normalization]
+
+    def compute() -> dict:
+        train_cnn_stage(ctx)
+        cnn = ctx.load_model("cnn")
+        weights = conversion_weights(
+            cnn,  # type: ignore[arg-type]
+            normalization,
+            _train_batches(ctx, ctx.table),  # type: ignore[arg-type]
+            ctx.spec.neuron.threshold,
+            ctx.spec.input_scale,
+        )
+        snn = convert(cnn, build_model("snn", ctx.arch, ctx.spec).to(ctx.device), weights)  # type: ignore[arg-type]
+        result = {**_snn_result(ctx, snn, None), "normalization": normalization}
+        ctx.save_model(key, snn, "snn", result)
+        return result
+
+    return stage(ctx, key, compute)
+
+
+def finetune_stage(ctx: Context) -> dict:
+    """Fine-tune the converted SNN with surrogate gradients through time (selected on dev)."""
+
+    def compute() -> dict:
+        start = ctx.cfg.finetune.init
+        convert_stage(ctx, start)
+        snn = ctx.load_model(NORMALIZED_CHECKPOINTS[start])
+        res = _finetune(ctx, snn, "snn_finetune", "snn_finetuned")  # type: ignore[arg-type]
+        result = _snn_result(ctx, snn, res.best_epoch)  # type: ignore[arg-type]
+        ctx.save_model("snn_finetuned", snn, "snn", result)
+        return result
+
+    return stage(ctx, "snn_finetuned", compute)
+
+
+def energy_stage(ctx: Context) -> dict:
+    """Count the fine-tuned SNN's operations on the test set (the first test draw's seed); energy.* in the run."""
+
+    def compute() -> dict:
+        snn = ctx.load_model("snn_finetuned")
+        ids, labels = ctx.data.ids["test"], ctx.labels("test")
+        inputs = (x for x, _ in iterate_batches(ids, labels, ctx.table, ctx.cfg.eval_batch_size))
+        seed = evaluation_seed("test", ctx.seed)  # the first test draw of _eval_snn: the counted spikes are those
+        report = count_energy(snn, inputs, ctx.spec.num_steps, seed, "fp32", ctx.dtype)  # type: ignore[arg-type]
+        report.update(model="snn_finetuned", split="test", seed=seed)
+        write_energy(report, ctx.run.root)
+        return energy_summary(report)
+
+    return stage(ctx, "energy", compute, checkpointed=False)
+
+
+def baselines_stage(ctx: Context) -> dict:
+    """DESIGN.md §1.4: standard TextCNN, normalized conversions, a directly trained SNN, random embeddings."""
+
+    def standard() -> dict:
+        raw = torch.from_numpy(raw_embedding_matrix(ctx.data.vocab, ctx.data.vectors)).to(ctx.device)
+        model, res = _fit_cnn(ctx, "standard_cnn", "standard_cnn", raw, 0, 51)
+        return _cnn_result(ctx, model, raw, res.best_epoch)
+
+    def direct() -> dict:
+        snn = build_model("snn", ctx.arch, ctx.spec)
+        init_linear_weights(snn, generator(ctx.seed, 52, 0xC0FFEE))
+        snn.to(ctx.device)
+        res = _finetune(ctx, snn, "snn_direct")  # type: ignore[arg-type]
+        return _snn_result(ctx, snn, res.best_epoch)  # type: ignore[arg-type]
+
+    stage(ctx, "standard_cnn", standard, checkpointed=False)
+    for normalization in ("model", "data_max", "data_p999"):
+        convert_stage(ctx, normalization)
+    stage(ctx, "snn_direct", direct, checkpointed=False)
+    if "random_emb_snn_finetuned" not in ctx.run.results():
+        rand = dataclasses.replace(ctx, data=with_random_embeddings(ctx.data, ctx.seed), _table=None)
+        cnn, res = _train_tailored_cnn(rand, "random_emb_cnn", rand.table)
+        ctx.run.update_results("random_emb_cnn", _cnn_result(rand, cnn, rand.table, res.best_epoch))
+        weights = conversion_weights(cnn, "none", _train_batches(rand, rand.table), 1.0, rand.spec.input_scale)
+        snn = convert(cnn, build_model("snn", rand.arch, rand.spec).to(rand.device), weights)  # type: ignore[arg-type]
+        res = _finetune(rand, snn, "random_emb_snn_finetune")  # type: ignore[arg-type]
+        ctx.run.update_results("random_emb_snn_finetuned", _snn_result(rand, snn, res.best_epoch))  # type: ignore
+    return ctx.run.results()
+
+
+# --- finishing a run ---------------------------------------------------------------------------------------------
+
+
+def finish(ctx: Context) -> dict:
+    """results.json with the run's notes, results.md and curves.png."""
+    results = ctx.run.results()
+    results["seed"] = ctx.seed
+    results["data"] = {
+        "name": ctx.data.corpus.name,
+        "split": ctx.data.corpus.split_info,
+        "embeddings": ctx.data.vectors.name,
+        "deviation": ctx.data.vectors.deviation,
+        "skipped": ctx.data.corpus.skipped,
+    }
+    code = "regular (deterministic) input" if ctx.spec.input_code == "regular" else "Bernoulli input"
+    notes = [
+        f"dev-selected epochs; SNN accuracies at T = {ctx.spec.num_steps} with {code} "
+        f"(seeds recorded in results.json); seed {ctx.seed}; precision {ctx.cfg.precision} "
+        f"({'bf16' if ctx.dtype is not None else 'fp32'} on {ctx.device.type})"
+    ]
+    if "energy" in results:
+        e = results["energy"]
+        notes.append(
+            f"energy (test set, {e['costs']}, T = {e['num_steps']}): E_SNN / E_CNN = {e['ratio']:.3f} counting "
+            f"synaptic ops (input layer included), {e['ratio_with_membrane']:.3f} with membrane updates; "
+            "every term in energy.md"
+        )
+    if ctx.data.vectors.deviation:
+        notes.append(f"DEVIATION: {ctx.data.vectors.deviation}")
+    for path, skip in ctx.data.corpus.skipped.items():
+        notes.append(f"SKIPPED: {skip['rows']} row(s) of {Path(path).name} with an empty text")
+    results["notes"] = notes
+    atomic_write_json(ctx.run.root / "results.json", results)
+    atomic_write_text(ctx.run.root / "results.md", results_markdown(results, f"{ctx.data.corpus.name}: results"))
+    save_figure(curves_figure(ctx.run.metrics()), ctx.run.root / "curves.png")
+    return results
+
+
+def run_single(cfg: RunConfig, out: str | Path, seed: int | None = None) -> dict:
+    """CNN -> converted SNN -> fine-tuned SNN -> energy (+ baselines) in one folder, resuming whatever is done."""
+    ctx = open_run(cfg, out, seed)
+    train_cnn_stage(ctx)
+    convert_stage(ctx)
+    finetune_stage(ctx)
+    energy_stage(ctx)
+    if cfg.baselines:
+        baselines_stage(ctx)
+    return finish(ctx)
+
+
+def run(cfg: RunConfig, out: str | Path) -> dict:
+    """The whole method. With cfg.seeds > 1: one sub-folder per seed and mean ± std over seeds in OUT."""
+    if cfg.seeds == 1:
+        return run_single(cfg, out)
+    out = Path(check_writable(out))
+    # each seed folder is a complete single-seed run whose config.json names its own seed
+    per_seed = [
+        run_single(dataclasses.replace(cfg, seed=cfg.seed + i, seeds=1), out / f"seed{cfg.seed + i}")
+        for i in range(cfg.seeds)
+    ]
+    summary: dict = {"seeds": [cfg.seed + i for i in range(cfg.seeds)]}
+    for key in RESULT_ROWS:
+        rows = [r[key] for r in per_seed if key in r]
+        if len(rows) == len(per_seed):
+            tests = [r["test_acc"] for r in rows]
+            devs = [r["dev_acc"] for r in rows]
+            summary[key] = {
+                "dev_acc": float(np.mean(devs)),
+                "test_acc": float(np.mean(tests)),
+                "test_std": float(np.std(tests)),
+                "test_accs": tests,
+                "note": f"mean ± std over {len(rows)} seeds",
+            }
+    summary["notes"] = [f"{cfg.seeds} seeds ({', '.join(map(str, summary['seeds']))}); per-seed folders seedN/"]
+    atomic_write_json(out / "config.json", to_dict(cfg))
+    atomic_write_json(out / "results.json", summary)
+    atomic_write_text(out / "results.md", results_markdown(summary, f"{per_seed[0]['data']['name']}: results"))
+    return summary

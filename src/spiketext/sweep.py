@@ -1,0 +1,191 @@
+"""Sweeps: the method at every point of a grid of settings, accuracy against energy, and the Pareto front.
+
+Each point is a resumable run folder OUT/points/NAME; points that agree on every setting that shapes the tailored
+CNN share one trained CNN (trained once, or taken from another run folder). Every point's configuration is
+built and validated before any work starts, so a bad value fails at once, not after hours of earlier points.
+The summary (sweep.json / .md / .png) covers every finished point under OUT, so parallel invocations on slices of
+a grid add up.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from spiketext.checkpoint import checkpoint_exists
+from spiketext.config import RunConfig, deep_merge, from_dict, parse_override, set_nested, to_dict
+from spiketext.errors import SpiketextError
+from spiketext.io import atomic_write_bytes, atomic_write_json, atomic_write_text, check_writable, read_json_object
+from spiketext.pipeline import Context, convert_stage, energy_stage, finetune_stage, finish, open_run, train_cnn_stage
+from spiketext.runs import RunDir, find_run_config
+from spiketext.viz import save_figure, sweep_figure
+
+log = logging.getLogger(__name__)
+
+
+def parse_grid(items: list[str]) -> dict[str, list[Any]]:
+    """["snn.num_steps=4,8", "snn.threshold=0.5,1"] -> {"snn.num_steps": [4, 8], "snn.threshold": [0.5, 1.0]}."""
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        values = [v.strip() for v in raw.split(",")]
+        if not sep or not key.strip() or not raw.strip() or any(v == "" for v in values):
+            raise SpiketextError(f"--grid {item!r}: write it as key=v1,v2,..., e.g. snn.num_steps=4,8,16")
+        if key.strip() in grid:
+            raise SpiketextError(f"--grid {item!r}: {key.strip()} is given twice; list all its values once")
+        grid[key.strip()] = [parse_override(f"{key}={v}")[1] for v in values]
+    return grid
+
+
+def grid_points(cfg: RunConfig, grid: dict[str, list[Any]]) -> list[tuple[dict[str, Any], RunConfig]]:
+    """Every point of the grid's product with its validated configuration (any bad value fails here, at once)."""
+    keys = list(grid)
+    if not keys or any(not grid[k] for k in keys):
+        raise SpiketextError("sweep: give at least one setting with values, e.g. --grid snn.num_steps=4,8,16")
+    base = to_dict(cfg)
+    points = []
+    for values in itertools.product(*(grid[k] for k in keys)):
+        point = dict(zip(keys, values, strict=True))
+        overrides: dict[str, Any] = {}
+        for k, v in point.items():
+            set_nested(overrides, k.split("."), v)
+        points.append((point, from_dict(RunConfig, deep_merge(base, overrides), f"sweep point {_point_name(point)}")))
+    return points
+
+
+# Settings that shape the tailored CNN: sweep points that agree on them share one trained CNN.
+_CNN_KEYS = ("data", "model", "cnn", "seed", "precision", "device")
+
+
+def _cnn_signature(cfg: RunConfig) -> dict:
+    d = to_dict(cfg)
+    return {**{k: d[k] for k in _CNN_KEYS}, "noise_steps": cfg.cnn_noise_steps()}
+
+
+def _point_name(point: dict[str, Any]) -> str:
+    return "_".join(f"{k}={v}" for k, v in point.items()).replace("/", "-")
+
+
+def _copy_cnn(source: Path, ctx: Context) -> None:
+    """Give a point's run folder the CNN of `source` (a run folder with the same CNN settings)."""
+    src = RunDir(source)
+    result = src.results().get("cnn")
+    if not result or not checkpoint_exists(src.checkpoint("cnn")):
+        raise SpiketextError(f"{source}: no trained CNN there yet; run `spiketext train-cnn --out {source}` first")
+    for suffix in (".safetensors", ".json"):  # weights first: the JSON marks the checkpoint as complete
+        data = src.checkpoint("cnn").with_suffix(suffix).read_bytes()
+        atomic_write_bytes(ctx.run.checkpoint("cnn").with_suffix(suffix), data)
+    ctx.run.update_results("cnn", result)
+
+
+def sweep(cfg: RunConfig, out: str | Path, grid: dict[str, list[Any]], cnn_from: str | Path | None = None) -> dict:
+    """Fine-tune and count energy at every point of `grid` ({"snn.num_steps": [4, 8], ...}: the product of the
+    lists), each point a resumable run folder OUT/points/NAME; points that share CNN settings share one CNN
+    (trained once, or taken from `cnn_from`). Writes OUT/sweep.json, sweep.md and sweep.png (accuracy against
+    E_SNN / E_CNN, the Pareto front, the CNN as a point). The summary covers every finished point under OUT, so
+    parallel invocations on slices of a grid add up."""
+    points = grid_points(cfg, grid)
+    out = check_writable(out)
+    if cnn_from is not None:
+        src_cfg = find_run_config(cnn_from)
+        if src_cfg is None or _cnn_signature(src_cfg) != _cnn_signature(cfg):
+            raise SpiketextError(f"{cnn_from}: its CNN settings differ from this sweep's (data, model, cnn, seed)")
+    cnn_dirs: dict[str, Path] = {}
+    for folder in sorted((out / "points").glob("*")):  # CNNs trained by earlier invocations on this OUT
+        done = read_json_object(folder / "config.json", "delete this point's folder to redo it")
+        if (
+            done is not None
+            and RunDir(folder).results().get("cnn")
+            and checkpoint_exists(RunDir(folder).checkpoint("cnn"))
+        ):
+            sig = json.dumps(_cnn_signature(from_dict(RunConfig, done, "config")), sort_keys=True)
+            cnn_dirs.setdefault(sig, folder)
+    if cnn_from is not None:
+        cnn_dirs[json.dumps(_cnn_signature(cfg), sort_keys=True)] = Path(cnn_from)
+    for point, pcfg in points:
+        folder = out / "points" / _point_name(point)
+        ctx = open_run(pcfg, folder)
+        atomic_write_json(folder / "point.json", point)
+        sig = json.dumps(_cnn_signature(pcfg), sort_keys=True)
+        if sig in cnn_dirs and "cnn" not in ctx.run.results():
+            _copy_cnn(cnn_dirs[sig], ctx)
+        train_cnn_stage(ctx)
+        cnn_dirs.setdefault(sig, folder)
+        convert_stage(ctx)
+        finetune_stage(ctx)
+        energy_stage(ctx)
+        finish(ctx)
+        log.info("sweep point %s done", _point_name(point))
+    return summarize_sweep(out)
+
+
+def summarize_sweep(out: str | Path) -> dict:
+    """Collect every finished point under OUT/points into sweep.json / .md / .png."""
+    out = Path(out)
+    points, cnns = [], []
+    for folder in sorted((out / "points").glob("*")):
+        results = RunDir(folder).results()
+        point = read_json_object(folder / "point.json", "delete this point's folder to redo it")
+        if point is None or "energy" not in results or "snn_finetuned" not in results:
+            continue
+        cnns.append(results["cnn"])
+        ft, e = results["snn_finetuned"], results["energy"]
+        points.append(
+            {
+                "config": point,
+                "test_acc": ft["test_acc"],
+                "test_std": ft.get("test_std"),
+                "dev_acc": ft["dev_acc"],
+                "converted_test_acc": results["snn_converted"]["test_acc"],
+                "cnn_test_acc": results["cnn"]["test_acc"],
+                "energy_ratio": e["ratio"],
+                "energy_ratio_with_membrane": e["ratio_with_membrane"],
+                "input_rate": e["input_rate"],
+                "run": str(folder.relative_to(out)),
+                "device": (read_json_object(folder / "config.json") or {}).get("device"),
+            }
+        )
+    if not points:
+        raise SpiketextError(f"{out}: no finished sweep points yet")
+    # the CNN most points share (points may bring their own, e.g. with cnn.noise_steps=T)
+    keys = [(c["test_acc"], c["dev_acc"]) for c in cnns]
+    cnn = cnns[max(range(len(keys)), key=lambda i: (keys.count(keys[i]), -i))]
+    points.sort(key=lambda p: (p["energy_ratio"], -p["test_acc"]))
+    best = -1.0
+    for p in points:  # Pareto: no point with less energy is at least as accurate
+        p["pareto"] = p["test_acc"] > best
+        best = max(best, p["test_acc"])
+    summary = {
+        "cnn": {"test_acc": cnn["test_acc"], "dev_acc": cnn["dev_acc"], "energy_ratio": 1.0},
+        "points": points,
+        "notes": [
+            "energy_ratio = E_SNN / E_CNN on the test set, synaptic ops only (input layer included), fp32 45 nm "
+            "costs; energy_ratio_with_membrane adds membrane updates; test_acc: dev-selected fine-tuned SNN"
+        ],
+    }
+    atomic_write_json(out / "sweep.json", summary)
+    atomic_write_text(out / "sweep.md", sweep_markdown(summary))
+    save_figure(sweep_figure(summary), out / "sweep.png")
+    return summary
+
+
+def sweep_markdown(summary: dict) -> str:
+    cnn = summary["cnn"]
+    lines = [
+        f"Tailored CNN: test {100 * cnn['test_acc']:.2f}% at E / E_CNN = 1.",
+        "",
+        "| point | test acc (%) | converted (%) | E_SNN / E_CNN | with membrane | input rate | Pareto |",
+        "|---|---:|---:|---:|---:|---:|:-:|",
+    ]
+    for p in summary["points"]:
+        name = ", ".join(f"{k.split('.')[-1]} = {v}" for k, v in p["config"].items())
+        std = f" ± {100 * p['test_std']:.2f}" if p.get("test_std") else ""
+        lines.append(
+            f"| {name} | {100 * p['test_acc']:.2f}{std} | {100 * p['converted_test_acc']:.2f} | "
+            f"{p['energy_ratio']:.3f} | {p['energy_ratio_with_membrane']:.3f} | {p['input_rate']:.3f} | "
+            f"{'✓' if p['pareto'] else ''} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,82 @@
+"""Settings: every choice list has one home, bad values are one-line errors naming the setting, nothing
+non-finite gets through, and --set values are plain YAML scalars."""
+
+import pytest
+
+from spiketext.config import (
+    CHECKPOINTS,
+    NORMALIZED_CHECKPOINTS,
+    InputCode,
+    Normalization,
+    RunConfig,
+    Surrogate,
+    build_run_config,
+    choices,
+    from_dict,
+    parse_override,
+    to_dict,
+)
+from spiketext.errors import SpiketextError
+
+
+def cfg(**overrides):
+    return build_run_config("quick", overrides={"data": {"dataset": "sst2"}, **overrides})
+
+
+def test_choice_lists_have_one_home():
+    from spiketext.encoding import INPUT_CODES
+    from spiketext.neurons import SURROGATES
+
+    assert tuple(INPUT_CODES) == choices(InputCode) and choices(Surrogate) == SURROGATES
+    assert tuple(NORMALIZED_CHECKPOINTS) == choices(Normalization)
+    assert CHECKPOINTS[0] == "snn_finetuned" and CHECKPOINTS[-1] == "cnn"
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"eval_batch_size": 0}, r"setting eval_batch_size: 0 must be >= 1"),
+        ({"eval_batch_size": -4}, r"setting eval_batch_size: -4 must be >= 1"),
+        ({"device": "bogus"}, r"setting device: 'bogus' is not a device"),
+        ({"snn": {"encoder": "poisson"}}, r"setting config.snn.encoder: 'poisson' is not one of bernoulli, regular"),
+        ({"snn": {"surrogate": "fast_sigmod"}}, r"did you mean 'fast_sigmoid'"),
+        ({"cnn": {"lr": float("inf")}}, r"setting config.cnn.lr: inf is not a finite number"),
+        ({"finetune": {"lr": float("nan")}}, r"config.finetune.lr: nan is not a finite number"),
+        ({"precision": "fp64"}, r"'fp64' is not one of auto, bf16, fp32"),
+        ({"model": {"kernel_sizes": [500]}, "data": {"dataset": "sst2", "max_len": 25}}, r"kernel of 500 tokens"),
+        ({"data": {"dataset": "sst2", "max_len": 1}}, r"longer than the sentence length L = 1"),
+        ({"seed": -1}, r"setting seed: -1 must be >= 0"),
+    ],
+)
+def test_bad_values_name_the_setting(overrides, message):
+    with pytest.raises(SpiketextError, match=message):
+        cfg(**overrides)
+
+
+def test_converted_is_the_old_name_of_the_plain_copy():
+    old = cfg(finetune={"init": "converted"})
+    assert old.finetune.init == "none" and to_dict(old) == to_dict(cfg(finetune={"init": "none"}))
+    assert from_dict(RunConfig, to_dict(old)) == old
+
+
+@pytest.mark.parametrize(
+    "text", ["snn.num_steps=!!python/object:os.system x", "snn.num_steps=[1, 2", "snn.num_steps={a: 1", "=4"]
+)
+def test_override_values_are_plain_yaml(text):
+    with pytest.raises(SpiketextError, match="override"):
+        parse_override(text)
+
+
+def test_override_parses_scalars_and_lists():
+    assert parse_override("model.kernel_sizes=[3,4]") == (["model", "kernel_sizes"], [3, 4])
+    assert parse_override("finetune.lr=3e-5") == (["finetune", "lr"], "3e-5")  # YAML 1.1; coerced to float later
+    assert cfg(finetune={"lr": "3e-5"}).finetune.lr == pytest.approx(3e-5)
+
+
+def test_a_config_file_that_is_not_a_mapping(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("- 1\n- 2\n")
+    with pytest.raises(SpiketextError, match="c.yaml: a config file must hold a mapping"):
+        build_run_config("paper", p)
+    with pytest.raises(SpiketextError, match="expected a mapping of settings"):
+        from_dict(RunConfig, [1, 2])  # type: ignore[arg-type]
