@@ -358,3 +358,21 @@ def test_predict_escapes_control_characters_and_reports_ties(finished_run, capsy
     out, err = capsys.readouterr()
     assert "\x1b" not in out and "\\x1b[31mfilm" in out
     assert "no word of it is known" not in err or "tie" in err
+
+
+def test_a_damaged_checkpoint_never_produces_a_model(tmp_path, finished_run, capsys):
+    from conftest import copy_run
+
+    run, _, _ = copy_run(finished_run, tmp_path)
+    weights = run / "checkpoints" / "snn_finetuned.safetensors"
+    raw = bytearray(weights.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    weights.write_bytes(bytes(raw))
+    for argv in (["predict", str(run), "good film"], ["evaluate", str(run)], ["energy", str(run)]):
+        assert main(argv) == 2
+        one_line_error(capsys, "snn_finetuned.safetensors: its content does not match the sha256")
+    meta = json.loads((run / "checkpoints" / "cnn.json").read_text())
+    meta["data"]["labels"] = ["neg"]
+    (run / "checkpoints" / "cnn.json").write_text(json.dumps(meta))
+    assert main(["predict", str(run), "good film", "--model", "cnn"]) == 2
+    one_line_error(capsys, "cnn.json: 1 labels for a model with 2 classes")

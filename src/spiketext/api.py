@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from spiketext.config import CHECKPOINTS, Costs, DataConfig, RunConfig, Sample, VictimMode, choices
+from spiketext.config import CHECKPOINTS, MAX_REPEATS, Costs, DataConfig, RunConfig, Sample, VictimMode, choices
 from spiketext.data.corpus import Corpus
 from spiketext.data.embeddings import export_vectors
 from spiketext.data.load import batches, describe_data, digests_differ, fetch_dataset, input_digests, load_corpus
@@ -33,9 +33,10 @@ from spiketext.errors import SpiketextError
 from spiketext.inference import ModelBundle, load_bundle
 from spiketext.inference import classify as classify_texts
 from spiketext.io import check_writable, read_json_object
+from spiketext.models.spiking import memory_bytes
 from spiketext.pipeline import Context, convert_stage, finetune_stage, open_run, run, train_cnn_stage
 from spiketext.runs import data_of, find_run_config, resolve_model_path, run_folder_of
-from spiketext.runtime import autocast_dtype, evaluation_seed, generator
+from spiketext.runtime import autocast_dtype, check_memory, evaluation_seed, generator
 from spiketext.sweep import parse_grid, summarize_sweep, sweep, sweep_markdown
 from spiketext.viz import raster_figure, save_figure
 
@@ -65,9 +66,25 @@ __all__ = [
 ]
 
 
-def _positive(value: int | None, name: str) -> None:
+def _positive(value: int | None, name: str, most: int | None = None) -> None:
     if value is not None and value < 1:
         raise SpiketextError(f"{name} {value}: must be a positive integer (>= 1)")
+    if value is not None and most is not None and value > most:
+        raise SpiketextError(f"{name} {value}: at most {most:,}; lower it")
+
+
+def _seed(seed: int | None) -> None:
+    if seed is not None and seed < 0:
+        raise SpiketextError(f"seed {seed}: must be >= 0")
+
+
+def _check_steps(bundle: ModelBundle, num_steps: int | None, batch: int) -> None:
+    """Refuse a T whose inference cannot fit, before allocating (one line with the estimate)."""
+    if bundle.kind != "snn" or num_steps is None:
+        return
+    m, f = bundle.model, bundle.featurizer
+    need = memory_bytes(f.table.shape[1], m.num_filters, m.kernel_sizes, f.max_len, batch, num_steps, training=False)
+    check_memory(need, torch.device("cpu"), f"T = {num_steps} with a batch of {batch}", "lower --num-steps")
 
 
 # --- the pipeline, a stage at a time ------------------------------------------------------------------------------
@@ -108,6 +125,8 @@ def load_model(path: str | Path, name: str = "snn_finetuned", cache_dir: str | P
 def classify(model: ModelBundle, texts: list[str], seed: int = 0, num_steps: int | None = None) -> list[dict]:
     """Classify raw strings in batches; the same path `spiketext predict` uses."""
     _positive(num_steps, "num_steps")
+    _seed(seed)
+    _check_steps(model, num_steps, min(len(texts), 256))
     return classify_texts(model, texts, seed=seed, num_steps=num_steps)
 
 
@@ -155,9 +174,11 @@ def evaluate(
 
     Texts go through the checkpoint's tokenizer and vocabulary, exactly as `predict` does.
     """
-    _positive(repeats, "repeats")
+    _positive(repeats, "repeats", MAX_REPEATS)
     _positive(num_steps, "num_steps")
+    _seed(seed)
     bundle = load_model(path, model)
+    _check_steps(bundle, num_steps, 256)
     corpus, _ = _run_corpus(path, data)
     part = _split(corpus, split)
     if corpus.labels != bundle.labels:
@@ -202,6 +223,7 @@ def energy(
     """
     _positive(num_steps, "num_steps")
     _positive(batch_size, "batch_size")
+    _seed(seed)
     if costs not in choices(Costs):
         raise SpiketextError(f"energy costs {costs!r}: choose one of {', '.join(choices(Costs))}")
     bundle = load_model(path, model)
@@ -215,6 +237,7 @@ def energy(
     batch_size = batch_size or run_batch
     precision = precision or run_precision
     T = num_steps or bundle.num_steps
+    _check_steps(bundle, T, batch_size)
     texts = _split(corpus, split).texts
     if out is not None:
         check_writable(out)
@@ -247,6 +270,8 @@ def raster(model: ModelBundle, text: str, path: str | Path, seed: int = 0, num_s
     if not text.strip():
         raise SpiketextError("text is empty; give some words to classify")
     _positive(num_steps, "num_steps")
+    _seed(seed)
+    _check_steps(model, num_steps, 1)
     check_writable(Path(path).parent, "raster folder")
     x = model.featurizer.encode([text])
     _, layers = model.model.class_scores(x, num_steps or model.num_steps, generator(seed), record=True)
@@ -283,7 +308,8 @@ def attack(
     if mode not in choices(VictimMode):
         raise SpiketextError(f"mode {mode!r}: choose one of {', '.join(choices(VictimMode))}")
     _positive(n, "n")
-    _positive(draws, "draws")
+    _positive(draws, "draws", MAX_REPEATS)
+    _seed(seed)
     if snn_model not in CHECKPOINTS or snn_model == "cnn":
         raise SpiketextError(f"--model {snn_model!r}: choose an SNN checkpoint: {', '.join(CHECKPOINTS[:-1])}")
     bundles = {"cnn": load_model(path, "cnn"), "snn": load_model(path, snn_model)}

@@ -108,8 +108,8 @@ def cmd_export_embeddings(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from spiketext.bench.engine import markdown, run_benchmark
 
-    if args.reps < 1 or args.warmup < 0:
-        raise SpiketextError(f"--reps {args.reps} / --warmup {args.warmup}: give reps >= 1 and warmup >= 0")
+    if not 1 <= args.reps <= 1000 or not 0 <= args.warmup <= 1000:
+        raise SpiketextError(f"--reps {args.reps} / --warmup {args.warmup}: give reps in 1..1000, warmup in 0..1000")
     result = run_benchmark(args.device, args.precision, args.reps, args.warmup)
     print(markdown(result))
     if args.json:

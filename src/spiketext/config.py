@@ -66,6 +66,10 @@ NORMALIZED_CHECKPOINTS: dict[str, str] = {
 CHECKPOINTS = ("snn_finetuned", *NORMALIZED_CHECKPOINTS.values(), "cnn")
 
 
+MAX_TOKENS = 100_000  # a longer "sentence" is a mistake, and its ids alone would fill memory
+MAX_REPEATS = 1_000  # seeds, draws, repetitions: more is a typo, and would run for days
+
+
 def _check(condition: bool, setting: str, message: str) -> None:
     if not condition:
         raise SpiketextError(f"setting {setting}: {message}")
@@ -130,7 +134,9 @@ class DataConfig:
             value = getattr(self, name)
             _check(0.0 < value < 0.5, f"data.{name}", f"{value} must lie in (0, 0.5)")
         if self.max_len is not None:
-            _check(self.max_len >= 1, "data.max_len", f"{self.max_len} must be a positive number of tokens")
+            _check(
+                1 <= self.max_len <= MAX_TOKENS, "data.max_len", f"{self.max_len} must lie in 1..{MAX_TOKENS:,} tokens"
+            )
         _check(self.clip > 0, "data.clip", f"{self.clip} must be > 0")
         _check(self.split_seed >= 0, "data.split_seed", f"{self.split_seed} must be >= 0")
         for name in ("skipgram_dim", "skipgram_epochs", "skipgram_window", "skipgram_min_count"):
@@ -249,7 +255,7 @@ class FinetuneConfig:
         _check(self.lr > 0, "finetune.lr", f"{self.lr} must be > 0")
         _check(self.batch_size >= 1, "finetune.batch_size", f"{self.batch_size} must be >= 1")
         _check(self.num_steps is None or self.num_steps >= 1, "finetune.num_steps", "must be >= 1 or null")
-        _check(self.dev_repeats >= 1, "finetune.dev_repeats", f"{self.dev_repeats} must be >= 1")
+        _check(1 <= self.dev_repeats <= MAX_REPEATS, "finetune.dev_repeats", f"{self.dev_repeats} must be in 1..1000")
         if self.init == "converted":
             self.init = "none"
 
@@ -273,8 +279,10 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         _check(self.seed >= 0, "seed", f"{self.seed} must be >= 0")
-        _check(self.seeds >= 1, "seeds", f"{self.seeds} must be >= 1")
-        _check(self.test_repeats >= 1, "test_repeats", f"{self.test_repeats} must be >= 1")
+        _check(1 <= self.seeds <= MAX_REPEATS, "seeds", f"{self.seeds} must lie in 1..{MAX_REPEATS}")
+        _check(
+            1 <= self.test_repeats <= MAX_REPEATS, "test_repeats", f"{self.test_repeats} must lie in 1..{MAX_REPEATS}"
+        )
         _check(self.eval_batch_size >= 1, "eval_batch_size", f"{self.eval_batch_size} must be >= 1")
         _check(
             re.match(r"^(auto|cpu|cuda(:\d+)?)$", self.device) is not None,
@@ -429,8 +437,12 @@ def to_dict(cfg: Any) -> dict[str, Any]:
 def load_mapping(path: str | Path) -> dict[str, Any]:
     """Read a YAML or JSON file into a mapping, with an error that names the file."""
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise SpiketextError(f"{path}: not a regular file; give a YAML or JSON file of settings")
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise SpiketextError(f"{path}: not a UTF-8 text file; give a YAML or JSON file of settings") from e
     except OSError as e:
         raise SpiketextError(f"{path}: cannot read config file ({e.strerror})") from e
     try:

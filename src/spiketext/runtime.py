@@ -34,6 +34,8 @@ def evaluation_seed(split: str, run_seed: int) -> int:
 
 def generator(seed: int, *stream: int, device: str | torch.device = "cpu") -> torch.Generator:
     """A torch.Generator seeded from (seed, *stream) through numpy's SeedSequence (independent streams)."""
+    if seed < 0:
+        raise SpiketextError(f"seed {seed}: must be >= 0")
     s = int(np.random.SeedSequence([seed, *stream]).generate_state(1, dtype=np.uint64)[0] >> 1)
     return torch.Generator(device=device).manual_seed(s)
 
