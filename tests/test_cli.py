@@ -192,6 +192,10 @@ def test_read_only_places(tmp_path, tiny_task, finished_run, read_only, capsys):
     assert main(["attack", str(run), "--attack", "deepwordbug", "--n", "3"]) == 2
     one_line_error(capsys, "cannot write here")
     assert (run / "results.json").read_text() == before
+    assert main(["predict", str(finished_run[0]), "good film", "--raster", str(ro / "sub" / "r.png")]) == 2
+    one_line_error(capsys, "cannot write here")
+    raster = tmp_path / "missing" / "folder" / "r.png"  # a folder that does not exist yet is made
+    assert main(["predict", str(finished_run[0]), "good film", "--raster", str(raster)]) == 0 and raster.is_file()
 
 
 def test_values_outside_the_config_are_checked(finished_run, capsys):
@@ -349,7 +353,11 @@ def test_paths_in_run_metadata_are_not_trusted(tmp_path, finished_run, capsys):
     cfg["data"]["train"] = str(secret)
     (run / "config.json").write_text(json.dumps(cfg))
     assert main(["evaluate", str(run)]) == 2
-    assert "root:x" not in one_line_error(capsys)
+    assert "root:x" not in one_line_error(capsys, "could not be read as this run's data")
+    cfg["data"]["train"] = str(tmp_path / "moved.csv")  # a file that is gone: its path (not content) is the message
+    (run / "config.json").write_text(json.dumps(cfg))
+    assert main(["evaluate", str(run)]) == 2
+    one_line_error(capsys, "moved.csv: file not found")
 
 
 def test_predict_escapes_control_characters_and_reports_ties(finished_run, capsys):

@@ -138,12 +138,14 @@ def _run_corpus(path: str | Path, data: DataConfig | None) -> tuple[Corpus, RunC
     try:
         corpus = load_corpus(data)
     except SpiketextError as e:
-        if given:
-            raise
+        files = [Path(f) for f in (data.train, data.dev, data.test) if f]
+        if given or data.dataset is not None or not all(f.is_file() for f in files):
+            raise  # a built-in data set, or a file that is not there: the message names only paths
+        # a file the run's config.json names could be anything: say which, never what is in it
         raise SpiketextError(
-            f"{folder}/config.json: the run's data could not be read ({type(e).__name__}); pass the data explicitly "
-            "(a data set name or --train FILE)"
-        ) from None
+            f"{folder}/config.json: the run's data files ({', '.join(map(str, files))}) could not be read as this "
+            "run's data; pass the data explicitly (a data set name or --train FILE)"
+        ) from e
     recorded = read_json_object(folder / "inputs.json") if (not given and folder is not None) else None
     if recorded is not None:
         changed = [c for c in digests_differ(recorded, input_digests(data, corpus)) if c != "embeddings"]

@@ -7,7 +7,6 @@ corrupted weights file: any mismatch, a damaged header or an unreadable JSON is 
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +14,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from spiketext.errors import SpiketextError
-from spiketext.io import atomic_write, atomic_write_json, read_json_object
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+from spiketext.io import atomic_write, atomic_write_json, read_json_object, sha256_file
 
 
 def _paths(stem: str | Path) -> tuple[Path, Path]:
@@ -38,7 +29,9 @@ def save_checkpoint(stem: str | Path, tensors: dict[str, torch.Tensor], meta: di
     meta_path, weights = _paths(stem)
     cpu = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
     atomic_write(weights, lambda tmp: save_file(cpu, str(tmp)))
-    atomic_write_json(meta_path, {**meta, "weights_bytes": weights.stat().st_size, "weights_sha256": _sha256(weights)})
+    atomic_write_json(
+        meta_path, {**meta, "weights_bytes": weights.stat().st_size, "weights_sha256": sha256_file(weights)}
+    )
 
 
 def checkpoint_exists(stem: str | Path) -> bool:
@@ -57,7 +50,7 @@ def load_checkpoint(stem: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
     size = weights.stat().st_size
     if meta.get("weights_bytes") not in (None, size):
         raise SpiketextError(f"{weights}: {size} bytes where {meta_path.name} recorded {meta['weights_bytes']}; {fix}")
-    if meta.get("weights_sha256") not in (None, _sha256(weights)):
+    if meta.get("weights_sha256") not in (None, sha256_file(weights)):
         raise SpiketextError(f"{weights}: its content does not match the sha256 in {meta_path.name}; {fix}")
     try:
         tensors = load_file(weights)

@@ -275,6 +275,10 @@ def cmd_attack(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     from spiketext import api
 
+    if args.raster:
+        from spiketext.io import check_writable
+
+        check_writable(Path(args.raster).parent, "raster folder")  # before any work
     model = api.load_model(args.path, args.model)
     results = api.classify(model, args.texts, seed=args.seed, num_steps=args.num_steps)
     if args.raster:

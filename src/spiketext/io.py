@@ -9,6 +9,7 @@ starts. No torch import.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import math
 import os
@@ -18,6 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from spiketext.errors import SpiketextError
+
+
+def sha256_file(path: str | Path) -> str:
+    """The sha256 of a file's bytes, read in 1 MB blocks (the one hashing helper)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def _write_failed(path: Path, e: OSError) -> SpiketextError:

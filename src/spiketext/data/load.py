@@ -23,7 +23,7 @@ from spiketext.data.describe import describe
 from spiketext.data.prepare import PreparedData, prepare
 from spiketext.data.sources import DATASETS, locate_files
 from spiketext.errors import SpiketextError
-from spiketext.io import atomic_write_json, read_json
+from spiketext.io import atomic_write_json, read_json, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -112,14 +112,6 @@ def batches(
 # --- content digests ----------------------------------------------------------------------------------------------
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _cached_digest(path: Path, cache_dir: Path) -> str:
     """sha256 of a large file, remembered under (path, size, mtime) so a 1 GB vector file is hashed once."""
     st = path.stat()
@@ -132,7 +124,7 @@ def _cached_digest(path: Path, cache_dir: Path) -> str:
     if not isinstance(book, dict):
         book = {}
     if key not in book:
-        book[key] = sha256_of(path)
+        book[key] = sha256_file(path)
         try:
             atomic_write_json(book_path, book)
         except SpiketextError as e:
@@ -168,7 +160,7 @@ def input_digests(cfg: DataConfig, corpus: Corpus) -> dict[str, Any]:
     files = {}
     for role, p in corpus.source.get("files", {}).items():
         path = Path(p)
-        files[role] = {"path": str(path), "sha256": sha256_of(path), "bytes": path.stat().st_size}
+        files[role] = {"path": str(path), "sha256": sha256_file(path), "bytes": path.stat().st_size}
     return {"files": files, "embeddings": embeddings_digest(cfg.embeddings, cfg.resolved_cache_dir())}
 
 

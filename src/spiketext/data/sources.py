@@ -20,6 +20,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from spiketext.errors import SpiketextError
+from spiketext.io import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -189,14 +190,6 @@ DATASETS: dict[str, DatasetSpec] = {
         notes=("the file is sorted by label; the seeded split shuffles",),
     ),
 }
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def download_file(url: str, dest: Path, sha256: str, timeout: float = 60.0) -> Path:
