@@ -164,3 +164,57 @@ def test_memory_estimate_grows_with_t():
 
     small = memory_bytes(50, 100, (3, 4, 5), 25, 32, 50, training=True)
     assert memory_bytes(50, 100, (3, 4, 5), 25, 32, 100_000_000, training=True) > 1e14 > small > 1e6
+
+
+def test_qcfs_activation_values_and_gradients():
+    from spiketext.models.textcnn import qcfs
+
+    a = torch.tensor([-1.0, 0.0, 0.1, 0.26, 0.5, 0.9, 2.0], requires_grad=True)
+    lam = torch.tensor(1.0, requires_grad=True)
+    h = qcfs(a, lam, 4)  # levels 0, 0.25, 0.5, 0.75, 1 (× λ), rounded half up, clipped
+    assert h.tolist() == [0.0, 0.0, 0.0, 0.25, 0.5, 1.0, 1.0]
+    h.sum().backward()
+    assert a.grad.tolist() == [0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0]  # straight through inside [0, λ]
+    assert lam.grad is not None and float(lam.grad) != 0.0
+
+
+def test_qcfs_cnn_initialises_lambda_from_the_data_and_exports_it():
+    torch.manual_seed(0)
+    cnn = TailoredTextCNN(6, 3, 5, (2, 3), 4, dropout=0.0, activation="qcfs", levels=4)
+    init_linear_weights(cnn, generator(0))
+    assert float(cnn.qcfs_lambda.detach()) == 0.0
+    x = torch.rand(16, 6, 9)
+    cnn.train()
+    cnn(x)
+    lam = cnn.qcfs_scale()
+    pre = torch.cat([torch.nn.functional.conv1d(x, cnn.conv_weight(i)).flatten() for i in range(2)])
+    assert lam == pytest.approx(float(torch.quantile(pre[pre > 0], 0.999)), rel=1e-5)
+    levels = cnn.features(x) / lam * 4
+    torch.testing.assert_close(levels, levels.round())  # pooled features on the L + 1 levels of λ
+    with pytest.raises(ValueError, match="qcfs conversion needs"):
+        tiny_cnn().qcfs_scale()
+
+
+def test_qcfs_conversion_reproduces_the_cnn():
+    # A QCFS CNN with L levels, converted with θ = λ, membrane from θ/2, the regular code with T = L and a membrane
+    # readout, computes (nearly) the same function: the IF spike counts round what the CNN's activation rounds.
+    from spiketext.models.convert import conversion_weights
+
+    torch.manual_seed(1)
+    L = 8
+    cnn = TailoredTextCNN(6, 3, 16, (2, 3), 4, dropout=0.0, activation="qcfs", levels=L)
+    init_linear_weights(cnn, generator(1))
+    x = torch.floor(torch.rand(200, 6, 9) * L + 0.5) / L  # inputs on the regular code's levels
+    cnn.train()
+    cnn(x[:64])
+    cnn.eval()
+    half = NeuronParams(init_membrane=0.5)
+    snn = SpikingTextCNN(6, 3, 16, (2, 3), 4, neuron=half, input_code="regular", readout="membrane")
+    convert(cnn, snn, conversion_weights(cnn, "qcfs", lambda: [x]))
+    with torch.no_grad():
+        agree = (snn.class_counts(x, L, None).argmax(-1) == cnn(x).argmax(-1)).float().mean()
+        _, layers = snn.class_scores(x, L, None, record=True)
+        rate = layers["pool"].mean(0) * cnn.qcfs_scale()
+    assert float(agree) >= 0.9
+    assert float((rate - cnn.features(x)).abs().mean()) < 0.1 * cnn.qcfs_scale()
+    assert "output" not in layers and layers["output_current"].shape == (L, 200, 12)

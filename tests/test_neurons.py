@@ -132,3 +132,29 @@ def test_surrogate_gradients_match_formulas(kind, formula):
 def test_fast_sigmoid_known_value():
     # k = 25, x = 0.04: 1 / (1 + 1)² = 0.25
     assert surrogate_grad(torch.tensor(0.04), "fast_sigmoid", 25.0).item() == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("beta,reset", [(1.0, "subtract"), (0.8, "subtract"), (0.7, "zero")])
+def test_initial_membrane_half_threshold(beta, reset):
+    # U[0] = θ/2: the fused scan equals the loop (spikes and gradients) ...
+    g = torch.Generator().manual_seed(4)
+    current = torch.rand(20, 3, 7, generator=g) * 1.2
+    w = torch.randn(20, 3, 7, generator=g)
+    a, b = current.clone().requires_grad_(), current.clone().requires_grad_()
+    sa = lif_scan(a, beta, 0.8, reset, "fast_sigmoid", 5.0, init_membrane=0.5)
+    sb = lif_loop(b, beta, 0.8, reset, "fast_sigmoid", 5.0, init_membrane=0.5)
+    (sa * w).sum().backward()
+    (sb * w).sum().backward()
+    assert torch.equal(sa, sb)
+    torch.testing.assert_close(a.grad, b.grad, atol=1e-5, rtol=1e-5)
+
+
+def test_initial_membrane_turns_floor_into_round():
+    # An IF neuron with a constant input c over T steps fires floor(T·c/θ) times from rest, round(T·c/θ) from θ/2.
+    T, theta = 8, 1.0
+    c = torch.tensor([0.0, 0.1, 0.3, 0.44, 0.56, 0.8, 1.0])
+    current = c.expand(T, -1).clone()
+    rest = lif_scan(current, threshold=theta).sum(0)
+    half = lif_scan(current, threshold=theta, init_membrane=0.5).sum(0)
+    assert rest.tolist() == torch.floor(T * c / theta - 1e-6).clamp_min(0).tolist()  # H(0) = 0: exact hits wait
+    assert half.tolist() == torch.floor(T * c / theta + 0.5).clamp(0, T).tolist()

@@ -207,3 +207,22 @@ def test_baselines_add_every_row(tmp_path, tiny_task, capsys):
     assert set(RESULT_ROWS) <= set(results)
     table = (out / "results.md").read_text()
     assert all(label in table for label in RESULT_ROWS.values())
+
+
+def test_qcfs_recipe_end_to_end(tmp_path, tiny_task, capsys):
+    data, vectors = tiny_task
+    out = tmp_path / "qcfs"
+    extra = ["--set", "model.activation=qcfs", "--set", "cnn.input_levels=T", "--set", "snn.init_membrane=0.5",
+             "--set", "snn.encoder=regular", "--set", "snn.readout=membrane", "--set", "finetune.init=qcfs",
+             "--set", "cnn.epochs=4"]  # fmt: skip
+    assert run_tiny(data, vectors, out, *extra) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert {"snn_converted_qcfs", "snn_finetuned"} <= set(results)
+    assert "membrane readout" in results["snn_finetuned"]["note"]
+    cnn_meta = json.loads((out / "checkpoints" / "cnn.json").read_text())
+    assert cnn_meta["arch"]["activation"] == "qcfs" and cnn_meta["arch"]["levels"] == 8
+    snn_meta = json.loads((out / "checkpoints" / "snn_finetuned.json").read_text())
+    assert snn_meta["snn"]["init_membrane"] == 0.5 and snn_meta["snn"]["readout"] == "membrane"
+    # fine-tuning is kept only if it beats the converted model on dev (epoch 0 of the selection)
+    assert results["snn_finetuned"]["dev_acc"] >= results["snn_converted_qcfs"]["dev_acc"]
+    assert main(["energy", str(out)]) == 0 and "E_SNN / E_CNN" in capsys.readouterr().out

@@ -277,7 +277,7 @@ def raster(model: ModelBundle, text: str, path: str | Path, seed: int = 0, num_s
     check_writable(Path(path).parent, "raster folder")
     x = model.featurizer.encode([text])
     _, layers = model.model.class_scores(x, num_steps or model.num_steps, generator(seed), record=True)
-    layers = {k: v[:, 0] for k, v in layers.items()}  # batch of one -> [T, ...]
+    layers = {k: v[:, 0] for k, v in layers.items() if k != "output_current"}  # batch of one -> [T, ...]
     save_figure(raster_figure(layers, title=text, labels=model.labels), path)
     return {k: int(v.sum()) for k, v in layers.items()}
 

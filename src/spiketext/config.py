@@ -36,7 +36,9 @@ InputCode = Literal["bernoulli", "regular"]  # snn.encoder: how e⁺ becomes inp
 Surrogate = Literal["fast_sigmoid", "arctan", "sigmoid", "triangle", "straight_through"]
 Reset = Literal["subtract", "zero"]
 # How the CNN's weights are scaled when copied into the SNN ("none": the plain copy).
-Normalization = Literal["none", "model", "data_max", "data_p999"]
+Normalization = Literal["none", "model", "data_max", "data_p999", "qcfs"]
+Activation = Literal["relu", "qcfs"]  # the tailored CNN's hidden activation (qcfs: Bu et al., ICLR 2022)
+Readout = Literal["spikes", "membrane"]  # SNN output: spike counts (the paper) or a non-spiking integrator
 SNNLoss = Literal["rate", "count"]
 Precision = Literal["auto", "bf16", "fp32"]
 Costs = Literal["fp32", "fp16", "int8"]
@@ -58,6 +60,7 @@ NORMALIZED_CHECKPOINTS: dict[str, str] = {
     "model": "snn_converted_model_norm",
     "data_max": "snn_converted_data_norm_max",
     "data_p999": "snn_converted_data_norm_p999",
+    "qcfs": "snn_converted_qcfs",
 }
 CHECKPOINTS = ("snn_finetuned", *NORMALIZED_CHECKPOINTS.values(), "cnn")
 
@@ -162,12 +165,17 @@ class ModelConfig:
     neurons_per_class: int = 10
     dropout: float = 0.5
     zero_mean_filters: bool = False  # W = V − mean(V) per filter while training the CNN (DESIGN.md §4)
+    # qcfs: ReLU replaced by λ·clip(⌊a·L/λ + ½⌋/L, 0, 1) with a trainable λ, and the pooled average quantized to
+    # the same L levels: the CNN then computes what an IF network with T = L steps computes (convert with qcfs)
+    activation: Activation = "relu"
+    levels: int | Literal["T"] = "T"  # L of the qcfs activation; "T": snn.num_steps
 
     def __post_init__(self) -> None:
         _check(self.num_filters >= 1, "model.num_filters", f"{self.num_filters} must be >= 1")
         _check(bool(self.kernel_sizes) and min(self.kernel_sizes) >= 1, "model.kernel_sizes", "give sizes >= 1")
         _check(self.neurons_per_class >= 1, "model.neurons_per_class", f"{self.neurons_per_class} must be >= 1")
         _check(0 <= self.dropout < 1, "model.dropout", f"{self.dropout} must lie in [0, 1)")
+        _check(self.levels == "T" or self.levels >= 1, "model.levels", f"{self.levels} must be >= 1 or 'T'")
 
 
 @dataclass
@@ -184,9 +192,12 @@ class SNNConfig:
     # α: the input spike rate is α·e⁺ (the conversion divides the conv weights by α, keeping the expected
     # currents). α < 1 cuts the input layer's synaptic operations, most of the SNN's energy, by the factor α.
     input_scale: float = 1.0
+    init_membrane: float = 0.0  # U[0] as a fraction of θ: 0 (the paper) or 0.5 (QCFS: spike counts round, not floor)
+    readout: Readout = "spikes"  # spikes: output spike counts (the paper); membrane: summed output currents
 
     def __post_init__(self) -> None:
         _check(self.num_steps >= 1, "snn.num_steps", f"{self.num_steps} must be >= 1")
+        _check(0 <= self.init_membrane < 1, "snn.init_membrane", f"{self.init_membrane} must lie in [0, 1)")
         _check(0 < self.input_scale <= 1, "snn.input_scale", f"{self.input_scale} must lie in (0, 1]")
         _check(0 < self.beta <= 1, "snn.beta", f"{self.beta} must lie in (0, 1]")
         _check(self.threshold > 0, "snn.threshold", f"{self.threshold} must be > 0")
@@ -219,12 +230,16 @@ class CNNTrainConfig:
     # > 0: train on Binomial(n, e⁺)/n rates, the noise the SNN will see (DESIGN.md §4); "T": n = snn.num_steps,
     # so that a CNN meant for a low-T SNN learns exactly the rate quantization of its T steps.
     noise_steps: int | str = 0
+    # > 0: train on inputs quantized to n + 1 levels, ⌊n·e⁺ + ½⌋/n: exactly what the regular code delivers in n
+    # steps; "T": n = snn.num_steps
+    input_levels: int | Literal["T"] = 0
 
     def __post_init__(self) -> None:
         _check(self.epochs >= 1, "cnn.epochs", f"{self.epochs} must be >= 1")
         _check(self.patience is None or self.patience >= 1, "cnn.patience", "must be >= 1 or null")
         _check(self.lr is None or self.lr > 0, "cnn.lr", f"{self.lr} must be > 0")
         _check(self.batch_size >= 1, "cnn.batch_size", f"{self.batch_size} must be >= 1")
+        _check(self.input_levels == "T" or self.input_levels >= 0, "cnn.input_levels", "must be >= 0 or 'T'")
         ok = self.noise_steps == "T" or (isinstance(self.noise_steps, int) and self.noise_steps >= 0)
         _check(ok, "cnn.noise_steps", f"{self.noise_steps!r} must be an integer >= 0 or 'T' (= snn.num_steps)")
 
@@ -242,8 +257,10 @@ class FinetuneConfig:
     dev_repeats: int = 1  # Bernoulli draws per dev evaluation (same seeds every epoch: a paired comparison)
     loss: SNNLoss = "rate"  # rate: per-step CE averaged over T (the paper); count: CE on T-averaged class scores
     # The conversion fine-tuning starts from: none (the plain copy; "converted" is an older name for it),
-    # data_p999 / data_max / model (normalized conversion).
+    # data_p999 / data_max / model (normalized conversion), qcfs (a QCFS-trained CNN, θ = λ).
     init: Normalization | Literal["converted"] = "none"
+    # The starting (converted) model is epoch 0 of the dev selection: fine-tuning is kept only if it helps on dev.
+    keep_start: bool = True
 
     def __post_init__(self) -> None:
         _check(self.epochs >= 0, "finetune.epochs", f"{self.epochs} must be >= 0")
@@ -290,6 +307,12 @@ class RunConfig:
 
     def cnn_noise_steps(self) -> int:
         return self.snn.num_steps if self.cnn.noise_steps == "T" else int(self.cnn.noise_steps)
+
+    def cnn_input_levels(self) -> int:
+        return self.snn.num_steps if self.cnn.input_levels == "T" else int(self.cnn.input_levels)
+
+    def qcfs_levels(self) -> int:
+        return self.snn.num_steps if self.model.levels == "T" else int(self.model.levels)
 
     def cnn_lr(self) -> float:
         if self.cnn.lr is not None:

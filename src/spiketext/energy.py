@@ -128,12 +128,12 @@ class SNNCounter:
         n_pool = int(pool.double().sum())
         p["spikes"] += n_pool
         p["neuron_steps"] += pool.numel()
-        f, out = self.layers["fc"], layers["output"]
+        f, out = self.layers["fc"], layers.get("output", layers.get("output_current"))
         f["input_spikes"] += n_pool
         f["input_size"] += pool.numel()
         f["synaptic_ops"] += n_pool * self.outputs
-        f["spikes"] += int(out.double().sum())
-        f["neuron_steps"] += out.numel()
+        f["spikes"] += int(out.double().sum()) if "output" in layers else 0  # a membrane readout emits none
+        f["neuron_steps"] += out.numel()  # spiking or not, each output membrane integrates once per step
 
 
 def _formula_snn(name: str, filters: int, outputs: int, branches: int) -> str:

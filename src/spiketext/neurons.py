@@ -4,7 +4,9 @@ Dynamics, per neuron, with reset by subtraction (default) or to zero:
 
     U[t] = β·U[t−1] + I[t] − θ·S[t−1]          (subtract)
     U[t] = β·U[t−1]·(1 − S[t−1]) + I[t]         (zero)
-    S[t] = H(U[t] − θ) with H(0) = 0 (as snnTorch),  U[0] = 0,  β = 1: the integrate-and-fire (IF) neuron.
+    S[t] = H(U[t] − θ) with H(0) = 0 (as snnTorch),  U[0] = v₀·θ,  β = 1: the integrate-and-fire (IF) neuron.
+v₀ = 0 is the paper's rest state; v₀ = ½ starts the membrane half-way to threshold, which turns the IF neuron's
+spike count into round() instead of floor() of its input (QCFS: Bu et al., ICLR 2022).
 
 The Heaviside H has the surrogate derivative ∂S/∂U ≈ σ'(U − θ):
     fast_sigmoid  1 / (1 + k·|x|)²                          (k = 25; snnTorch's default slope)
@@ -40,8 +42,11 @@ class NeuronParams:
     reset: Reset = "subtract"
     surrogate: Surrogate = "fast_sigmoid"
     slope: float = 25.0
+    init_membrane: float = 0.0  # U[0] as a fraction of θ (0: the paper; 0.5: QCFS)
 
     def __post_init__(self) -> None:
+        if not 0 <= self.init_membrane < 1:
+            raise ValueError(f"init_membrane {self.init_membrane} must lie in [0, 1)")
         if not 0 < self.beta <= 1:
             raise ValueError(f"beta {self.beta} must lie in (0, 1]")
         if self.threshold <= 0 or self.slope <= 0:
@@ -110,9 +115,10 @@ def lif_loop(
     reset: str = "subtract",
     surrogate: str = "fast_sigmoid",
     slope: float = 25.0,
+    init_membrane: float = 0.0,
 ) -> torch.Tensor:
     """current [T, ...] -> spikes [T, ...], one autograd step at a time (reference implementation)."""
-    mem = torch.zeros_like(current[0])
+    mem = torch.full_like(current[0], init_membrane * threshold)
     s = torch.zeros_like(current[0])
     out = []
     for t in range(current.shape[0]):
@@ -133,12 +139,14 @@ class _LIFScan(torch.autograd.Function):
     # distance to threshold U − θ [T, ...] in the input dtype (in bf16 that halves the largest saved tensor; its
     # relative error 2⁻⁹ only perturbs the surrogate's argument), and the spikes for the zero reset.
     @staticmethod
-    def forward(ctx, current, beta, threshold, reset, surrogate, slope):  # type: ignore[override]
+    def forward(ctx, current, beta, threshold, reset, surrogate, slope, init=0.0):  # type: ignore[override]
         T = current.shape[0]
         need_grad = ctx.needs_input_grad[0]
         spikes = torch.empty_like(current)
         trace = torch.empty_like(current) if need_grad else None
         mem = current[0].to(torch.float32, copy=True)
+        if init:
+            mem.add_(init)  # β·U[0] = β·v₀·θ: the first step's decayed initial membrane
         s = torch.zeros_like(mem)
         for t in range(T):
             if t:
@@ -180,7 +188,7 @@ class _LIFScan(torch.autograd.Function):
                     g.mul_(beta)
                 g.add_(a[t - lo])
                 grad[t] = g
-        return grad, None, None, None, None, None
+        return grad, None, None, None, None, None, None
 
 
 def lif_scan(
@@ -190,13 +198,15 @@ def lif_scan(
     reset: str = "subtract",
     surrogate: str = "fast_sigmoid",
     slope: float = 25.0,
+    init_membrane: float = 0.0,
 ) -> torch.Tensor:
     """current [T, ...] -> spikes [T, ...]; same numbers as `lif_loop`, with a fused hand-written backward."""
     if reset not in RESETS:
         raise ValueError(f"unknown reset {reset!r}; choose one of {', '.join(RESETS)}")
     if surrogate not in SURROGATES:
         raise ValueError(f"unknown surrogate {surrogate!r}; choose one of {', '.join(SURROGATES)}")
-    return _LIFScan.apply(current, float(beta), float(threshold), reset, surrogate, float(slope))
+    init = float(beta * init_membrane * threshold)
+    return _LIFScan.apply(current, float(beta), float(threshold), reset, surrogate, float(slope), init)
 
 
 class LIF(torch.nn.Module):
@@ -212,8 +222,8 @@ class LIF(torch.nn.Module):
 
     def forward(self, current: torch.Tensor) -> torch.Tensor:
         p = self.params
-        return lif_scan(current, p.beta, p.threshold, p.reset, p.surrogate, p.slope)
+        return lif_scan(current, p.beta, p.threshold, p.reset, p.surrogate, p.slope, p.init_membrane)
 
     def extra_repr(self) -> str:
         p = self.params
-        return f"beta={p.beta}, threshold={p.threshold}, reset={p.reset}, surrogate={p.surrogate}"
+        return f"beta={p.beta}, threshold={p.threshold}, reset={p.reset}, surrogate={p.surrogate}, v0={p.init_membrane}"

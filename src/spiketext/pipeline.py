@@ -63,13 +63,20 @@ def _snn_result(ctx: Context, model: SpikingTextCNN, epoch: int | None, note: st
         "test_seeds": test["seeds"],
         "num_steps": test["num_steps"],
         "epoch": epoch,
-        "note": note
-        or (
-            f"T = {test['num_steps']}, deterministic {ctx.spec.input_code} code"
-            if ctx.spec.input_code == "regular"
-            else f"T = {test['num_steps']}, test mean over {len(test['accs'])} Bernoulli draws"
-        ),
+        "note": "; ".join(x for x in (note, _code_note(ctx, test)) if x),
     }
+
+
+def _code_note(ctx: Context, test: dict) -> str:
+    code = (
+        f"T = {test['num_steps']}, deterministic {ctx.spec.input_code} code"
+        if ctx.spec.input_code == "regular"
+        else f"T = {test['num_steps']}, test mean over {len(test['accs'])} Bernoulli draws"
+    )
+    extras = [f"membrane from {ctx.spec.neuron.init_membrane}·θ"] if ctx.spec.neuron.init_membrane else []
+    if ctx.spec.readout == "membrane":
+        extras.append("membrane readout (non-spiking output layer, not the paper's)")
+    return ", ".join([code, *extras])
 
 
 def _cnn_dev(ctx: Context, table: torch.Tensor) -> Callable[[nn.Module], float]:
@@ -87,7 +94,7 @@ def _cnn_result(ctx: Context, model: nn.Module, table: torch.Tensor, epoch: int 
 
 
 def _fit_cnn(
-    ctx: Context, kind: str, stage_name: str, table: torch.Tensor, noise_steps: int, init_stream: int
+    ctx: Context, kind: str, stage_name: str, table: torch.Tensor, noise_steps: int, init_stream: int, levels: int = 0
 ) -> tuple[nn.Module, FitResult]:
     """Train a CNN of `kind` on inputs gathered from `table`, selected on dev (tailored or standard)."""
     t = ctx.cfg.cnn
@@ -97,7 +104,7 @@ def _fit_cnn(
     settings = FitSettings(t.epochs, ctx.cfg.cnn_lr(), t.weight_decay, t.batch_size, ctx.seed, stage_name, t.patience)
     res = fit(
         model,
-        cnn_loss(noise_steps),
+        cnn_loss(noise_steps, levels),
         _cnn_dev(ctx, table),
         train_ids=ctx.data.ids["train"],
         train_labels=ctx.labels("train"),
@@ -111,12 +118,14 @@ def _fit_cnn(
 
 
 def _train_tailored_cnn(ctx: Context, stage_name: str, table: torch.Tensor) -> tuple[TailoredTextCNN, FitResult]:
-    noise = ctx.cfg.cnn_noise_steps()
-    model, res = _fit_cnn(ctx, "tailored_cnn", stage_name, table, noise, sum(stage_name.encode()))
+    noise, levels = ctx.cfg.cnn_noise_steps(), ctx.cfg.cnn_input_levels()
+    model, res = _fit_cnn(ctx, "tailored_cnn", stage_name, table, noise, sum(stage_name.encode()), levels)
     return model, res  # type: ignore[return-value]
 
 
-def _finetune(ctx: Context, snn: SpikingTextCNN, stage_name: str, key: str | None = None) -> FitResult:
+def _finetune(
+    ctx: Context, snn: SpikingTextCNN, stage_name: str, key: str | None = None, keep_start: bool = False
+) -> FitResult:
     """Fine-tune in place. With `key`, each new best-dev epoch is tested at once and stored as a provisional
     results[key] (marked "partial"), so a run stopped early still reports its dev-selected test accuracy."""
     f = ctx.cfg.finetune
@@ -141,7 +150,9 @@ def _finetune(ctx: Context, snn: SpikingTextCNN, stage_name: str, key: str | Non
         train_ids=ctx.data.ids["train"],
         train_labels=ctx.labels("train"),
         table=ctx.table,
-        settings=FitSettings(f.epochs, f.lr, f.weight_decay, f.batch_size, ctx.seed, stage_name, f.patience),
+        settings=FitSettings(
+            f.epochs, f.lr, f.weight_decay, f.batch_size, ctx.seed, stage_name, f.patience, keep_start
+        ),
         state_dir=ctx.run.state,
         on_epoch=on_epoch,
         on_history=ctx.record_history(stage_name),
@@ -198,8 +209,9 @@ def finetune_stage(ctx: Context) -> dict:
         start = ctx.cfg.finetune.init
         convert_stage(ctx, start)
         snn = ctx.load_model(NORMALIZED_CHECKPOINTS[start])
-        res = _finetune(ctx, snn, "snn_finetune", "snn_finetuned")  # type: ignore[arg-type]
-        result = _snn_result(ctx, snn, res.best_epoch)  # type: ignore[arg-type]
+        res = _finetune(ctx, snn, "snn_finetune", "snn_finetuned", ctx.cfg.finetune.keep_start)  # type: ignore[arg-type]
+        note = "the converted model: no fine-tuning epoch beat it on dev" if res.best_epoch == 0 else ""
+        result = _snn_result(ctx, snn, res.best_epoch, note)  # type: ignore[arg-type]
         ctx.save_model("snn_finetuned", snn, "snn", result)
         return result
 

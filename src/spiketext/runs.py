@@ -52,6 +52,7 @@ RESULT_ROWS = {
     "snn_converted_model_norm": "SNN, converted, model-based normalization",
     "snn_converted_data_norm_max": "SNN, converted, data-based normalization (max)",
     "snn_converted_data_norm_p999": "SNN, converted, data-based normalization (99.9th pct)",
+    "snn_converted_qcfs": "SNN, converted from the QCFS CNN (θ = λ)",
     "snn_direct": "SNN trained directly from random init (surrogate gradients)",
     "random_emb_cnn": "Tailored CNN, random embeddings",
     "random_emb_snn_finetuned": "SNN, converted + fine-tuned, random embeddings",
@@ -362,6 +363,8 @@ def open_run(cfg: RunConfig, out: str | Path, seed: int | None = None) -> Contex
         neurons_per_class=cfg.model.neurons_per_class,
         dropout=cfg.model.dropout,
         zero_mean_filters=cfg.model.zero_mean_filters,
+        activation=cfg.model.activation,
+        levels=cfg.qcfs_levels() if cfg.model.activation == "qcfs" else 0,
     )
     _check_memory(cfg, arch, data.max_len, device)
     # Only now, with the data read and the settings checked, does the folder become this run's.

@@ -62,7 +62,10 @@ _CNN_KEYS = ("data", "model", "cnn", "seed", "precision", "device")
 
 def _cnn_signature(cfg: RunConfig) -> dict:
     d = to_dict(cfg)
-    return {**{k: d[k] for k in _CNN_KEYS}, "noise_steps": cfg.cnn_noise_steps()}
+    resolved = {"noise_steps": cfg.cnn_noise_steps(), "input_levels": cfg.cnn_input_levels()}
+    if cfg.model.activation == "qcfs":
+        resolved["qcfs_levels"] = cfg.qcfs_levels()  # L = "T" differs between points of different T
+    return {**{k: d[k] for k in _CNN_KEYS}, **resolved}
 
 
 def _point_name(point: dict[str, Any]) -> str:

@@ -43,10 +43,13 @@ LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], tupl
 # --- losses ---------------------------------------------------------------------------------------------------
 
 
-def cnn_loss(noise_steps: int = 0) -> LossFn:
-    """Cross-entropy for a CNN; with `noise_steps` T > 0 the inputs become Binomial(T, e⁺)/T rates."""
+def cnn_loss(noise_steps: int = 0, input_levels: int = 0) -> LossFn:
+    """Cross-entropy for a CNN; with `noise_steps` T > 0 the inputs become Binomial(T, e⁺)/T rates; with
+    `input_levels` n > 0 they are quantized to ⌊n·e⁺ + ½⌋/n, what the regular code delivers in n steps."""
 
     def loss(model, x, y, gen):
+        if input_levels:
+            x = torch.floor(x * input_levels + 0.5) / input_levels
         if noise_steps:
             x = binomial_rates(x, noise_steps, gen)
         logits = model(x, gen)
@@ -140,6 +143,7 @@ class FitSettings:
     seed: int
     stage: str  # names the state files and separates the random streams of different stages
     patience: int | None = None
+    keep_start: bool = False  # the starting weights are epoch 0 of the dev selection (kept unless an epoch beats them)
 
 
 @dataclass
@@ -196,6 +200,9 @@ def fit(
         log.info("%s: resuming after epoch %d (best dev %.4f at epoch %d)", stage, start - 1, best_dev, best_epoch)
         if on_history is not None:
             on_history(history)
+    elif st.keep_start:
+        best_epoch, best_dev = 0, evaluate_dev(model)
+        save_checkpoint(best, model.state_dict(), {"stage": stage, "epoch": 0, "dev_acc": best_dev})
     stage_id = sum(stage.encode())  # a stable number per stage name, separating the random streams
     for epoch in range(start, epochs):
         if done:

@@ -8,7 +8,9 @@ With spike rates r ≈ a/λ, and the parameter-free average pooling passing rate
 
 - model-based: λ from the weights alone (the largest activation any input in [0, 1] can cause):
   λ₁ = max_f Σ max(W₁_f, 0),  λ₃ = max_j Σ max(W₃_j, 0) · λ₁;
-- data-based: λ = a percentile (100 = max; 99.9 is robust to outliers) of the ReLU'd activations on training data.
+- data-based: λ = a percentile (100 = max; 99.9 is robust to outliers) of the ReLU'd activations on training data;
+- qcfs: λ₁ = the trained threshold of a QCFS CNN (Bu et al., ICLR 2022), λ₃ data-based: with T = L, the membrane
+  started at θ/2 and the regular input code, the IF layers reproduce the CNN's quantized activations.
 """
 
 from __future__ import annotations
@@ -96,6 +98,11 @@ def conversion_weights(
     elif normalization in ("data_max", "data_p999"):
         pct = 100.0 if normalization == "data_max" else 99.9
         weights = normalized_weights(weights, *data_based_scales(cnn, train_batches(), pct), threshold)
+    elif normalization == "qcfs":
+        # the conv layer's scale is the trained λ (one spike per step = λ); the output layer's the 99.9th
+        # percentile of the CNN's outputs, as in the data-based normalization
+        _, lam3 = data_based_scales(cnn, train_batches(), 99.9)
+        weights = normalized_weights(weights, cnn.qcfs_scale(), lam3, threshold)
     elif normalization != "none":
         raise ValueError(f"unknown normalization {normalization!r}")
     if input_scale != 1.0:

@@ -12,7 +12,7 @@ from typing import Any
 
 from torch import nn
 
-from spiketext.config import ModelKind, SNNConfig, choices
+from spiketext.config import ModelKind, Readout, SNNConfig, choices
 from spiketext.encoding import INPUT_CODES
 from spiketext.errors import SpiketextError
 from spiketext.models.spiking import SpikingTextCNN
@@ -44,6 +44,8 @@ class Architecture:
     neurons_per_class: int = 10
     dropout: float = 0.5
     zero_mean_filters: bool = False
+    activation: str = "relu"  # the CNN's (relu | qcfs); the SNN's neurons replace it
+    levels: int = 0  # L of the qcfs activation
 
     @property
     def num_outputs(self) -> int:
@@ -58,6 +60,8 @@ class Architecture:
             "neurons_per_class": self.neurons_per_class,
             "dropout": self.dropout,
             "zero_mean_filters": self.zero_mean_filters,
+            "activation": self.activation,
+            "levels": self.levels,
         }
 
     @classmethod
@@ -80,6 +84,8 @@ class Architecture:
             neurons_per_class=_field(d, "neurons_per_class", int, where, positive, pos),
             dropout=float(_field(d, "dropout", (int, float), where, lambda v: 0 <= v < 1, "in [0, 1)")),
             zero_mean_filters=_field(d, "zero_mean_filters", bool, where),
+            activation=_field({"activation": "relu", **d}, "activation", str, where, lambda v: v in ("relu", "qcfs")),
+            levels=_field({"levels": 0, **d}, "levels", int, where, lambda v: 0 <= v <= 1 << 20, "an integer >= 0"),
         )
 
 
@@ -91,11 +97,12 @@ class SpikingSpec:
     neuron: NeuronParams = field(default_factory=NeuronParams)
     input_code: str = "bernoulli"
     input_scale: float = 1.0
+    readout: str = "spikes"
 
     @classmethod
     def from_config(cls, snn: SNNConfig) -> SpikingSpec:
-        neuron = NeuronParams(snn.beta, snn.threshold, snn.reset, snn.surrogate, snn.slope)
-        return cls(snn.num_steps, neuron, snn.encoder, snn.input_scale)
+        neuron = NeuronParams(snn.beta, snn.threshold, snn.reset, snn.surrogate, snn.slope, snn.init_membrane)
+        return cls(snn.num_steps, neuron, snn.encoder, snn.input_scale, snn.readout)
 
     def to_json(self) -> dict[str, Any]:
         """The checkpoint's "snn" mapping (the keys of `SNNConfig`)."""
@@ -109,6 +116,8 @@ class SpikingSpec:
             "slope": n.slope,
             "encoder": self.input_code,
             "input_scale": self.input_scale,
+            "init_membrane": n.init_membrane,
+            "readout": self.readout,
         }
 
     @classmethod
@@ -133,11 +142,15 @@ class SpikingSpec:
                 reset=in_choices("reset", RESETS, "subtract"),  # type: ignore[arg-type]
                 surrogate=in_choices("surrogate", SURROGATES, "fast_sigmoid"),  # type: ignore[arg-type]
                 slope=float(_field(d, "slope", num, where, lambda v: 0 < v < float("inf"), "> 0")),
+                init_membrane=float(
+                    _field({"init_membrane": 0.0, **d}, "init_membrane", num, where, lambda v: 0 <= v < 1, "in [0, 1)")
+                ),
             ),
             input_code=in_choices("encoder", tuple(INPUT_CODES), "bernoulli"),
             input_scale=float(
                 _field({"input_scale": 1.0, **d}, "input_scale", num, where, lambda v: 0 < v <= 1, "in (0, 1]")
             ),
+            readout=in_choices("readout", choices(Readout), "spikes"),
         )
 
 
@@ -155,6 +168,8 @@ def build_model(kind: str, arch: Architecture, snn: SpikingSpec | None = None) -
             neurons_per_class=arch.neurons_per_class,
             dropout=arch.dropout,
             zero_mean_filters=arch.zero_mean_filters,
+            activation=arch.activation,
+            levels=arch.levels,
         )
     if kind == "standard_cnn":
         return StandardTextCNN(**common, dropout=arch.dropout)
@@ -167,6 +182,7 @@ def build_model(kind: str, arch: Architecture, snn: SpikingSpec | None = None) -
             neuron=snn.neuron,
             input_code=snn.input_code,
             input_scale=snn.input_scale,
+            readout=snn.readout,
         )
     raise ValueError(f"unknown model kind {kind!r}; choose one of {', '.join(KINDS)}")
 

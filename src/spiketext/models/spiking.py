@@ -34,10 +34,14 @@ class SpikingTextCNN(nn.Module):
         neuron: NeuronParams | None = None,
         input_code: str = "bernoulli",
         input_scale: float = 1.0,
+        readout: str = "spikes",
     ) -> None:
         super().__init__()
         if input_code not in INPUT_CODES:
             raise ValueError(f"unknown input code {input_code!r}; choose one of {', '.join(INPUT_CODES)}")
+        if readout not in ("spikes", "membrane"):
+            raise ValueError(f"unknown readout {readout!r}; spikes or membrane")
+        self.readout_mode = readout
         self.num_classes = num_classes
         self.input_scale = input_scale
         self.input_code = input_code
@@ -74,6 +78,10 @@ class SpikingTextCNN(nn.Module):
     def forward(self, spikes: torch.Tensor, record: bool = False):
         """spikes [T, B, D, L] -> output spikes [T, B, n·C]; with `record`, also every layer's spikes:
         {"input": [T, B, D, L], "conv{k}": [T, B, F, L−k+1], "pool": [T, B, len(ks)·F], "output": [T, B, n·C]}.
+
+        With the membrane readout (a labelled option, not the paper's) the output layer does not spike: it returns
+        its input currents [T, B, n·C], whose sum over T is the membrane of a non-spiking integrator ("output_current"
+        when recording, and no "output" spikes).
         """
         T, B = spikes.shape[:2]
         flat = spikes.flatten(0, 1)  # [T·B, D, L]
@@ -94,14 +102,16 @@ class SpikingTextCNN(nn.Module):
             if record:
                 layers[f"conv{k}"] = s
         s_pool = self.pool_neuron(torch.cat(pooled, dim=-1))  # [T, B, len(ks)·F]
-        out = self.out_neuron(self.fc(s_pool))  # [T, B, n·C]
+        current = self.fc(s_pool)  # [T, B, n·C]
+        out = current if self.readout_mode == "membrane" else self.out_neuron(current)
         if record:
-            layers["pool"], layers["output"] = s_pool, out
+            layers["pool"] = s_pool
+            layers["output_current" if self.readout_mode == "membrane" else "output"] = out
             return out, layers
         return out
 
     def readout(self, out: torch.Tensor) -> torch.Tensor:
-        """output spikes [T, B, n·C] -> per-step class scores [T, B, C] (population sums)."""
+        """output spikes (or currents) [T, B, n·C] -> per-step class scores [T, B, C] (population sums)."""
         return population_logits(out, self.num_classes)
 
     def class_scores(

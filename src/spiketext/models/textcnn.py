@@ -37,6 +37,32 @@ def dropout(x: torch.Tensor, p: float, training: bool, generator: torch.Generato
     return x * keep / (1 - p)
 
 
+class _FloorSTE(torch.autograd.Function):
+    """⌊x⌋ forward, identity backward (the straight-through estimator of QCFS)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return torch.floor(x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return grad
+
+
+def quantize(v: torch.Tensor, levels: int) -> torch.Tensor:
+    """v -> ⌊clip(v, 0, 1)·L + ½⌋ / L: L + 1 levels in [0, 1], straight-through gradient inside [0, 1]."""
+    return _FloorSTE.apply(v.clamp(0, 1) * levels + 0.5) / levels
+
+
+def qcfs(a: torch.Tensor, lam: torch.Tensor, levels: int) -> torch.Tensor:
+    """The clip-floor-shift activation (Bu et al., ICLR 2022): λ·clip(⌊a·L/λ + ½⌋ / L, 0, 1).
+
+    What an IF neuron with threshold λ, membrane started at λ/2 and T = L steps emits (× λ/T) for a constant input
+    current a. Gradients: straight through the floor, to a inside [0, λ], and to λ (trainable) everywhere.
+    """
+    return lam * quantize(a / lam, levels)
+
+
 def population_logits(out: torch.Tensor, num_classes: int) -> torch.Tensor:
     """[..., n·C] -> [..., C]: the sum over each class's n output neurons."""
     return out.unflatten(-1, (num_classes, -1)).sum(-1)
@@ -52,24 +78,58 @@ class TailoredTextCNN(nn.Module):
         neurons_per_class: int = 10,
         dropout: float = 0.5,
         zero_mean_filters: bool = False,
+        activation: str = "relu",
+        levels: int = 0,
     ) -> None:
         super().__init__()
+        if activation not in ("relu", "qcfs") or (activation == "qcfs" and levels < 1):
+            raise ValueError(f"activation {activation!r} with {levels} levels: relu, or qcfs with levels >= 1")
         self.num_classes, self.dropout, self.zero_mean_filters = num_classes, dropout, zero_mean_filters
+        self.activation, self.levels = activation, levels
         self.kernel_sizes = tuple(kernel_sizes)
         self.convs = nn.ModuleList(nn.Conv1d(dim, num_filters, k, bias=False) for k in kernel_sizes)
         self.fc = nn.Linear(num_filters * len(kernel_sizes), neurons_per_class * num_classes, bias=False)
+        if activation == "qcfs":
+            # λ: 0 until the first training batch sets it to the 99.9th percentile of the positive activations
+            self.qcfs_lambda = nn.Parameter(torch.zeros(()))
 
     def conv_weight(self, i: int) -> torch.Tensor:
         w = self.convs[i].weight  # [F, D, k]
         return w - w.mean(dim=(1, 2), keepdim=True) if self.zero_mean_filters else w
 
+    def _lambda(self, pre: list[torch.Tensor]) -> torch.Tensor:
+        if self.training and float(self.qcfs_lambda.detach()) <= 0:
+            with torch.no_grad():
+                pos = torch.cat([a.detach().flatten() for a in pre])
+                pos = pos[pos > 0]
+                self.qcfs_lambda.fill_(float(torch.quantile(pos.float()[:1_000_000], 0.999)) if pos.numel() else 1.0)
+        return self.qcfs_lambda.abs().clamp_min(1e-3)
+
     def conv_activations(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """x [B, D, L] -> per kernel size, ReLU(conv) [B, F, L−k+1]."""
-        return [torch.relu(nn.functional.conv1d(x, self.conv_weight(i))) for i in range(len(self.convs))]
+        """x [B, D, L] -> per kernel size, act(conv) [B, F, L−k+1]: ReLU, or QCFS with L levels."""
+        pre = [nn.functional.conv1d(x, self.conv_weight(i)) for i in range(len(self.convs))]
+        if self.activation == "qcfs":
+            lam = self._lambda(pre)
+            return [qcfs(a, lam, self.levels) for a in pre]
+        return [torch.relu(a) for a in pre]
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """x [B, D, L] -> pooled features [B, len(ks)·F] (average pooling over positions)."""
-        return torch.cat([a.mean(-1) for a in self.conv_activations(x)], dim=-1)
+        """x [B, D, L] -> pooled features [B, len(ks)·F] (average pooling over positions).
+
+        With QCFS the average is quantized to L levels of λ as well: the SNN's pooling neurons (θ = 1, membrane
+        started at ½) re-emit the average conv spike rate rounded to 1/T.
+        """
+        pooled = torch.cat([a.mean(-1) for a in self.conv_activations(x)], dim=-1)
+        if self.activation == "qcfs":
+            lam = self.qcfs_lambda.abs().clamp_min(1e-3)
+            pooled = lam * quantize(pooled / lam, self.levels)
+        return pooled
+
+    def qcfs_scale(self) -> float:
+        """λ of a QCFS-trained CNN: the activation that one spike per step stands for."""
+        if self.activation != "qcfs":
+            raise ValueError("qcfs conversion needs a CNN trained with model.activation=qcfs")
+        return float(self.qcfs_lambda.detach().abs().clamp_min(1e-3))
 
     def outputs(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """x [B, D, L] -> population outputs [B, n·C]."""
