@@ -204,9 +204,10 @@ def test_baselines_add_every_row(tmp_path, tiny_task, capsys):
     out = tmp_path / "base"
     assert run_tiny(data, vectors, out, "--baselines") == 0
     results = json.loads((out / "results.json").read_text())
-    assert set(RESULT_ROWS) <= set(results)
+    rows = {k: v for k, v in RESULT_ROWS.items() if k != "snn_converted_qcfs"}  # that one needs a QCFS CNN
+    assert set(rows) <= set(results)
     table = (out / "results.md").read_text()
-    assert all(label in table for label in RESULT_ROWS.values())
+    assert all(label in table for label in rows.values())
 
 
 def test_qcfs_recipe_end_to_end(tmp_path, tiny_task, capsys):

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from spiketext.checkpoint import checkpoint_exists
-from spiketext.config import RunConfig, deep_merge, from_dict, parse_override, set_nested, to_dict
+from spiketext.config import (
+    NORMALIZED_CHECKPOINTS,
+    RunConfig,
+    deep_merge,
+    from_dict,
+    parse_override,
+    set_nested,
+    to_dict,
+)
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_bytes, atomic_write_json, atomic_write_text, check_writable, read_json_object
 from spiketext.pipeline import Context, convert_stage, energy_stage, finetune_stage, finish, open_run, train_cnn_stage
@@ -142,7 +150,8 @@ def summarize_sweep(out: str | Path) -> dict:
                 "test_acc": ft["test_acc"],
                 "test_std": ft.get("test_std"),
                 "dev_acc": ft["dev_acc"],
-                "converted_test_acc": results["snn_converted"]["test_acc"],
+                # the converted model fine-tuning started from (the plain copy, a normalized one, or QCFS)
+                "converted_test_acc": results.get(_start_key(folder), results["snn_converted"])["test_acc"],
                 "cnn_test_acc": results["cnn"]["test_acc"],
                 "energy_ratio": e["ratio"],
                 "energy_ratio_with_membrane": e["ratio_with_membrane"],
@@ -175,20 +184,27 @@ def summarize_sweep(out: str | Path) -> dict:
     return summary
 
 
+def _start_key(folder: Path) -> str:
+    cfg = read_json_object(folder / "config.json") or {}
+    init = (cfg.get("finetune") or {}).get("init", "none")
+    return NORMALIZED_CHECKPOINTS.get("none" if init == "converted" else init, "snn_converted")
+
+
 def sweep_markdown(summary: dict) -> str:
     cnn = summary["cnn"]
     lines = [
-        f"Tailored CNN: test {100 * cnn['test_acc']:.2f}% at E / E_CNN = 1.",
+        f"Tailored CNN most points share: test {100 * cnn['test_acc']:.2f}% at E / E_CNN = 1 (each point's own CNN in "
+        "its row).",
         "",
-        "| point | test acc (%) | converted (%) | E_SNN / E_CNN | with membrane | input rate | Pareto |",
-        "|---|---:|---:|---:|---:|---:|:-:|",
+        "| point | test acc (%) | converted (%) | its CNN (%) | E_SNN / E_CNN | with membrane | input rate | Pareto |",
+        "|---|---:|---:|---:|---:|---:|---:|:-:|",
     ]
     for p in summary["points"]:
         name = ", ".join(f"{k.split('.')[-1]} = {v}" for k, v in p["config"].items())
         std = f" ± {100 * p['test_std']:.2f}" if p.get("test_std") else ""
         lines.append(
             f"| {name} | {100 * p['test_acc']:.2f}{std} | {100 * p['converted_test_acc']:.2f} | "
-            f"{p['energy_ratio']:.3f} | {p['energy_ratio_with_membrane']:.3f} | {p['input_rate']:.3f} | "
-            f"{'✓' if p['pareto'] else ''} |"
+            f"{100 * p['cnn_test_acc']:.2f} | {p['energy_ratio']:.3f} | {p['energy_ratio_with_membrane']:.3f} | "
+            f"{p['input_rate']:.3f} | {'✓' if p['pareto'] else ''} |"
         )
     return "\n".join(lines) + "\n"
