@@ -1,0 +1,289 @@
+"""Assessing saved models and run folders: accuracy, energy recounts, spike rasters, adversarial attacks.
+
+Every function takes a run folder (or a checkpoint) and checks its values before any work: counts are positive
+and bounded, seeds non-negative, T small enough to fit in memory, output folders writable. A run's own data is
+read only if its files still have the content the run was made from (inputs.json).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from spiketext.config import CHECKPOINTS, MAX_REPEATS, Costs, DataConfig, RunConfig, Sample, VictimMode, choices
+from spiketext.data.corpus import Corpus
+from spiketext.data.load import digests_differ, input_digests, load_corpus
+from spiketext.energy import count_energy, write_energy
+from spiketext.errors import SpiketextError
+from spiketext.inference import ModelBundle, load_bundle
+from spiketext.inference import classify as classify_texts
+from spiketext.io import check_writable, read_json_object
+from spiketext.models.spiking import memory_bytes
+from spiketext.runs import data_of, resolve_model_path, run_folder_of
+from spiketext.runtime import autocast_dtype, check_memory, evaluation_seed, generator
+from spiketext.viz import raster_figure, save_figure
+
+
+def load_model(path: str | Path, name: str = "snn_finetuned", cache_dir: str | Path | None = None) -> ModelBundle:
+    """Load a checkpoint, or a run folder's checkpoint `name` (default: its fine-tuned SNN)."""
+    cache = Path(cache_dir) if cache_dir else DataConfig(dataset="sst2").resolved_cache_dir()
+    return load_bundle(resolve_model_path(path, name), cache)
+
+
+def classify(model: ModelBundle, texts: list[str], seed: int = 0, num_steps: int | None = None) -> list[dict]:
+    """Classify raw strings in batches; the same path `spiketext predict` uses."""
+    _positive(num_steps, "num_steps")
+    _seed(seed)
+    _check_steps(model, num_steps, min(len(texts), 256))
+    return classify_texts(model, texts, seed=seed, num_steps=num_steps)
+
+
+def _positive(value: int | None, name: str, most: int | None = None) -> None:
+    if value is not None and value < 1:
+        raise SpiketextError(f"{name} {value}: must be a positive integer (>= 1)")
+    if value is not None and most is not None and value > most:
+        raise SpiketextError(f"{name} {value}: at most {most:,}; lower it")
+
+
+def _seed(seed: int | None) -> None:
+    if seed is not None and seed < 0:
+        raise SpiketextError(f"seed {seed}: must be >= 0")
+
+
+def _check_steps(bundle: ModelBundle, num_steps: int | None, batch: int) -> None:
+    """Refuse a T whose inference cannot fit, before allocating (one line with the estimate)."""
+    if bundle.kind != "snn" or num_steps is None:
+        return
+    m, f = bundle.model, bundle.featurizer
+    need = memory_bytes(f.table.shape[1], m.num_filters, m.kernel_sizes, f.max_len, batch, num_steps, training=False)
+    check_memory(need, torch.device("cpu"), f"T = {num_steps} with a batch of {batch}", "lower --num-steps")
+
+
+def _run_corpus(path: str | Path, data: DataConfig | None) -> tuple[Corpus, RunConfig | None]:
+    """The corpus to evaluate on: `data`, else the run's own (whose files must still have the run's content)."""
+    given = data is not None
+    data, cfg = data_of(path, data)
+    folder = run_folder_of(path)
+    try:
+        corpus = load_corpus(data)
+    except SpiketextError as e:
+        files = [Path(f) for f in (data.train, data.dev, data.test) if f]
+        if given or data.dataset is not None or not all(f.is_file() for f in files):
+            raise  # a built-in data set, or a file that is not there: the message names only paths
+        # a file the run's config.json names could be anything: say which, never what is in it
+        raise SpiketextError(
+            f"{folder}/config.json: the run's data files ({', '.join(map(str, files))}) could not be read as this "
+            "run's data; pass the data explicitly (a data set name or --train FILE)"
+        ) from e
+    recorded = read_json_object(folder / "inputs.json") if (not given and folder is not None) else None
+    if recorded is not None:
+        changed = [c for c in digests_differ(recorded, input_digests(data, corpus)) if c != "embeddings"]
+        if changed:
+            raise SpiketextError(
+                f"{folder}: the run's {', '.join(changed)} file changed since the run (content digest differs); "
+                "pass the data explicitly to evaluate on the new content"
+            )
+    return corpus, cfg
+
+
+def _split(corpus: Corpus, split: str):
+    if split not in corpus.splits:
+        raise SpiketextError(f"split {split!r}: choose train, dev or test")
+    return corpus.splits[split]
+
+
+def evaluate(
+    path: str | Path,
+    data: DataConfig | None = None,
+    split: str = "test",
+    repeats: int = 1,
+    seed: int = 0,
+    num_steps: int | None = None,
+    model: str = "snn_finetuned",
+) -> dict:
+    """Accuracy of a saved model on a split. Data: `data`, else the run folder's own configuration.
+
+    Texts go through the checkpoint's tokenizer and vocabulary, exactly as `predict` does.
+    """
+    _positive(repeats, "repeats", MAX_REPEATS)
+    _positive(num_steps, "num_steps")
+    _seed(seed)
+    bundle = load_model(path, model)
+    _check_steps(bundle, num_steps, 256)
+    corpus, _ = _run_corpus(path, data)
+    part = _split(corpus, split)
+    if corpus.labels != bundle.labels:
+        raise SpiketextError(f"labels of the data {corpus.labels} differ from the model's {bundle.labels}")
+    draws = repeats if bundle.kind == "snn" else 1
+    accs = []
+    for r in range(draws):
+        preds = [p["class_id"] for p in classify_texts(bundle, part.texts, seed=seed + r, num_steps=num_steps)]
+        accs.append(float(np.mean(np.array(preds) == part.labels)))
+    return {
+        "model": bundle.path,
+        "kind": bundle.kind,
+        "split": split,
+        "size": len(part.texts),
+        "acc": float(np.mean(accs)),
+        "std": float(np.std(accs)),
+        "accs": accs,
+        "seeds": [seed + r for r in range(draws)] if bundle.kind == "snn" else None,
+        "num_steps": (num_steps or bundle.num_steps) if bundle.kind == "snn" else None,
+    }
+
+
+def energy(
+    path: str | Path,
+    data: DataConfig | None = None,
+    split: str = "test",
+    seed: int | None = None,
+    num_steps: int | None = None,
+    costs: str = "fp32",
+    out: str | Path | None = None,
+    batch_size: int | None = None,
+    precision: str | None = None,
+    save_spikes: str | Path | None = None,
+    model: str = "snn_finetuned",
+) -> dict:
+    """Per-layer operation counts and energy of a saved SNN and its CNN on a split (texts in file order, one
+    seeded Bernoulli draw); with `out`, also energy.json / .md / .png there.
+
+    Inside a run folder the defaults are the run's own (data, batch size, precision, and the seed of its first
+    test draw), so the count equals the one `spiketext run` stored; elsewhere seed 0, batch 256, precision auto.
+    A recount with other settings is named after them (e.g. energy_int8_T4.json), never over the run's own.
+    """
+    _positive(num_steps, "num_steps")
+    _positive(batch_size, "batch_size")
+    _seed(seed)
+    if costs not in choices(Costs):
+        raise SpiketextError(f"energy costs {costs!r}: choose one of {', '.join(choices(Costs))}")
+    bundle = load_model(path, model)
+    if bundle.kind != "snn":
+        raise SpiketextError(f"{path}: energy needs an SNN checkpoint (snn_finetuned or snn_converted)")
+    corpus, cfg = _run_corpus(path, data)
+    run_seed = evaluation_seed("test", cfg.seed) if cfg is not None else 0
+    run_batch = cfg.eval_batch_size if cfg is not None else 256
+    run_precision = cfg.precision if cfg is not None else "auto"
+    seed = run_seed if seed is None else seed
+    batch_size = batch_size or run_batch
+    precision = precision or run_precision
+    T = num_steps or bundle.num_steps
+    _check_steps(bundle, T, batch_size)
+    texts = _split(corpus, split).texts
+    if out is not None:
+        check_writable(out)
+    inputs = (bundle.featurizer.encode(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size))
+    dtype = autocast_dtype(precision, torch.device("cpu"))
+    report = count_energy(bundle.model, inputs, T, seed, costs, dtype, save_spikes)  # type: ignore[arg-type]
+    report.update(model=bundle.path, split=split, seed=seed)
+    if out is not None:
+        # the run's own record is energy.*; any other count is named after what differs
+        differs = [
+            ("data", data is not None, "data"),
+            ("model", model != "snn_finetuned", model),
+            ("split", split != "test", split),
+            ("T", bundle.num_steps != T, f"T{T}"),
+            ("costs", costs != "fp32", costs),
+            ("seed", seed != run_seed, f"seed{seed}"),
+            ("batch", batch_size != run_batch, f"batch{batch_size}"),
+            ("precision", precision != run_precision, precision),
+        ]
+        stem = "_".join(["energy", *(tag for _, changed, tag in differs if changed)])
+        report["files"] = write_energy(report, out, stem)
+    return report
+
+
+@torch.no_grad()
+def raster(model: ModelBundle, text: str, path: str | Path, seed: int = 0, num_steps: int | None = None) -> dict:
+    """Spike raster PNG of one sentence through every layer of an SNN; returns per-layer spike counts."""
+    if model.kind != "snn":
+        raise SpiketextError("a raster needs an SNN checkpoint (snn_converted or snn_finetuned)")
+    if not text.strip():
+        raise SpiketextError("text is empty; give some words to classify")
+    _positive(num_steps, "num_steps")
+    _seed(seed)
+    _check_steps(model, num_steps, 1)
+    check_writable(Path(path).parent, "raster folder")
+    x = model.featurizer.encode([text])
+    _, layers = model.model.class_scores(x, num_steps or model.num_steps, generator(seed), record=True)
+    layers = {k: v[:, 0] for k, v in layers.items() if k != "output_current"}  # batch of one -> [T, ...]
+    save_figure(raster_figure(layers, title=text, labels=model.labels), path)
+    return {k: int(v.sum()) for k, v in layers.items()}
+
+
+# --- attacks -------------------------------------------------------------------------------------------------------
+
+
+def attack(
+    path: str | Path,
+    name: str = "textfooler",
+    n: int = 1000,
+    sample: str = "first",
+    seed: int = 0,
+    mode: str = "fixed",
+    draws: int = 3,
+    data: DataConfig | None = None,
+    out: str | Path | None = None,
+    models: tuple[str, ...] = ("cnn", "snn"),
+    snn_model: str = "snn_finetuned",
+) -> dict:
+    """Attack a run's tailored CNN and its SNN (`snn_model`, default the fine-tuned one) on N test examples (the
+    first N in file order, or a seeded sample); see `spiketext.attacks`. With `out`: attack_NAME.json / .md /
+    .csv (every example) / .png there. The report names the checkpoint each model came from."""
+    from spiketext.attacks import ATTACKS, Victim, WordSpace, run_attack, summarize, write_report
+
+    if name not in ATTACKS:
+        raise SpiketextError(f"attack {name!r}: choose one of {', '.join(ATTACKS)}")
+    if sample not in choices(Sample):
+        raise SpiketextError(f"sample {sample!r}: 'first' (file order, the paper's protocol) or 'random' (seeded)")
+    if mode not in choices(VictimMode):
+        raise SpiketextError(f"mode {mode!r}: choose one of {', '.join(choices(VictimMode))}")
+    _positive(n, "n")
+    _positive(draws, "draws", MAX_REPEATS)
+    _seed(seed)
+    if snn_model not in CHECKPOINTS or snn_model == "cnn":
+        raise SpiketextError(f"--model {snn_model!r}: choose an SNN checkpoint: {', '.join(CHECKPOINTS[:-1])}")
+    bundles = {"cnn": load_model(path, "cnn"), "snn": load_model(path, snn_model)}
+    names = {"cnn": "cnn", "snn": snn_model}
+    if bundles["cnn"].kind == "snn" or bundles["snn"].kind != "snn":
+        raise SpiketextError(f"{path}: an attack needs a run folder with both the CNN and an SNN")
+    vectors = bundles["cnn"].featurizer.vectors
+    if vectors is None:
+        raise SpiketextError(f"{path}: attacks need the pretrained vectors ({bundles['cnn'].featurizer.vectors_name})")
+    if out is not None:
+        check_writable(out)
+    corpus, _ = _run_corpus(path, data)
+    split = _split(corpus, "test")
+    order = np.arange(len(split.texts))
+    if sample == "random":
+        order = np.sort(np.random.default_rng(seed).choice(len(order), min(n, len(order)), replace=False))
+    order = order[:n]
+    featurizer = bundles["cnn"].featurizer
+    examples = [(int(i), featurizer.tokenize([split.texts[i]])[0], int(split.labels[i])) for i in order]
+    space = WordSpace(vectors.words, np.asarray(vectors.vectors, dtype=np.float32))
+    dtype = autocast_dtype("auto", torch.device("cpu"))
+    report: dict[str, Any] = {
+        "attack": name,
+        "n": len(examples),
+        "sample": sample,
+        "seed": seed,
+        "substitutes": space.synonym_source if name == "pwws" else None,
+        "similarity": "cosine of mean raw word vectors ≥ 0.8",
+        "constraints": "≤ 10% of words (at least 1), stop words and non-alphabetic tokens kept",
+    }
+    rows = []
+    for key in models:
+        victim = Victim(bundles[key], mode, seed, draws, dtype=dtype)  # type: ignore[arg-type]
+        t0 = time.perf_counter()
+        results = run_attack(name, victim, space, examples, seed)
+        summary = summarize(results)
+        summary.update(seconds=time.perf_counter() - t0, victim=victim.describe(), checkpoint=names[key])
+        report[key] = summary
+        rows += [(f"{key}:{names[key]}", r) for r in results]
+    if out is not None:
+        report["files"] = write_report(report, rows, bundles["cnn"].labels, out)
+    return report
