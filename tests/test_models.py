@@ -187,7 +187,7 @@ def test_qcfs_cnn_initialises_lambda_from_the_data_and_exports_it():
     cnn.train()
     cnn(x)
     lam = cnn.qcfs_scale()
-    pre = torch.cat([torch.nn.functional.conv1d(x, cnn.conv_weight(i)).flatten() for i in range(2)])
+    pre = torch.cat([torch.nn.functional.conv1d(x, cnn.conv_weight(i)).detach().flatten() for i in range(2)])
     assert lam == pytest.approx(float(torch.quantile(pre[pre > 0], 0.999)), rel=1e-5)
     levels = cnn.features(x) / lam * 4
     torch.testing.assert_close(levels, levels.round())  # pooled features on the L + 1 levels of λ
