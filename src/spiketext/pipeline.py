@@ -124,17 +124,24 @@ def _train_tailored_cnn(ctx: Context, stage_name: str, table: torch.Tensor) -> t
 
 
 def _finetune(
-    ctx: Context, snn: SpikingTextCNN, stage_name: str, key: str | None = None, keep_start: bool = False
+    ctx: Context,
+    snn: SpikingTextCNN,
+    stage_name: str,
+    key: str | None = None,
+    keep_start: bool = False,
+    start_dev: float = -1.0,
 ) -> FitResult:
     """Fine-tune in place. With `key`, each new best-dev epoch is tested at once and stored as a provisional
-    results[key] (marked "partial"), so a run stopped early still reports its dev-selected test accuracy."""
+    results[key] (marked "partial"), so a run stopped early still reports its dev-selected test accuracy; with
+    `keep_start`, only an epoch that beats the starting model's dev accuracy `start_dev` counts as new best."""
     f = ctx.cfg.finetune
     T = f.num_steps or ctx.spec.num_steps
     log_epoch = ctx.on_epoch(stage_name)
 
     def on_epoch(entry: dict, history: list[dict]) -> None:
         log_epoch(entry, history)
-        if key is not None and entry["dev_acc"] >= max(h["dev_acc"] for h in history):
+        best = max([h["dev_acc"] for h in history[:-1]] + [start_dev if keep_start else -1.0])
+        if key is not None and entry["dev_acc"] > best:
             result = _snn_result(ctx, snn, entry["epoch"])
             result.update(
                 partial=True,
@@ -206,10 +213,12 @@ def finetune_stage(ctx: Context) -> dict:
     """Fine-tune the converted SNN with surrogate gradients through time (selected on dev)."""
 
     def compute() -> dict:
-        start = ctx.cfg.finetune.init
-        convert_stage(ctx, start)
-        snn = ctx.load_model(NORMALIZED_CHECKPOINTS[start])
-        res = _finetune(ctx, snn, "snn_finetune", "snn_finetuned", ctx.cfg.finetune.keep_start)  # type: ignore[arg-type]
+        f = ctx.cfg.finetune
+        converted = convert_stage(ctx, f.init)
+        snn = ctx.load_model(NORMALIZED_CHECKPOINTS[f.init])
+        # the converted result's dev accuracy is the starting model's when fine-tuning runs at the same T
+        start_dev = converted["dev_acc"] if f.num_steps in (None, ctx.spec.num_steps) else -1.0
+        res = _finetune(ctx, snn, "snn_finetune", "snn_finetuned", f.keep_start, start_dev)  # type: ignore[arg-type]
         note = "the converted model: no fine-tuning epoch beat it on dev" if res.best_epoch == 0 else ""
         result = _snn_result(ctx, snn, res.best_epoch, note)  # type: ignore[arg-type]
         ctx.save_model("snn_finetuned", snn, "snn", result)
