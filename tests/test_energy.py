@@ -99,3 +99,22 @@ def test_leaky_membrane_updates_cost_a_mac():
     r = energy_report(counter, dim=3, length=4, cnn_input_mean=1.0)
     steps = sum(x["neuron_steps"] for x in counter.layers.values())
     assert r["snn"]["energy_pj_with_membrane"] - r["snn"]["energy_pj"] == pytest.approx(4.6 * steps)
+
+
+def test_count_energy_reports_spikes_per_unit_encoding_and_matched_precisions():
+    from spiketext.energy import count_energy, energy_markdown
+
+    x = torch.rand(6, 5, 9, generator=torch.Generator().manual_seed(0))
+    for code, draws in (("bernoulli", 5 * 9 * 10), ("regular", 0)):
+        model = SpikingTextCNN(dim=5, num_classes=2, num_filters=4, kernel_sizes=(2, 3), input_code=code)
+        report = count_energy(model, [x], 10, seed=1)
+        first = report["snn"]["layers"][0]
+        assert first["input_spikes_per_unit"] == pytest.approx(first["input_rate"] * 10)
+        assert report["encoding"] == {**report["encoding"], "code": code, "random_draws_per_sentence": draws}
+        assert report["break_even_spikes_per_unit"] == pytest.approx(4.6 / 0.9)
+        by = report["ratios_by_costs"]
+        assert by["fp32"] == pytest.approx(report["ratio"]) and set(by) == set(COSTS)
+        # int8: an AC is 0.03 / 0.23 = 0.13 of a MAC, fp32 0.9 / 4.6 = 0.20: the SNN's ACs are relatively cheaper
+        assert by["int8"] < by["fp32"]
+        text = energy_markdown(report)
+        assert "spikes per inference" in text and "int8" in text and f"({code} code)" in text

@@ -167,6 +167,8 @@ def energy_report(
             {
                 "name": name,
                 "input_rate": c["input_spikes"] / max(c["input_size"], 1),
+                # spikes each input unit sends in one inference (rate × T): against E_MAC / E_AC, the break-even
+                "input_spikes_per_unit": c["input_spikes"] * counter.num_steps / max(c["input_size"], 1),
                 "firing_rate": c["spikes"] / max(c["neuron_steps"], 1),
                 "synaptic_ops": c["synaptic_ops"],
                 "macs": c["macs"],
@@ -212,6 +214,9 @@ def energy_report(
         "ratio_with_membrane": snn_e_mem / cnn_e,
         "input_layer_share": sum(layer["energy_pj"] for layer in snn_layers if layer["name"].startswith("conv"))
         / snn_e,
+        # an input spike replaces one MAC with one AC: the SNN's input layer costs less than the CNN's only while
+        # each input unit sends fewer than about E_MAC / E_AC spikes per inference
+        "break_even_spikes_per_unit": mac / ac,
     }
 
 
@@ -246,6 +251,20 @@ def energy_markdown(report: dict) -> str:
         f"{report['ratio_with_membrane']:.3f} with membrane updates; the convolution layer (fed by the input "
         f"spikes) holds {100 * report['input_layer_share']:.1f}% of the SNN's energy.",
     ]
+    first = report["snn"]["layers"][0]
+    lines.append(
+        f"Each input unit sends {first['input_spikes_per_unit']:.2f} spikes per inference; the input layer breaks even "
+        f"with the CNN's near E_MAC / E_AC = {report['break_even_spikes_per_unit']:.1f} spikes per unit."
+    )
+    if "ratios_by_costs" in report:
+        by = ", ".join(f"{k} {v:.3f}" for k, v in report["ratios_by_costs"].items())
+        lines.append(f"E_SNN / E_CNN with both models at the same precision (costs of Horowitz 2014): {by}.")
+    if "encoding" in report:
+        e = report["encoding"]
+        lines.append(
+            f"Making the input spikes ({e['code']} code): {e['random_draws_per_sentence']:,} random draws per sentence "
+            f"({e['note']})."
+        )
     return "\n".join(lines)
 
 
@@ -286,7 +305,19 @@ def count_energy(
     model.train(was)
     if counter.sentences == 0:
         raise SpiketextError("energy: no sentences to count; the split is empty")
-    report = energy_report(counter, dim, length, total / max(size, 1), COSTS[costs])
+    mean = total / max(size, 1)
+    report = energy_report(counter, dim, length, mean, COSTS[costs])
+    # the same counts priced with both models at one precision: fp32 against fp32, int8 against int8, ...
+    report["ratios_by_costs"] = {k: energy_report(counter, dim, length, mean, c)["ratio"] for k, c in COSTS.items()}
+    draws = dim * length * num_steps if model.input_code == "bernoulli" else 0
+    report["encoding"] = {
+        "code": model.input_code,
+        "random_draws_per_sentence": draws,
+        "note": "one uniform draw and one comparison per input unit and step; not priced, as Horowitz gives no "
+        "cost for a random draw"
+        if draws
+        else "deterministic: counters only, no random draws",
+    }
     if save_spikes is not None:
         report["saved_spikes"] = saved
     return report
@@ -316,5 +347,7 @@ def energy_summary(report: dict) -> dict:
         "input_rate": snn["layers"][0]["input_rate"],
         "num_steps": report["num_steps"],
         "costs": report["costs"]["name"],
+        "ratio_int8_matched": report.get("ratios_by_costs", {}).get("int8"),
+        "input_spikes_per_unit": snn["layers"][0]["input_spikes_per_unit"],
         "note": "E_SNN / E_CNN over the test set: synaptic ops only (input layer included); energy.md has every term",
     }
