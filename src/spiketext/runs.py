@@ -282,8 +282,6 @@ class Context:
         save_bundle(self.run.checkpoint(key), model, self.table, meta)
 
     def load_model(self, key: str) -> nn.Module:
-        from spiketext.checkpoint import load_checkpoint
-
         tensors, meta = load_checkpoint(self.run.checkpoint(key))
         spec = SpikingSpec.from_json(meta["snn"], str(self.run.checkpoint(key))) if meta["kind"] == "snn" else None
         model = build_model(meta["kind"], self.arch, spec).to(self.device)
@@ -294,13 +292,14 @@ class Context:
 def stage(ctx: Context, key: str, compute: Callable[[], dict], checkpointed: bool = True) -> dict:
     """Resume or compute: the stored result of `key` if the run holds it, else `compute()` recorded."""
     results = ctx.run.results()
-    if checkpointed and (ctx.run.checkpoint(key).with_suffix(".json")).is_file():
+    if checkpointed and checkpoint_exists(ctx.run.checkpoint(key)):
         done = results.get(key)
         if done and not done.get("partial"):
             return done
         # the checkpoint is written before results.json: a run killed in between (or a deleted results.json)
         # reads the result back from the checkpoint
-        meta = read_json_object(ctx.run.checkpoint(key).with_suffix(".json"), "delete it to redo the stage")
+        meta_path = ctx.run.checkpoints / f"{key}.json"
+        meta = read_json_object(meta_path, "delete it to redo the stage")
         if meta is not None and isinstance(meta.get("result"), dict):
             ctx.run.update_results(key, meta["result"])
             return meta["result"]
