@@ -38,7 +38,10 @@ def test_choice_lists_have_one_home():
         ({"eval_batch_size": 0}, r"setting eval_batch_size: 0 must be >= 1"),
         ({"eval_batch_size": -4}, r"setting eval_batch_size: -4 must be >= 1"),
         ({"device": "bogus"}, r"setting device: 'bogus' is not a device"),
-        ({"snn": {"encoder": "poisson"}}, r"setting config.snn.encoder: 'poisson' is not one of bernoulli, regular"),
+        (
+            {"snn": {"encoder": "poisson"}},
+            r"setting config.snn.encoder: 'poisson' is not one of bernoulli, regular, ttfs",
+        ),
         ({"snn": {"surrogate": "fast_sigmod"}}, r"did you mean 'fast_sigmoid'"),
         ({"cnn": {"lr": float("inf")}}, r"setting config.cnn.lr: inf is not a finite number"),
         ({"finetune": {"lr": float("nan")}}, r"config.finetune.lr: nan is not a finite number"),
@@ -46,6 +49,8 @@ def test_choice_lists_have_one_home():
         ({"model": {"kernel_sizes": [500]}, "data": {"dataset": "sst2", "max_len": 25}}, r"kernel of 500 tokens"),
         ({"data": {"dataset": "sst2", "max_len": 1}}, r"longer than the sentence length L = 1"),
         ({"seed": -1}, r"setting seed: -1 must be >= 0"),
+        ({"model": {"input_domain": "signed"}, "cnn": {"noise_steps": 50}}, r"setting cnn.noise_steps: Binomial"),
+        ({"model": {"input_domain": "negative"}}, r"'negative' is not one of positive, signed"),
     ],
 )
 def test_bad_values_name_the_setting(overrides, message):

@@ -61,3 +61,29 @@ def test_input_codes_match_the_config_choice_list():
     from spiketext.config import InputCode, choices
 
     assert tuple(INPUT_CODES) == choices(InputCode)
+
+
+def test_ttfs_fires_once_at_t_minus_k():
+    from spiketext.encoding import ttfs_encode
+
+    x = torch.tensor([[0.0, 0.1, 0.5, 1.0]])  # levels k = round(4·x): 0, 0, 2, 4
+    s = ttfs_encode(x, 4)  # [T, 1, 4]
+    assert s.sum(0).tolist() == [[0.0, 0.0, 1.0, 1.0]]
+    assert s[:, 0, 2].tolist() == [0, 0, 1, 0] and s[:, 0, 3].tolist() == [1, 0, 0, 0]
+    # held from the spike on, it delivers k steps of current: the regular code's count
+    held = s.cumsum(0).sum(0)
+    assert torch.equal(held, regular_encode(x, 4).sum(0))
+
+
+def test_signed_domain_keeps_padding_at_zero_and_quantizes_the_magnitude():
+    from spiketext.encoding import quantize_input, signed_input
+
+    x = torch.zeros(1, 2, 3)
+    x[0, :, 0] = torch.tensor([0.9, 0.2])  # a word
+    x[0, :, 1] = torch.tensor([0.5, 0.55])  # a word near the centre
+    s = signed_input(x)  # position 2 is padding (all zero)
+    assert torch.allclose(s[0, :, 0], torch.tensor([0.8, -0.6])) and s[0, :, 2].tolist() == [0.0, 0.0]
+    q = signed_input(quantize_input(x, 4, "signed"))
+    assert torch.allclose(q[0, :, 0], torch.tensor([0.75, -0.5])) and q[0, :, 2].tolist() == [0.0, 0.0]
+    assert torch.allclose(q[0, :, 1], torch.tensor([0.0, 0.0]))  # |s| = 0, 0.1 round to level 0
+    assert torch.allclose(quantize_input(x, 4), torch.floor(x * 4 + 0.5) / 4)  # positive: as before

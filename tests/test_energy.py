@@ -116,5 +116,46 @@ def test_count_energy_reports_spikes_per_unit_encoding_and_matched_precisions():
         assert by["fp32"] == pytest.approx(report["ratio"]) and set(by) == set(COSTS)
         # int8: an AC is 0.03 / 0.23 = 0.13 of a MAC, fp32 0.9 / 4.6 = 0.20: the SNN's ACs are relatively cheaper
         assert by["int8"] < by["fp32"]
+        # the random draws' price (0.7 pJ each at fp32) is added in ratio_with_draws only
+        extra = draws * 0.7 / report["cnn"]["energy_pj_per_sentence"]
+        assert report["ratio_with_draws"] == pytest.approx(report["ratio"] + extra)
+        assert set(report["ratios_memory_by_costs"]) == set(COSTS)
         text = energy_markdown(report)
-        assert "spikes per inference" in text and "int8" in text and f"({code} code)" in text
+        assert "spikes per inference" in text and "int8" in text and f"({code} code, positive input)" in text
+
+
+def test_signed_spikes_and_held_current_are_counted():
+    # a −1 spike costs one AC per synapse like a +1; a held current adds one AC per conv neuron and step
+    T, B, D, L = 3, 2, 4, 6
+    spikes = torch.zeros(T, B, D, L)
+    spikes[0, 0, 0, 2], spikes[1, 1, 3, 0] = 1.0, -1.0
+    assert conv_synaptic_ops(spikes, 2, 5) == (2 + 1) * 5  # position 2: 2 windows, position 0: 1
+    for held in (False, True):
+        model = SpikingTextCNN(dim=D, num_classes=2, num_filters=5, kernel_sizes=(2,), neurons_per_class=1)
+        with torch.no_grad():
+            _, layers = model(spikes, record=True)
+        counter = SNNCounter((2,), 5, 2, beta=1.0, held_current=held)
+        counter.add(layers)
+        c = counter.layers["conv2"]
+        assert c["input_spikes"] == 2 and c["current_acs"] == (T * B * 5 * (L - 1) if held else 0)
+
+
+def test_memory_inclusive_column_follows_its_stated_rules():
+    g = torch.Generator().manual_seed(4)
+    model = SpikingTextCNN(dim=5, num_classes=2, num_filters=4, kernel_sizes=(2, 3), neurons_per_class=3)
+    T, B, L = 5, 2, 7
+    spikes = (torch.rand(T, B, 5, L, generator=g) < 0.4).float()
+    with torch.no_grad():
+        counter, _ = _count(model, spikes)
+    costs = COSTS["fp32"]
+    r = energy_report(counter, dim=5, length=L, cnn_input_mean=0.4, costs=costs)
+    acc = 0
+    for name, c in counter.layers.items():
+        acc += c["synaptic_ops"] * (2 if name == "pool" else 3) + 2 * c["macs"] + 2 * c["neuron_steps"] + c["spikes"]
+    assert r["snn"]["energy_pj_memory"] == pytest.approx(r["snn"]["energy_pj_with_membrane"] + 5.0 * acc)
+    cnn_macs = B * (4 * 5 * (2 * 6 + 3 * 5) + 8 + 8 * 6)
+    cnn_acs = B * 4 * (6 + 5)
+    cnn_outputs = B * (4 * (6 + 5) + 8 + 6)
+    cnn_mem = 4.6 * cnn_macs + 0.9 * cnn_acs + 5.0 * (2 * cnn_macs + cnn_acs + cnn_outputs)
+    assert r["cnn"]["energy_pj_memory"] == pytest.approx(cnn_mem)
+    assert r["ratio_memory"] == pytest.approx(r["snn"]["energy_pj_memory"] / cnn_mem)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from spiketext.encoding import bernoulli_encode
+from spiketext.encoding import bernoulli_encode, signed_input
 from spiketext.models import SpikingTextCNN, StandardTextCNN, TailoredTextCNN
 from spiketext.models.convert import convert, data_based_scales, model_based_scales, normalized_weights
 from spiketext.models.spiking import rate_ce_loss
@@ -157,6 +157,13 @@ def test_registry_round_trip_and_validation():
         SpikingSpec.from_json({**spec.to_json(), "surrogate": "bogus"}, "m.json")
     with pytest.raises(SpiketextError, match="dim = -3 is not a positive integer"):
         Architecture.from_json({**arch.to_json(), "dim": -3}, "m.json")
+    signed = Architecture(dim=6, num_classes=3, input_domain="signed")
+    assert Architecture.from_json(signed.to_json(), "x") == signed
+    assert build_model("snn", signed, spec).input_domain == "signed" == build_model("tailored_cnn", signed).input_domain
+    old = {k: v for k, v in arch.to_json().items() if k != "input_domain"}  # checkpoints from before the field
+    assert Architecture.from_json(old, "x").input_domain == "positive"
+    with pytest.raises(SpiketextError, match="input_domain = 'both' is not positive or signed"):
+        Architecture.from_json({**arch.to_json(), "input_domain": "both"}, "m.json")
 
 
 def test_memory_estimate_grows_with_t():
@@ -218,3 +225,32 @@ def test_qcfs_conversion_reproduces_the_cnn():
     assert float(agree) >= 0.9
     assert float((rate - cnn.features(x).detach()).abs().mean()) < 0.1 * cnn.qcfs_scale()
     assert "output" not in layers and layers["output_current"].shape == (L, 200, 12)
+
+
+@pytest.mark.parametrize("code", ["regular", "ttfs"])
+def test_signed_qcfs_conversion_reproduces_the_cnn(code):
+    # The signed domain: the CNN reads s = 2e⁺ − 1 (padding 0) quantized to L levels of |s|; the SNN sends |s| on
+    # two channels (spikes of ±1). With the regular code, or one spike per unit and a held current (ttfs), the
+    # conv layer integrates the same charge the CNN's input carries.
+    from spiketext.encoding import quantize_input
+    from spiketext.models.convert import conversion_weights
+
+    L = 8
+    cnn = TailoredTextCNN(6, 3, 16, (2, 3), 4, dropout=0.0, activation="qcfs", levels=L, input_domain="signed")
+    init_linear_weights(cnn, generator(2))
+    x = quantize_input(torch.rand(200, 6, 9, generator=torch.Generator().manual_seed(3)), L, "signed")
+    x[:, :, 7:] = 0  # padding at the end
+    cnn.train()
+    cnn(x[:64])
+    cnn.eval()
+    half = NeuronParams(init_membrane=0.5)
+    snn = SpikingTextCNN(6, 3, 16, (2, 3), 4, neuron=half, input_code=code, readout="membrane", input_domain="signed")
+    convert(cnn, snn, conversion_weights(cnn, "qcfs", lambda: [x]))
+    with torch.no_grad():
+        spikes = snn.encode(x, L, None)
+        assert set(spikes.unique().tolist()) <= {-1.0, 0.0, 1.0} and not spikes[..., 7:].any()
+        charge = sum(snn._current(conv, spikes.flatten(0, 1), L, 200).sum(0) for conv in snn.convs[:1])
+        expected = torch.nn.functional.conv1d(signed_input(x), snn.convs[0].weight)
+        assert torch.allclose(charge, expected * L, atol=1e-3)  # T steps of the CNN's (scaled) input current
+        agree = (snn.class_counts(x, L, None).argmax(-1) == cnn(x).argmax(-1)).float().mean()
+    assert float(agree) >= (0.85 if code == "regular" else 0.75)

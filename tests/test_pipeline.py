@@ -227,3 +227,28 @@ def test_qcfs_recipe_end_to_end(tmp_path, tiny_task, capsys):
     # fine-tuning is kept only if it beats the converted model on dev (epoch 0 of the selection)
     assert results["snn_finetuned"]["dev_acc"] >= results["snn_converted_qcfs"]["dev_acc"]
     assert main(["energy", str(out)]) == 0 and "E_SNN / E_CNN" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("code", ["regular", "ttfs"])
+def test_efficient_preset_signed_input_end_to_end(tmp_path, tiny_task, capsys, code):
+    # the efficient preset: QCFS CNN on signed inputs, the SNN sends ±1 spikes; saved models predict and recount
+    data, vectors = tiny_task
+    out = tmp_path / "eff"
+    assert run_tiny(data, vectors, out, "--preset", "efficient", "--set", f"snn.encoder={code}") == 0
+    results = json.loads((out / "results.json").read_text())
+    assert {"snn_converted_qcfs", "snn_finetuned"} <= set(results)
+    assert f"deterministic {code} code, signed input" in results["snn_finetuned"]["note"]
+    assert len(results["snn_finetuned"]["test_accs"]) == 1  # a deterministic code is evaluated once
+    meta = json.loads((out / "checkpoints" / "snn_finetuned.json").read_text())
+    assert meta["arch"]["input_domain"] == "signed" and meta["snn"]["encoder"] == code
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["acc"] == pytest.approx(results["snn_finetuned"]["test_acc"])
+    report_json = tmp_path / "energy.json"
+    assert main(["energy", str(out), "--json", str(report_json)]) == 0
+    report = json.loads(report_json.read_text())
+    assert report["ratio"] == pytest.approx(results["energy"]["ratio"])
+    assert report["encoding"]["domain"] == "signed" and report["ratio_memory"] > 0
+    first = report["snn"]["layers"][0]
+    assert (first["current_acs"] > 0) == (code == "ttfs")
+    assert code != "ttfs" or first["input_spikes_per_unit"] <= 1.0  # at most one spike per unit

@@ -68,3 +68,31 @@ def test_every_point_is_validated_before_any_work(tmp_path, tiny_task, capsys):
     assert not (out / "points").exists()  # nothing was trained
     assert main([*argv, "--grid", "snn.num_stepz=4"]) == 2
     assert "did you mean 'num_steps'" in capsys.readouterr().err
+
+
+def test_seed_groups_average_the_points_that_differ_only_in_seed():
+    from spiketext.sweep import seed_groups, sweep_markdown
+    from spiketext.viz import sweep_figure
+
+    def point(seed, T, acc, ratio):
+        cfg = {"seed": seed, "snn.num_steps": T}
+        return {"config": cfg, "test_acc": acc, "cnn_test_acc": 0.8, "energy_ratio": ratio, "energy_ratio_int8": None}
+
+    points = [point(0, 4, 0.70, 0.2), point(1, 4, 0.74, 0.22), point(0, 8, 0.71, 0.4), point(1, 8, 0.69, 0.42)]
+    groups = seed_groups(points)
+    assert [g["config"] for g in groups] == [{"snn.num_steps": 4}, {"snn.num_steps": 8}]
+    assert groups[0]["n"] == 2 and groups[0]["seeds"] == [0, 1]
+    assert groups[0]["test_acc"] == pytest.approx(0.72) and groups[0]["test_acc_std"] == pytest.approx(0.02 * 2**0.5)
+    assert groups[0]["energy_ratio"] == pytest.approx(0.21) and "energy_ratio_int8" not in groups[0]
+    assert [g["pareto"] for g in groups] == [True, False]  # T = 8 costs more and is no better on average
+    summary = {
+        "cnn": {"test_acc": 0.8},
+        "points": [
+            {**p, "pareto": False, "converted_test_acc": 0.7, "energy_ratio_with_membrane": 0.3, "input_rate": 0.1}
+            for p in points
+        ],
+        "groups": groups,
+    }
+    text = sweep_markdown(summary)
+    assert "Means ± std over seeds" in text and "| num_steps = 4 | 2 | 72.00 ± 2.83 |" in text
+    sweep_figure(summary)

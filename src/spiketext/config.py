@@ -32,7 +32,8 @@ DATA_DIR_ENV = "SPIKETEXT_DATA_DIR"
 CACHE_DIR_ENV = "SPIKETEXT_CACHE_DIR"
 
 # --- every choice list, in one place (settings, models, CLI and checkpoints read them from here) ---------------
-InputCode = Literal["bernoulli", "regular"]  # snn.encoder: how e⁺ becomes input spikes
+InputCode = Literal["bernoulli", "regular", "ttfs"]  # snn.encoder: how input values become spikes
+InputDomain = Literal["positive", "signed"]  # model.input_domain: e⁺ ∈ [0, 1] (the paper) or s = 2e⁺ − 1 ∈ [−1, 1]
 Surrogate = Literal["fast_sigmoid", "arctan", "sigmoid", "triangle", "straight_through"]
 Reset = Literal["subtract", "zero"]
 # How the CNN's weights are scaled when copied into the SNN ("none": the plain copy).
@@ -169,6 +170,9 @@ class ModelConfig:
     # the same L levels: the CNN then computes what an IF network with T = L steps computes (convert with qcfs)
     activation: Activation = "relu"
     levels: int | Literal["T"] = "T"  # L of the qcfs activation; "T": snn.num_steps
+    # What both models read: positive e⁺ (the paper), or signed s = 2e⁺ − 1 with padding 0, sent by the SNN on
+    # two channels (spikes of ±1) at about half the spikes per unit; the CNN is trained on s (spiketext.encoding)
+    input_domain: InputDomain = "positive"
 
     def __post_init__(self) -> None:
         _check(self.num_filters >= 1, "model.num_filters", f"{self.num_filters} must be >= 1")
@@ -188,7 +192,8 @@ class SNNConfig:
     reset: Reset = "subtract"
     surrogate: Surrogate = "fast_sigmoid"
     slope: float = 25.0  # k of the surrogate
-    encoder: InputCode = "bernoulli"  # the input code: bernoulli (the paper) | regular (deterministic, even spikes)
+    # the input code: bernoulli (the paper) | regular (deterministic, even spikes) | ttfs (one spike, held current)
+    encoder: InputCode = "bernoulli"
     # α: the input spike rate is α·e⁺ (the conversion divides the conv weights by α, keeping the expected
     # currents). α < 1 cuts the input layer's synaptic operations, most of the SNN's energy, by the factor α.
     input_scale: float = 1.0
@@ -304,6 +309,12 @@ class RunConfig:
         )
         if self.data.max_len is not None:
             check_kernels(self.model.kernel_sizes, self.data.max_len)
+        _check(
+            self.model.input_domain == "positive" or self.cnn.noise_steps == 0,
+            "cnn.noise_steps",
+            "Binomial input noise is defined for the positive domain only; with model.input_domain=signed use "
+            "cnn.noise_steps=0 (and cnn.input_levels=T for a deterministic code)",
+        )
 
     def cnn_noise_steps(self) -> int:
         return self.snn.num_steps if self.cnn.noise_steps == "T" else int(self.cnn.noise_steps)
@@ -338,6 +349,17 @@ PRESETS: dict[str, dict[str, Any]] = {
         "model": {"zero_mean_filters": True},
         "cnn": {"epochs": 30, "patience": 8, "lr": 1e-3, "noise_steps": 50},
         "finetune": {"epochs": 3, "lr": 3e-5, "loss": "count", "init": "data_p999"},
+        "test_repeats": 1,
+    },
+    # The SNN worth choosing (README, "An SNN worth choosing"): a QCFS CNN (Bu et al., ICLR 2022) with L = T levels
+    # on signed inputs quantized to the code's levels; converted with θ = λ, membranes from θ/2, the deterministic
+    # regular code on two signed channels at T = 8 and a non-spiking output layer read as its membrane; three
+    # fine-tuning epochs kept only if they beat the converted model on dev. The quick preset's CNN budget.
+    "efficient": {
+        "model": {"zero_mean_filters": True, "activation": "qcfs", "levels": "T", "input_domain": "signed"},
+        "cnn": {"epochs": 30, "patience": 8, "lr": 1e-3, "noise_steps": 0, "input_levels": "T"},
+        "snn": {"num_steps": 8, "encoder": "regular", "init_membrane": 0.5, "readout": "membrane"},
+        "finetune": {"epochs": 3, "lr": 3e-5, "loss": "count", "init": "qcfs"},
         "test_repeats": 1,
     },
 }

@@ -1,11 +1,23 @@
-"""Input codes: positive embeddings e⁺ ∈ [0, 1] -> binary spike trains over T steps (DESIGN.md §1.3).
+"""Input codes: embedding values in [0, 1] -> binary spike trains over T steps (DESIGN.md §1.3), and the two
+input domains the models read.
 
 Every code has one signature, `code(x [B, ...], num_steps, generator, dtype, shared_noise) -> [T, B, ...]`,
 and is registered in `INPUT_CODES` under its `snn.encoder` name; a new code is one function and one entry.
 
 - bernoulli: the paper's rate code, x_t ~ Bernoulli(e⁺) independently for every step, unit and position, drawn
   per batch from an explicit, seeded `torch.Generator` (never precomputed for a whole data set);
-- regular: deterministic, evenly spaced spikes, round(T·e⁺) of them (the generator is not used).
+- regular: deterministic, evenly spaced spikes, round(T·e⁺) of them (the generator is not used);
+- ttfs: time to first spike, at most one spike per unit: a value of k/T levels fires once, at step T − k, and the
+  first layer's synapses hold the current from then on (a current-based synapse that does not decay; Rueckauer &
+  Liu, ISCAS 2018; Park et al., DAC 2020, T2FSNN), so the unit delivers k steps of current, the regular code's
+  charge, for one spike. The held current costs one accumulate per first-layer neuron and step (counted).
+
+Input domains (`model.input_domain`, the CNN is trained in it and the SNN reads it):
+- positive: e⁺ = (z + c)/(2c) ∈ [0, 1] (the paper); the shift puts the typical value at 0.5, so a rate code
+  spends about T/2 spikes on a word's unit whatever the word;
+- signed: s = z/c = 2e⁺ − 1 ∈ [−1, 1] at word positions and 0 at padding (which is 0 in e⁺ as well); a code
+  sends |s| on a second, negative channel where s < 0 (spikes of −1: the synapse subtracts instead of adds,
+  one AC either way), about half the spikes of the shifted code.
 """
 
 from __future__ import annotations
@@ -62,9 +74,50 @@ def regular_encode(
     return (counts[1:] - counts[:-1]).to(dtype or x.dtype)
 
 
+def ttfs_encode(
+    x: torch.Tensor,
+    num_steps: int,
+    generator: torch.Generator | None = None,
+    dtype: torch.dtype | None = None,
+    shared_noise: bool = False,
+) -> torch.Tensor:
+    """x [B, ...] in [0, 1] -> spikes [T, B, ...]: one spike at step T − k for k = ⌊T·x + ½⌋ ≥ 1, none for k = 0.
+
+    Read with a held synaptic current (`HELD_CURRENT_CODES`): the spike at T − k is seen for k steps, so the first
+    layer integrates k/T of its weight, as from the regular code's round(T·x) spikes.
+    """
+    k = torch.floor(x.float().clamp(0, 1) * num_steps + 0.5)  # [B, ...] levels 0..T
+    t = torch.arange(num_steps, device=x.device, dtype=torch.float32).view(-1, *([1] * x.dim()))
+    return ((t == num_steps - k.unsqueeze(0)) & (k.unsqueeze(0) > 0)).to(dtype or x.dtype)
+
+
 InputCodeFn = Callable[[torch.Tensor, int, "torch.Generator | None", "torch.dtype | None", bool], torch.Tensor]
-INPUT_CODES: dict[str, InputCodeFn] = {"bernoulli": bernoulli_encode, "regular": regular_encode}
-DETERMINISTIC_CODES = frozenset({"regular"})
+INPUT_CODES: dict[str, InputCodeFn] = {"bernoulli": bernoulli_encode, "regular": regular_encode, "ttfs": ttfs_encode}
+DETERMINISTIC_CODES = frozenset({"regular", "ttfs"})
+HELD_CURRENT_CODES = frozenset({"ttfs"})  # the first layer's synaptic current persists after the spike
+INPUT_DOMAINS = ("positive", "signed")
+
+
+def signed_input(x: torch.Tensor) -> torch.Tensor:
+    """e⁺ [B, D, L] -> s [B, D, L]: 2e⁺ − 1 at word positions, 0 at padding (a position whose D values are all 0)."""
+    word = x.abs().amax(dim=1, keepdim=True) > 0  # [B, 1, L]
+    return torch.where(word, 2 * x - 1, torch.zeros((), dtype=x.dtype, device=x.device))
+
+
+def to_domain(x: torch.Tensor, domain: str) -> torch.Tensor:
+    """e⁺ [B, D, L] -> what a model of `domain` reads: e⁺ itself (positive) or s (signed)."""
+    return signed_input(x) if domain == "signed" else x
+
+
+def quantize_input(x: torch.Tensor, levels: int, domain: str = "positive") -> torch.Tensor:
+    """e⁺ [B, D, L] -> e⁺ whose `domain` value v is quantized to sign(v)·⌊n·|v| + ½⌋/n (n = `levels`): what a
+    deterministic code delivers in n steps. Returned in e⁺, so the model maps it to its domain as usual."""
+    if domain != "signed":
+        return torch.floor(x * levels + 0.5) / levels
+    s = signed_input(x)
+    q = torch.sign(s) * torch.floor(s.abs() * levels + 0.5) / levels
+    word = x.abs().amax(dim=1, keepdim=True) > 0
+    return torch.where(word, (q + 1) / 2, torch.zeros((), dtype=x.dtype, device=x.device))
 
 
 def binomial_rates(x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -18,10 +18,23 @@ SNN (counted from the spikes actually emitted, summed over T steps and the sente
     fc       synaptic ops = pool spikes × n · C
     Membrane updates: one per neuron per step (an AC for β = 1, a MAC for β < 1).
 
-Two accountings, side by side: synaptic operations only (the common SNN convention; `energy_pj`, `ratio`) and
-synaptic operations plus membrane updates (`energy_pj_with_membrane`, `ratio_with_membrane`). The input layer is
-always counted. Written here because no library counts synaptic operations from recorded spikes with exact
-convolution fan-out (syops-counter and similar estimate from firing rates or count dense layers only).
+Signed input (spikes of −1 on the negative channel) costs the same as a positive spike: one AC per synapse (a
+subtraction). A held-current input code (ttfs) adds one AC per first-layer neuron and step, the held current
+added into the membrane (`current_acs`, counted with the synaptic ops).
+
+Three accountings, side by side: synaptic operations only (the common SNN convention; `energy_pj`, `ratio`),
+synaptic operations plus membrane updates (`energy_pj_with_membrane`, `ratio_with_membrane`), and a
+memory-inclusive estimate in the manner of Lemaire et al. (2022) (`energy_pj_memory`, `ratio_memory`): every
+operation also pays for the words it reads and writes in local SRAM, E_mem = 10 pJ per 64 bits (Horowitz 2014,
+8 KB SRAM), scaled to the word width (fp32 5, fp16 2.5, int8 1.25 pJ), with no data reuse on either side:
+
+    CNN  MAC: read weight + read input (2)     AC (pool sum): read input (1)     each output value: write (1)
+    SNN  synaptic op: read weight + read and write the membrane (3; the pool's constant weight is not read: 2)
+         membrane update per neuron and step: read + write (2)     held current: read per neuron and step (1)
+         each spike emitted: write the event (1)
+
+The input layer is always counted. Written here because no library counts synaptic operations from recorded
+spikes with exact convolution fan-out (syops-counter and similar estimate from firing rates or count dense layers only).
 """
 
 from __future__ import annotations
@@ -45,13 +58,17 @@ class EnergyCosts:
     name: str
     e_ac_pj: float
     e_mac_pj: float
+    e_mem_pj: float  # one read or write of a word of this width in an 8 KB SRAM (Horowitz: 10 pJ per 64 bits)
+    # one random draw and its comparison: xorshift (3 shifts, 3 xors) + a compare, 7 integer adds of the word's
+    # width (Horowitz: 32-bit add 0.1 pJ, 8-bit 0.03 pJ); an estimate, stated as such in every report
+    e_draw_pj: float
     source: str = SOURCE
 
 
 COSTS = {
-    "fp32": EnergyCosts("fp32", 0.9, 4.6),
-    "fp16": EnergyCosts("fp16", 0.4, 1.5),
-    "int8": EnergyCosts("int8", 0.03, 0.23),
+    "fp32": EnergyCosts("fp32", 0.9, 4.6, 5.0, 0.7),
+    "fp16": EnergyCosts("fp16", 0.4, 1.5, 2.5, 0.35),
+    "int8": EnergyCosts("int8", 0.03, 0.23, 1.25, 0.21),
 }
 
 
@@ -64,9 +81,9 @@ def window_counts(length: int, k: int) -> torch.Tensor:
 
 
 def conv_synaptic_ops(spikes: torch.Tensor, k: int, filters: int) -> int:
-    """Synaptic operations of a Conv1d(D, filters, k) fed with binary spikes [T, B, D, L]: each spike reaches
-    `filters` neurons in every window that covers its position."""
-    per_position = spikes.double().sum(dim=(0, 1, 2))  # [L]
+    """Synaptic operations of a Conv1d(D, filters, k) fed with spikes [T, B, D, L] of 0/1 (or ±1, signed): each
+    spike reaches `filters` neurons in every window that covers its position."""
+    per_position = spikes.double().abs().sum(dim=(0, 1, 2))  # [L]
     windows = window_counts(spikes.shape[-1], k).to(per_position)
     return int(round(float((per_position * windows).sum()))) * filters
 
@@ -76,26 +93,44 @@ def cnn_layer_macs(
 ) -> list[dict[str, int | str]]:
     """Per-sentence operations of the tailored CNN, layer by layer (see the module docstring)."""
     layers: list[dict[str, int | str]] = [
-        {"name": f"conv{k}", "macs": num_filters * dim * k * (length - k + 1), "acs": 0} for k in kernel_sizes
+        {
+            "name": f"conv{k}",
+            "macs": num_filters * dim * k * (length - k + 1),
+            "acs": 0,
+            "outputs": num_filters * (length - k + 1),
+        }
+        for k in kernel_sizes
     ]
     layers.append(
         {
             "name": "pool",
             "macs": num_filters * len(kernel_sizes),
             "acs": sum(num_filters * (length - k + 1) for k in kernel_sizes),
+            "outputs": num_filters * len(kernel_sizes),
         }
     )
-    layers.append({"name": "fc", "macs": len(kernel_sizes) * num_filters * outputs, "acs": 0})
+    layers.append({"name": "fc", "macs": len(kernel_sizes) * num_filters * outputs, "acs": 0, "outputs": outputs})
     return layers
 
 
 class SNNCounter:
     """Accumulates per-layer spike statistics from `SpikingTextCNN.forward(..., record=True)` over batches."""
 
-    def __init__(self, kernel_sizes: tuple[int, ...], num_filters: int, outputs: int, beta: float) -> None:
+    def __init__(
+        self, kernel_sizes: tuple[int, ...], num_filters: int, outputs: int, beta: float, held_current: bool = False
+    ) -> None:
         self.kernel_sizes, self.num_filters, self.outputs, self.beta = tuple(kernel_sizes), num_filters, outputs, beta
+        self.held_current = held_current
         names = [f"conv{k}" for k in kernel_sizes] + ["pool", "fc"]
-        zero = {"input_spikes": 0, "input_size": 0, "synaptic_ops": 0, "macs": 0, "spikes": 0, "neuron_steps": 0}
+        zero = {
+            "input_spikes": 0,
+            "input_size": 0,
+            "synaptic_ops": 0,
+            "current_acs": 0,
+            "macs": 0,
+            "spikes": 0,
+            "neuron_steps": 0,
+        }
         self.layers = {n: dict(zero) for n in names}
         self.sentences = 0
         self.num_steps = 0
@@ -107,7 +142,7 @@ class SNNCounter:
         T, B = x.shape[:2]
         self.sentences += B
         self.num_steps = T
-        in_spikes, in_size = int(x.double().sum()), x.numel()
+        in_spikes, in_size = int(x.double().abs().sum()), x.numel()
         conv_spikes = conv_size = 0
         for k in self.kernel_sizes:
             s = layers[f"conv{k}"]
@@ -115,6 +150,8 @@ class SNNCounter:
             c["input_spikes"] += in_spikes
             c["input_size"] += in_size
             c["synaptic_ops"] += conv_synaptic_ops(x, k, self.num_filters)
+            if self.held_current:
+                c["current_acs"] += s.numel()  # the held current added into each membrane, every step
             n = int(s.double().sum())
             c["spikes"] += n
             c["neuron_steps"] += s.numel()
@@ -136,9 +173,9 @@ class SNNCounter:
         f["neuron_steps"] += out.numel()  # spiking or not, each output membrane integrates once per step
 
 
-def _formula_snn(name: str, filters: int, outputs: int, branches: int) -> str:
+def _formula_snn(name: str, filters: int, outputs: int, branches: int, held: bool = False) -> str:
     if name.startswith("conv"):
-        return f"Σ_l input spikes(l) × {filters} × windows(l)"
+        return f"Σ_l input spikes(l) × {filters} × windows(l)" + (" + T·neurons (held current)" if held else "")
     if name == "pool":
         return f"conv spikes × 1 (ACs) + T·{branches}·{filters} scales (MACs)"
     return f"pool spikes × {outputs}"
@@ -155,14 +192,24 @@ def energy_report(
     n = counter.sentences
     if n == 0:
         raise ValueError("no sentences were counted")
-    ac, mac = costs.e_ac_pj, costs.e_mac_pj
+    ac, mac, mem = costs.e_ac_pj, costs.e_mac_pj, costs.e_mem_pj
     membrane_cost = ac if counter.beta == 1.0 else mac
-    snn_layers, snn_e, snn_e_mem = [], 0.0, 0.0
+    snn_layers, snn_e, snn_e_mem, snn_e_memory = [], 0.0, 0.0, 0.0
     for name, c in counter.layers.items():
-        e_syn = c["synaptic_ops"] * ac + c["macs"] * mac
+        e_syn = (c["synaptic_ops"] + c["current_acs"]) * ac + c["macs"] * mac
         e_mem = c["neuron_steps"] * membrane_cost
+        # memory traffic (module docstring): synaptic op 3 words (2 in the pool: no weight), scale MAC 2,
+        # membrane update 2, held current 1, spike event 1
+        accesses = (
+            c["synaptic_ops"] * (2 if name == "pool" else 3)
+            + c["macs"] * 2
+            + c["neuron_steps"] * 2
+            + c["current_acs"]
+            + c["spikes"]
+        )
         snn_e += e_syn
         snn_e_mem += e_syn + e_mem
+        snn_e_memory += e_syn + e_mem + accesses * mem
         snn_layers.append(
             {
                 "name": name,
@@ -171,18 +218,25 @@ def energy_report(
                 "input_spikes_per_unit": c["input_spikes"] * counter.num_steps / max(c["input_size"], 1),
                 "firing_rate": c["spikes"] / max(c["neuron_steps"], 1),
                 "synaptic_ops": c["synaptic_ops"],
+                "current_acs": c["current_acs"],
                 "macs": c["macs"],
                 "membrane_updates": c["neuron_steps"],
-                "formula": _formula_snn(name, counter.num_filters, counter.outputs, len(counter.kernel_sizes)),
+                "memory_accesses": accesses,
+                "formula": _formula_snn(
+                    name, counter.num_filters, counter.outputs, len(counter.kernel_sizes), counter.held_current
+                ),
                 "energy_pj": e_syn,
                 "energy_pj_with_membrane": e_syn + e_mem,
+                "energy_pj_memory": e_syn + e_mem + accesses * mem,
             }
         )
-    cnn_layers, cnn_e = [], 0.0
+    cnn_layers, cnn_e, cnn_e_memory = [], 0.0, 0.0
     for layer in cnn_layer_macs(dim, length, counter.num_filters, counter.kernel_sizes, counter.outputs):
-        macs, acs = int(layer["macs"]) * n, int(layer["acs"]) * n
+        macs, acs, outs = int(layer["macs"]) * n, int(layer["acs"]) * n, int(layer["outputs"]) * n
         e = macs * mac + acs * ac
+        accesses = 2 * macs + acs + outs
         cnn_e += e
+        cnn_e_memory += e + accesses * mem
         name = str(layer["name"])
         cnn_layers.append(
             {
@@ -190,11 +244,13 @@ def energy_report(
                 "input_rate": cnn_input_mean if name.startswith("conv") else None,
                 "macs": macs,
                 "acs": acs,
+                "memory_accesses": accesses,
                 "formula": {
                     "pool": f"{counter.num_filters}·(L−k+1) adds (ACs) + {counter.num_filters} scales (MACs), per k",
                     "fc": f"{len(counter.kernel_sizes)}·{counter.num_filters}·{counter.outputs}",
                 }.get(name, f"F·D·k·(L−k+1) = {counter.num_filters}·{dim}·{name[4:]}·({length}−{name[4:]}+1)"),
                 "energy_pj": e,
+                "energy_pj_memory": e + accesses * mem,
             }
         )
     return {
@@ -202,16 +258,25 @@ def energy_report(
         "sentences": n,
         "num_steps": counter.num_steps,
         "length": length,
-        "cnn": {"energy_pj": cnn_e, "energy_pj_per_sentence": cnn_e / n, "layers": cnn_layers},
+        "cnn": {
+            "energy_pj": cnn_e,
+            "energy_pj_per_sentence": cnn_e / n,
+            "energy_pj_memory": cnn_e_memory,
+            "energy_pj_memory_per_sentence": cnn_e_memory / n,
+            "layers": cnn_layers,
+        },
         "snn": {
             "energy_pj": snn_e,
             "energy_pj_per_sentence": snn_e / n,
             "energy_pj_with_membrane": snn_e_mem,
             "energy_pj_with_membrane_per_sentence": snn_e_mem / n,
+            "energy_pj_memory": snn_e_memory,
+            "energy_pj_memory_per_sentence": snn_e_memory / n,
             "layers": snn_layers,
         },
         "ratio": snn_e / cnn_e,
         "ratio_with_membrane": snn_e_mem / cnn_e,
+        "ratio_memory": snn_e_memory / cnn_e_memory,
         "input_layer_share": sum(layer["energy_pj"] for layer in snn_layers if layer["name"].startswith("conv"))
         / snn_e,
         # an input spike replaces one MAC with one AC: the SNN's input layer costs less than the CNN's only while
@@ -226,21 +291,24 @@ def energy_markdown(report: dict) -> str:
         f"Energy over {report['sentences']} sentences (L = {report['length']}, SNN T = {report['num_steps']}); "
         f"E_AC = {c['e_ac_pj']} pJ, E_MAC = {c['e_mac_pj']} pJ ({c['name']}; {c['source']})",
         "",
-        "| model | layer | input rate | firing rate | synaptic ops (AC) | MACs | membrane updates | formula | "
-        "energy (µJ) | energy with membrane (µJ) |",
-        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|",
+        "| model | layer | input rate | firing rate | ACs | MACs | membrane updates | memory accesses | formula | "
+        "energy (µJ) | with membrane (µJ) | memory-inclusive (µJ) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for layer in report["cnn"]["layers"]:
         rate = "" if layer["input_rate"] is None else f"{layer['input_rate']:.3f}"
         lines.append(
-            f"| CNN | {layer['name']} | {rate} | | {layer['acs']:,} | {layer['macs']:,} | | {layer['formula']} | "
-            f"{layer['energy_pj'] / 1e6:.2f} | {layer['energy_pj'] / 1e6:.2f} |"
+            f"| CNN | {layer['name']} | {rate} | | {layer['acs']:,} | {layer['macs']:,} | | "
+            f"{layer.get('memory_accesses', 0):,} | {layer['formula']} | {layer['energy_pj'] / 1e6:.2f} | "
+            f"{layer['energy_pj'] / 1e6:.2f} | {layer.get('energy_pj_memory', 0) / 1e6:.2f} |"
         )
     for layer in report["snn"]["layers"]:
+        acs = layer["synaptic_ops"] + layer.get("current_acs", 0)  # synaptic ops (+ held-current adds)
         lines.append(
             f"| SNN | {layer['name']} | {layer['input_rate']:.3f} | {layer['firing_rate']:.3f} | "
-            f"{layer['synaptic_ops']:,} | {layer['macs']:,} | {layer['membrane_updates']:,} | {layer['formula']} | "
-            f"{layer['energy_pj'] / 1e6:.2f} | {layer['energy_pj_with_membrane'] / 1e6:.2f} |"
+            f"{acs:,} | {layer['macs']:,} | {layer['membrane_updates']:,} | {layer.get('memory_accesses', 0):,} | "
+            f"{layer['formula']} | {layer['energy_pj'] / 1e6:.2f} | {layer['energy_pj_with_membrane'] / 1e6:.2f} | "
+            f"{layer.get('energy_pj_memory', 0) / 1e6:.2f} |"
         )
     cnn, snn = report["cnn"], report["snn"]
     lines += [
@@ -259,11 +327,22 @@ def energy_markdown(report: dict) -> str:
     if "ratios_by_costs" in report:
         by = ", ".join(f"{k} {v:.3f}" for k, v in report["ratios_by_costs"].items())
         lines.append(f"E_SNN / E_CNN with both models at the same precision (costs of Horowitz 2014): {by}.")
+    if "ratio_memory" in report:
+        line = (
+            f"Memory-inclusive (Lemaire et al. 2022 style: every operation also reads and writes its words in SRAM, "
+            f"E_mem = {c['e_mem_pj']} pJ per word, no reuse on either side): CNN "
+            f"{cnn['energy_pj_memory_per_sentence'] / 1e3:.1f} nJ, SNN {snn['energy_pj_memory_per_sentence'] / 1e3:.1f}"
+            f" nJ per sentence, **E_SNN / E_CNN = {report['ratio_memory']:.3f}**"
+        )
+        if "ratios_memory_by_costs" in report:
+            line += " (" + ", ".join(f"{k} {v:.3f}" for k, v in report["ratios_memory_by_costs"].items()) + ")"
+        lines.append(line + ".")
     if "encoding" in report:
         e = report["encoding"]
         lines.append(
-            f"Making the input spikes ({e['code']} code): {e['random_draws_per_sentence']:,} random draws per sentence "
-            f"({e['note']})."
+            f"Making the input spikes ({e['code']} code, {e.get('domain', 'positive')} input): "
+            f"{e['random_draws_per_sentence']:,} random draws per sentence ({e['note']}); with their price, "
+            f"E_SNN / E_CNN = {report.get('ratio_with_draws', report['ratio']):.3f}."
         )
     return "\n".join(lines)
 
@@ -287,7 +366,9 @@ def count_energy(
         raise SpiketextError(f"energy costs {costs!r}: choose one of {', '.join(COSTS)}")
     was = model.training
     model.eval()
-    counter = SNNCounter(model.kernel_sizes, model.num_filters, model.num_outputs, model.neuron.beta)
+    counter = SNNCounter(
+        model.kernel_sizes, model.num_filters, model.num_outputs, model.neuron.beta, model.held_current
+    )
     gen, total, size, dim, length, saved = None, 0.0, 0, 0, 0, {}
     for x in inputs:
         gen = gen or generator(seed, device=x.device)
@@ -296,9 +377,13 @@ def count_energy(
         if save_spikes is not None and counter.sentences == x.shape[0]:
             from safetensors.torch import save_file
 
-            first = SNNCounter(model.kernel_sizes, model.num_filters, model.num_outputs, 1.0)
+            first = SNNCounter(model.kernel_sizes, model.num_filters, model.num_outputs, 1.0, model.held_current)
             first.add(layers)
-            spikes = {k: v.to(torch.uint8).contiguous().cpu() for k, v in layers.items()}
+            # uint8 spikes; int8 for signed input spikes (−1/0/1)
+            spikes = {
+                k: v.to(torch.int8 if bool((v < 0).any()) else torch.uint8).contiguous().cpu()
+                for k, v in layers.items()
+            }
             atomic_write(save_spikes, lambda tmp, spikes=spikes: save_file(spikes, str(tmp)))
             saved = {"file": str(save_spikes), "sentences": x.shape[0], "layers": first.layers}
         total, size, (dim, length) = total + float(x.double().sum()), size + x.numel(), x.shape[1:]
@@ -308,16 +393,24 @@ def count_energy(
     mean = total / max(size, 1)
     report = energy_report(counter, dim, length, mean, COSTS[costs])
     # the same counts priced with both models at one precision: fp32 against fp32, int8 against int8, ...
-    report["ratios_by_costs"] = {k: energy_report(counter, dim, length, mean, c)["ratio"] for k, c in COSTS.items()}
+    by_costs = {k: energy_report(counter, dim, length, mean, c) for k, c in COSTS.items()}
+    report["ratios_by_costs"] = {k: r["ratio"] for k, r in by_costs.items()}
+    report["ratios_memory_by_costs"] = {k: r["ratio_memory"] for k, r in by_costs.items()}
     draws = dim * length * num_steps if model.input_code == "bernoulli" else 0
+    e_draws = draws * COSTS[costs].e_draw_pj
     report["encoding"] = {
         "code": model.input_code,
+        "domain": model.input_domain,
         "random_draws_per_sentence": draws,
-        "note": "one uniform draw and one comparison per input unit and step; not priced, as Horowitz gives no "
-        "cost for a random draw"
+        "draws_pj_per_sentence": e_draws,
+        "note": f"one uniform draw and one comparison per input unit and step, {COSTS[costs].e_draw_pj} pJ each "
+        "(xorshift + compare as 7 integer adds; an estimate)"
         if draws
         else "deterministic: counters only, no random draws",
     }
+    report["ratio_with_draws"] = (report["snn"]["energy_pj_per_sentence"] + e_draws) / report["cnn"][
+        "energy_pj_per_sentence"
+    ]
     if save_spikes is not None:
         report["saved_spikes"] = saved
     return report
@@ -348,6 +441,8 @@ def energy_summary(report: dict) -> dict:
         "num_steps": report["num_steps"],
         "costs": report["costs"]["name"],
         "ratio_int8_matched": report.get("ratios_by_costs", {}).get("int8"),
+        "ratio_memory": report.get("ratio_memory"),
+        "ratio_with_draws": report.get("ratio_with_draws"),
         "input_spikes_per_unit": snn["layers"][0]["input_spikes_per_unit"],
         "note": "E_SNN / E_CNN over the test set: synaptic ops only (input layer included); energy.md has every term",
     }

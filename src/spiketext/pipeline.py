@@ -19,6 +19,7 @@ from torch import nn
 from spiketext.config import NORMALIZED_CHECKPOINTS, RunConfig, to_dict
 from spiketext.data.batching import iterate_batches
 from spiketext.data.prepare import raw_embedding_matrix, with_random_embeddings
+from spiketext.encoding import DETERMINISTIC_CODES
 from spiketext.energy import count_energy, energy_summary, write_energy
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, check_writable
@@ -38,7 +39,9 @@ log = logging.getLogger(__name__)
 
 
 def _eval_snn(ctx: Context, model: SpikingTextCNN, split: str, repeats: int, num_steps: int | None = None) -> dict:
-    # Fixed evaluation seeds per split (recorded with the numbers); dev uses the same draw every epoch.
+    # Fixed evaluation seeds per split (recorded with the numbers); dev uses the same draw every epoch. A
+    # deterministic code gives the same number every draw: one is enough.
+    repeats = 1 if model.input_code in DETERMINISTIC_CODES else repeats
     return evaluate_snn(
         model,
         ctx.data.ids[split],
@@ -70,9 +73,11 @@ def _snn_result(ctx: Context, model: SpikingTextCNN, epoch: int | None, note: st
 def _code_note(ctx: Context, test: dict) -> str:
     code = (
         f"T = {test['num_steps']}, deterministic {ctx.spec.input_code} code"
-        if ctx.spec.input_code == "regular"
+        if ctx.spec.input_code in DETERMINISTIC_CODES
         else f"T = {test['num_steps']}, test mean over {len(test['accs'])} Bernoulli draws"
     )
+    if ctx.arch.input_domain == "signed":
+        code += ", signed input (spikes of ±1)"
     extras = [f"membrane from {ctx.spec.neuron.init_membrane}·θ"] if ctx.spec.neuron.init_membrane else []
     if ctx.spec.readout == "membrane":
         extras.append("membrane readout (non-spiking output layer, not the paper's)")
@@ -104,7 +109,7 @@ def _fit_cnn(
     settings = FitSettings(t.epochs, ctx.cfg.cnn_lr(), t.weight_decay, t.batch_size, ctx.seed, stage_name, t.patience)
     res = fit(
         model,
-        cnn_loss(noise_steps, levels),
+        cnn_loss(noise_steps, levels, ctx.arch.input_domain),
         _cnn_dev(ctx, table),
         train_ids=ctx.data.ids["train"],
         train_labels=ctx.labels("train"),
@@ -287,7 +292,11 @@ def finish(ctx: Context) -> dict:
         "deviation": ctx.data.vectors.deviation,
         "skipped": ctx.data.corpus.skipped,
     }
-    code = "regular (deterministic) input" if ctx.spec.input_code == "regular" else "Bernoulli input"
+    code = (
+        f"{ctx.spec.input_code} (deterministic) input"
+        if ctx.spec.input_code in DETERMINISTIC_CODES
+        else "Bernoulli input"
+    )
     notes = [
         f"dev-selected epochs; SNN accuracies at T = {ctx.spec.num_steps} with {code} "
         f"(seeds recorded in results.json); seed {ctx.seed}; precision {ctx.cfg.precision} "

@@ -364,6 +364,7 @@ def open_run(cfg: RunConfig, out: str | Path, seed: int | None = None) -> Contex
         zero_mean_filters=cfg.model.zero_mean_filters,
         activation=cfg.model.activation,
         levels=cfg.qcfs_levels() if cfg.model.activation == "qcfs" else 0,
+        input_domain=cfg.model.input_domain,
     )
     _check_memory(cfg, arch, data.max_len, device)
     # Only now, with the data read and the settings checked, does the folder become this run's.

@@ -155,6 +155,9 @@ def summarize_sweep(out: str | Path) -> dict:
                 "cnn_test_acc": results["cnn"]["test_acc"],
                 "energy_ratio": e["ratio"],
                 "energy_ratio_with_membrane": e["ratio_with_membrane"],
+                "energy_ratio_int8": e.get("ratio_int8_matched"),
+                "energy_ratio_memory": e.get("ratio_memory"),
+                "input_spikes_per_unit": e.get("input_spikes_per_unit"),
                 "input_rate": e["input_rate"],
                 "run": str(folder.relative_to(out)),
                 "device": (read_json_object(folder / "config.json") or {}).get("device"),
@@ -173,15 +176,55 @@ def summarize_sweep(out: str | Path) -> dict:
     summary = {
         "cnn": {"test_acc": cnn["test_acc"], "dev_acc": cnn["dev_acc"], "energy_ratio": 1.0},
         "points": points,
+        "groups": seed_groups(points),
         "notes": [
             "energy_ratio = E_SNN / E_CNN on the test set, synaptic ops only (input layer included), fp32 45 nm "
-            "costs; energy_ratio_with_membrane adds membrane updates; test_acc: dev-selected fine-tuned SNN"
+            "costs; energy_ratio_with_membrane adds membrane updates; energy_ratio_int8: both models at int8; "
+            "energy_ratio_memory: memory-inclusive (every word read and written, spiketext.energy); test_acc: "
+            "dev-selected fine-tuned SNN; groups: the points that differ only in seed, mean ± std over seeds"
         ],
     }
     atomic_write_json(out / "sweep.json", summary)
     atomic_write_text(out / "sweep.md", sweep_markdown(summary))
     save_figure(sweep_figure(summary), out / "sweep.png")
     return summary
+
+
+def _mean_std(values: list[float]) -> tuple[float, float]:
+    mean = sum(values) / len(values)
+    var = sum((v - mean) ** 2 for v in values) / (len(values) - 1) if len(values) > 1 else 0.0
+    return mean, var**0.5
+
+
+def seed_groups(points: list[dict]) -> list[dict]:
+    """Points that differ only in `seed`, merged: mean ± std (over seeds) of the accuracies and energy ratios,
+    sorted by energy, with the Pareto front over the means."""
+    groups: dict[str, list[dict]] = {}
+    for p in points:
+        key = json.dumps({k: v for k, v in p["config"].items() if k != "seed"}, sort_keys=True)
+        groups.setdefault(key, []).append(p)
+    out = []
+    for key, members in groups.items():
+        g: dict = {"config": json.loads(key), "seeds": [m["config"].get("seed") for m in members], "n": len(members)}
+        for field in (
+            "test_acc",
+            "converted_test_acc",
+            "cnn_test_acc",
+            "energy_ratio",
+            "energy_ratio_int8",
+            "energy_ratio_memory",
+            "input_spikes_per_unit",
+        ):
+            values = [m[field] for m in members if m.get(field) is not None]
+            if values:
+                g[field], g[f"{field}_std"] = _mean_std(values)
+        out.append(g)
+    out.sort(key=lambda g: (g["energy_ratio"], -g["test_acc"]))
+    best = -1.0
+    for g in out:
+        g["pareto"] = g["test_acc"] > best
+        best = max(best, g["test_acc"])
+    return out
 
 
 def _start_key(folder: Path) -> str:
@@ -207,4 +250,26 @@ def sweep_markdown(summary: dict) -> str:
             f"{100 * p['cnn_test_acc']:.2f} | {p['energy_ratio']:.3f} | {p['energy_ratio_with_membrane']:.3f} | "
             f"{p['input_rate']:.3f} | {'✓' if p['pareto'] else ''} |"
         )
+    groups = summary.get("groups") or []
+    if any(g["n"] > 1 for g in groups):
+        lines += [
+            "",
+            "Means ± std over seeds (points that differ only in seed):",
+            "",
+            "| point | seeds | SNN test (%) | its CNN (%) | E/E_CNN fp32 | int8 | memory-incl. | spikes/unit "
+            "| Pareto |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|:-:|",
+        ]
+        for g in groups:
+            name = ", ".join(f"{k.split('.')[-1]} = {v}" for k, v in g["config"].items()) or "(all)"
+
+            def fmt(field: str, scale: float = 1.0, digits: int = 3, g: dict = g) -> str:
+                return "" if field not in g else f"{scale * g[field]:.{digits}f}"
+
+            lines.append(
+                f"| {name} | {g['n']} | {fmt('test_acc', 100, 2)} ± {fmt('test_acc_std', 100, 2)} | "
+                f"{fmt('cnn_test_acc', 100, 2)} ± {fmt('cnn_test_acc_std', 100, 2)} | {fmt('energy_ratio')} | "
+                f"{fmt('energy_ratio_int8')} | {fmt('energy_ratio_memory')} | {fmt('input_spikes_per_unit', 1, 2)} | "
+                f"{'✓' if g['pareto'] else ''} |"
+            )
     return "\n".join(lines) + "\n"

@@ -30,7 +30,7 @@ from spiketext.checkpoint import (
     save_checkpoint,
 )
 from spiketext.data.batching import iterate_batches
-from spiketext.encoding import binomial_rates
+from spiketext.encoding import binomial_rates, quantize_input
 from spiketext.errors import SpiketextError
 from spiketext.models.spiking import SNN_LOSSES, SpikingTextCNN
 from spiketext.runtime import generator
@@ -43,13 +43,14 @@ LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], tupl
 # --- losses ---------------------------------------------------------------------------------------------------
 
 
-def cnn_loss(noise_steps: int = 0, input_levels: int = 0) -> LossFn:
+def cnn_loss(noise_steps: int = 0, input_levels: int = 0, input_domain: str = "positive") -> LossFn:
     """Cross-entropy for a CNN; with `noise_steps` T > 0 the inputs become Binomial(T, e⁺)/T rates; with
-    `input_levels` n > 0 they are quantized to ⌊n·e⁺ + ½⌋/n, what the regular code delivers in n steps."""
+    `input_levels` n > 0 the model's input (e⁺, or s for the signed domain) is quantized to n levels per unit of
+    magnitude, ⌊n·|v| + ½⌋/n: what a deterministic code (regular, ttfs) delivers in n steps."""
 
     def loss(model, x, y, gen):
         if input_levels:
-            x = torch.floor(x * input_levels + 0.5) / input_levels
+            x = quantize_input(x, input_levels, input_domain)
         if noise_steps:
             x = binomial_rates(x, noise_steps, gen)
         logits = model(x, gen)

@@ -74,6 +74,8 @@ def raster_figure(layers: dict[str, torch.Tensor], title: str = "", labels: list
 
 _SHORT = {
     "num_steps": "T=",
+    "encoder": "",
+    "input_domain": "",
     "threshold": "θ=",
     "input_scale": "α=",
     "noise_steps": "noise=",
@@ -83,11 +85,28 @@ _SHORT = {
 
 
 def sweep_figure(summary: dict) -> Figure:
-    """Test accuracy against E_SNN / E_CNN (log x) for every sweep point, its Pareto front, and the CNN."""
-    pts = summary["points"]
+    """Test accuracy against E_SNN / E_CNN (log x) for every sweep point, its Pareto front, and the CNN. With
+    several seeds per point, the seed means with ± std bars (each seed's point faint behind them)."""
+    groups = summary.get("groups") or []
+    seeded = any(g["n"] > 1 for g in groups)
+    pts = groups if seeded else summary["points"]
     fig = _figure(figsize=(7, 4.5))
     ax = fig.subplots()
-    ax.scatter([p["energy_ratio"] for p in pts], [100 * p["test_acc"] for p in pts], s=18, c="tab:blue", zorder=3)
+    if seeded:
+        raw = summary["points"]
+        ax.scatter([p["energy_ratio"] for p in raw], [100 * p["test_acc"] for p in raw], s=8, c="tab:blue", alpha=0.3)
+        ax.errorbar(
+            [g["energy_ratio"] for g in pts],
+            [100 * g["test_acc"] for g in pts],
+            yerr=[100 * g.get("test_acc_std", 0.0) for g in pts],
+            fmt="o",
+            ms=4,
+            c="tab:blue",
+            capsize=2,
+            zorder=3,
+        )
+    else:
+        ax.scatter([p["energy_ratio"] for p in pts], [100 * p["test_acc"] for p in pts], s=18, c="tab:blue", zorder=3)
     front = [p for p in pts if p["pareto"]]
     ax.step(
         [p["energy_ratio"] for p in front],
@@ -95,7 +114,7 @@ def sweep_figure(summary: dict) -> Figure:
         where="post",
         c="tab:blue",
         alpha=0.6,
-        label="fine-tuned SNN (Pareto front)",
+        label="fine-tuned SNN (Pareto front" + (", seed means)" if seeded else ")"),
     )
     for p in pts:
         label = " ".join(f"{_SHORT.get(k.split('.')[-1], k.split('.')[-1])}{v}" for k, v in p["config"].items())
@@ -109,12 +128,13 @@ def sweep_figure(summary: dict) -> Figure:
         )
     cnn = 100 * summary["cnn"]["test_acc"]
     ax.scatter([1.0], [cnn], marker="*", s=120, c="tab:red", zorder=4, label="tailored CNN")
-    ax.axhline(cnn - 2, c="tab:red", ls=":", lw=1, label="CNN − 2 points")
-    ax.axvline(0.5, c="gray", ls=":", lw=1, label="0.5 × E_CNN")
+    ax.axhline(cnn - 1, c="tab:red", ls=":", lw=1, label="CNN − 1 point")
+    ax.axvline(0.5, c="gray", ls=":", lw=1, label="0.5 and 0.25 × E_CNN")
+    ax.axvline(0.25, c="gray", ls=":", lw=1)
     ax.set_xscale("log")
     ticks = [
         t
-        for t in (0.125, 0.25, 0.5, 1, 2, 4, 8)
+        for t in (0.0625, 0.125, 0.25, 0.5, 1, 2, 4, 8)
         if min(p["energy_ratio"] for p in pts) / 1.5 < t < 1.5 * max(max(p["energy_ratio"] for p in pts), 1)
     ]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])

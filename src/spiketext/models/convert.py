@@ -31,10 +31,10 @@ def convert(
     return snn
 
 
-def model_based_scales(weights: dict[str, torch.Tensor]) -> tuple[float, float]:
-    """(λ₁, λ₃) from the weights: the largest activation reachable with inputs in [0, 1]."""
+def model_based_scales(weights: dict[str, torch.Tensor], signed: bool = False) -> tuple[float, float]:
+    """(λ₁, λ₃) from the weights: the largest activation reachable with inputs in [0, 1] (in [−1, 1]: `signed`)."""
     convs = [w for name, w in weights.items() if name.startswith("convs.")]
-    lam1 = max(float(w.clamp_min(0).sum(dim=(1, 2)).max()) for w in convs)
+    lam1 = max(float((w.abs() if signed else w.clamp_min(0)).sum(dim=(1, 2)).max()) for w in convs)
     lam3 = float(weights["fc.weight"].clamp_min(0).sum(dim=1).max()) * lam1
     return lam1, lam3
 
@@ -94,7 +94,8 @@ def conversion_weights(
     """
     weights = cnn.export_weights()
     if normalization == "model":
-        weights = normalized_weights(weights, *model_based_scales(weights), threshold)
+        signed = cnn.input_domain == "signed"
+        weights = normalized_weights(weights, *model_based_scales(weights, signed), threshold)
     elif normalization in ("data_max", "data_p999"):
         pct = 100.0 if normalization == "data_max" else 99.9
         weights = normalized_weights(weights, *data_based_scales(cnn, train_batches(), pct), threshold)

@@ -13,7 +13,7 @@ from typing import Any
 from torch import nn
 
 from spiketext.config import ModelKind, Readout, SNNConfig, choices
-from spiketext.encoding import INPUT_CODES
+from spiketext.encoding import INPUT_CODES, INPUT_DOMAINS
 from spiketext.errors import SpiketextError
 from spiketext.models.spiking import SpikingTextCNN
 from spiketext.models.textcnn import StandardTextCNN, TailoredTextCNN
@@ -46,6 +46,7 @@ class Architecture:
     zero_mean_filters: bool = False
     activation: str = "relu"  # the CNN's (relu | qcfs); the SNN's neurons replace it
     levels: int = 0  # L of the qcfs activation
+    input_domain: str = "positive"  # what both models read: e⁺ (positive) or s = 2e⁺ − 1 (signed)
 
     @property
     def num_outputs(self) -> int:
@@ -62,6 +63,7 @@ class Architecture:
             "zero_mean_filters": self.zero_mean_filters,
             "activation": self.activation,
             "levels": self.levels,
+            "input_domain": self.input_domain,
         }
 
     @classmethod
@@ -86,6 +88,14 @@ class Architecture:
             zero_mean_filters=_field(d, "zero_mean_filters", bool, where),
             activation=_field({"activation": "relu", **d}, "activation", str, where, lambda v: v in ("relu", "qcfs")),
             levels=_field({"levels": 0, **d}, "levels", int, where, lambda v: 0 <= v <= 1 << 20, "an integer >= 0"),
+            input_domain=_field(
+                {"input_domain": "positive", **d},
+                "input_domain",
+                str,
+                where,
+                lambda v: v in INPUT_DOMAINS,
+                " or ".join(INPUT_DOMAINS),
+            ),
         )
 
 
@@ -170,9 +180,10 @@ def build_model(kind: str, arch: Architecture, snn: SpikingSpec | None = None) -
             zero_mean_filters=arch.zero_mean_filters,
             activation=arch.activation,
             levels=arch.levels,
+            input_domain=arch.input_domain,
         )
     if kind == "standard_cnn":
-        return StandardTextCNN(**common, dropout=arch.dropout)
+        return StandardTextCNN(**common, dropout=arch.dropout)  # reads raw vectors: no input domain
     if kind == "snn":
         if snn is None:
             raise ValueError("an SNN needs its SpikingSpec")
@@ -183,6 +194,7 @@ def build_model(kind: str, arch: Architecture, snn: SpikingSpec | None = None) -
             input_code=snn.input_code,
             input_scale=snn.input_scale,
             readout=snn.readout,
+            input_domain=arch.input_domain,
         )
     raise ValueError(f"unknown model kind {kind!r}; choose one of {', '.join(KINDS)}")
 

@@ -7,6 +7,9 @@ memory at a time; on a GPU, one for all three, to save launches). Each branch ha
 authors' code shared one membrane across the three branches: a bug). Readout: per-step class score = spikes
 summed over the class's n output neurons; prediction = argmax of the scores summed over T.
 
+Input: the model's input domain (e⁺, or signed s = 2e⁺ − 1 sent as spikes of ±1) in its input code; with a
+held-current code (ttfs) the conv layer's synaptic current is the running sum of its spike currents over steps.
+
 `class_scores(x, num_steps, generator)` is the one inference path: it encodes e⁺ with the model's input code,
 runs the network under the requested autocast and returns per-step class scores. Training losses, evaluation,
 `classify`, the energy counter, the attack victim and the engine benchmark all call it.
@@ -17,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from spiketext.encoding import INPUT_CODES
+from spiketext.encoding import HELD_CURRENT_CODES, INPUT_CODES, INPUT_DOMAINS, to_domain
 from spiketext.models.textcnn import population_logits
 from spiketext.neurons import LIF, NeuronParams
 from spiketext.runtime import autocast
@@ -35,10 +38,16 @@ class SpikingTextCNN(nn.Module):
         input_code: str = "bernoulli",
         input_scale: float = 1.0,
         readout: str = "spikes",
+        input_domain: str = "positive",
     ) -> None:
         super().__init__()
         if input_code not in INPUT_CODES:
             raise ValueError(f"unknown input code {input_code!r}; choose one of {', '.join(INPUT_CODES)}")
+        if input_domain not in INPUT_DOMAINS:
+            raise ValueError(f"unknown input domain {input_domain!r}; choose one of {', '.join(INPUT_DOMAINS)}")
+        self.input_domain = input_domain
+        # ttfs: the first layer's synaptic current is held from the spike on (cumulative over steps)
+        self.held_current = input_code in HELD_CURRENT_CODES
         if readout not in ("spikes", "membrane"):
             raise ValueError(f"unknown readout {readout!r}; spikes or membrane")
         self.readout_mode = readout
@@ -71,9 +80,13 @@ class SpikingTextCNN(nn.Module):
         dtype: torch.dtype | None = None,
         shared_noise: bool = False,
     ) -> torch.Tensor:
-        """e⁺ [B, D, L] -> input spikes [T, B, D, L] at rate α·e⁺ (α = `input_scale`), in the model's code."""
-        rate = x if self.input_scale == 1.0 else x * self.input_scale
-        return INPUT_CODES[self.input_code](rate, num_steps, generator, dtype or torch.float32, shared_noise)
+        """e⁺ [B, D, L] -> input spikes [T, B, D, L] for α·v (α = `input_scale`, v the input domain's value), in the
+        model's code: 0/1, or for the signed domain −1/0/1 (|v| coded, the sign carried by the spike's channel)."""
+        v = to_domain(x, self.input_domain)
+        rate = v.abs() if self.input_domain == "signed" else v
+        rate = rate if self.input_scale == 1.0 else rate * self.input_scale
+        spikes = INPUT_CODES[self.input_code](rate, num_steps, generator, dtype or torch.float32, shared_noise)
+        return spikes * torch.sign(v).to(spikes.dtype) if self.input_domain == "signed" else spikes
 
     def forward(self, spikes: torch.Tensor, record: bool = False):
         """spikes [T, B, D, L] -> output spikes [T, B, n·C]; with `record`, also every layer's spikes:
@@ -88,14 +101,14 @@ class SpikingTextCNN(nn.Module):
         layers = {"input": spikes} if record else {}
         if flat.is_cuda:
             # A GPU is launch-bound: one scan over the three branches' currents side by side.
-            currents = [conv(flat).unflatten(0, (T, B)) for conv in self.convs]  # [T, B, F, L−k+1] each
+            currents = [self._current(conv, flat, T, B) for conv in self.convs]  # [T, B, F, L−k+1] each
             shapes = [c.shape[2:] for c in currents]
             merged = self.conv_neuron(torch.cat([c.flatten(2) for c in currents], dim=2))
             parts = merged.split([a * b for a, b in shapes], dim=2)
             fired = [s.unflatten(2, sh) for s, sh in zip(parts, shapes, strict=True)]
         else:
             # A CPU is memory-bound: branch by branch (lazily), so only one branch's currents are alive at a time.
-            fired = (self.conv_neuron(conv(flat).unflatten(0, (T, B))) for conv in self.convs)
+            fired = (self.conv_neuron(self._current(conv, flat, T, B)) for conv in self.convs)
         pooled = []
         for k, s in zip(self.kernel_sizes, fired, strict=True):  # s [T, B, F, L−k+1]
             pooled.append(s.mean(-1))
@@ -109,6 +122,12 @@ class SpikingTextCNN(nn.Module):
             layers["output_current" if self.readout_mode == "membrane" else "output"] = out
             return out, layers
         return out
+
+    def _current(self, conv: nn.Conv1d, flat: torch.Tensor, T: int, B: int) -> torch.Tensor:
+        """input spikes [T·B, D, L] -> the conv layer's synaptic current [T, B, F, L−k+1]; for a held-current code
+        the running sum over steps (a spike keeps feeding its synapses; conv is linear, so cumsum commutes)."""
+        current = conv(flat).unflatten(0, (T, B))
+        return current.float().cumsum(0).to(current.dtype) if self.held_current else current
 
     def readout(self, out: torch.Tensor) -> torch.Tensor:
         """output spikes (or currents) [T, B, n·C] -> per-step class scores [T, B, C] (population sums)."""

@@ -18,6 +18,8 @@ import math
 import torch
 from torch import nn
 
+from spiketext.encoding import INPUT_DOMAINS, to_domain
+
 
 def init_linear_weights(module: nn.Module, generator: torch.Generator) -> None:
     """PyTorch's default Conv/Linear init (Kaiming-uniform, a = √5; biases U(±1/√fan_in)), from `generator`."""
@@ -80,12 +82,15 @@ class TailoredTextCNN(nn.Module):
         zero_mean_filters: bool = False,
         activation: str = "relu",
         levels: int = 0,
+        input_domain: str = "positive",
     ) -> None:
         super().__init__()
         if activation not in ("relu", "qcfs") or (activation == "qcfs" and levels < 1):
             raise ValueError(f"activation {activation!r} with {levels} levels: relu, or qcfs with levels >= 1")
+        if input_domain not in INPUT_DOMAINS:
+            raise ValueError(f"unknown input domain {input_domain!r}; choose one of {', '.join(INPUT_DOMAINS)}")
         self.num_classes, self.dropout, self.zero_mean_filters = num_classes, dropout, zero_mean_filters
-        self.activation, self.levels = activation, levels
+        self.activation, self.levels, self.input_domain = activation, levels, input_domain
         self.kernel_sizes = tuple(kernel_sizes)
         self.convs = nn.ModuleList(nn.Conv1d(dim, num_filters, k, bias=False) for k in kernel_sizes)
         self.fc = nn.Linear(num_filters * len(kernel_sizes), neurons_per_class * num_classes, bias=False)
@@ -106,7 +111,9 @@ class TailoredTextCNN(nn.Module):
         return self.qcfs_lambda.abs().clamp_min(1e-3)
 
     def conv_activations(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """x [B, D, L] -> per kernel size, act(conv) [B, F, L−k+1]: ReLU, or QCFS with L levels."""
+        """e⁺ x [B, D, L] -> per kernel size, act(conv) [B, F, L−k+1]: ReLU, or QCFS with L levels (the convolution
+        reads the model's input domain: e⁺, or s = 2e⁺ − 1 with padding 0)."""
+        x = to_domain(x, self.input_domain)
         pre = [nn.functional.conv1d(x, self.conv_weight(i)) for i in range(len(self.convs))]
         if self.activation == "qcfs":
             lam = self._lambda(pre)
