@@ -10,7 +10,9 @@ and is registered in `INPUT_CODES` under its `snn.encoder` name; a new code is o
 - ttfs: time to first spike, at most one spike per unit: a value of k/T levels fires once, at step T − k, and the
   first layer's synapses hold the current from then on (a current-based synapse that does not decay; Rueckauer &
   Liu, ISCAS 2018; Park et al., DAC 2020, T2FSNN), so the unit delivers k steps of current, the regular code's
-  charge, for one spike. The held current costs one accumulate per first-layer neuron and step (counted).
+  charge, for one spike. The first layer integrates for T steps and then fires its charge as a burst (two phases,
+  as in T2FSNN; `SpikingTextCNN._current`): 2T steps of latency. The held current costs one accumulate per
+  first-layer neuron and step (counted).
 
 Input domains (`model.input_domain`, the CNN is trained in it and the SNN reads it):
 - positive: e⁺ = (z + c)/(2c) ∈ [0, 1] (the paper); the shift puts the typical value at 0.5, so a rate code

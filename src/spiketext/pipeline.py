@@ -355,6 +355,14 @@ def run(cfg: RunConfig, out: str | Path) -> dict:
                 "test_accs": tests,
                 "note": f"mean ± std over {len(rows)} seeds",
             }
+    energies = [r["energy"] for r in per_seed if "energy" in r]
+    if len(energies) == len(per_seed):
+        summary["energy"] = {
+            k: float(np.mean([e[k] for e in energies]))
+            for k in ("ratio", "ratio_with_membrane", "ratio_int8_matched", "ratio_memory", "input_spikes_per_unit")
+            if all(e.get(k) is not None for e in energies)
+        }
+        summary["energy"]["note"] = f"mean over {len(energies)} seeds; each seed's energy.md has every term"
     summary["notes"] = [f"{cfg.seeds} seeds ({', '.join(map(str, summary['seeds']))}); per-seed folders seedN/"]
     atomic_write_json(out / "config.json", to_dict(cfg))
     atomic_write_json(out / "results.json", summary)

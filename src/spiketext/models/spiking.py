@@ -8,7 +8,8 @@ authors' code shared one membrane across the three branches: a bug). Readout: pe
 summed over the class's n output neurons; prediction = argmax of the scores summed over T.
 
 Input: the model's input domain (e⁺, or signed s = 2e⁺ − 1 sent as spikes of ±1) in its input code; with a
-held-current code (ttfs) the conv layer's synaptic current is the running sum of its spike currents over steps.
+held-current code (ttfs) the conv layer integrates the held current for T steps, then fires its charge as a burst
+(`_current`): the first layer's latency is 2T steps.
 
 `class_scores(x, num_steps, generator)` is the one inference path: it encodes e⁺ with the model's input code,
 runs the network under the requested autocast and returns per-step class scores. Training losses, evaluation,
@@ -124,10 +125,20 @@ class SpikingTextCNN(nn.Module):
         return out
 
     def _current(self, conv: nn.Conv1d, flat: torch.Tensor, T: int, B: int) -> torch.Tensor:
-        """input spikes [T·B, D, L] -> the conv layer's synaptic current [T, B, F, L−k+1]; for a held-current code
-        the running sum over steps (a spike keeps feeding its synapses; conv is linear, so cumsum commutes)."""
+        """input spikes [T·B, D, L] -> the conv layer's input current per step [T, B, F, L−k+1].
+
+        For a held-current code (ttfs) the layer works in two phases (as in T2FSNN, Park et al., DAC 2020): for T
+        steps each neuron integrates its held synaptic current without firing (a spike at step t feeds its
+        synapses for the T − t steps left), then it emits the charge as a burst, one spike per step while the
+        membrane is above θ. The burst phase is a neuron fed its whole charge at its first step and nothing after:
+        Q = Σ_t (T − t)·conv(S_t) at step 0, zeros after (conv is linear).
+        """
         current = conv(flat).unflatten(0, (T, B))
-        return current.float().cumsum(0).to(current.dtype) if self.held_current else current
+        if not self.held_current:
+            return current
+        remaining = torch.arange(T, 0, -1, device=current.device, dtype=torch.float32)  # T − t
+        charge = (current.float() * remaining.view(-1, 1, 1, 1)).sum(0)  # [B, F, L−k+1]
+        return torch.cat([charge.unsqueeze(0), charge.new_zeros((T - 1, *charge.shape))]).to(current.dtype)
 
     def readout(self, out: torch.Tensor) -> torch.Tensor:
         """output spikes (or currents) [T, B, n·C] -> per-step class scores [T, B, C] (population sums)."""
