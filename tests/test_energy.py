@@ -82,6 +82,8 @@ def test_counter_and_energy_arithmetic():
     cnn_acs = B * 4 * (7 + 6)
     assert r["cnn"]["energy_pj"] == pytest.approx(4.6 * cnn_macs + 0.9 * cnn_acs)
     assert r["ratio"] == pytest.approx(r["snn"]["energy_pj"] / r["cnn"]["energy_pj"])
+    snn_l, cnn_l = r["snn"]["layers"][0], r["cnn"]["layers"][0]
+    assert snn_l["spikes_per_synapse"] == pytest.approx(snn_l["synaptic_ops"] / cnn_l["macs"])
     # int8 costs: the same counts, cheaper operations
     r8 = energy_report(counter, dim=5, length=L, cnn_input_mean=0.5, costs=COSTS["int8"])
     assert r8["snn"]["energy_pj"] == pytest.approx(0.03 * syn + 0.23 * macs)

@@ -253,6 +253,11 @@ def energy_report(
                 "energy_pj_memory": e + accesses * mem,
             }
         )
+    # spikes per synapse per inference: the SNN's synaptic events where the CNN does one MAC (conv and fc layers)
+    cnn_macs = {layer["name"]: layer["macs"] for layer in cnn_layers}
+    for layer in snn_layers:
+        if layer["name"] != "pool" and cnn_macs.get(layer["name"]):
+            layer["spikes_per_synapse"] = layer["synaptic_ops"] / cnn_macs[layer["name"]]
     return {
         "costs": asdict(costs),
         "sentences": n,
@@ -324,6 +329,15 @@ def energy_markdown(report: dict) -> str:
         f"Each input unit sends {first['input_spikes_per_unit']:.2f} spikes per inference; the input layer breaks even "
         f"with the CNN's near E_MAC / E_AC = {report['break_even_spikes_per_unit']:.1f} spikes per unit."
     )
+    per_synapse = [
+        f"{x['name']} {x['spikes_per_synapse']:.3f}" for x in report["snn"]["layers"] if "spikes_per_synapse" in x
+    ]
+    if per_synapse:
+        lines.append(
+            "Spikes per synapse per inference (the SNN's synaptic events where the CNN does one MAC): "
+            + ", ".join(per_synapse)
+            + "."
+        )
     if "ratios_by_costs" in report:
         by = ", ".join(f"{k} {v:.3f}" for k, v in report["ratios_by_costs"].items())
         lines.append(f"E_SNN / E_CNN with both models at the same precision (costs of Horowitz 2014): {by}.")

@@ -49,14 +49,18 @@ def curves_figure(metrics: list[dict]) -> Figure:
 
 
 def raster_figure(layers: dict[str, torch.Tensor], title: str = "", labels: list[str] | None = None) -> Figure:
-    """One panel per layer: neurons (rows) × time steps (columns), a dot per spike. layers[name]: [T, ...]."""
+    """One panel per layer: neurons (rows) × time steps (columns), a dot per spike (negative spikes of a signed
+    input in red). layers[name]: [T, ...]."""
     names = list(layers)
     fig = _figure(figsize=(9, 2.0 * len(names)))
     axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
     for ax, name in zip(axes, names, strict=True):
-        s = layers[name].float().flatten(1)  # [T, units]
-        t, unit = torch.nonzero(s, as_tuple=True)
-        ax.scatter(t.numpy() + 1, unit.numpy(), s=1.5, marker="|", color="black", linewidths=0.6)
+        signed = layers[name].float().flatten(1)  # [T, units]
+        for sign, color in ((1, "black"), (-1, "tab:red")):
+            t, unit = torch.nonzero(signed == sign, as_tuple=True)
+            if len(t):
+                ax.scatter(t.numpy() + 1, unit.numpy(), s=1.5, marker="|", color=color, linewidths=0.6)
+        s = signed.abs()
         rate = float(s.mean())
         ax.set_ylabel(f"{name}\n({s.shape[1]} units)", fontsize=8)
         ax.set_ylim(-0.5, s.shape[1] - 0.5)
