@@ -14,6 +14,13 @@ import json
 from pathlib import Path
 
 DATASETS = ("mr", "sst2", "subj", "sst5", "chnsenti", "waimai")
+START_KEYS = {  # finetune.init -> the results row of that converted model (spiketext.config.NORMALIZED_CHECKPOINTS)
+    "none": "snn_converted",
+    "model": "snn_converted_model_norm",
+    "data_max": "snn_converted_data_norm_max",
+    "data_p999": "snn_converted_data_norm_p999",
+    "qcfs": "snn_converted_qcfs",
+}
 PAPER = {  # DESIGN.md §1.6: 300d vectors, test-set selection
     "cnn": {"mr": 77.41, "sst2": 83.25, "subj": 94.00, "sst5": 45.48, "chnsenti": 86.74, "waimai": 88.49},
     "snn_finetuned": {"mr": 75.45, "sst2": 80.91, "subj": 90.60, "sst5": 41.63, "chnsenti": 85.02, "waimai": 86.66},
@@ -27,10 +34,16 @@ def load(runs: Path) -> dict:
         r = json.loads((folder / "results.json").read_text())
         cfg = json.loads((folder / "config.json").read_text())
         ft = r.get("snn_finetuned", {})
+        # the model fine-tuning starts from: the plain copy (paper) or a normalized copy (spiketext: data_p999)
+        init = cfg["finetune"].get("init", "none")
+        init = "none" if init == "converted" else init  # the older name of the plain copy
+        start = r.get(START_KEYS.get(init, "snn_converted"), r["snn_converted"])
         epochs = sum(1 for line in (folder / "metrics.jsonl").read_text().splitlines() if '"snn_finetune"' in line)
         table.setdefault(preset, {})[dataset] = {
             "cnn": 100 * r["cnn"]["test_acc"],
             "snn_converted": 100 * r["snn_converted"]["test_acc"],
+            "snn_start": 100 * start["test_acc"],
+            "start": init,
             "snn_finetuned": 100 * ft["test_acc"] if ft else None,
             "snn_finetuned_std_draws": 100 * ft.get("test_std", 0.0) if ft else None,
             "gap": 100 * (r["cnn"]["test_acc"] - ft["test_acc"]) if ft else None,
@@ -50,11 +63,12 @@ def markdown(table: dict) -> str:
         gap = sum(PAPER["cnn"][d] - PAPER["snn_finetuned"][d] for d in DATASETS) / len(DATASETS)
         lines.append(f"| {label} | " + " | ".join(row) + (f" | {gap:.2f} |" if key == "snn_finetuned" else " | |"))
     for preset, rows in table.items():
-        for key, label in (
-            ("cnn", "tailored CNN"),
-            ("snn_converted", "SNN converted"),
-            ("snn_finetuned", "SNN converted + fine-tuned"),
-        ):
+        starts = {v["start"] for v in rows.values()}
+        keys = [("cnn", "tailored CNN"), ("snn_converted", "SNN converted (plain copy)")]
+        if starts != {"none"}:
+            keys.append(("snn_start", f"SNN converted ({'/'.join(sorted(starts))}, fine-tuning's start)"))
+        keys.append(("snn_finetuned", "SNN converted + fine-tuned"))
+        for key, label in keys:
             cells = []
             for d in DATASETS:
                 v = rows.get(d, {})

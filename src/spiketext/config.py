@@ -338,7 +338,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "paper": {},
     # spiketext's recipe (measured in the README): zero-mean filters and Binomial(T, e⁺)/T input noise for the
     # CNN at lr 1e-3; data-based normalization (99.9th percentile) before fine-tuning; fine-tuning on the
-    # T-averaged class scores (whose surrogate gradient descends the loss; the per-step loss's does not).
+    # T-averaged class scores (the quantity the prediction reads).
     "spiketext": {
         "model": {"zero_mean_filters": True},
         "cnn": {"epochs": 60, "patience": 10, "lr": 1e-3, "noise_steps": 50},
