@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The energy-accuracy frontier of issue 11 (README, "Energy"): the efficient preset's recipe (QCFS CNN, signed
-# input, θ = λ, membranes from θ/2, membrane readout) at T = 2, 4, 8 with the regular and the TTFS code, 3 seeds,
+# input, θ = λ, membranes from θ/2, membrane readout) at T = 2, 4, 8 with the regular and the TTFS code and at
+# T = 16 with the TTFS code, 3 seeds,
 # on SST-2 and MR; one-seed ablations of the signed domain; the efficient preset on data sets it was not tuned on.
 # Runs go to runs/frontier/ (checkpoints included); the light files are copied to benchmarks/results/frontier/.
-# Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/frontier.sh [sst2|mr|ablation|preset|untuned|copy ...]
+# Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/frontier.sh [sst2|mr|t16|ablation|preset|untuned|copy ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ST=${ST:-.venv/bin/spiketext}
@@ -13,6 +14,13 @@ OUT=benchmarks/results/frontier
 frontier() {  # frontier DATASET
   "$ST" sweep --dataset "$1" --preset efficient --grid seed=0,1,2 --grid snn.num_steps=2,4,8 \
     --grid snn.encoder=regular,ttfs --out "$RUNS/$1"
+}
+
+t16() {  # T = 16 with the TTFS code (added after the first frontier: MR was short at T = 8), same folders
+  for d in sst2 mr; do
+    "$ST" sweep --dataset "$d" --preset efficient --grid seed=0,1,2 --grid snn.num_steps=16 \
+      --grid snn.encoder=ttfs --out "$RUNS/$d"
+  done
 }
 
 ablation() {  # the positive domain (e⁺, the paper's) with the same recipe, SST-2, seed 0
@@ -40,10 +48,11 @@ copy() {  # the light files of every run (no checkpoints, no resume state)
 }
 
 mkdir -p "$RUNS"
-for step in "${@:-sst2 mr ablation preset untuned copy}"; do
+for step in "${@:-sst2 mr t16 ablation preset untuned copy}"; do
   for s in $step; do
     case "$s" in
       sst2 | mr) frontier "$s" ;;
+      t16) t16 ;;
       ablation) ablation ;;
       preset) preset ;;
       untuned) untuned ;;

@@ -22,7 +22,7 @@ from pathlib import Path
 from spiketext.assess import attack, classify, energy, evaluate, load_model, raster
 from spiketext.config import DataConfig, RunConfig
 from spiketext.data.embeddings import export_vectors
-from spiketext.data.load import batches, describe_data, fetch_dataset, load_corpus
+from spiketext.data.load import batches, describe_data, fetch_dataset, fetch_named_embeddings, load_corpus
 from spiketext.data.load import load_data as load_data
 from spiketext.errors import SpiketextError
 from spiketext.pipeline import Context, convert_stage, finetune_stage, open_run, run, train_cnn_stage
@@ -39,6 +39,7 @@ __all__ = [
     "evaluate",
     "export_embeddings",
     "fetch_dataset",
+    "fetch_named_embeddings",
     "find_run_config",
     "finetune",
     "load_corpus",

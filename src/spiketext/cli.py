@@ -28,6 +28,7 @@ from spiketext.config import (
     parse_override,
     set_nested,
 )
+from spiketext.data.fetch import EMBEDDINGS
 from spiketext.errors import SpiketextError
 
 
@@ -93,6 +94,14 @@ def cmd_data_fetch(args: argparse.Namespace) -> int:
         raise SpiketextError("data fetch: name a built-in data set")
     for name, path in api.fetch_dataset(cfg.dataset, cfg).items():
         print(f"{name}\t{path}")
+    return 0
+
+
+def cmd_fetch_embeddings(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    for name in args.names:
+        print(f"{name}\t{api.fetch_named_embeddings(name, args.cache_dir)}")
     return 0
 
 
@@ -317,6 +326,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_data_describe)
     p = data_sub.add_parser("fetch", parents=[source], help="download a built-in data set into the cache")
     p.set_defaults(func=cmd_data_fetch)
+
+    p = data_sub.add_parser(
+        "fetch-embeddings",
+        help="download named word vectors (glove-6b-300d, ...) into the cache, resumably, checking their checksum",
+    )
+    p.add_argument("names", nargs="+", metavar="NAME", choices=sorted(EMBEDDINGS))
+    p.add_argument("--cache-dir")
+    p.set_defaults(func=cmd_fetch_embeddings)
 
     p = data_sub.add_parser(
         "export-embeddings", help="save the vectors of some data sets' words (with the full table's μ, σ) to a folder"

@@ -66,6 +66,11 @@ NORMALIZED_CHECKPOINTS: dict[str, str] = {
 CHECKPOINTS = ("snn_finetuned", *NORMALIZED_CHECKPOINTS.values(), "cnn")
 
 
+def resolve_cache_dir(cache_dir: str | Path | None = None) -> Path:
+    """The cache folder: `cache_dir`, else $SPIKETEXT_CACHE_DIR, else ~/.cache/spiketext."""
+    return Path(cache_dir or os.environ.get(CACHE_DIR_ENV) or Path.home() / ".cache" / "spiketext")
+
+
 MAX_TOKENS = 100_000  # a longer "sentence" is a mistake, and its ids alone would fill memory
 MAX_REPEATS = 1_000  # seeds, draws, repetitions: more is a typo, and would run for days
 
@@ -153,8 +158,7 @@ class DataConfig:
         return Path(self.data_dir or os.environ.get(DATA_DIR_ENV) or "data")
 
     def resolved_cache_dir(self) -> Path:
-        default = Path.home() / ".cache" / "spiketext"
-        return Path(self.cache_dir or os.environ.get(CACHE_DIR_ENV) or default)
+        return resolve_cache_dir(self.cache_dir)
 
 
 @dataclass

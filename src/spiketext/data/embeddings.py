@@ -21,6 +21,7 @@ Sources:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -33,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from spiketext.config import DEFAULT_ENGLISH_EMBEDDINGS, TRAINED_EMBEDDINGS
+from spiketext.data.fetch import EMBEDDINGS, fetch_embeddings
 from spiketext.data.vocab import PAD_ID, UNK_ID, Vocabulary
 from spiketext.errors import SpiketextError, located
 
@@ -255,8 +257,16 @@ def load_glove_6b_50d() -> WordVectors:
 
 
 def _open_maybe_gz(path: Path, mode: str = "rb"):
+    """A vector file, read through gzip (.gz) or as the first member of a zip archive (.zip)."""
     import gzip
+    import zipfile
 
+    if path.suffix == ".zip":
+        archive = zipfile.ZipFile(path)
+        names = [n for n in archive.namelist() if not n.endswith("/")]
+        if not names:
+            raise SpiketextError(f"{path}: the zip archive holds no file")
+        return archive.open(names[0])
     return gzip.open(path, mode) if path.suffix == ".gz" else open(path, mode)
 
 
@@ -393,9 +403,12 @@ def train_skipgram(
 
 
 def load_vectors(name: str, cache_dir: Path) -> WordVectors:
-    """`glove-6b-50d` or a file path. (`train-skipgram` needs the training text: see `train_skipgram`.)"""
+    """`glove-6b-50d`, a named table that is downloaded once (`spiketext.data.fetch.EMBEDDINGS`, e.g.
+    glove-6b-300d), or a file path. (`train-skipgram` needs the training text: see `train_skipgram`.)"""
     if name == DEFAULT_ENGLISH_EMBEDDINGS:
         return load_glove_6b_50d()
     if name == TRAINED_EMBEDDINGS:
         raise ValueError("train-skipgram vectors are trained from the data: call train_skipgram")
+    if name in EMBEDDINGS:
+        return dataclasses.replace(load_vector_file(fetch_embeddings(name, cache_dir), cache_dir), name=name)
     return load_vector_file(name, cache_dir)

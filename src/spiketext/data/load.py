@@ -16,10 +16,11 @@ from typing import Any
 
 import torch
 
-from spiketext.config import DEFAULT_ENGLISH_EMBEDDINGS, TRAINED_EMBEDDINGS, DataConfig
+from spiketext.config import DEFAULT_ENGLISH_EMBEDDINGS, TRAINED_EMBEDDINGS, DataConfig, resolve_cache_dir
 from spiketext.data.batching import iterate_batches
 from spiketext.data.corpus import Corpus, load_builtin, load_files
 from spiketext.data.describe import describe
+from spiketext.data.fetch import EMBEDDINGS, embeddings_identity, fetch_embeddings
 from spiketext.data.prepare import PreparedData, prepare
 from spiketext.data.sources import DATASETS, locate_files
 from spiketext.errors import SpiketextError
@@ -91,6 +92,13 @@ def fetch_dataset(name: str, cfg: DataConfig | None = None) -> dict[str, str]:
     return {k: str(v) for k, v in paths.items()}
 
 
+def fetch_named_embeddings(name: str, cache_dir: str | Path | None = None) -> str:
+    """Download the named vectors `name` (e.g. glove-6b-300d) into the cache (`cache_dir`, else
+    $SPIKETEXT_CACHE_DIR, else ~/.cache/spiketext), resuming where a download stopped; returns the file's path.
+    Later runs with --embeddings NAME read them from there."""
+    return str(fetch_embeddings(name, resolve_cache_dir(cache_dir)))
+
+
 def batches(
     data: PreparedData,
     split: str,
@@ -136,6 +144,8 @@ def embeddings_digest(name: str | None, cache_dir: Path) -> dict[str, Any]:
     """What identifies an embedding source: a package version, a file's sha256, or the recipe of trained ones."""
     if name is None or name == TRAINED_EMBEDDINGS:
         return {"name": name or "default", "note": "derived from the training data and the settings"}
+    if name in EMBEDDINGS:
+        return embeddings_identity(name)  # the published source and checksum, checked when it was downloaded
     if name == DEFAULT_ENGLISH_EMBEDDINGS:
         from importlib.metadata import PackageNotFoundError, version
 
