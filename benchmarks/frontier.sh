@@ -40,10 +40,10 @@ untuned() {  # the preset as it is on data sets it was not tuned on, 3 seeds, wi
   done
 }
 
-copy() {  # the light files of every run (no checkpoints, no resume state)
+copy() {  # the light files of every run (no checkpoints, no resume state; of the figures, the sweeps' only)
   mkdir -p "$OUT"
   (cd "$RUNS" && find . \( -name checkpoints -o -name state \) -prune -o -type f \
-    \( -name '*.json' -o -name '*.md' -o -name '*.png' -o -name '*.jsonl' -o -name '*.time' \) -print) |
+    \( -name '*.json' -o -name '*.md' -o -name 'sweep.png' -o -name '*.jsonl' -o -name '*.time' \) -print) |
     while read -r f; do mkdir -p "$OUT/$(dirname "$f")" && cp "$RUNS/$f" "$OUT/$f"; done
 }
 

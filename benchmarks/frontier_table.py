@@ -90,6 +90,10 @@ def _pm(mean: float, std: float | None) -> str:
     return f"{mean:.2f}" + (f" ± {std:.2f}" if std else "")
 
 
+def _gap(x: float) -> str:
+    return f"{round(x, 2) + 0.0:+.2f}"  # no "-0.00"
+
+
 def _r(x: float | None) -> str:
     return "" if x is None else f"{x:.3f}"
 
@@ -103,7 +107,7 @@ def markdown(frontier: list[dict], presets: list[dict]) -> str:
     for r in frontier:
         lines.append(
             f"| {r['dataset']} | {r['code']} | {r['T']} | {r['seeds']} | {_pm(r['snn'], r['snn_std'])} | "
-            f"{_pm(r['cnn'], r['cnn_std'])} | {r['gap_spiketext_cnn']:+.2f} | {_r(r['ratio'])} | "
+            f"{_pm(r['cnn'], r['cnn_std'])} | {_gap(r['gap_spiketext_cnn'])} | {_r(r['ratio'])} | "
             f"{_r(r['ratio_int8'])} | {_r(r['ratio_memory'])} | {r['spikes_per_unit']:.2f} | "
             f"{'✓' if r['pareto'] else ''} |"
         )
@@ -116,13 +120,13 @@ def markdown(frontier: list[dict], presets: list[dict]) -> str:
         lines += [
             "",
             "| `--preset efficient` | seeds | SNN test % | its CNN % | below its CNN | below spiketext CNN | "
-            "E/E_CNN fp32 | int8 | memory-incl. | wall time (one run) |",
+            "E/E_CNN fp32 | int8 | memory-incl. | wall time (all its seeds) |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in presets:
             lines.append(
                 f"| {r['dataset']} | {r['seeds']} | {_pm(r['snn'], r['snn_std'])} | {_pm(r['cnn'], r['cnn_std'])} | "
-                f"{r['gap_own_cnn']:+.2f} | {r['gap_spiketext_cnn']:+.2f} | {_r(r['ratio'])} | "
+                f"{_gap(r['gap_own_cnn'])} | {_gap(r['gap_spiketext_cnn'])} | {_r(r['ratio'])} | "
                 f"{_r(r['ratio_int8'])} | {_r(r['ratio_memory'])} | {r['wall'] or ''} |"
             )
     return "\n".join(lines)

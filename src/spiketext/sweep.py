@@ -191,9 +191,9 @@ def summarize_sweep(out: str | Path) -> dict:
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
+    """Mean and standard deviation over seeds (population, ddof 0: as `run --seeds` reports them)."""
     mean = sum(values) / len(values)
-    var = sum((v - mean) ** 2 for v in values) / (len(values) - 1) if len(values) > 1 else 0.0
-    return mean, var**0.5
+    return mean, (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
 
 
 def seed_groups(points: list[dict]) -> list[dict]:
