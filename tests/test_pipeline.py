@@ -252,3 +252,18 @@ def test_efficient_preset_signed_input_end_to_end(tmp_path, tiny_task, capsys, c
     first = report["snn"]["layers"][0]
     assert (first["current_acs"] > 0) == (code == "ttfs")
     assert code != "ttfs" or first["input_spikes_per_unit"] <= 1.0  # at most one spike per unit
+
+
+def test_record_test_adds_each_epochs_test_accuracy_without_selecting_on_it(tmp_path, tiny_task):
+    data, vectors = tiny_task
+    out = tmp_path / "rec"
+    extra = ["--set", "cnn.record_test=true", "--set", "finetune.record_test=true", "--set", "finetune.epochs=2"]
+    assert run_tiny(data, vectors, out, *extra) == 0
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert rows and all("test_acc" in r for r in rows if r["stage"] in ("cnn", "snn_finetune"))
+    results = json.loads((out / "results.json").read_text())
+    cnn_rows = [r for r in rows if r["stage"] == "cnn"]
+    chosen = max(cnn_rows, key=lambda r: (r["dev_acc"], -r["epoch"]))  # dev selects (first best epoch)
+    assert results["cnn"]["epoch"] == chosen["epoch"] and results["cnn"]["test_acc"] == pytest.approx(
+        chosen["test_acc"]
+    )

@@ -89,6 +89,11 @@ def _cnn_dev(ctx: Context, table: torch.Tensor) -> Callable[[nn.Module], float]:
     return lambda model: accuracy(cnn_logits(model, ids, table, bs), labels)
 
 
+def _cnn_test_record(ctx: Context, table: torch.Tensor) -> Callable[[nn.Module], dict[str, float]]:
+    ids, labels, bs = ctx.data.ids["test"], ctx.labels("test"), ctx.cfg.eval_batch_size
+    return lambda model: {"test_acc": accuracy(cnn_logits(model, ids, table, bs), labels)}
+
+
 def _cnn_result(ctx: Context, model: nn.Module, table: torch.Tensor, epoch: int | None) -> dict:
     bs = ctx.cfg.eval_batch_size
     test = accuracy(cnn_logits(model, ctx.data.ids["test"], table, bs), ctx.labels("test"))
@@ -118,6 +123,7 @@ def _fit_cnn(
         state_dir=ctx.run.state,
         on_epoch=ctx.on_epoch(stage_name),
         on_history=ctx.record_history(stage_name),
+        record=_cnn_test_record(ctx, table) if t.record_test else None,
     )
     return model, res
 
@@ -168,6 +174,9 @@ def _finetune(
         state_dir=ctx.run.state,
         on_epoch=on_epoch,
         on_history=ctx.record_history(stage_name),
+        record=(lambda m: {"test_acc": _eval_snn(ctx, m, "test", ctx.cfg.test_repeats, T)["acc"]})  # type: ignore[arg-type]
+        if f.record_test
+        else None,
     )
 
 

@@ -166,10 +166,12 @@ def fit(
     state_dir: Path,
     on_epoch: Callable[[dict, list[dict]], None] | None = None,
     on_history: Callable[[list[dict]], None] | None = None,
+    record: Callable[[nn.Module], dict[str, float]] | None = None,
 ) -> FitResult:
     """Train `model` in place and load its best-dev weights at the end. Resumes from `state_dir/<stage>_last`.
 
-    Each history entry: {stage, epoch, train_loss, train_acc, dev_acc, seconds}. `on_history(history)` runs on
+    Each history entry: {stage, epoch, train_loss, train_acc, dev_acc, seconds}, plus what `record(model)`
+    returns (e.g. {"test_acc": …}: recorded for reference, never used to select). `on_history(history)` runs on
     resume with the saved history (to reconcile metrics.jsonl); `on_epoch(entry, history)` after each epoch's
     state is saved.
     """
@@ -239,6 +241,8 @@ def fit(
             "dev_acc": dev,
             "seconds": time.perf_counter() - t0,
         }
+        if record is not None:
+            entry.update(record(model))
         history.append(entry)
         if dev > best_dev:
             best_epoch, best_dev, stale = epoch + 1, dev, 0

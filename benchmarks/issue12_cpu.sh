@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Issue 12 on 2 CPU cores: (1) the paper preset's SST-2 CNN trained as the authors trained it (200 epochs, no
+# weight decay, dev-selected), seed 0, with its curves; (2) the paper's hyper-parameter studies that were missing,
+# membrane decay β (IF vs LIF) and neurons per class, on SST-2 with the quick preset's budget (one seed: the
+# six-data-set, 3-seed table needs the device machine).
+# Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/issue12_cpu.sh [paper_cnn|beta|neurons|copy ...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ST=${ST:-.venv/bin/spiketext}
+RUNS=${RUNS:-runs/issue12}
+OUT=benchmarks/results/issue12
+
+paper_cnn() {
+  /usr/bin/time -v "$ST" train-cnn --dataset sst2 --preset paper --out "$RUNS/paper_sst2" 2> "$RUNS/paper_sst2.time"
+}
+
+beta() {  # one CNN shared by every β
+  "$ST" sweep --dataset sst2 --preset quick --grid snn.beta=1.0,0.99,0.95,0.9,0.8 --out "$RUNS/beta_sst2"
+}
+
+neurons() {  # each n trains its own CNN (the output layer has n·C neurons)
+  "$ST" sweep --dataset sst2 --preset quick --grid model.neurons_per_class=1,5,10,20 --out "$RUNS/neurons_sst2"
+}
+
+copy() {
+  mkdir -p "$OUT"
+  (cd "$RUNS" && find . \( -name checkpoints -o -name state \) -prune -o -type f \
+    \( -name '*.json' -o -name '*.md' -o -name '*.png' -o -name '*.jsonl' -o -name '*.time' \) -print) |
+    while read -r f; do mkdir -p "$OUT/$(dirname "$f")" && cp "$RUNS/$f" "$OUT/$f"; done
+}
+
+mkdir -p "$RUNS"
+for step in "${@:-paper_cnn beta neurons copy}"; do
+  for s in $step; do
+    case "$s" in
+      paper_cnn) paper_cnn ;;
+      beta) beta ;;
+      neurons) neurons ;;
+      copy) copy ;;
+      *) echo "unknown step $s" >&2; exit 2 ;;
+    esac
+  done
+done
