@@ -4,7 +4,8 @@
 # T = 16 with the TTFS code, 3 seeds,
 # on SST-2 and MR; one-seed ablations of the signed domain; the efficient preset on data sets it was not tuned on.
 # Runs go to runs/frontier/ (checkpoints included); the light files are copied to benchmarks/results/frontier/.
-# Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/frontier.sh [sst2|mr|t16|ablation|preset|untuned|copy ...]
+# Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/frontier.sh
+#            [sst2|mr|t16|ablation|preset|untuned|paper_setting|copy ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ST=${ST:-.venv/bin/spiketext}
@@ -28,6 +29,10 @@ ablation() {  # the positive domain (e⁺, the paper's) with the same recipe, SS
     --grid snn.encoder=regular,ttfs --out "$RUNS/sst2_positive"
 }
 
+paper_setting() {  # the paper's setting for comparison: the quick preset (Bernoulli code, T = 50), counted the same way
+  "$ST" run --dataset sst2 --preset quick --out "$RUNS/quick_sst2"
+}
+
 preset() {  # the preset as it is on SST-2, one seed, with its wall time
   /usr/bin/time -v "$ST" run --dataset sst2 --preset efficient --out "$RUNS/efficient_sst2" \
     2> "$RUNS/efficient_sst2.time"
@@ -48,13 +53,14 @@ copy() {  # the light files of every run (no checkpoints, no resume state; of th
 }
 
 mkdir -p "$RUNS"
-for step in "${@:-sst2 mr t16 ablation preset untuned copy}"; do
+for step in "${@:-sst2 mr t16 ablation preset untuned paper_setting copy}"; do
   for s in $step; do
     case "$s" in
       sst2 | mr) frontier "$s" ;;
       t16) t16 ;;
       ablation) ablation ;;
       preset) preset ;;
+      paper_setting) paper_setting ;;
       untuned) untuned ;;
       copy) copy ;;
       *) echo "unknown step $s" >&2; exit 2 ;;

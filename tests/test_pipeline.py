@@ -252,6 +252,9 @@ def test_efficient_preset_signed_input_end_to_end(tmp_path, tiny_task, capsys, c
     first = report["snn"]["layers"][0]
     assert (first["current_acs"] > 0) == (code == "ttfs")
     assert code != "ttfs" or first["input_spikes_per_unit"] <= 1.0  # at most one spike per unit
+    raster = tmp_path / "raster.png"
+    assert main(["predict", str(out), "a great good film", "--raster", str(raster), "--json"]) == 0
+    assert raster.stat().st_size > 10_000  # input panel with −1 spikes drawn in red
 
 
 def test_record_test_adds_each_epochs_test_accuracy_without_selecting_on_it(tmp_path, tiny_task):
