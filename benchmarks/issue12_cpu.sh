@@ -25,7 +25,8 @@ neurons() {  # each n trains its own CNN (the output layer has n·C neurons)
 copy() {
   mkdir -p "$OUT"
   (cd "$RUNS" && find . \( -name checkpoints -o -name state \) -prune -o -type f \
-    \( -name '*.json' -o -name '*.md' -o -name '*.png' -o -name '*.jsonl' -o -name '*.time' \) -print) |
+    \( -name '*.json' -o -name '*.md' -o -name 'sweep.png' -o -path './paper_sst2/curves.png' -o -name '*.jsonl' \
+    -o -name '*.time' \) -print) |
     while read -r f; do mkdir -p "$OUT/$(dirname "$f")" && cp "$RUNS/$f" "$OUT/$f"; done
 }
 
