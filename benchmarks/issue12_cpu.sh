@@ -3,7 +3,8 @@
 # weight decay, dev-selected), seed 0, with its curves; (2) the paper's hyper-parameter studies that were missing,
 # membrane decay β (IF vs LIF) and neurons per class, on SST-2 with the quick preset's budget (one seed: the
 # six-data-set, 3-seed table needs the device machine).
-# Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/issue12_cpu.sh [paper_cnn|beta|neurons|copy ...]
+# (3) the whole paper preset on SST-2, seed 0.
+# Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/issue12_cpu.sh [paper_cnn|paper_run|beta|neurons|copy ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ST=${ST:-.venv/bin/spiketext}
@@ -12,6 +13,10 @@ OUT=benchmarks/results/issue12
 
 paper_cnn() {
   /usr/bin/time -v "$ST" train-cnn --dataset sst2 --preset paper --out "$RUNS/paper_sst2" 2> "$RUNS/paper_sst2.time"
+}
+
+paper_run() {  # the whole paper preset on SST-2 (CNN, conversion, 30 SNN epochs at T = 50), seed 0
+  /usr/bin/time -v "$ST" run --dataset sst2 --preset paper --out "$RUNS/paper_run_sst2" 2> "$RUNS/paper_run_sst2.time"
 }
 
 beta() {  # one CNN shared by every β
@@ -35,6 +40,7 @@ for step in "${@:-paper_cnn beta neurons copy}"; do
   for s in $step; do
     case "$s" in
       paper_cnn) paper_cnn ;;
+      paper_run) paper_run ;;
       beta) beta ;;
       neurons) neurons ;;
       copy) copy ;;
