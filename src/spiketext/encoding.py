@@ -102,8 +102,12 @@ INPUT_DOMAINS = ("positive", "signed")
 
 def signed_input(x: torch.Tensor) -> torch.Tensor:
     """e⁺ [B, D, L] -> s [B, D, L]: 2e⁺ − 1 at word positions, 0 at padding (a position whose D values are all 0)."""
-    word = x.abs().amax(dim=1, keepdim=True) > 0  # [B, 1, L]
-    return torch.where(word, 2 * x - 1, torch.zeros((), dtype=x.dtype, device=x.device))
+    return torch.where(_words(x), 2 * x - 1, torch.zeros((), dtype=x.dtype, device=x.device))
+
+
+def _words(x: torch.Tensor) -> torch.Tensor:
+    """e⁺ [B, D, L] -> [B, 1, L]: True at word positions (padding is the all-zero column)."""
+    return x.abs().amax(dim=1, keepdim=True) > 0
 
 
 def to_domain(x: torch.Tensor, domain: str) -> torch.Tensor:
@@ -118,8 +122,7 @@ def quantize_input(x: torch.Tensor, levels: int, domain: str = "positive") -> to
         return torch.floor(x * levels + 0.5) / levels
     s = signed_input(x)
     q = torch.sign(s) * torch.floor(s.abs() * levels + 0.5) / levels
-    word = x.abs().amax(dim=1, keepdim=True) > 0
-    return torch.where(word, (q + 1) / 2, torch.zeros((), dtype=x.dtype, device=x.device))
+    return torch.where(_words(x), (q + 1) / 2, torch.zeros((), dtype=x.dtype, device=x.device))
 
 
 def binomial_rates(x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
