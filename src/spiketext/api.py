@@ -52,8 +52,25 @@ __all__ = [
     "summarize_sweep",
     "sweep",
     "sweep_markdown",
+    "textattack_wrapper",
     "train_cnn",
 ]
+
+
+def textattack_wrapper(
+    path: str | Path, model: str = "snn_finetuned", mode: str = "expected", draws: int = 8, seed: int = 0
+):
+    """A TextAttack `ModelWrapper` (texts -> class probabilities [N, C]) over a checkpoint or a run folder's model
+    `model` (cnn, or an SNN checkpoint); a Bernoulli SNN is scored as `spiketext attack` scores it (`mode`
+    expected: the mean over `draws` fresh draws per call). See `spiketext.attacks.textattack_wrapper`."""
+    import torch
+
+    from spiketext.attacks.textattack_wrapper import SpiketextModelWrapper
+    from spiketext.attacks.victim import Victim
+    from spiketext.runtime import autocast_dtype
+
+    bundle = load_model(path, model)
+    return SpiketextModelWrapper(Victim(bundle, mode, seed, draws, dtype=autocast_dtype("auto", torch.device("cpu"))))
 
 
 # --- the pipeline, a stage at a time ------------------------------------------------------------------------------

@@ -224,17 +224,24 @@ def attack(
     n: int = 1000,
     sample: str = "first",
     seed: int = 0,
-    mode: str = "fixed",
-    draws: int = 3,
+    mode: str = "expected",
+    draws: int = 8,
     data: DataConfig | None = None,
     out: str | Path | None = None,
     models: tuple[str, ...] = ("cnn", "snn"),
     snn_model: str = "snn_finetuned",
+    eval_draws: int = 15,
+    similarity: str = "auto",
+    mlm: str | Path | None = None,
 ) -> dict:
     """Attack a run's tailored CNN and its SNN (`snn_model`, default the fine-tuned one) on N test examples (the
-    first N in file order, or a seeded sample); see `spiketext.attacks`. With `out`: attack_NAME.json / .md /
-    .csv (every example) / .png there. The report names the checkpoint each model came from."""
+    first N in file order, or a seeded sample); see `spiketext.attacks`. A Bernoulli SNN is attacked as deployed:
+    `mode` expected scores each query by the mean over `draws` fresh draws, and every model is judged on
+    `eval_draws` fresh evaluation draws (majority). `similarity`: auto (MiniLM where the attacks extra is
+    installed, else word vectors) | minilm | word-vectors. `mlm`: the masked LM folder BERT-Attack needs. With
+    `out`: attack_NAME.json / .md / .csv (every example) / .png there. The report names each model's checkpoint."""
     from spiketext.attacks import ATTACKS, Victim, WordSpace, run_attack, summarize, write_report
+    from spiketext.attacks.similarity import load_similarity
 
     if name not in ATTACKS:
         raise SpiketextError(f"attack {name!r}: choose one of {', '.join(ATTACKS)}")
@@ -244,9 +251,21 @@ def attack(
         raise SpiketextError(f"mode {mode!r}: choose one of {', '.join(choices(VictimMode))}")
     _positive(n, "n")
     _positive(draws, "draws", MAX_REPEATS)
+    _positive(eval_draws, "eval_draws", MAX_REPEATS)
+    if eval_draws % 2 == 0:
+        raise SpiketextError(f"--eval-draws {eval_draws}: an odd number, so that a majority exists")
     _seed(seed)
     if snn_model not in CHECKPOINTS or snn_model == "cnn":
         raise SpiketextError(f"--model {snn_model!r}: choose an SNN checkpoint: {', '.join(CHECKPOINTS[:-1])}")
+    if name == "bertattack" and mlm is None:
+        raise SpiketextError(
+            "bertattack needs a masked language model: --mlm PATH (a local Hugging Face BERT-style folder)"
+        )
+    lm = None
+    if mlm is not None:
+        from spiketext.attacks.mlm import load_mlm
+
+        lm = load_mlm(mlm)
     bundles = {"cnn": load_model(path, "cnn"), "snn": load_model(path, snn_model)}
     names = {"cnn": "cnn", "snn": snn_model}
     if bundles["cnn"].kind == "snn" or bundles["snn"].kind != "snn":
@@ -265,21 +284,22 @@ def attack(
     featurizer = bundles["cnn"].featurizer
     examples = [(int(i), featurizer.tokenize([split.texts[i]])[0], int(split.labels[i])) for i in order]
     space = WordSpace(vectors.words, np.asarray(vectors.vectors, dtype=np.float32))
+    sim, why = load_similarity(similarity, space)
     dtype = autocast_dtype("auto", torch.device("cpu"))
     report: dict[str, Any] = {
         "attack": name,
         "n": len(examples),
         "sample": sample,
         "seed": seed,
-        "substitutes": space.synonym_source if name == "pwws" else None,
-        "similarity": "cosine of mean raw word vectors ≥ 0.8",
+        "substitutes": space.synonym_source if name in ("pwws", "pso") else ("masked LM" if lm else None),
+        "similarity": sim.name + (f" (fallback: {why})" if why else ""),
         "constraints": "≤ 10% of words (at least 1), stop words and non-alphabetic tokens kept",
     }
     rows = []
     for key in models:
-        victim = Victim(bundles[key], mode, seed, draws, dtype=dtype)  # type: ignore[arg-type]
+        victim = Victim(bundles[key], mode, seed, draws, dtype=dtype, eval_draws=eval_draws)  # type: ignore[arg-type]
         t0 = time.perf_counter()
-        results = run_attack(name, victim, space, examples, seed)
+        results = run_attack(name, victim, space, examples, seed, similarity=sim, mlm=lm)
         summary = summarize(results)
         summary.update(seconds=time.perf_counter() - t0, victim=victim.describe(), checkpoint=names[key])
         report[key] = summary

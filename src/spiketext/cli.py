@@ -271,7 +271,19 @@ def cmd_attack(args: argparse.Namespace) -> int:
     data = _data_config(args) if (args.name or args.dataset or args.train) else None
     out = args.out or str(Path(args.path) / "attacks")
     r = api.attack(
-        args.path, args.attack, args.n, args.sample, args.seed, args.mode, args.draws, data, out, snn_model=args.model
+        args.path,
+        args.attack,
+        args.n,
+        args.sample,
+        args.seed,
+        args.mode,
+        args.draws,
+        data,
+        out,
+        snn_model=args.model,
+        eval_draws=args.eval_draws,
+        similarity=args.similarity,
+        mlm=args.mlm,
     )
     print(attack_markdown(r))
     print(f"written: {', '.join(r['files'].values())}")
@@ -432,9 +444,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", default="first", choices=choices(Sample), help="first N in file order, or seeded")
     p.add_argument("--seed", type=int, default=0, help="seed of the SNN victim's noise, the sample and char edits")
     p.add_argument(
-        "--mode", default="fixed", choices=choices(VictimMode), help="SNN victim: one recorded draw, or the mean"
+        "--mode",
+        default="expected",
+        choices=choices(VictimMode),
+        help="Bernoulli SNN victim: the mean over fresh draws per query (expected, default), one frozen draw "
+        "(fixed) or the mean of frozen draws (average)",
     )
-    p.add_argument("--draws", type=int, default=3, help="draws averaged in --mode average")
+    p.add_argument("--draws", type=int, default=8, help="draws per query in --mode expected|average (default 8)")
+    p.add_argument(
+        "--eval-draws", type=int, default=15, help="fresh draws that judge clean and attacked predictions (odd)"
+    )
+    p.add_argument(
+        "--similarity",
+        default="auto",
+        choices=("auto", "minilm", "word-vectors"),
+        help="sentence similarity ≥ 0.8: MiniLM (attacks extra; auto where installed) or mean word vectors",
+    )
+    p.add_argument("--mlm", metavar="PATH", help="a local masked language model folder (bertattack needs one)")
     p.add_argument("--out", metavar="DIR", help="where attack_NAME.json/.md/.csv/.png go (default RUN_DIR/attacks)")
     p.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
     p.set_defaults(func=cmd_attack, name=None)

@@ -9,17 +9,29 @@
                  letters, a look-alike character, the nearest embedding neighbour); keep the best.
     deepwordbug  ranking by replacing the word with the unknown token; one seeded random character edit per word
                  (swap, substitute, delete, insert), applied in order of importance.
+    bertattack   Li et al. (2020): ranking by replacing the word with the unknown token; substitutes are the top
+                 48 whole-word predictions of a masked language model fed the *unmasked* sentence (the paper's
+                 trick: one forward pass per sentence), at each word's first sub-token (`attacks.mlm`).
+    pso          Zang et al. (2020): a discrete particle swarm over word substitutions (60 particles, 20
+                 iterations, the authors' inertia and turning schedules, mutation). The original draws
+                 substitutes from HowNet sememes, which are not available offline; here they are WordNet synonyms
+                 where WordNet is installed, embedding neighbours otherwise, and the report says which.
 
-A new recipe is one subclass of `Recipe` and one entry in `RECIPES`.
+A new recipe is one subclass of `Recipe` and one entry in `RECIPES`; a recipe with its own search (PSO)
+overrides `Recipe.search`.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from spiketext.attacks.similarity import MIN_SIMILARITY
 from spiketext.attacks.words import WordSpace
+from spiketext.errors import SpiketextError
 
 UNK = "<unk>"
 LOOKALIKE = {"o": "0", "l": "1", "i": "1", "a": "@", "e": "3", "s": "$", "t": "7", "b": "8", "g": "9"}
@@ -27,6 +39,51 @@ LOOKALIKE = {"o": "0", "l": "1", "i": "1", "a": "@", "e": "3", "s": "$", "t": "7
 
 def replace(tokens: list[str], i: int, word: str) -> list[str]:
     return tokens[:i] + [word] + tokens[i + 1 :]
+
+
+def split_tokens(tokens: list[str]) -> list[str]:
+    """A bug that inserts a space makes two tokens, as a tokenizer would."""
+    return [piece for t in tokens for piece in t.split(" ")]
+
+
+@dataclass
+class SearchState:
+    """What a search works with: the victim, the similarity constraint, the sentence and its label, the
+    positions it may change, its word budget, the victim's clean probabilities p0 [C] and the example's rng."""
+
+    victim: Any
+    similarity: Any
+    tokens: list[str]
+    label: int
+    positions: list[int]
+    budget: int
+    p0: np.ndarray
+    rng: np.random.Generator
+
+    def similar(self, trials: list[list[str]]) -> list[list[str]]:
+        """The trials whose similarity to the original is at least 0.8."""
+        if not trials:
+            return []
+        sims = self.similarity(self.tokens, [split_tokens(t) for t in trials])
+        return [t for t, s in zip(trials, sims, strict=True) if s >= MIN_SIMILARITY]
+
+    def probs(self, trials: list[list[str]]) -> np.ndarray:
+        return self.victim.probs([split_tokens(t) for t in trials])
+
+    def recheck(self, trials: list[list[str]], p: np.ndarray) -> np.ndarray:
+        """A stochastic victim's flips asked again (fresh draws, counted as queries) and averaged with the first
+        answer: with 8 draws a flip is noisy (a benchmark: about half are not flips by a 32-draw reference), and a
+        search that stopped at each would give up at a false success. p [K, C] -> p [K, C]."""
+        flip = np.flatnonzero(p.argmax(1) != self.label)
+        if not getattr(self.victim, "stochastic", False) or flip.size == 0:
+            return p
+        p = p.copy()
+        p[flip] = (p[flip] + self.probs([trials[k] for k in flip])) / 2
+        return p
+
+    def most_similar(self, trials: list[list[str]]) -> int:
+        sims = self.similarity(self.tokens, [split_tokens(t) for t in trials])
+        return int(np.argmax(sims))
 
 
 def char_bugs(word: str, rng: np.random.Generator) -> list[str]:
@@ -67,8 +124,39 @@ class Recipe:
     rank_by_deletion = True  # importance probe: delete the word (True) or replace it by the unknown token
     keep_every_step = False  # keep the best substitute at each word even if it does not lower the true class
 
-    def __init__(self, space: WordSpace) -> None:
-        self.space = space
+    def __init__(self, space: WordSpace, mlm: Any = None) -> None:
+        self.space, self.mlm = space, mlm
+
+    def prepare(self, tokens: list[str]) -> None:
+        """Per-sentence work before the search (BERT-Attack: one pass of the language model)."""
+
+    def search(self, st: SearchState) -> tuple[list[str], int, list[int], bool]:
+        """Greedy: rank the words, substitute in that order until the victim's prediction flips.
+        Returns (perturbed tokens, the victim's prediction, changed positions, flipped)."""
+        label, p0, tokens = st.label, st.p0, st.tokens
+        self.prepare(tokens)
+        # 1. rank the words
+        drop = p0[label] - st.victim.probs(self.probes(tokens, st.positions))[:, label]
+        score = self.scores(st.victim, tokens, st.positions, drop, p0, label)
+        order = [st.positions[k] for k in np.argsort(-score, kind="stable")]
+        # 2. substitute greedily
+        current, changed, p_cur = list(tokens), [], p0
+        for i in order:
+            if len(changed) >= st.budget:
+                break
+            trials = st.similar([replace(current, i, c) for c in self.candidates(tokens, i, st.rng)])
+            if not trials:
+                continue
+            p = st.recheck(trials, st.probs(trials))
+            flipped = [k for k in range(len(trials)) if p[k].argmax() != label]
+            if flipped:
+                k = flipped[st.most_similar([trials[k] for k in flipped])]
+                return trials[k], int(p[k].argmax()), [*changed, i], True
+            k = int(p[:, label].argmin())
+            if p[k, label] < p_cur[label] or self.keep_every_step:
+                current, p_cur = trials[k], p[k]
+                changed.append(i)
+        return current, int(p_cur.argmax()), changed, False
 
     def probes(self, tokens: list[str], positions: list[int]) -> list[list[str]]:
         if self.rank_by_deletion:
@@ -127,4 +215,147 @@ class DeepWordBug(Recipe):
         return [random_char_edit(tokens[i], rng)]
 
 
-RECIPES: dict[str, type[Recipe]] = {r.name: r for r in (TextFooler, PWWS, TextBugger, DeepWordBug)}
+class BertAttack(Recipe):
+    name = "bertattack"
+    rank_by_deletion = False
+
+    def __init__(self, space: WordSpace, mlm: Any = None) -> None:
+        if mlm is None:
+            raise SpiketextError(
+                "bertattack needs a masked language model: --mlm PATH (a local Hugging Face BERT-style folder with "
+                "its tokenizer, e.g. bert-base-uncased saved with save_pretrained; needs transformers)"
+            )
+        super().__init__(space, mlm)
+        self._subs: dict[int, list[str]] = {}
+
+    def prepare(self, tokens):
+        self._subs = self.mlm.substitutes(tokens)
+
+    def candidates(self, tokens, i, rng):
+        return self._subs.get(i, [])
+
+
+class PSO(Recipe):
+    """Zang et al. (2020), as TextAttack's `ParticleSwarmOptimization`: particles are perturbed sentences; each
+    iteration every particle turns towards its own best and the global best word by word (probabilities from a
+    velocity with decreasing inertia), may mutate (more likely the fewer words it has changed), and is scored.
+    Fitness: 1 − p(true class). Turns and mutations that would exceed the word budget or fall below the
+    similarity threshold are refused."""
+
+    name = "pso"
+    pop_size = 60
+    max_iters = 20
+    omega = (0.8, 0.2)  # inertia: from 0.8 down to 0.2
+    c = (0.8, 0.2)  # probability of turning to the particle's own best: 0.8 -> 0.2; to the global best: 0.2 -> 0.8
+    v_max = 3.0
+
+    def search(self, st: SearchState) -> tuple[list[str], int, list[int], bool]:
+        label, tokens, rng = st.label, st.tokens, st.rng
+        subs = {i: self.space.synonyms(tokens[i]) for i in st.positions}
+        subs = {i: s for i, s in subs.items() if s}
+        if not subs:
+            return tokens, int(st.p0.argmax()), [], False
+        cache: dict[tuple[str, ...], np.ndarray] = {}
+
+        def score(sents: list[list[str]]) -> np.ndarray:  # class probabilities [K, C], each sentence once
+            todo = list(dict.fromkeys(tuple(s) for s in sents if tuple(s) not in cache))
+            if todo:
+                cache.update(zip(todo, st.probs([list(t) for t in todo]), strict=True))
+            return np.stack([cache[tuple(s)] for s in sents])
+
+        def changed(s: list[str]) -> list[int]:
+            return [i for i in subs if s[i] != tokens[i]]
+
+        similar: dict[tuple[str, ...], bool] = {}
+
+        def allowed_many(sents: list[list[str]]) -> list[bool]:
+            """Within the word budget and similar enough (similarities computed once per sentence, batched)."""
+            within = [len(changed(s)) <= st.budget for s in sents]
+            need = list(dict.fromkeys(tuple(s) for s, w in zip(sents, within, strict=True) if w))
+            need = [t for t in need if t not in similar and list(t) != tokens]
+            if need:
+                sims = st.similarity(tokens, [split_tokens(list(t)) for t in need])
+                similar.update({t: bool(v >= MIN_SIMILARITY) for t, v in zip(need, sims, strict=True)})
+            return [w and (s == tokens or similar[tuple(s)]) for s, w in zip(sents, within, strict=True)]
+
+        def allowed(s: list[str]) -> bool:
+            return allowed_many([s])[0]
+
+        def best_at(s: list[str], i: int) -> tuple[list[str], float]:
+            """The best substitute at position i of s (fitness), or s itself."""
+            trials = [replace(s, i, w) for w in subs[i]]
+            trials = [t for t, ok in zip(trials, allowed_many(trials), strict=True) if ok]
+            if not trials:
+                return s, 1 - score([s])[0, label]
+            f = 1 - score(trials)[:, label]
+            return trials[int(f.argmax())], float(f.max())
+
+        # where to mutate: positions weighted by the gain of their best substitute on the original sentence
+        f_orig = 1 - float(st.p0[label])
+        gains = np.array([max(best_at(tokens, i)[1] - f_orig, 0.0) for i in subs]) + 1e-6
+        weights = gains / gains.sum()
+
+        def mutate(s: list[str]) -> list[str]:
+            """Pick a position by `weights` and put the best substitute there (one word's candidates scored)."""
+            return best_at(s, list(subs)[int(rng.choice(len(subs), p=weights))])[0]
+
+        rechecked: set[tuple[str, ...]] = set()
+
+        def flipped(sents: list[list[str]]) -> list[str] | None:
+            p = score(sents)
+            news = list(dict.fromkeys(tuple(s) for s, q in zip(sents, p, strict=True) if q.argmax() != label))
+            news = [t for t in news if t not in rechecked]
+            if news:  # a stochastic victim's flips asked once more (SearchState.recheck)
+                cands = [list(t) for t in news]
+                cache.update(zip(news, st.recheck(cands, score(cands)), strict=True))
+                rechecked.update(news)
+                p = score(sents)
+            ok = allowed_many(sents)
+            wins = [s for s, q, a in zip(sents, p, ok, strict=True) if q.argmax() != label and a]
+            return wins[st.most_similar(wins)] if wins else None
+
+        pop = [mutate(tokens) for _ in range(self.pop_size)]
+        if (win := flipped(pop)) is not None:
+            return win, int(score([win])[0].argmax()), changed(win), True
+        fit = 1 - score(pop)[:, label]
+        local, local_fit = [list(p) for p in pop], fit.copy()
+        g = int(fit.argmax())
+        glob, glob_fit = list(pop[g]), float(fit[g])
+        keys = sorted(subs)
+        V = rng.uniform(-self.v_max, self.v_max, size=(self.pop_size, len(keys)))
+        for it in range(self.max_iters):
+            frac = it / self.max_iters
+            omega = (self.omega[0] - self.omega[1]) * (1 - frac) + self.omega[1]
+            p_local = self.c[0] - frac * (self.c[0] - self.c[1])
+            p_glob = self.c[1] + frac * (self.c[0] - self.c[1])
+            for k in range(self.pop_size):
+                same_l = np.array([1.0 if pop[k][i] == local[k][i] else -1.0 for i in keys])
+                same_g = np.array([1.0 if pop[k][i] == glob[i] else -1.0 for i in keys])
+                V[k] = np.clip(omega * V[k] + (1 - omega) * (same_l + same_g), -self.v_max, self.v_max)
+                turn = 1 / (1 + np.exp(-V[k]))  # probability of taking the guide's word at each position
+                for guide, p_turn in ((local[k], p_local), (glob, p_glob)):
+                    if rng.uniform() < p_turn:
+                        moved = list(pop[k])
+                        for j, i in enumerate(keys):
+                            if rng.uniform() < turn[j]:
+                                moved[i] = guide[i]
+                        if allowed(moved):
+                            pop[k] = moved
+            if (win := flipped(pop)) is not None:
+                return win, int(score([win])[0].argmax()), changed(win), True
+            for k in range(self.pop_size):  # mutation: more likely the fewer words a particle has changed
+                if rng.uniform() < 1 - 2 * len(changed(pop[k])) / len(tokens):
+                    pop[k] = mutate(pop[k])
+            if (win := flipped(pop)) is not None:
+                return win, int(score([win])[0].argmax()), changed(win), True
+            fit = 1 - score(pop)[:, label]
+            for k in range(self.pop_size):
+                if fit[k] > local_fit[k]:
+                    local[k], local_fit[k] = list(pop[k]), fit[k]
+            if fit.max() > glob_fit:
+                g = int(fit.argmax())
+                glob, glob_fit = list(pop[g]), float(fit[g])
+        return glob, int(score([glob])[0].argmax()), changed(glob), False
+
+
+RECIPES: dict[str, type[Recipe]] = {r.name: r for r in (TextFooler, PWWS, TextBugger, DeepWordBug, BertAttack, PSO)}

@@ -13,15 +13,25 @@ from spiketext.io import atomic_write, atomic_write_json, atomic_write_text
 
 
 def summarize(results: list[AttackResult]) -> dict[str, Any]:
-    """Clean and attacked accuracy, success rate, % words perturbed and queries (over attacked examples)."""
+    """Clean and attacked accuracy, success rate, % words perturbed and queries (over attacked examples).
+
+    Judged on the evaluation draws: clean accuracy is the share of examples whose original the majority of the
+    draws classifies correctly; an attacked example (correct by the victim's score and by that majority) is a
+    success when the majority misclassifies its perturbed sentence. `search_success_rate` is the share the
+    search believed it flipped (the victim's own score); `confirmed` = success / search success."""
     n = len(results)
     attacked = [r for r in results if not r.skipped]
     success = [r for r in attacked if r.success]
+    searched = [r for r in attacked if (r.search_success if r.search_success is not None else r.success)]
+    clean = sum(r.clean_correct > 0.5 for r in results)
     return {
         "n": n,
-        "clean_acc": len(attacked) / n if n else 0.0,
-        "attacked_acc": (len(attacked) - len(success)) / n if n else 0.0,
+        "attacked": len(attacked),
+        "clean_acc": clean / n if n else 0.0,
+        "attacked_acc": (clean - len(success)) / n if n else 0.0,
         "success_rate": len(success) / len(attacked) if attacked else 0.0,
+        "search_success_rate": len(searched) / len(attacked) if attacked else 0.0,
+        "confirmed": len(success) / len(searched) if searched else None,
         "perturbed_words_pct": float(np.mean([100 * len(r.changed) / len(r.original) for r in success]))
         if success
         else 0.0,
@@ -35,9 +45,12 @@ def write_examples_csv(path: Path, rows: list[tuple[str, AttackResult]], labels:
         with tmp.open("w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             w.writerow(["model", "checkpoint", "index", "label", "original", "perturbed", "status", "prediction",
-                        "changed_words", "queries", "similarity"])  # fmt: skip
+                        "changed_words", "queries", "similarity", "clean_correct_draws",
+                        "adv_wrong_draws"])  # fmt: skip
             for model, r in rows:
                 status = "skipped (misclassified)" if r.skipped else "success" if r.success else "failed"
+                if not r.skipped and not r.success and r.search_success:
+                    status = "failed (flipped by the search, not by the evaluation draws)"
                 w.writerow(
                     [
                         model.split(":")[0],
@@ -51,6 +64,8 @@ def write_examples_csv(path: Path, rows: list[tuple[str, AttackResult]], labels:
                         "; ".join(f"{r.original[i]} -> {r.perturbed[i]}" for i in r.changed if i < len(r.perturbed)),
                         r.queries,
                         f"{r.similarity:.3f}",
+                        f"{r.clean_correct:.3f}",
+                        "" if r.adv_wrong is None else f"{r.adv_wrong:.3f}",
                     ]
                 )
 
@@ -63,21 +78,35 @@ def attack_markdown(report: dict) -> str:
         f"{report['constraints']}; similarity: {report['similarity']}"
         + (f"; substitutes: {report['substitutes']}" if report.get("substitutes") else ""),
         "",
-        "| model | checkpoint | victim | clean acc (%) | attacked acc (%) | success rate (%) | words perturbed (%) | "
-        "queries | seconds |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| model | checkpoint | victim | clean acc (%) | attacked acc (%) | success rate (%) | search's own (%) | "
+        "words perturbed (%) | queries | seconds |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for key in ("cnn", "snn"):
         r = report.get(key)
         if r:
             v = r["victim"]
-            victim = v["mode"] + (f", seeds {v['seeds']}" if v.get("seeds") else "")
             lines.append(
-                f"| {key.upper()} | {r.get('checkpoint', '')} | {victim} | {100 * r['clean_acc']:.1f} | "
-                f"{100 * r['attacked_acc']:.1f} | {100 * r['success_rate']:.1f} | {r['perturbed_words_pct']:.1f} | "
+                f"| {key.upper()} | {r.get('checkpoint', '')} | {victim_text(v)} | {100 * r['clean_acc']:.1f} | "
+                f"{100 * r['attacked_acc']:.1f} | {100 * r['success_rate']:.1f} | "
+                f"{100 * r.get('search_success_rate', r['success_rate']):.1f} | {r['perturbed_words_pct']:.1f} | "
                 f"{r['mean_queries']:.1f} | {r['seconds']:.0f} |"
             )
+    lines += [
+        "",
+        "Clean accuracy and success are judged on fresh evaluation draws the search never saw (majority vote); "
+        "'search's own' is the share the search flipped by the victim's own score.",
+    ]
     return "\n".join(lines) + "\n"
+
+
+def victim_text(v: dict) -> str:
+    """How the victim was scored, in a few words."""
+    if v["mode"] == "expected":
+        return f"expected over {v['draws']} fresh draws/query; judged on {v['eval_draws']}"
+    if v["mode"] in ("fixed", "average"):
+        return f"{v['mode']}, seeds {v['seeds']}; judged on {v['eval_draws']}"
+    return v["mode"]
 
 
 def write_report(

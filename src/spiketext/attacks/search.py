@@ -1,13 +1,20 @@
-"""The greedy word-substitution search every recipe shares, and running it over a list of examples.
+"""Running a recipe on one example and on a list of them, under the constraints every recipe shares.
 
 Constraints on every accepted perturbation: at most 10% of the words changed (at least one), stop words and
-non-alphabetic tokens never changed, and sentence similarity ≥ 0.8, measured as the cosine between the means of
-the raw pretrained vectors of the two sentences' words. An attack stops at the first perturbation that flips the
-prediction. Character edits draw from a generator seeded per example, so an attack is reproducible.
+non-alphabetic tokens never changed, and sentence similarity ≥ 0.8 (`attacks.similarity`: MiniLM where the
+`attacks` extra is installed, the mean-word-vector cosine otherwise). Most recipes search greedily
+(`Recipe.search`): rank the words, substitute in that order, stop at the first perturbation the victim scores as
+another class; PSO searches with a particle swarm. Character edits and the swarm draw from a generator seeded per
+example, so an attack is reproducible.
+
+A search only sees the victim's scores. Whether it succeeded is then judged once, on fresh evaluation draws the
+search never saw (`Victim.verdict`): the example counts as a success when the majority of those draws
+misclassify the perturbed sentence, and was attacked at all only when the majority classify the original
+correctly. For a deterministic victim the two views coincide.
 
 Written here, not with TextAttack: TextAttack's recipes load their embeddings, sentence encoders and language
-models from the internet at run time, and its dependencies (TensorFlow Hub, transformers) would make the install
-heavy; the searches themselves are short, so spiketext carries its own, batched for the victims here.
+models from the internet at run time; the searches themselves are short, so spiketext carries its own, batched
+for the victims here. `attacks.textattack_wrapper` lets users who have TextAttack run its stock recipes.
 """
 
 from __future__ import annotations
@@ -17,13 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from spiketext.attacks.recipes import RECIPES, Recipe, replace
-from spiketext.attacks.victim import Victim
+from spiketext.attacks.recipes import RECIPES, Recipe, SearchState, split_tokens
+from spiketext.attacks.similarity import MIN_SIMILARITY, WordVectorSimilarity
+from spiketext.attacks.victim import Victim, verdict
 from spiketext.attacks.words import STOP_WORDS, WordSpace
 from spiketext.errors import SpiketextError
 
 MAX_WORD_FRACTION = 0.10
-MIN_SIMILARITY = 0.8
+__all__ = ["MIN_SIMILARITY", "AttackResult", "attack_one", "run_attack", "split_tokens", "word_budget"]
 
 
 @dataclass
@@ -34,20 +42,18 @@ class AttackResult:
     perturbed: list[str]
     original_pred: int
     final_pred: int
-    skipped: bool  # misclassified before the attack
-    success: bool
+    skipped: bool  # misclassified before the attack (by the victim's score or the evaluation draws' majority)
+    success: bool  # the evaluation draws' majority misclassifies the perturbed sentence
     queries: int
     changed: list[int]
     similarity: float
+    search_success: bool | None = None  # the victim's own score flipped (None: as `success`)
+    clean_correct: float = 1.0  # fraction of evaluation draws that classify the original correctly
+    adv_wrong: float | None = None  # fraction of evaluation draws that misclassify the perturbed sentence
 
 
 def editable(tokens: list[str]) -> list[int]:
     return [i for i, w in enumerate(tokens) if w.isalpha() and w.lower() not in STOP_WORDS]
-
-
-def split_tokens(tokens: list[str]) -> list[str]:
-    """A bug that inserts a space makes two tokens, as a tokenizer would."""
-    return [piece for t in tokens for piece in t.split(" ")]
 
 
 def word_budget(tokens: list[str]) -> int:
@@ -58,65 +64,40 @@ def word_budget(tokens: list[str]) -> int:
 def attack_one(
     recipe: Recipe,
     victim: Victim,
-    space: WordSpace,
+    similarity,
     tokens: list[str],
     label: int,
     index: int,
     rng: np.random.Generator,
 ) -> AttackResult:
-    """One sentence: rank its words, then substitute greedily within the constraints until the prediction flips."""
+    """One sentence: the recipe's search within the constraints, then the verdict of fresh evaluation draws."""
     start = victim.queries
+    clean = verdict(victim, tokens, index)  # [E] predicted classes
+    clean_correct = float(np.mean(clean == label))
     p0 = victim.probs([tokens])[0]
     pred0 = int(p0.argmax())
 
-    def result(perturbed: list[str], pred: int, changed: list[int], skipped: bool = False) -> AttackResult:
+    def result(perturbed: list[str], pred: int, changed: list[int], skipped: bool = False, flipped: bool = False):
+        adv_wrong = None
+        if flipped:  # judged once, on the evaluation draws
+            votes = verdict(victim, split_tokens(perturbed), index)
+            adv_wrong = float(np.mean(votes != label))
+            pred = int(np.bincount(votes).argmax()) if adv_wrong > 0.5 else label
+        sim = float(similarity(tokens, [split_tokens(perturbed)])[0]) if perturbed != tokens else 1.0
         return AttackResult(
-            index,
-            label,
-            tokens,
-            perturbed,
-            pred0,
-            pred,
-            skipped,
-            (not skipped) and pred != label,
-            victim.queries - start,
-            sorted(changed),
-            space.similarity(tokens, split_tokens(perturbed)),
-        )
+            index, label, tokens, perturbed, pred0, pred, skipped, bool(flipped and adv_wrong > 0.5),
+            victim.queries - start, sorted(changed), sim, bool(flipped), clean_correct, adv_wrong,
+        )  # fmt: skip
 
-    if pred0 != label:
-        return result(tokens, pred0, [], skipped=True)
+    if pred0 != label or clean_correct <= 0.5:
+        return result(tokens, pred0 if pred0 != label else int(np.bincount(clean).argmax()), [], skipped=True)
     max_len = victim.bundle.featurizer.max_len
     positions = [i for i in editable(tokens) if i < max_len]  # the model reads L words
-    budget = word_budget(tokens)
     if not positions:
         return result(tokens, pred0, [])
-
-    # 1. rank the words
-    drop = p0[label] - victim.probs(recipe.probes(tokens, positions))[:, label]
-    score = recipe.scores(victim, tokens, positions, drop, p0, label)
-    order = [positions[k] for k in np.argsort(-score, kind="stable")]
-
-    # 2. substitute greedily
-    current, changed = list(tokens), []
-    p_cur = p0
-    for i in order:
-        if len(changed) >= budget:
-            break
-        trials = [replace(current, i, c) for c in recipe.candidates(tokens, i, rng)]
-        trials = [t for t in trials if space.similarity(tokens, split_tokens(t)) >= MIN_SIMILARITY]
-        if not trials:
-            continue
-        p = victim.probs([split_tokens(t) for t in trials])
-        flipped = [k for k in range(len(trials)) if p[k].argmax() != label]
-        if flipped:
-            k = max(flipped, key=lambda k: space.similarity(tokens, split_tokens(trials[k])))
-            return result(trials[k], int(p[k].argmax()), [*changed, i])
-        k = int(p[:, label].argmin())
-        if p[k, label] < p_cur[label] or recipe.keep_every_step:
-            current, p_cur = trials[k], p[k]
-            changed.append(i)
-    return result(current, int(p_cur.argmax()), changed)
+    state = SearchState(victim, similarity, tokens, label, positions, word_budget(tokens), p0, rng)
+    perturbed, pred, changed, flipped = recipe.search(state)
+    return result(perturbed, pred, changed, flipped=flipped)
 
 
 def run_attack(
@@ -126,15 +107,20 @@ def run_attack(
     examples: list[tuple[int, list[str], int]],
     seed: int = 0,
     progress: bool = True,
+    similarity=None,
+    mlm=None,
 ) -> list[AttackResult]:
-    """Attack every (index, tokens, label) with recipe `name`; a progress bar where output is a terminal."""
+    """Attack every (index, tokens, label) with recipe `name`; a progress bar where output is a terminal.
+    `similarity`: an `attacks.similarity` constraint (default: the mean-word-vector cosine of `space`); `mlm`: the
+    masked language model BERT-Attack draws its substitutes from (`attacks.mlm.MaskedLM`)."""
     if name not in RECIPES:
         raise SpiketextError(f"attack {name!r}: choose one of {', '.join(RECIPES)}")
-    recipe = RECIPES[name](space)
+    recipe = RECIPES[name](space, mlm=mlm)
+    similarity = similarity or WordVectorSimilarity(space)
     results = []
     for index, tokens, label in tqdm(
         examples, desc=f"{name} on {victim.bundle.kind}", leave=False, disable=None if progress else True
     ):
         rng = np.random.default_rng([seed, index])
-        results.append(attack_one(recipe, victim, space, tokens, label, index, rng))
+        results.append(attack_one(recipe, victim, similarity, tokens, label, index, rng))
     return results

@@ -1,16 +1,27 @@
-"""The attacked model as a black box over token lists: class probabilities [N, C], queries counted.
+"""The attacked model as a black box over token lists: class probabilities [N, C], queries counted, and the
+verdict of fresh evaluation draws.
 
 A victim calls the model's one inference path (`SpikingTextCNN.class_scores`); it never re-implements the input
-code. A deterministic model (a CNN, or an SNN with a deterministic input code such as `regular`) is scored as
-it is. A Bernoulli SNN is stochastic: mode `fixed` (the default) scores every query with one noise draw, the
-uniforms U [T, D, L] of `generator(seed)` shared by all sentences (spikes = U < rate), so the victim is a
-deterministic function of its input, whatever the batching; mode `average` averages the class probabilities
-of `draws` such draws (seeds seed, seed+1, ...). SNN class probabilities: softmax of the T-averaged scores.
+code. A deterministic model (a CNN, or an SNN with a deterministic input code such as `regular` or `ttfs`) is
+scored as it is. A Bernoulli SNN is stochastic, and how the attack sees it is the mode:
+
+    expected  (default) the expected class probability over `draws` fresh noise draws per query: every call
+              draws new seeds from the victim's own seeded stream, so no search can fit one frozen noise
+              pattern. Within one call the sentences share the draws' uniforms (spikes = U < rate): the
+              candidates of one word are compared on the same noise, a paired comparison.
+    fixed     every query scored with one frozen draw (seed `seed`): the victim is a deterministic function of
+              its input. What earlier versions attacked; kept to measure how much of its success is the draw's.
+    average   the mean of `draws` frozen draws (seeds seed, seed+1, ...).
+
+Whatever the mode, an attack is judged by `verdict`: the predictions of `eval_draws` fresh draws that the search
+never saw (seeded per example, independent per draw, the same draws for an example's original and perturbed
+sentence): an example is misclassified when the majority of them is wrong. SNN class probabilities: softmax of
+the T-averaged scores.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,59 +33,102 @@ from spiketext.errors import SpiketextError
 from spiketext.inference import ModelBundle
 from spiketext.runtime import autocast, generator
 
+EVAL_STREAM = 0x5EED  # generator stream of the evaluation draws: never one the search draws from
+SEARCH_STREAM = 0xA77  # generator stream of the expected-mode search draws
+
 
 @dataclass
 class Victim:
     bundle: ModelBundle
-    mode: VictimMode = "fixed"
+    mode: VictimMode = "expected"
     seed: int = 0
-    draws: int = 1
+    draws: int = 8
     batch_size: int = 256
     dtype: torch.dtype | None = None
+    eval_draws: int = 15
+    windowed: bool = True  # score one-word variants of a call's first sentence over the changed window only
     queries: int = 0
+    _stream: np.random.Generator = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.mode not in choices(VictimMode):
             raise SpiketextError(f"victim mode {self.mode!r}: choose one of {', '.join(choices(VictimMode))}")
         if self.draws < 1:
-            raise SpiketextError(f"--draws {self.draws}: average at least one draw")
+            raise SpiketextError(f"--draws {self.draws}: the victim needs at least one draw per query")
+        if self.eval_draws < 1 or self.eval_draws % 2 == 0:
+            raise SpiketextError(f"--eval-draws {self.eval_draws}: an odd number ≥ 1, so that a majority exists")
+        self._stream = np.random.default_rng([self.seed, SEARCH_STREAM])
 
     @property
     def deterministic(self) -> bool:
         return self.bundle.kind != "snn" or self.bundle.model.input_code in DETERMINISTIC_CODES
 
     @property
+    def stochastic(self) -> bool:
+        """Does asking again give a new answer (expected mode on a Bernoulli SNN)?"""
+        return not self.deterministic and self.mode == "expected"
+
+    @property
     def seeds(self) -> list[int]:
-        if self.deterministic:
+        """The frozen draws' seeds (fixed, average); none for expected mode or a deterministic model."""
+        if self.deterministic or self.mode == "expected":
             return []
         return [self.seed + r for r in range(1 if self.mode == "fixed" else self.draws)]
 
     def describe(self) -> dict[str, Any]:
         if self.deterministic:
             return {"kind": self.bundle.kind, "mode": "deterministic"}
-        return {"kind": "snn", "mode": self.mode, "seeds": self.seeds}
+        d: dict[str, Any] = {"kind": "snn", "mode": self.mode, "eval_draws": self.eval_draws}
+        if self.mode == "expected":
+            d.update(draws=self.draws, seed=self.seed)
+        else:
+            d["seeds"] = self.seeds
+        return d
+
+    def _scores(self, x: torch.Tensor, gen: torch.Generator | None, shared: bool) -> torch.Tensor:
+        """x [B, D, L] -> class probabilities [B, C] of one draw (softmax of the T-averaged scores)."""
+        model = self.bundle.model
+        if self.bundle.kind != "snn":
+            with autocast("cpu", self.dtype):
+                return torch.softmax(model(x).float(), -1)
+        if shared and self.windowed and x.shape[0] > 1:
+            scores = model.class_scores_variants(x, self.bundle.num_steps, gen, self.dtype)
+        else:
+            scores = model.class_scores(x, self.bundle.num_steps, gen, self.dtype, shared_noise=shared)
+        return torch.softmax(scores.float().mean(0), -1)
 
     @torch.no_grad()
     def probs(self, tokens: list[list[str]]) -> np.ndarray:
-        """Tokenized sentences -> class probabilities [N, C]."""
+        """Tokenized sentences -> class probabilities [N, C] (one query each)."""
         self.queries += len(tokens)
-        model, T = self.bundle.model, self.bundle.num_steps
+        if self.deterministic:
+            seeds: list[int | None] = [None]
+        elif self.mode == "expected":
+            seeds = [int(s) for s in self._stream.integers(0, 2**62, size=self.draws)]
+        else:
+            seeds = list(self.seeds)
         out = []
         for i in range(0, len(tokens), self.batch_size):
             x = self.bundle.featurizer.encode_tokens(tokens[i : i + self.batch_size])  # [B, D, L]
-            if self.bundle.kind != "snn":
-                with autocast("cpu", self.dtype):
-                    p = torch.softmax(model(x).float(), -1)
-            elif self.deterministic:
-                p = torch.softmax(model.class_scores(x, T, None, self.dtype).float().mean(0), -1)
-            else:
-                p = torch.stack(
-                    [
-                        torch.softmax(
-                            model.class_scores(x, T, generator(s), self.dtype, shared_noise=True).float().mean(0), -1
-                        )
-                        for s in self.seeds
-                    ]
-                ).mean(0)
-            out.append(p.float().numpy())
+            p = [self._scores(x, None if s is None else generator(s), shared=True) for s in seeds]
+            out.append(torch.stack(p).mean(0).numpy())
         return np.concatenate(out)
+
+    @torch.no_grad()
+    def verdict(self, tokens: list[str], key: int) -> np.ndarray:
+        """One sentence -> the predicted class of each fresh evaluation draw [E] (E = 1 for a deterministic
+        model). The draws depend on (seed, key) alone: pass an example's index to judge its original and its
+        perturbed sentence on the same draws. Not a query: the search never sees these draws."""
+        x = self.bundle.featurizer.encode_tokens([tokens])  # [1, D, L]
+        if self.deterministic:
+            return self._scores(x, None, shared=True).argmax(-1).numpy()
+        # E copies of the sentence with independent noise each: E independent draws in one batch
+        gen = generator(self.seed, EVAL_STREAM, key)
+        return self._scores(x.expand(self.eval_draws, -1, -1), gen, shared=False).argmax(-1).numpy()
+
+
+def verdict(victim: Any, tokens: list[str], key: int) -> np.ndarray:
+    """The victim's evaluation verdict [E]; a victim without one (a test stub) is judged by its own scores."""
+    if hasattr(victim, "verdict"):
+        return victim.verdict(tokens, key)
+    return victim.probs([tokens]).argmax(-1)

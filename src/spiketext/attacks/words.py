@@ -1,7 +1,8 @@
 """Word resources for the attacks: stop words, embedding neighbours, sentence similarity, WordNet synonyms.
 
 WordNet comes through nltk over the WordNet 3.0 files of $SPIKETEXT_WORDNET, nltk's data folders or Debian's
-wordnet-base; nltk's global data path is never touched (the reader is given its folder directly).
+wordnet-base, mirrored into spiketext's cache. nltk ≥ 3.10 reads corpora only below the folders of
+`nltk.data.path`, so the mirror's `nltk_data` folder is appended there (an extra search location, nothing else).
 """
 
 from __future__ import annotations
@@ -132,6 +133,10 @@ def _load_wordnet(cache_dir: Path | None = None):
             pos = {"noun": 1, "verb": 2, "adj": 3, "adv": 4}
             lexnames = "".join(f"{i:02d}\t{n}\t{pos[n.split('.')[0]]}\n" for i, n in enumerate(_LEXNAMES))
             atomic_write_text(mirror / "lexnames", lexnames)
+
+        root = str(cache / "nltk_data")
+        if root not in nltk.data.path:  # nltk ≥ 3.10 refuses corpus folders outside its data path
+            nltk.data.path.append(root)
 
         class _WordNet(WordNetCorpusReader):
             def map_wn(self, version: str = "wordnet"):  # the files are WordNet 3.0 itself: nothing to map

@@ -115,14 +115,73 @@ class SpikingTextCNN(nn.Module):
             pooled.append(s.mean(-1))
             if record:
                 layers[f"conv{k}"] = s
+        return self._head(pooled, layers if record else None)
+
+    def _head(self, pooled: list[torch.Tensor], layers: dict | None = None):
+        """Each branch's mean conv spikes [T, B, F] -> output [T, B, n·C] (and the recorded layers)."""
         s_pool = self.pool_neuron(torch.cat(pooled, dim=-1))  # [T, B, len(ks)·F]
         current = self.fc(s_pool)  # [T, B, n·C]
         out = current if self.readout_mode == "membrane" else self.out_neuron(current)
-        if record:
+        if layers is not None:
             layers["pool"] = s_pool
             layers["output_current" if self.readout_mode == "membrane" else "output"] = out
             return out, layers
         return out
+
+    @torch.no_grad()
+    def class_scores_variants(
+        self,
+        x: torch.Tensor,
+        num_steps: int,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype | None = None,
+        max_span: int = 1,
+    ) -> torch.Tensor:
+        """Class scores [T, B, C] of sentences that are variants of the batch's first one, on shared noise: what
+        `class_scores(x, T, generator, dtype, shared_noise=True)` computes, faster. x [B, D, L].
+
+        An attack's candidates differ from each other in one word. With shared noise their input spikes differ
+        only in that word's column, so their conv neurons differ only within kmax − 1 positions of it: the first
+        sentence runs in full, every variant whose changed columns span at most `max_span` words runs its conv
+        layer over that window only, and its pooled means are the first sentence's with the window's counts
+        swapped in. The other sentences run in full. Equal to the full path up to the rounding of the conv sums
+        (a window is summed in another order), which can move a membrane that sits on θ: a test bounds it.
+        """
+        T, B, L = num_steps, x.shape[0], x.shape[-1]
+        diff = (x != x[:1]).any(1)  # [B, L] columns that differ from the first sentence
+        cols = torch.arange(L).expand(B, L)
+        first = torch.where(diff, cols, L).min(1).values
+        last = torch.where(diff, cols, -1).max(1).values
+        kmax = max(self.kernel_sizes)
+        W = min(L, max_span + 2 * (kmax - 1))  # window width: every conv position the change can reach
+        windowed = (last - first < max_span) & (last >= 0)
+        windowed[0] = False
+        if W >= L or not bool(windowed.any()):
+            return self.class_scores(x, num_steps, generator, dtype, shared_noise=True)
+        spikes = self.encode(x, T, generator, dtype, shared_noise=True)  # [T, B, D, L]
+        full = torch.nonzero(~windowed).squeeze(1)  # includes 0, the reference
+        win = torch.nonzero(windowed).squeeze(1)
+        lo = (first[win] - (kmax - 1)).clamp(0, L - W)  # [Bw]
+        idx = lo.unsqueeze(1) + torch.arange(W)  # [Bw, W]
+        gathered = spikes[:, win].gather(3, idx.view(1, -1, 1, W).expand(T, -1, spikes.shape[2], W))  # [T, Bw, D, W]
+        with autocast(x.device, dtype):
+            sub = spikes[:, full].flatten(0, 1)
+            fw = gathered.flatten(0, 1)
+            pooled_full, pooled_win = [], []
+            ref = int((full == 0).nonzero()[0, 0])
+            for k, conv in zip(self.kernel_sizes, self.convs, strict=True):
+                s = self.conv_neuron(self._current(conv, sub, T, len(full)))  # [T, Bf, F, L−k+1]
+                pooled_full.append(s.mean(-1))
+                sw = self.conv_neuron(self._current(conv, fw, T, len(win)))  # [T, Bw, F, W−k+1]
+                base = s[:, ref].float()  # [T, F, L−k+1]
+                pos = idx[:, : W - k + 1]  # [Bw, W−k+1] the window's conv positions
+                base_win = base[:, :, pos].sum(-1).permute(0, 2, 1)  # [T, Bw, F]
+                count = base.sum(-1).unsqueeze(1) - base_win + sw.float().sum(-1)  # [T, Bw, F] spike counts
+                pooled_win.append((count / (L - k + 1)).to(s.dtype))
+            out = torch.empty((T, B, self.num_outputs), dtype=pooled_full[0].dtype)
+            out[:, full] = self._head(pooled_full).to(out.dtype)
+            out[:, win] = self._head(pooled_win).to(out.dtype)
+            return self.readout(out)
 
     def _current(self, conv: nn.Conv1d, flat: torch.Tensor, T: int, B: int) -> torch.Tensor:
         """input spikes [T·B, D, L] -> the conv layer's input current per step [T, B, F, L−k+1].
