@@ -2,7 +2,7 @@
 
     SPIKETEXT_DATA_DIR=../shared/data python benchmarks/attack_runs.py RUN_DIR OUT \
         --attacks textfooler,pwws,textbugger,deepwordbug,pso --seeds 0,1,2 --n 1000 [--mode expected]
-        [--similarity minilm] [--models cnn,snn] [--n-pso 100] [--draws 8] [--threads 1]
+        [--similarity minilm] [--models cnn,snn] [--n-pso 100] [--n-pwws 200] [--draws 8] [--threads 1]
 
 Each (attack, seed) writes OUT/seed{S}/attack_{NAME}.{json,md,png} and the examples as .csv.gz; a pair whose
 examples file exists is skipped, so an interrupted run picks up where it stopped. `benchmarks/attack_table.py OUT` reads
@@ -30,6 +30,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--n-pso", type=int, help="examples for PSO (its search costs ~100× the others'); default --n")
+    ap.add_argument("--n-pwws", type=int, help="examples for PWWS (it scores every synonym of every word); default --n")
     ap.add_argument("--mode", default="expected")
     ap.add_argument("--draws", type=int, default=8)
     ap.add_argument("--eval-draws", type=int, default=15)
@@ -37,6 +38,7 @@ def main() -> None:
     ap.add_argument("--models", default="cnn,snn")
     ap.add_argument("--mlm", help="masked LM folder for bertattack")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--no-recheck", dest="recheck", action="store_false", help="accept flips without asking again")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     for seed in [int(s) for s in args.seeds.split(",")]:
@@ -45,12 +47,12 @@ def main() -> None:
             if (folder / f"attack_{name}.csv.gz").is_file():
                 print(f"seed {seed} {name}: done already")
                 continue
-            n = args.n_pso if (name == "pso" and args.n_pso) else args.n
+            n = {"pso": args.n_pso, "pwws": args.n_pwws}.get(name) or args.n
             t0 = time.perf_counter()
             r = attack(
                 args.run, name, n, "first", seed, args.mode, args.draws, None, folder,
                 models=tuple(args.models.split(",")), eval_draws=args.eval_draws, similarity=args.similarity,
-                mlm=args.mlm,
+                mlm=args.mlm, recheck=args.recheck,
             )  # fmt: skip
             csv = folder / f"attack_{name}.csv"
             with csv.open("rb") as src, gzip.open(f"{csv}.gz", "wb") as dst:

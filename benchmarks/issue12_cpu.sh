@@ -3,7 +3,7 @@
 # weight decay, dev-selected), seed 0, with its curves; (2) the paper's hyper-parameter studies that were missing,
 # membrane decay β (IF vs LIF) and neurons per class, on SST-2 with the quick preset's budget (one seed: the
 # six-data-set, 3-seed table needs the device machine).
-# (3) the whole paper preset on SST-2, seed 0.
+# (3) the whole paper preset on SST-2, seed 0; (4) seeds 1 and 2 beside it (paper_seeds; ~35 min per seed).
 # Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/issue12_cpu.sh [paper_cnn|paper_run|beta|neurons|copy ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,13 @@ paper_cnn() {
 
 paper_run() {  # the whole paper preset on SST-2 (CNN, conversion, 30 SNN epochs at T = 50), seed 0
   /usr/bin/time -v "$ST" run --dataset sst2 --preset paper --out "$RUNS/paper_run_sst2" 2> "$RUNS/paper_run_sst2.time"
+}
+
+paper_seeds() {  # seeds 1 and 2 of the whole paper preset on SST-2 beside seed 0 (paper_run's folder, resumed)
+  mkdir -p "$RUNS/paper3_sst2"
+  [ -d "$RUNS/paper3_sst2/seed0" ] || cp -r "$RUNS/paper_run_sst2" "$RUNS/paper3_sst2/seed0"
+  /usr/bin/time -v "$ST" run --dataset sst2 --preset paper --seeds 3 --out "$RUNS/paper3_sst2" \
+    2> "$RUNS/paper3_sst2.time"
 }
 
 beta() {  # one CNN shared by every β
@@ -41,6 +48,7 @@ for step in "${@:-paper_cnn beta neurons copy}"; do
     case "$s" in
       paper_cnn) paper_cnn ;;
       paper_run) paper_run ;;
+      paper_seeds) paper_seeds ;;
       beta) beta ;;
       neurons) neurons ;;
       copy) copy ;;

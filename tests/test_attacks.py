@@ -113,7 +113,10 @@ def test_attack_cli_on_a_tiny_run(tmp_path, tiny_task, capsys):
     assert main([*argv, "--set", "cnn.epochs=3", "--set", "finetune.epochs=1"]) == 0
     summary = tmp_path / "summary.json"
     assert main(["attack", str(out), "--attack", "textbugger", "--n", "6", "--json", str(summary)]) == 0
-    assert "| SNN | snn_finetuned | expected over 8 fresh draws/query; judged on 15 |" in capsys.readouterr().out
+    assert (
+        "| SNN | snn_finetuned | expected over 8 fresh draws/query, flips asked again; judged on 15 |"
+        in capsys.readouterr().out
+    )
     r = json.loads(summary.read_text())
     for model in ("cnn", "snn"):
         assert {"clean_acc", "attacked_acc", "success_rate", "perturbed_words_pct", "mean_queries"} <= set(r[model])
@@ -211,7 +214,7 @@ def test_the_stochastic_victim_draws_fresh_noise_per_query_and_is_reproducible(f
     np.testing.assert_allclose(fixed.probs(sents), fixed.probs(sents))  # one frozen draw
     votes = v.verdict(sents[0], key=3)
     assert votes.shape == (5,) and (votes == v.verdict(sents[0], key=3)).all()  # seeded per example
-    assert v.describe() == {"kind": "snn", "mode": "expected", "eval_draws": 5, "draws": 2, "seed": 0}
+    assert v.describe() == {"kind": "snn", "mode": "expected", "eval_draws": 5, "draws": 2, "seed": 0, "recheck": True}
     with pytest.raises(Exception, match="odd"):
         Victim(bundle, "expected", 0, 2, eval_draws=4)
 

@@ -233,12 +233,14 @@ def attack(
     eval_draws: int = 15,
     similarity: str = "auto",
     mlm: str | Path | None = None,
+    recheck: bool = True,
 ) -> dict:
     """Attack a run's tailored CNN and its SNN (`snn_model`, default the fine-tuned one) on N test examples (the
     first N in file order, or a seeded sample); see `spiketext.attacks`. A Bernoulli SNN is attacked as deployed:
     `mode` expected scores each query by the mean over `draws` fresh draws, and every model is judged on
     `eval_draws` fresh evaluation draws (majority). `similarity`: auto (MiniLM where the attacks extra is
-    installed, else word vectors) | minilm | word-vectors. `mlm`: the masked LM folder BERT-Attack needs. With
+    installed, else word vectors) | minilm | word-vectors. `mlm`: the masked LM folder BERT-Attack needs.
+    `recheck`: in expected mode the search asks its flips again before accepting them. With
     `out`: attack_NAME.json / .md / .csv (every example) / .png there. The report names each model's checkpoint."""
     from spiketext.attacks import ATTACKS, Victim, WordSpace, run_attack, summarize, write_report
     from spiketext.attacks.similarity import load_similarity
@@ -297,7 +299,7 @@ def attack(
     }
     rows = []
     for key in models:
-        victim = Victim(bundles[key], mode, seed, draws, dtype=dtype, eval_draws=eval_draws)  # type: ignore[arg-type]
+        victim = Victim(bundles[key], mode, seed, draws, dtype=dtype, eval_draws=eval_draws, recheck=recheck)  # type: ignore[arg-type]
         t0 = time.perf_counter()
         results = run_attack(name, victim, space, examples, seed, similarity=sim, mlm=lm)
         summary = summarize(results)

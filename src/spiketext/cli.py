@@ -461,6 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="sentence similarity ≥ 0.8: MiniLM (attacks extra; auto where installed) or mean word vectors",
     )
     p.add_argument("--mlm", metavar="PATH", help="a local masked language model folder (bertattack needs one)")
+    p.add_argument(
+        "--no-recheck", dest="recheck", action="store_false", help="expected mode: accept a flip without asking again"
+    )
     p.add_argument("--out", metavar="DIR", help="where attack_NAME.json/.md/.csv/.png go (default RUN_DIR/attacks)")
     p.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
     p.set_defaults(func=cmd_attack, name=None)

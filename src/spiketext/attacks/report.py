@@ -103,7 +103,8 @@ def attack_markdown(report: dict) -> str:
 def victim_text(v: dict) -> str:
     """How the victim was scored, in a few words."""
     if v["mode"] == "expected":
-        return f"expected over {v['draws']} fresh draws/query; judged on {v['eval_draws']}"
+        again = ", flips asked again" if v.get("recheck") else ""
+        return f"expected over {v['draws']} fresh draws/query{again}; judged on {v['eval_draws']}"
     if v["mode"] in ("fixed", "average"):
         return f"{v['mode']}, seeds {v['seeds']}; judged on {v['eval_draws']}"
     return v["mode"]

@@ -47,6 +47,7 @@ class Victim:
     dtype: torch.dtype | None = None
     eval_draws: int = 15
     windowed: bool = True  # score one-word variants of a call's first sentence over the changed window only
+    recheck: bool = True  # expected mode: the search asks its flips again before accepting them
     queries: int = 0
     _stream: np.random.Generator = field(init=False, repr=False)
 
@@ -65,8 +66,8 @@ class Victim:
 
     @property
     def stochastic(self) -> bool:
-        """Does asking again give a new answer (expected mode on a Bernoulli SNN)?"""
-        return not self.deterministic and self.mode == "expected"
+        """Does asking again give a new answer (expected mode on a Bernoulli SNN, with rechecks on)?"""
+        return not self.deterministic and self.mode == "expected" and self.recheck
 
     @property
     def seeds(self) -> list[int]:
@@ -80,7 +81,7 @@ class Victim:
             return {"kind": self.bundle.kind, "mode": "deterministic"}
         d: dict[str, Any] = {"kind": "snn", "mode": self.mode, "eval_draws": self.eval_draws}
         if self.mode == "expected":
-            d.update(draws=self.draws, seed=self.seed)
+            d.update(draws=self.draws, seed=self.seed, recheck=self.recheck)
         else:
             d["seeds"] = self.seeds
         return d

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The README's robustness numbers on 2 CPU cores: the paper preset's SST-2 models trained as the authors did
+# (`bash benchmarks/issue12_cpu.sh paper_run` makes runs/issue12/paper_run_sst2), attacked as deployed.
+#   table      five attacks × victim seeds 0, 1, 2; N = 500 (PWWS 200, PSO 100); expected victim, MiniLM, WordNet
+#              (one process per seed: three processes side by side, about 1.5 h on 2 cores)
+#   fixed      the SNN with one frozen draw (the first version's victim), TextFooler and DeepWordBug, seed 0
+#   norecheck  the expected victim without the second look at flips, TextFooler, seed 0
+#   wordvec    the CNN under the first version's word-vector similarity, seed 0: how much MiniLM binds
+#   draws      how many draws a query needs (benchmarks/victim_draws.py), and the victims' speed
+#   table_md   the table (benchmarks/attack_table.py)
+# Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/attacks.sh [table fixed norecheck wordvec draws table_md]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+RUN=${RUN:-runs/issue12/paper_run_sst2}
+R=benchmarks/results/attacks
+ATTACKS=textfooler,textbugger,deepwordbug,pwws,pso
+
+table() {
+  for s in 0 1 2; do
+    "$PY" benchmarks/attack_runs.py "$RUN" $R/v2/paper_sst2 --attacks $ATTACKS --seeds $s --n 500 --n-pso 100 \
+      --n-pwws 200 &
+  done
+  wait
+}
+fixed() {
+  "$PY" benchmarks/attack_runs.py "$RUN" $R/v2_extra/paper_sst2_fixed --attacks textfooler,deepwordbug --seeds 0 \
+    --n 500 --mode fixed --models snn
+}
+norecheck() {
+  "$PY" benchmarks/attack_runs.py "$RUN" $R/v2_extra/paper_sst2_norecheck --attacks textfooler --seeds 0 --n 500 \
+    --no-recheck
+}
+wordvec() {
+  "$PY" benchmarks/attack_runs.py "$RUN" $R/v2_extra/paper_sst2_wordvec --attacks textfooler,textbugger,deepwordbug,pwws \
+    --seeds 0 --n 500 --n-pwws 200 --models cnn --similarity word-vectors
+}
+draws() {
+  "$PY" benchmarks/victim_draws.py "$RUN" --n 80 --draws 1,2,4,8,16,32 --reference 32 \
+    --json $R/victim_draws_sst2.json | tee $R/victim_draws_sst2.md
+  "$PY" benchmarks/victim_speed.py "$RUN" --n 30 --json $R/victim_speed_sst2.json | tee $R/victim_speed_sst2.md
+}
+table_md() {
+  "$PY" benchmarks/attack_table.py $R/v2/paper_sst2 --json $R/v2/attack_table.json | tee $R/v2/attack_table.md
+  "$PY" benchmarks/attack_table.py $R/v2_extra/paper_sst2_fixed $R/v2_extra/paper_sst2_norecheck \
+    $R/v2_extra/paper_sst2_wordvec | tee $R/v2_extra/table.md
+}
+for step in "${@:-table fixed norecheck wordvec draws table_md}"; do
+  for s in $step; do
+    case "$s" in
+      table | fixed | norecheck | wordvec | draws | table_md) "$s" ;;
+      *) echo "unknown step $s" >&2; exit 2 ;;
+    esac
+  done
+done
