@@ -383,3 +383,14 @@ def test_a_stochastic_victims_flip_is_asked_again_before_the_search_stops():
     assert r.success and r.perturbed[SENTENCE.index("good")] == "bad"  # "fine" was a false flip, "bad" a real one
     r = run_attack("textfooler", StubVictim(), ws, [(0, SENTENCE, 1)])[0]  # a deterministic victim: asked once
     assert r.success and r.queries < run_attack("textfooler", NoisyVictim(), ws, [(0, SENTENCE, 1)])[0].queries
+
+
+def test_an_efficient_preset_run_can_be_attacked(tmp_path, tiny_task, capsys):
+    """A QCFS CNN keeps its trained clipping level λ in its checkpoint: loading it as a bundle must accept it."""
+    data, vectors = tiny_task
+    out = tmp_path / "run"
+    argv = ["run", "--train", str(data), "--embeddings", str(vectors), "--out", str(out), "--preset", "efficient"]
+    argv += [*TINY, "--set", "cnn.epochs=2", "--set", "finetune.epochs=1"]
+    assert main(argv) == 0
+    assert main(["attack", str(out), "--attack", "deepwordbug", "--n", "4", "--similarity", "word-vectors"]) == 0
+    assert "| SNN | snn_finetuned | deterministic |" in capsys.readouterr().out

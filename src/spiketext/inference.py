@@ -110,6 +110,8 @@ def expected_shapes(kind: str, arch: Architecture) -> dict[str, tuple[int, ...]]
         shapes.update({"fc.weight": (arch.num_classes, len(ks) * F), "fc.bias": (arch.num_classes,)})
     else:
         shapes["fc.weight"] = (arch.num_outputs, len(ks) * F)
+    if kind == "tailored_cnn" and arch.activation == "qcfs":
+        shapes["qcfs_lambda"] = ()  # the QCFS clipping level λ, trained with the CNN
     return shapes
 
 
