@@ -30,6 +30,17 @@ from spiketext.attacks.search import editable
 from spiketext.runtime import autocast_dtype
 
 
+def setup(run: str, model: str):
+    """(autocast dtype, the SNN bundle, the CNN bundle, the run's test split, GloVe neighbours): what the victim
+    benchmarks share (victim_speed.py imports it)."""
+    dtype = autocast_dtype("auto", torch.device("cpu"))
+    snn, cnn = load_model(run, model), load_model(run, "cnn")
+    test = _split(_run_corpus(run, None)[0], "test")
+    vectors = cnn.featurizer.vectors
+    space = WordSpace(vectors.words, np.asarray(vectors.vectors, dtype=np.float32), use_wordnet=False)
+    return dtype, snn, cnn, test, space
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", help="a run folder with a Bernoulli SNN")
@@ -41,13 +52,7 @@ def main() -> None:
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    dtype = autocast_dtype("auto", torch.device("cpu"))
-    bundle = load_model(args.run, args.model)
-    cnn = load_model(args.run, "cnn")
-    corpus, _ = _run_corpus(args.run, None)
-    test = _split(corpus, "test")
-    vectors = cnn.featurizer.vectors
-    space = WordSpace(vectors.words, np.asarray(vectors.vectors, dtype=np.float32), use_wordnet=False)
+    dtype, bundle, cnn, test, space = setup(args.run, args.model)
     ref = Victim(bundle, "expected", 1000, args.reference, dtype=dtype)
     steps: list[tuple[list[list[str]], int]] = []  # (candidates, label)
     clean_agree = []

@@ -15,15 +15,12 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
+from victim_draws import setup
 
-from spiketext.api import load_model
-from spiketext.assess import _run_corpus, _split
-from spiketext.attacks import Victim, WordSpace
+from spiketext.attacks import Victim
 from spiketext.attacks.recipes import replace
 from spiketext.attacks.search import editable
-from spiketext.runtime import autocast_dtype
 
 
 def main() -> None:
@@ -36,11 +33,7 @@ def main() -> None:
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    dtype = autocast_dtype("auto", torch.device("cpu"))
-    snn, cnn = load_model(args.run, args.model), load_model(args.run, "cnn")
-    test = _split(_run_corpus(args.run, None)[0], "test")
-    vectors = cnn.featurizer.vectors
-    space = WordSpace(vectors.words, np.asarray(vectors.vectors, dtype=np.float32), use_wordnet=False)
+    dtype, snn, cnn, test, space = setup(args.run, args.model)
     calls = []
     for text in test.texts:
         if len(calls) >= args.n:

@@ -243,6 +243,7 @@ def attack(
     `recheck`: in expected mode the search asks its flips again before accepting them. With
     `out`: attack_NAME.json / .md / .csv (every example) / .png there. The report names each model's checkpoint."""
     from spiketext.attacks import ATTACKS, Victim, WordSpace, run_attack, summarize, write_report
+    from spiketext.attacks.recipes import NEEDS_MLM
     from spiketext.attacks.similarity import load_similarity
 
     if name not in ATTACKS:
@@ -260,9 +261,7 @@ def attack(
     if snn_model not in CHECKPOINTS or snn_model == "cnn":
         raise SpiketextError(f"--model {snn_model!r}: choose an SNN checkpoint: {', '.join(CHECKPOINTS[:-1])}")
     if name == "bertattack" and mlm is None:
-        raise SpiketextError(
-            "bertattack needs a masked language model: --mlm PATH (a local Hugging Face BERT-style folder)"
-        )
+        raise SpiketextError(NEEDS_MLM)
     lm = None
     if mlm is not None:
         from spiketext.attacks.mlm import load_mlm

@@ -34,6 +34,10 @@ from spiketext.attacks.words import WordSpace
 from spiketext.errors import SpiketextError
 
 UNK = "<unk>"
+NEEDS_MLM = (
+    "bertattack needs a masked language model: --mlm PATH (a local Hugging Face BERT-style folder with its "
+    "tokenizer, e.g. bert-base-uncased saved with save_pretrained; needs transformers)"
+)
 LOOKALIKE = {"o": "0", "l": "1", "i": "1", "a": "@", "e": "3", "s": "$", "t": "7", "b": "8", "g": "9"}
 
 
@@ -221,10 +225,7 @@ class BertAttack(Recipe):
 
     def __init__(self, space: WordSpace, mlm: Any = None) -> None:
         if mlm is None:
-            raise SpiketextError(
-                "bertattack needs a masked language model: --mlm PATH (a local Hugging Face BERT-style folder with "
-                "its tokenizer, e.g. bert-base-uncased saved with save_pretrained; needs transformers)"
-            )
+            raise SpiketextError(NEEDS_MLM)
         super().__init__(space, mlm)
         self._subs: dict[int, list[str]] = {}
 

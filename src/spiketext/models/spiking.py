@@ -168,12 +168,11 @@ class SpikingTextCNN(nn.Module):
             sub = spikes[:, full].flatten(0, 1)
             fw = gathered.flatten(0, 1)
             pooled_full, pooled_win = [], []
-            ref = int((full == 0).nonzero()[0, 0])
             for k, conv in zip(self.kernel_sizes, self.convs, strict=True):
                 s = self.conv_neuron(self._current(conv, sub, T, len(full)))  # [T, Bf, F, L−k+1]
                 pooled_full.append(s.mean(-1))
                 sw = self.conv_neuron(self._current(conv, fw, T, len(win)))  # [T, Bw, F, W−k+1]
-                base = s[:, ref].float()  # [T, F, L−k+1]
+                base = s[:, 0].float()  # [T, F, L−k+1]: the first sentence, first of `full`
                 pos = idx[:, : W - k + 1]  # [Bw, W−k+1] the window's conv positions
                 base_win = base[:, :, pos].sum(-1).permute(0, 2, 1)  # [T, Bw, F]
                 count = base.sum(-1).unsqueeze(1) - base_win + sw.float().sum(-1)  # [T, Bw, F] spike counts
