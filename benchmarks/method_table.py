@@ -2,14 +2,7 @@
 
     python benchmarks/method_table.py [RUNS_DIR] [--json FILE]
 
-Each sub-folder `<preset>_<dataset>` is a `spiketext run` folder (results.json, metrics.jsonl, config.json), or
-a `spiketext run --seeds N` folder (results.json with means over seeds, and seedN/ run folders). Accuracies are
-test accuracies in percent at the dev-selected epoch; SNN numbers are the mean over the recorded Bernoulli draws
-(and over seeds, with the std over seeds). A fine-tuning run stopped before its last epoch is marked with its
-epoch count. Where the runs recorded every epoch's test accuracy (`cnn.record_test`, `finetune.record_test`: the
-paper preset does), the authors' protocol, the best test accuracy over epochs (for the SNN, over the converted
-model and every fine-tuning epoch), is given as `*_best_test_epoch`: a labelled secondary number, never a
-selection.
+The table is `spiketext.reproduce.method_table` (see its docstring); `spiketext reproduce` writes it as well.
 """
 
 from __future__ import annotations
@@ -18,112 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-DATASETS = ("mr", "sst2", "subj", "sst5", "chnsenti", "waimai")
-START_KEYS = {  # finetune.init -> the results row of that converted model (spiketext.config.NORMALIZED_CHECKPOINTS)
-    "none": "snn_converted",
-    "model": "snn_converted_model_norm",
-    "data_max": "snn_converted_data_norm_max",
-    "data_p999": "snn_converted_data_norm_p999",
-    "qcfs": "snn_converted_qcfs",
-}
-PAPER = {  # DESIGN.md §1.6: 300d vectors, test-set selection
-    "cnn": {"mr": 77.41, "sst2": 83.25, "subj": 94.00, "sst5": 45.48, "chnsenti": 86.74, "waimai": 88.49},
-    "snn_finetuned": {"mr": 75.45, "sst2": 80.91, "subj": 90.60, "sst5": 41.63, "chnsenti": 85.02, "waimai": 86.66},
-}
-
-
-def _best_test_epochs(folder: Path, converted_test: float) -> tuple[float | None, float | None]:
-    """(CNN, SNN) best test accuracy over epochs from metrics.jsonl, or None where test was not recorded."""
-    rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines() if line.strip()]
-    cnn = [r["test_acc"] for r in rows if r["stage"] == "cnn" and "test_acc" in r]
-    snn = [r["test_acc"] for r in rows if r["stage"] == "snn_finetune" and "test_acc" in r]
-    return (max(cnn) if cnn else None), (max([converted_test, *snn]) if snn else None)
-
-
-def _mean(values: list[float | None]) -> float | None:
-    return None if not values or any(v is None for v in values) else 100 * sum(values) / len(values)  # type: ignore
-
-
-def load(runs: Path) -> dict:
-    table: dict = {}
-    for folder in sorted(p for p in runs.iterdir() if (p / "results.json").is_file()):
-        preset, dataset = folder.name.split("_", 1)
-        r = json.loads((folder / "results.json").read_text())
-        cfg = json.loads((folder / "config.json").read_text())
-        seed_dirs = [folder / f"seed{s}" for s in r.get("seeds", [])] or [folder]
-        ft = r.get("snn_finetuned", {})
-        # the model fine-tuning starts from: the plain copy (paper) or a normalized copy (spiketext: data_p999)
-        init = cfg["finetune"].get("init", "none")
-        init = "none" if init == "converted" else init  # the older name of the plain copy
-        start_key = START_KEYS.get(init, "snn_converted")
-        start = r.get(start_key, r["snn_converted"])
-        epochs = min(
-            sum(1 for line in (d / "metrics.jsonl").read_text().splitlines() if '"snn_finetune"' in line)
-            for d in seed_dirs
-        )
-        best = []
-        for d in seed_dirs:
-            rd = json.loads((d / "results.json").read_text())
-            best.append(_best_test_epochs(d, rd.get(start_key, rd["snn_converted"])["test_acc"]))
-        multi = len(seed_dirs) > 1
-        table.setdefault(preset, {})[dataset] = {
-            "cnn": 100 * r["cnn"]["test_acc"],
-            "cnn_std_seeds": 100 * r["cnn"].get("test_std", 0.0) if multi else None,
-            "snn_converted": 100 * r["snn_converted"]["test_acc"],
-            "snn_start": 100 * start["test_acc"],
-            "start": init,
-            "snn_finetuned": 100 * ft["test_acc"] if ft else None,
-            "snn_finetuned_std": 100 * ft.get("test_std", 0.0) if ft else None,
-            "std_over": "seeds" if multi else "Bernoulli draws",
-            "gap": 100 * (r["cnn"]["test_acc"] - ft["test_acc"]) if ft else None,
-            "cnn_best_test_epoch": _mean([b[0] for b in best]),
-            "snn_best_test_epoch": _mean([b[1] for b in best]),
-            "finetune_epochs_done": epochs,
-            "finetune_epochs": cfg["finetune"]["epochs"],
-            "complete": bool(ft) and not ft.get("partial", False),
-            "seeds": len(seed_dirs),
-        }
-    return table
-
-
-def markdown(table: dict) -> str:
-    head = "| | " + " | ".join(DATASETS) + " | mean gap |"
-    lines = [head, "|---|" + "---:|" * (len(DATASETS) + 1)]
-    for key, label in (("cnn", "TextCNN (paper, 300d)"), ("snn_finetuned", "SNN fine-tuned (paper, 300d)")):
-        row = [f"{PAPER[key][d]:.2f}" for d in DATASETS]
-        gap = sum(PAPER["cnn"][d] - PAPER["snn_finetuned"][d] for d in DATASETS) / len(DATASETS)
-        lines.append(f"| {label} | " + " | ".join(row) + (f" | {gap:.2f} |" if key == "snn_finetuned" else " | |"))
-    for preset, rows in table.items():
-        starts = {v["start"] for v in rows.values()}
-        keys = [("cnn", "tailored CNN"), ("snn_converted", "SNN converted (plain copy)")]
-        if starts != {"none"}:
-            keys.append(("snn_start", f"SNN converted ({'/'.join(sorted(starts))}, fine-tuning's start)"))
-        keys.append(("snn_finetuned", "SNN converted + fine-tuned"))
-        if any(v.get("snn_best_test_epoch") is not None for v in rows.values()):
-            keys += [
-                ("cnn_best_test_epoch", "tailored CNN, best test epoch (the authors' protocol, not a selection)"),
-                ("snn_best_test_epoch", "SNN, best test epoch (the authors' protocol, not a selection)"),
-            ]
-        for key, label in keys:
-            cells = []
-            for d in DATASETS:
-                v = rows.get(d, {})
-                if v.get(key) is None:
-                    cells.append("–")
-                    continue
-                cell = f"{v[key]:.2f}"
-                std = v.get("cnn_std_seeds") if key == "cnn" else v.get("snn_finetuned_std")
-                if key in ("cnn", "snn_finetuned") and v.get("seeds", 1) > 1 and std is not None:
-                    cell += f" ± {std:.2f}"
-                if key == "snn_finetuned" and not v["complete"]:
-                    cell += f" ({v['finetune_epochs_done']}/{v['finetune_epochs']} ep.)"
-                cells.append(cell)
-            gaps = [rows[d]["gap"] for d in DATASETS if rows.get(d, {}).get("gap") is not None]
-            mean_gap = f" {sum(gaps) / len(gaps):.2f} |" if key == "snn_finetuned" and gaps else " |"
-            lines.append(f"| {preset}: {label} | " + " | ".join(cells) + " |" + mean_gap)
-        gaps = [f"{rows[d]['gap']:+.2f}" if rows.get(d, {}).get("gap") is not None else "–" for d in DATASETS]
-        lines.append(f"| {preset}: gap CNN − SNN | " + " | ".join(gaps) + " | |")
-    return "\n".join(lines)
+from spiketext.reproduce import method_markdown, method_table
 
 
 def main() -> None:
@@ -131,8 +19,8 @@ def main() -> None:
     ap.add_argument("runs", nargs="?", default=str(Path(__file__).parent / "results" / "method"))
     ap.add_argument("--json", help="also write the table as JSON")
     args = ap.parse_args()
-    table = load(Path(args.runs))
-    print(markdown(table))
+    table = method_table(Path(args.runs))
+    print(method_markdown(table))
     if args.json:
         Path(args.json).write_text(json.dumps(table, indent=1))
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Create .venv and install spiketext with its test and attacks extras (the attack tests use the MiniLM sentence
-# encoder and a tiny BERT). torch is pinned first to the CPU wheel, and stays pinned while the extras install: an
-# unpinned requirement would let pip pull a multi-GB CUDA build.
+# Create .venv and install spiketext with its test, attacks, nir and ray extras (the attack tests use the MiniLM
+# sentence encoder and a tiny BERT; the NIR tests run exported graphs with nirtorch; sweeps run on a local Ray).
+# torch is pinned first to the CPU wheel, and stays pinned while the extras install: an unpinned requirement would
+# let pip pull a multi-GB CUDA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -9,4 +10,4 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "torch==2.13.0"
 echo "torch==2.13.0" > .venv/torch-pin.txt
-.venv/bin/python -m pip install -q -c .venv/torch-pin.txt -e ".[test,attacks]"
+.venv/bin/python -m pip install -q -c .venv/torch-pin.txt -e ".[test,attacks,nir,ray]"

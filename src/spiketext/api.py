@@ -10,7 +10,10 @@ data = api.load_data(DataConfig(dataset="mr"))          # tokens, vocabulary, eâ
 for x, y in api.batches(data, "train", batch_size=32, shuffle=True, seed=0):  # x [B, D, L], y [B]
     ...
 
-The work lives below: `pipeline` (stages), `sweep`, `assess` (evaluate, energy, raster, attack on saved runs),
+api.export_nir("runs/sst2", "sst2.nir")               # the SNN as a NIR graph, checked by a round trip
+
+The work lives below: `pipeline` (stages), `sweep`, `assess` (evaluate, energy, raster, attack, NIR export on
+saved runs), `nir_export`,
 `energy`, `attacks`, `inference`, `data.load`, `runs`.
 """
 
@@ -19,25 +22,30 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from spiketext.assess import attack, classify, energy, evaluate, load_model, raster
+from spiketext.assess import attack, classify, energy, evaluate, export_nir, load_model, raster
 from spiketext.config import DataConfig, RunConfig
 from spiketext.data.embeddings import export_vectors
 from spiketext.data.load import batches, describe_data, fetch_dataset, fetch_named_embeddings, load_corpus
 from spiketext.data.load import load_data as load_data
 from spiketext.errors import SpiketextError
+from spiketext.parallel import Backend, choose_backend
 from spiketext.pipeline import Context, convert_stage, finetune_stage, open_run, run, train_cnn_stage
+from spiketext.reproduce import method_markdown, method_table, reproduce
 from spiketext.runs import find_run_config, run_folder_of
 from spiketext.sweep import parse_grid, summarize_sweep, sweep, sweep_markdown
 
 __all__ = [
     "attack",
+    "Backend",
     "batches",
+    "choose_backend",
     "classify",
     "convert",
     "describe_data",
     "energy",
     "evaluate",
     "export_embeddings",
+    "export_nir",
     "fetch_dataset",
     "fetch_named_embeddings",
     "find_run_config",
@@ -45,9 +53,12 @@ __all__ = [
     "load_corpus",
     "load_data",
     "load_model",
+    "method_markdown",
+    "method_table",
     "parse_grid",
     "raster",
     "reopen",
+    "reproduce",
     "run",
     "summarize_sweep",
     "sweep",

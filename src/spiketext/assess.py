@@ -21,7 +21,7 @@ from spiketext.energy import count_energy, write_energy
 from spiketext.errors import SpiketextError
 from spiketext.inference import ModelBundle, load_bundle
 from spiketext.inference import classify as classify_texts
-from spiketext.io import check_writable, read_json_object
+from spiketext.io import atomic_write, check_writable, read_json_object
 from spiketext.models.spiking import memory_bytes
 from spiketext.runs import data_of, resolve_model_path, run_folder_of
 from spiketext.runtime import autocast_dtype, check_memory, evaluation_seed, generator
@@ -307,4 +307,110 @@ def attack(
         rows += [(f"{key}:{names[key]}", r) for r in results]
     if out is not None:
         report["files"] = write_report(report, rows, bundles["cnn"].labels, out)
+    return report
+
+
+# --- NIR export ----------------------------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def export_nir(
+    path: str | Path,
+    out: str | Path,
+    model: str = "snn_finetuned",
+    lossy: bool = False,
+    data: DataConfig | None = None,
+    split: str = "test",
+    n: int | None = None,
+    seed: int = 0,
+    batch_size: int = 64,
+) -> dict:
+    """Write a saved SNN as a NIR graph to `out` (see `spiketext.nir_export`), read it back with `nir`, run it with
+    nirtorch, and compare it with spiketext's own SNN on the same input spikes (`n` sentences of `split`, default
+    all; 0 skips the check): spikes that differ per layer, and both accuracies. Reset by subtraction or a raised
+    initial membrane export only with `lossy` (as reset-to-zero IF neurons started at 0); the report then gives
+    the accuracy change. Returns the report; `check.equal` is False where an exact export's spikes differ."""
+    import nir
+
+    from spiketext.nir_export import compare_layers, graph_metadata, lossy_changes, nir_module, run_nir, to_nir
+
+    if n is not None and n < 0:
+        raise SpiketextError(f"--check {n}: the number of sentences to check must be >= 0 (0 skips the check)")
+    _positive(batch_size, "batch_size")
+    _seed(seed)
+    bundle = load_model(path, model)
+    if bundle.kind != "snn":
+        raise SpiketextError(f"{path}: NIR export needs an SNN checkpoint (snn_finetuned or snn_converted)")
+    snn, feat = bundle.model, bundle.featurizer
+    out = Path(out)
+    check_writable(out.parent, "NIR output folder")
+    changes = lossy_changes(snn)
+    T = bundle.num_steps
+    meta = {
+        "format": "spiketext NIR export 1",
+        "source": bundle.path,
+        "labels": bundle.labels,
+        "neurons_per_class": snn.num_outputs // snn.num_classes,
+        "num_steps": T,
+        "max_len": feat.max_len,
+        "input_code": snn.input_code,
+        "input_domain": snn.input_domain,
+        "input_scale": snn.input_scale,
+        "readout": snn.readout_mode,
+        "exact": not changes,
+        "changes": changes,
+        "input": "spikes [D, L] per step: the input code applied to the checkpoint's e⁺ embeddings (spiketext.encode)",
+        "class_scores": "class c: the sum over T steps of outputs [n·c, n·c + n)",
+    }
+    graph = to_nir(snn, feat.max_len, lossy, meta)
+    atomic_write(out, lambda tmp: nir.write(str(tmp), graph))
+    back = nir.read(str(out))
+    report: dict[str, Any] = {
+        "path": str(out),
+        "bytes": out.stat().st_size,
+        "source": bundle.path,
+        "nodes": len(back.nodes),
+        "edges": len(back.edges),
+        "exact": not changes,
+        "changes": changes,
+        "metadata_round_trip": graph_metadata(back) == meta,
+    }
+    if n == 0:
+        return report
+    corpus, _ = _run_corpus(path, data)
+    part = _split(corpus, split)
+    if corpus.labels != bundle.labels:
+        raise SpiketextError(f"labels of the data {corpus.labels} differ from the model's {bundle.labels}")
+    texts, labels = part.texts[:n] if n else part.texts, np.asarray(part.labels[:n] if n else part.labels)
+    module = nir_module(back)
+    mismatches: dict[str, int] = {}
+    compared = 0
+    preds_ours, preds_nir = [], []
+    for b, i in enumerate(range(0, len(texts), batch_size)):
+        spikes = snn.encode(feat.encode(texts[i : i + batch_size]), T, generator(seed, b))  # [T, B, D, L]
+        ours, layers = snn(spikes, record=True)
+        theirs, nir_layers = run_nir(module, spikes, record=True)
+        differ = compare_layers(layers, nir_layers, snn.kernel_sizes)
+        differ["output"] = int((ours.float() != theirs.float()).sum())  # spikes, or currents (membrane readout)
+        for layer, count in differ.items():
+            mismatches[layer] = mismatches.get(layer, 0) + count
+        compared += sum(v.numel() for k, v in layers.items() if k != "input")
+        preds_ours.append(snn.readout(ours).sum(0).argmax(-1))
+        preds_nir.append(snn.readout(theirs).sum(0).argmax(-1))
+    p_ours, p_nir = torch.cat(preds_ours).numpy(), torch.cat(preds_nir).numpy()
+    acc_ours, acc_nir = float(np.mean(p_ours == labels)), float(np.mean(p_nir == labels))
+    report["check"] = {
+        "split": split,
+        "sentences": len(texts),
+        "seed": seed,
+        "num_steps": T,
+        "executor": "nirtorch (IF: v <- v + r*I, z = v > threshold, v <- v_reset where z; dt = 1)",
+        "spikes_compared": compared,
+        "spike_mismatches": mismatches,
+        "equal": not any(mismatches.values()),
+        "acc_spiketext": acc_ours,
+        "acc_nir": acc_nir,
+        "acc_change": acc_nir - acc_ours,
+        "predictions_agree": float(np.mean(p_ours == p_nir)),
+    }
     return report

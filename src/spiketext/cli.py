@@ -192,15 +192,52 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backend(args: argparse.Namespace):
+    from spiketext.parallel import choose_backend
+
+    b = choose_backend(args.workers, args.ray_address, args.cpus_per_task, args.gpus_per_task, args.in_process)
+    logging.getLogger(__name__).info("jobs run on %s", b.describe())
+    return b
+
+
+def _parallel_args() -> argparse.ArgumentParser:
+    """Where the jobs of a sweep or a reproduction run (spiketext.parallel)."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("parallel (Ray)")
+    g.add_argument("--workers", type=int, help="jobs at a time on a local Ray instance (default: the cores)")
+    g.add_argument("--ray-address", metavar="ADDRESS", help="an existing Ray cluster (e.g. auto, or host:6379)")
+    g.add_argument("--cpus-per-task", type=float, default=1.0, help="CPU cores per job (torch threads), default 1")
+    g.add_argument("--gpus-per-task", type=float, default=0.0, help="GPUs per job (e.g. 0.25: four jobs share one)")
+    g.add_argument(
+        "--in-process", action="store_true", help="one job after another in this process (the default without Ray)"
+    )
+    return p
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from spiketext import api
 
     cfg = _run_config(args)
     grid = api.parse_grid(args.grid)
     out = args.out or str(Path("runs") / f"sweep_{cfg.data.dataset or 'data'}")
-    summary = api.sweep(cfg, out, grid, args.cnn) if grid else api.summarize_sweep(out)
+    summary = api.sweep(cfg, out, grid, args.cnn, _backend(args)) if grid else api.summarize_sweep(out)
     print(api.sweep_markdown(summary))
     print(f"sweep: {out}/sweep.json, sweep.md, sweep.png")
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    overrides: dict = {"data": {k: v for k, v in (("data_dir", args.data_dir), ("cache_dir", args.cache_dir)) if v}}
+    for item in args.set:
+        keys, value = parse_override(item)
+        set_nested(overrides, keys, value)
+    presets = tuple(p.strip() for p in args.presets.split(",") if p.strip())
+    datasets = tuple(d.strip() for d in args.datasets.split(",") if d.strip())
+    table = api.reproduce(args.out, presets, datasets, args.seeds, overrides, _backend(args))
+    print(api.method_markdown(table))
+    print(f"reproduce: {args.out}/method.md, method.json, method.png; run folders {args.out}/<preset>_<dataset>/")
     return 0
 
 
@@ -241,6 +278,34 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         std = f" ± {100 * r['std']:.2f} over {len(r['accs'])} draws" if r["kind"] == "snn" else ""
         print(f"{r['model']} ({r['kind']}): {args.split} accuracy {100 * r['acc']:.2f}{std} on {r['size']} examples")
+    return 0
+
+
+def cmd_export_nir(args: argparse.Namespace) -> int:
+    from spiketext import api
+    from spiketext.io import atomic_write_json
+
+    data = _data_config(args) if (args.name or args.dataset or args.train) else None
+    r = api.export_nir(args.path, args.out, args.model, args.lossy, data, args.split, args.check, args.seed)
+    kind = "exact" if r["exact"] else "lossy: " + "; ".join(r["changes"])
+    print(f"wrote {r['path']} ({r['bytes']:,} bytes, {r['nodes']} nodes, {r['edges']} edges; {kind})")
+    c = r.get("check")
+    if c:
+        differ = ", ".join(f"{k} {v:,}" for k, v in c["spike_mismatches"].items())
+        print(
+            f"round trip (nir.read -> nirtorch) on {c['sentences']:,} {c['split']} sentences, T = {c['num_steps']}: "
+            f"{c['spikes_compared']:,} spikes compared, differing: {differ}"
+        )
+        print(
+            f"accuracy: spiketext {100 * c['acc_spiketext']:.2f}, NIR graph {100 * c['acc_nir']:.2f} "
+            f"(change {100 * c['acc_change']:+.2f} points; predictions agree on {100 * c['predictions_agree']:.1f}%)"
+        )
+    if args.json:
+        atomic_write_json(Path(args.json), r)
+        print(f"json: {args.json}")
+    if c and r["exact"] and not c["equal"]:
+        print("spiketext: error: the exported graph's spikes differ from spiketext's; please report", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -361,7 +426,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", parents=[source, runargs], help="CNN -> converted SNN -> fine-tuned SNN, evaluated")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser(
-        "sweep", parents=[source, runargs], help="fine-tune and count energy over a grid of settings (Pareto plot)"
+        "sweep",
+        parents=[source, runargs, _parallel_args()],
+        help="fine-tune and count energy over a grid of settings (Pareto plot)",
     )
     p.add_argument(
         "--grid",
@@ -373,6 +440,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--cnn", metavar="RUN_DIR", help="take the tailored CNN from this run folder (same CNN settings)")
     p.set_defaults(func=cmd_sweep)
+    p = sub.add_parser(
+        "reproduce",
+        parents=[_parallel_args()],
+        help="data sets × presets × seeds -> the method table (method.md/.json/.png), resumable",
+    )
+    p.add_argument("--datasets", default=",".join(BUILTIN_DATASETS), help="comma-separated (default: all six)")
+    p.add_argument("--presets", default="paper,efficient", help="comma-separated (default: paper,efficient)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds per data set and preset (default 3)")
+    p.add_argument(
+        "--set", metavar="KEY=VALUE", action="append", default=[], help="a setting for every run (repeatable)"
+    )
+    p.add_argument("--data-dir", help="folder with one sub-folder per data set (default $SPIKETEXT_DATA_DIR, ./data)")
+    p.add_argument("--cache-dir", help="downloads, vectors (default $SPIKETEXT_CACHE_DIR, ~/.cache/spiketext)")
+    p.add_argument("--out", default="runs/reproduce", metavar="DIR", help="default runs/reproduce")
+    p.set_defaults(func=cmd_reproduce)
     p = sub.add_parser("train-cnn", parents=[source, runargs], help="train the tailored CNN into a run folder")
     p.set_defaults(func=cmd_train_cnn)
     p = sub.add_parser("convert", help="convert a run's CNN into an SNN and evaluate it")
@@ -467,6 +549,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="where attack_NAME.json/.md/.csv/.png go (default RUN_DIR/attacks)")
     p.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
     p.set_defaults(func=cmd_attack, name=None)
+    nir_paths = argparse.ArgumentParser(add_help=False)
+    nir_paths.add_argument("path", metavar="RUN_OR_CHECKPOINT", help="a run folder or an SNN checkpoint (NAME.json)")
+    nir_paths.add_argument("out", metavar="OUT.nir", help="the NIR file to write (HDF5, read with nir.read)")
+    p = sub.add_parser(
+        "export-nir",
+        parents=[nir_paths, _data_source_args()],
+        help="the SNN as a NIR graph, read back and run with nirtorch against spiketext's own spikes",
+    )
+    p.add_argument("--model", default="snn_finetuned", choices=CHECKPOINTS[:-1], help="which SNN of a run folder")
+    p.add_argument(
+        "--lossy",
+        action="store_true",
+        help="export a reset-by-subtraction (or v0 > 0) SNN as reset-to-zero IF neurons and report the accuracy change",
+    )
+    p.add_argument("--split", default="test", choices=choices(SplitName), help="sentences of the round-trip check")
+    p.add_argument("--check", type=int, metavar="N", help="check on the first N sentences (default all; 0: no check)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the check's input spikes")
+    p.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
+    p.set_defaults(func=cmd_export_nir, name=None)
     p = sub.add_parser("predict", parents=[model_args], help="classify text with a saved model")
     p.add_argument("texts", nargs="+", metavar="TEXT")
     p.add_argument("--raster", metavar="FILE.png", help="save a spike raster of the first text (SNN)")

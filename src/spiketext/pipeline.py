@@ -347,10 +347,17 @@ def run(cfg: RunConfig, out: str | Path) -> dict:
         return run_single(cfg, out)
     out = Path(check_writable(out))
     # each seed folder is a complete single-seed run whose config.json names its own seed
-    per_seed = [
-        run_single(dataclasses.replace(cfg, seed=cfg.seed + i, seeds=1), out / f"seed{cfg.seed + i}")
-        for i in range(cfg.seeds)
-    ]
+    per_seed = [run_single(seed_config(cfg, i), out / f"seed{cfg.seed + i}") for i in range(cfg.seeds)]
+    return summarize_seeds(cfg, out, per_seed)
+
+
+def seed_config(cfg: RunConfig, i: int) -> RunConfig:
+    """The single-seed run `i` of a `seeds > 1` configuration (its folder: seed{cfg.seed + i})."""
+    return dataclasses.replace(cfg, seed=cfg.seed + i, seeds=1)
+
+
+def summarize_seeds(cfg: RunConfig, out: Path, per_seed: list[dict]) -> dict:
+    """Mean ± std over the seeds' results into OUT/results.json / .md (and OUT/config.json)."""
     summary: dict = {"seeds": [cfg.seed + i for i in range(cfg.seeds)]}
     for key in RESULT_ROWS:
         rows = [r[key] for r in per_seed if key in r]

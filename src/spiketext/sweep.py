@@ -27,6 +27,7 @@ from spiketext.config import (
 )
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_bytes, atomic_write_json, atomic_write_text, check_writable, read_json_object
+from spiketext.parallel import Backend, Job, run_jobs
 from spiketext.pipeline import Context, convert_stage, energy_stage, finetune_stage, finish, open_run, train_cnn_stage
 from spiketext.runs import RunDir, find_run_config
 from spiketext.viz import save_figure, sweep_figure
@@ -92,12 +93,21 @@ def _copy_cnn(source: Path, ctx: Context) -> None:
     ctx.run.update_results("cnn", result)
 
 
-def sweep(cfg: RunConfig, out: str | Path, grid: dict[str, list[Any]], cnn_from: str | Path | None = None) -> dict:
+def sweep(
+    cfg: RunConfig,
+    out: str | Path,
+    grid: dict[str, list[Any]],
+    cnn_from: str | Path | None = None,
+    backend: Backend | None = None,
+) -> dict:
     """Fine-tune and count energy at every point of `grid` ({"snn.num_steps": [4, 8], ...}: the product of the
     lists), each point a resumable run folder OUT/points/NAME; points that share CNN settings share one CNN
     (trained once, or taken from `cnn_from`). Writes OUT/sweep.json, sweep.md and sweep.png (accuracy against
     E_SNN / E_CNN, the Pareto front, the CNN as a point). The summary covers every finished point under OUT, so
-    parallel invocations on slices of a grid add up."""
+    parallel invocations on slices of a grid add up.
+
+    `backend` (default: this process): where the points run (`spiketext.parallel`): on Ray, the CNN of each group
+    of points is one job and the group's points wait for it; the folders and summary are the same."""
     points = grid_points(cfg, grid)
     out = check_writable(out)
     if cnn_from is not None:
@@ -116,21 +126,46 @@ def sweep(cfg: RunConfig, out: str | Path, grid: dict[str, list[Any]], cnn_from:
             cnn_dirs.setdefault(sig, folder)
     if cnn_from is not None:
         cnn_dirs[json.dumps(_cnn_signature(cfg), sort_keys=True)] = Path(cnn_from)
+    jobs: list[Job] = []
+    cnn_jobs: dict[str, str] = {}  # signature -> the job that trains that CNN in this invocation
     for point, pcfg in points:
         folder = out / "points" / _point_name(point)
-        ctx = open_run(pcfg, folder)
-        atomic_write_json(folder / "point.json", point)
         sig = json.dumps(_cnn_signature(pcfg), sort_keys=True)
-        if sig in cnn_dirs and "cnn" not in ctx.run.results():
-            _copy_cnn(cnn_dirs[sig], ctx)
-        train_cnn_stage(ctx)
-        cnn_dirs.setdefault(sig, folder)
-        convert_stage(ctx)
-        finetune_stage(ctx)
-        energy_stage(ctx)
-        finish(ctx)
-        log.info("sweep point %s done", _point_name(point))
+        if sig not in cnn_dirs:  # the first point of a new CNN group trains it, as a job of its own
+            cnn_dirs[sig] = folder
+            cnn_jobs[sig] = f"cnn {_point_name(point)}"
+            jobs.append(Job(cnn_jobs[sig], train_point_cnn, (pcfg, folder, point)))
+        after = (cnn_jobs[sig],) if sig in cnn_jobs else ()
+        jobs.append(Job(_point_name(point), run_point, (pcfg, folder, point, cnn_dirs[sig]), after))
+
+    def done(key: str, _: Any) -> None:
+        log.info("sweep %s done", key)
+
+    run_jobs(jobs, backend or Backend("local"), done)
     return summarize_sweep(out)
+
+
+def train_point_cnn(pcfg: RunConfig, folder: Path, point: dict[str, Any]) -> str:
+    """Train the tailored CNN in a sweep point's folder (the CNN its group shares)."""
+    ctx = open_run(pcfg, folder)
+    atomic_write_json(folder / "point.json", point)
+    train_cnn_stage(ctx)
+    return str(folder)
+
+
+def run_point(pcfg: RunConfig, folder: Path, point: dict[str, Any], cnn_source: Path) -> str:
+    """One sweep point in its resumable folder: the CNN copied from `cnn_source` (unless it is this folder),
+    then conversion, fine-tuning and the energy count."""
+    ctx = open_run(pcfg, folder)
+    atomic_write_json(folder / "point.json", point)
+    if Path(cnn_source) != Path(folder) and "cnn" not in ctx.run.results():
+        _copy_cnn(Path(cnn_source), ctx)
+    train_cnn_stage(ctx)
+    convert_stage(ctx)
+    finetune_stage(ctx)
+    energy_stage(ctx)
+    finish(ctx)
+    return str(folder)
 
 
 def summarize_sweep(out: str | Path) -> dict:

@@ -27,6 +27,12 @@ from spiketext.neurons import LIF, NeuronParams
 from spiketext.runtime import autocast
 
 
+def mean_pool(spikes: torch.Tensor) -> torch.Tensor:
+    """Mean over positions [..., n] -> [...], computed as count × fl(1/n): the product a NIR IF node computes for a
+    sum-pooled input with r = 1/n, so an exported graph (`spiketext.nir_export`) reproduces it bit for bit."""
+    return spikes.sum(-1) * (1.0 / spikes.shape[-1])
+
+
 class SpikingTextCNN(nn.Module):
     def __init__(
         self,
@@ -112,7 +118,7 @@ class SpikingTextCNN(nn.Module):
             fired = (self.conv_neuron(self._current(conv, flat, T, B)) for conv in self.convs)
         pooled = []
         for k, s in zip(self.kernel_sizes, fired, strict=True):  # s [T, B, F, L−k+1]
-            pooled.append(s.mean(-1))
+            pooled.append(mean_pool(s))
             if record:
                 layers[f"conv{k}"] = s
         return self._head(pooled, layers if record else None)
@@ -170,13 +176,13 @@ class SpikingTextCNN(nn.Module):
             pooled_full, pooled_win = [], []
             for k, conv in zip(self.kernel_sizes, self.convs, strict=True):
                 s = self.conv_neuron(self._current(conv, sub, T, len(full)))  # [T, Bf, F, L−k+1]
-                pooled_full.append(s.mean(-1))
+                pooled_full.append(mean_pool(s))
                 sw = self.conv_neuron(self._current(conv, fw, T, len(win)))  # [T, Bw, F, W−k+1]
                 base = s[:, 0].float()  # [T, F, L−k+1]: the first sentence, first of `full`
                 pos = idx[:, : W - k + 1]  # [Bw, W−k+1] the window's conv positions
                 base_win = base[:, :, pos].sum(-1).permute(0, 2, 1)  # [T, Bw, F]
                 count = base.sum(-1).unsqueeze(1) - base_win + sw.float().sum(-1)  # [T, Bw, F] spike counts
-                pooled_win.append((count / (L - k + 1)).to(s.dtype))
+                pooled_win.append((count * (1.0 / (L - k + 1))).to(s.dtype))  # as mean_pool
             out = torch.empty((T, B, self.num_outputs), dtype=pooled_full[0].dtype)
             out[:, full] = self._head(pooled_full).to(out.dtype)
             out[:, win] = self._head(pooled_win).to(out.dtype)

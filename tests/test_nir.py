@@ -1,0 +1,142 @@
+"""NIR export: the graph read back with `nir` and run by nirtorch reproduces spiketext's spikes exactly for
+reset-to-zero IF models; the rest is refused, or exported lossily with its cost measured."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from conftest import TINY
+from spiketext.errors import SpiketextError
+from spiketext.models.spiking import SpikingTextCNN, mean_pool
+from spiketext.neurons import NeuronParams
+
+nir = pytest.importorskip("nir", reason="the nir extra is not installed (pip install 'spiketext[nir]')")
+pytest.importorskip("nirtorch", reason="the nir extra is not installed (pip install 'spiketext[nir]')")
+
+from spiketext.nir_export import graph_metadata, lossy_changes, nir_module, run_nir, to_nir  # noqa: E402
+
+
+def _model(seed: int = 0, **kw) -> SpikingTextCNN:
+    torch.manual_seed(seed)
+    neuron = kw.pop("neuron", NeuronParams(reset="zero", threshold=0.5))
+    m = SpikingTextCNN(12, 3, num_filters=6, kernel_sizes=(2, 3), neurons_per_class=4, neuron=neuron, **kw)
+    with torch.no_grad():  # larger weights than the default init: every layer fires
+        for p in m.parameters():
+            p.mul_(3)
+    return m
+
+
+def _round_trip(m: SpikingTextCNN, path, L=9, B=5, T=12, seed=1, lossy=False):
+    nir.write(str(path), to_nir(m, L, lossy=lossy, metadata={"labels": ["a", "b", "c"]}))
+    x = torch.rand(B, 12, L, generator=torch.Generator().manual_seed(seed))  # e⁺ [B, D, L]
+    spikes = m.encode(x, T, torch.Generator().manual_seed(seed))  # [T, B, D, L]
+    with torch.no_grad():
+        out, layers = m(spikes, record=True)
+    theirs, nir_layers = run_nir(nir_module(str(path)), spikes, record=True)
+    return out, layers, theirs, nir_layers
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"input_code": "regular"},
+        {"input_domain": "signed"},
+        {"readout": "membrane"},
+    ],
+    ids=["bernoulli", "regular", "signed", "membrane-readout"],
+)
+def test_a_reset_to_zero_snn_round_trips_exactly(tmp_path, kw):
+    m = _model(**kw)
+    assert lossy_changes(m) == []
+    out, layers, theirs, nir_layers = _round_trip(m, tmp_path / "m.nir")
+    for k in m.kernel_sizes:
+        assert torch.equal(layers[f"conv{k}"], nir_layers[f"conv{k}_if"]), k
+        assert layers[f"conv{k}"].sum() > 0  # the comparison is not of silent layers
+    assert torch.equal(layers["pool"], nir_layers["pool_if"])
+    assert torch.equal(out, theirs)
+    assert out.abs().sum() > 0
+    if kw.get("readout") == "membrane":
+        assert "out_if" not in nir_layers  # the output layer does not spike: fc feeds the output
+    else:
+        assert torch.equal(layers["output"], nir_layers["out_if"])
+
+
+def test_the_graph_has_nirs_node_types_and_keeps_its_metadata(tmp_path):
+    m = _model()
+    path = tmp_path / "m.nir"
+    nir.write(str(path), to_nir(m, 9, metadata={"labels": ["a", "b", "c"], "num_steps": 12}))
+    g = nir.read(str(path))
+    kinds = {name: type(node).__name__ for name, node in g.nodes.items()}
+    assert kinds["input"] == "Input" and kinds["output"] == "Output"
+    assert kinds["conv2"] == "Conv1d" and kinds["conv2_if"] == "IF" and kinds["fc"] == "Linear"
+    assert ("pool_if", "fc") in g.edges and ("conv3_place", "pool_if") in g.edges
+    assert graph_metadata(g) == {"labels": ["a", "b", "c"], "num_steps": 12}
+    # the mean over L − k + 1 positions is folded into the pool neurons' r
+    assert g.nodes["pool_if"].r[0] == pytest.approx(1 / 8) and g.nodes["pool_if"].r[-1] == pytest.approx(1 / 7)
+    assert (g.nodes["conv2_if"].v_reset == 0).all() and (g.nodes["conv2_if"].v_threshold == 0.5).all()
+
+
+def test_mean_pool_is_the_mean_as_count_times_one_over_n():
+    x = (torch.rand(64, 37, generator=torch.Generator().manual_seed(0)) < 0.4).float()
+    assert torch.equal(mean_pool(x), x.sum(-1) * torch.tensor(1 / 37, dtype=torch.float32))
+    assert torch.allclose(mean_pool(x), x.mean(-1), rtol=1e-6, atol=0)
+
+
+def test_subtract_reset_is_refused_without_lossy_and_exported_as_reset_to_zero_with_it(tmp_path):
+    m = _model(neuron=NeuronParams(reset="subtract", threshold=0.5))
+    with pytest.raises(SpiketextError, match="--lossy"):
+        to_nir(m, 9)
+    out, _, theirs, _ = _round_trip(m, tmp_path / "lossy.nir", lossy=True)
+    assert not torch.equal(out, theirs)  # the subtract model is not what NIR runs...
+    zero = _model(neuron=NeuronParams(reset="zero", threshold=0.5))
+    zero.load_state_dict(m.state_dict())
+    out_zero, _, _, _ = _round_trip(zero, tmp_path / "zero.nir")
+    assert torch.equal(out_zero, theirs)  # ...its reset-to-zero twin is, exactly
+
+
+def test_a_raised_initial_membrane_is_lossy_and_decay_or_held_currents_are_refused():
+    assert lossy_changes(_model(neuron=NeuronParams(reset="zero", init_membrane=0.5)))
+    with pytest.raises(SpiketextError, match="initial membrane"):
+        to_nir(_model(neuron=NeuronParams(reset="zero", init_membrane=0.5)), 9)
+    with pytest.raises(SpiketextError, match="β = 0.9"):
+        to_nir(_model(neuron=NeuronParams(reset="zero", beta=0.9)), 9, lossy=True)
+    with pytest.raises(SpiketextError, match="ttfs"):
+        to_nir(_model(input_code="ttfs"), 9, lossy=True)
+    with pytest.raises(SpiketextError, match="shorter than the widest kernel"):
+        to_nir(_model(), 2)
+
+
+def test_export_nir_cli_on_a_reset_to_zero_run_and_a_subtract_run(tmp_path, tiny_task, finished_run, capsys):
+    from spiketext.cli import main
+
+    data, vectors = tiny_task
+    run = tmp_path / "zero"
+    argv = ["run", "--train", str(data), "--embeddings", str(vectors), "--out", str(run), *TINY]
+    assert main([*argv, "--set", "cnn.epochs=2", "--set", "finetune.epochs=1", "--set", "snn.reset=zero"]) == 0
+    capsys.readouterr()
+    report = tmp_path / "zero.json"
+    assert main(["export-nir", str(run), str(tmp_path / "zero.nir"), "--json", str(report)]) == 0
+    printed = capsys.readouterr().out
+    assert "exact" in printed and "round trip" in printed
+    r = json.loads(report.read_text())
+    assert r["exact"] and r["check"]["equal"] and r["check"]["acc_change"] == 0
+    assert r["check"]["sentences"] == 20 and r["metadata_round_trip"]
+    assert r["check"]["spikes_compared"] > 0 and set(r["check"]["spike_mismatches"]) >= {"pool", "output"}
+    meta = graph_metadata(nir.read(str(tmp_path / "zero.nir")))
+    assert meta["num_steps"] == 8 and meta["labels"] == ["neg", "pos"] and meta["exact"]
+
+    sub = finished_run[0]  # trained with the default reset by subtraction
+    assert main(["export-nir", str(sub), str(tmp_path / "sub.nir")]) == 2
+    assert "--lossy" in capsys.readouterr().err
+    assert not (tmp_path / "sub.nir").exists()
+    assert main(["export-nir", str(sub), str(tmp_path / "sub.nir"), "--lossy", "--json", str(report)]) == 0
+    r = json.loads(report.read_text())
+    assert not r["exact"] and "reset to 0" in r["changes"][0]
+    assert "acc_change" in r["check"] and r["check"]["acc_nir"] == pytest.approx(
+        r["check"]["acc_spiketext"] + r["check"]["acc_change"]
+    )
+    assert main(["export-nir", str(sub), str(tmp_path / "x.nir"), "--lossy", "--check", "-1"]) == 2
