@@ -4,7 +4,8 @@
 #   table      five attacks × victim seeds 0, 1, 2; N = 500 (PWWS 200, PSO 100); expected victim, MiniLM, WordNet
 #              (one process per seed: three processes side by side, about 1.5 h on 2 cores)
 #   mr_model   the paper preset's MR run, trained as the authors did, seed 0 (about 45 min on 2 cores)
-#   mr         the five attacks × victim seeds 0, 1, 2 on it (RUN_MR, default runs/issue13/paper_run_mr)
+#   mr         the five attacks × victim seeds 0, 1, 2 on it (RUN_MR, default runs/issue13/paper_run_mr); N = 300
+#              (PWWS 120, PSO 60): what one session's 2 cores allowed after training the model
 #   efficient  the same five attacks × 3 seeds on the efficient preset's SST-2 run (deterministic TTFS SNN, T = 16;
 #              RUN_EFF, default runs/frontier/efficient_sst2 from `bash benchmarks/frontier.sh preset`)
 #   fixed      the SNN with one frozen draw (the first version's victim), TextFooler and DeepWordBug, seed 0
@@ -34,7 +35,7 @@ mr_model() {
 mr() {
   for s in 0 1 2; do
     "$PY" benchmarks/attack_runs.py "${RUN_MR:-runs/issue13/paper_run_mr}" $R/v2/paper_mr --attacks $ATTACKS \
-      --seeds $s --n 500 --n-pso 100 --n-pwws 200 &
+      --seeds $s --n "${N_MR:-300}" --n-pso "${N_MR_PSO:-60}" --n-pwws "${N_MR_PWWS:-120}" &
   done
   wait
 }

@@ -146,6 +146,25 @@ def _failed(failed: dict[str, str], total: int) -> SpiketextError:
     )
 
 
+def _record(
+    key: str,
+    get: Callable[[], Any],
+    results: dict[str, Any],
+    failed: dict[str, str],
+    on_done: Callable[[str, Any], None] | None,
+) -> None:
+    """A finished job's result into `results`, or its error's last line into `failed` (reported once all jobs have
+    ended; Ray wraps the job's own error, whose `cause` it keeps)."""
+    try:
+        results[key] = get()
+    except Exception as e:  # noqa: BLE001 - any job error is reported by job, after the others have ended
+        failed[key] = _last_line(getattr(e, "cause", None) or e)
+        log.warning("job %s failed: %s", key, failed[key])
+        return
+    if on_done:
+        on_done(key, results[key])
+
+
 def _last_line(e: BaseException) -> str:
     text = str(e).strip()
     return text.splitlines()[-1] if text else type(e).__name__
@@ -176,15 +195,7 @@ def _run_processes(jobs: Sequence[Job], backend: Backend, on_done: Callable[[str
                 continue
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
-                key = running.pop(future)
-                try:
-                    results[key] = future.result()
-                except Exception as e:  # noqa: BLE001 - reported by job, after the others have ended
-                    failed[key] = _last_line(e)
-                    log.warning("job %s failed: %s", key, failed[key])
-                    continue
-                if on_done:
-                    on_done(key, results[key])
+                _record(running.pop(future), future.result, results, failed, on_done)
     if failed:
         raise _failed(failed, len(jobs))
     return results
@@ -244,15 +255,7 @@ def _run_ray(jobs: Sequence[Job], backend: Backend, on_done: Callable[[str, Any]
         pending = list(refs.values())
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
-            key = keys[done[0]]
-            try:
-                results[key] = ray.get(done[0])
-            except Exception as e:  # noqa: BLE001 - Ray wraps the job's own error; report it by job
-                failed[key] = _last_line(getattr(e, "cause", None) or e)
-                log.warning("job %s failed: %s", key, failed[key])
-                continue
-            if on_done:
-                on_done(key, results[key])
+            _record(keys[done[0]], lambda ref=done[0]: ray.get(ref), results, failed, on_done)
         if failed:
             raise _failed(failed, len(jobs))
         return results
