@@ -151,11 +151,16 @@ def _run_args() -> argparse.ArgumentParser:
     return p
 
 
-def _run_config(args: argparse.Namespace) -> RunConfig:
-    overrides: dict = {"data": _data_overrides(args)}
-    for item in args.set:
+def _with_sets(overrides: dict, items: list[str]) -> dict:
+    """`overrides` with every --set KEY=VALUE applied (nested keys, parsed values)."""
+    for item in items:
         keys, value = parse_override(item)
         set_nested(overrides, keys, value)
+    return overrides
+
+
+def _run_config(args: argparse.Namespace) -> RunConfig:
+    overrides = _with_sets({"data": _data_overrides(args)}, args.set)
     for name in ("seed", "seeds", "baselines", "device", "precision"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
@@ -229,10 +234,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from spiketext import api
 
-    overrides: dict = {"data": {k: v for k, v in (("data_dir", args.data_dir), ("cache_dir", args.cache_dir)) if v}}
-    for item in args.set:
-        keys, value = parse_override(item)
-        set_nested(overrides, keys, value)
+    data = {k: v for k, v in (("data_dir", args.data_dir), ("cache_dir", args.cache_dir)) if v}
+    overrides = _with_sets({"data": data}, args.set)
     presets = tuple(p.strip() for p in args.presets.split(",") if p.strip())
     datasets = tuple(d.strip() for d in args.datasets.split(",") if d.strip())
     table = api.reproduce(args.out, presets, datasets, args.seeds, overrides, _backend(args))
