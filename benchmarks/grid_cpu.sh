@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The paper's table on CPU cores, in the background: the efficient and paper presets × six data sets × 3 seeds,
+# one run at a time, niced, resumable. Each finished run's result files (no checkpoints) are copied to
+# benchmarks/results/grid/<preset>_<dataset>/seed<S>/ and committed at once; after a group's third seed its mean ±
+# std over seeds is written beside them (from the committed files) and committed; then the method table.
+#
+# Every run is fp32 (--precision fp32), so that seeds run on different CPU classes (AMX, AVX-512, AVX2) in
+# different sessions are one computation. The paper preset's SST-2 and MR runs add the ablation rows (--baselines).
+# A run already committed is skipped; an interrupted one resumes from its folder under RUNS (if it is still there).
+#
+# SRC: the checkout the code is run from (default this one). Run it from a pinned worktree so that edits made while
+# the grid runs cannot reach it:  git worktree add /work/grid HEAD && SRC=/work/grid bash benchmarks/grid_cpu.sh
+# Usage: SPIKETEXT_DATA_DIR=../shared/data [SRC=...] [GRID="efficient:sst2 paper:mr ..."] [COMMIT=0]
+#        nohup nice -n 10 bash benchmarks/grid_cpu.sh > runs/grid.log 2>&1 &
+set -uo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+SRC=${SRC:-$REPO}
+PY=${PY:-$REPO/.venv/bin/python}
+RUNS=${RUNS:-$REPO/runs/grid}
+OUT=$REPO/benchmarks/results/grid
+COMMIT=${COMMIT:-1}
+SEEDS=${SEEDS:-"0 1 2"}
+GRID=${GRID:-"efficient:sst2 efficient:mr efficient:sst5 efficient:subj efficient:chnsenti efficient:waimai
+  paper:sst2 paper:mr paper:sst5 paper:subj paper:chnsenti paper:waimai"}
+export PYTHONPATH="$SRC/src"
+
+extra_args() {  # $1 preset, $2 data set
+  [ "$1" = paper ] && { [ "$2" = sst2 ] || [ "$2" = mr ]; } && echo "--baselines"
+}
+
+commit() {  # commit only $1 (other staged changes stay staged); retry while another git command holds the index
+  [ "$COMMIT" = 1 ] || return 0
+  for _ in $(seq 30); do
+    if git -C "$REPO" add -- "$1" 2>/dev/null && git -C "$REPO" commit -q -m "$2" -- "$1" 2>/dev/null; then
+      return 0
+    fi
+    git -C "$REPO" diff --quiet HEAD -- "$1" 2>/dev/null && [ -z "$(git -C "$REPO" ls-files -o -- "$1")" ] && return 0
+    sleep 10
+  done
+  echo "grid: could not commit $1" >&2
+}
+
+copy_results() {  # $1 run folder, $2 destination: the files the table and a reviewer read, never checkpoints
+  mkdir -p "$2"
+  for f in config.json inputs.json data.json results.json results.md metrics.jsonl energy.json energy.md; do
+    [ -f "$1/$f" ] && cp "$1/$f" "$2/$f"
+  done
+  return 0
+}
+
+for group in $GRID; do
+  preset=${group%%:*} dataset=${group##*:}
+  name="${preset}_${dataset}"
+  for seed in $SEEDS; do
+    dest="$OUT/$name/seed$seed"
+    [ -f "$dest/run.time" ] && continue
+    echo "grid: $name seed $seed started $(date -u +%FT%TZ)"
+    mkdir -p "$RUNS/$name"
+    # shellcheck disable=SC2046
+    if /usr/bin/time -v "$PY" -m spiketext.cli run --preset "$preset" --dataset "$dataset" --seed "$seed" \
+      --precision fp32 $(extra_args "$preset" "$dataset") --out "$RUNS/$name/seed$seed" \
+      2> "$RUNS/$name/seed$seed.time"; then
+      copy_results "$RUNS/$name/seed$seed" "$dest"
+      grep -E "Elapsed|Maximum resident" "$RUNS/$name/seed$seed.time" > "$dest/run.time"
+      lscpu | grep -E "^Model name" >> "$dest/run.time"
+      commit "$dest" "grid: $name seed $seed"
+      echo "grid: $name seed $seed done $(date -u +%FT%TZ)"
+    else
+      echo "grid: $name seed $seed FAILED (see $RUNS/$name/seed$seed.time)" >&2
+      tail -5 "$RUNS/$name/seed$seed.time" >&2
+    fi
+  done
+  # the group's mean ± std over seeds, from the committed per-seed files
+  if [ "$(ls "$OUT/$name"/seed*/run.time 2>/dev/null | wc -l)" -ge 3 ] && [ ! -f "$OUT/$name/results.json" ]; then
+    "$PY" - "$preset" "$dataset" "$OUT/$name" "$(extra_args "$preset" "$dataset")" <<'EOF'
+import json, sys
+from pathlib import Path
+from spiketext.config import build_run_config
+from spiketext.pipeline import summarize_seeds
+preset, dataset, out, extra = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4]
+seeds = sorted(int(p.name[4:]) for p in out.glob("seed*") if (p / "run.time").is_file())[:3]
+overrides = {"data": {"dataset": dataset}, "seed": seeds[0], "seeds": len(seeds), "precision": "fp32",
+             "baselines": extra == "--baselines"}
+cfg = build_run_config(preset, overrides=overrides)
+per_seed = [json.loads((out / f"seed{s}" / "results.json").read_text()) for s in seeds]
+summarize_seeds(cfg, out, per_seed)
+EOF
+    commit "$OUT/$name" "grid: $name mean over seeds"
+  fi
+done
+echo "grid: finished $(date -u +%FT%TZ)"
