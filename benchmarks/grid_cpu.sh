@@ -8,12 +8,14 @@
 # different sessions are one computation. The paper preset's SST-2 and MR runs add the ablation rows (--baselines).
 # A run already committed is skipped; an interrupted one resumes from its folder under RUNS (if it is still there).
 #
-# SRC: the checkout the code is run from (default this one). Run it from a pinned worktree so that edits made while
-# the grid runs cannot reach it:  git worktree add /work/grid HEAD && SRC=/work/grid bash benchmarks/grid_cpu.sh
-# Usage: SPIKETEXT_DATA_DIR=../shared/data [SRC=...] [GRID="efficient:sst2 paper:mr ..."] [COMMIT=0]
-#        nohup nice -n 10 bash benchmarks/grid_cpu.sh > runs/grid.log 2>&1 &
+# SRC: the checkout the code (and this script) run from; REPO: the checkout that receives the results and commits.
+# Run it from a pinned worktree so that edits made while the grid runs cannot reach it:
+#   git worktree add /work/grid HEAD
+#   REPO=$PWD SRC=/work/grid SPIKETEXT_DATA_DIR=../shared/data nohup nice -n 10 bash /work/grid/benchmarks/grid_cpu.sh \
+#     > runs/grid.log 2>&1 &
+# Other settings: GRID="efficient:sst2 paper:mr ..." (the groups, in order), SEEDS="0 1 2", COMMIT=0 (copy only).
 set -uo pipefail
-REPO=$(cd "$(dirname "$0")/.." && pwd)
+REPO=${REPO:-$(cd "$(dirname "$0")/.." && pwd)}  # results and commits go here
 SRC=${SRC:-$REPO}
 PY=${PY:-$REPO/.venv/bin/python}
 RUNS=${RUNS:-$REPO/runs/grid}
