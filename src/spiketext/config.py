@@ -303,6 +303,9 @@ class RunConfig:
     eval_batch_size: int = 256
     precision: Precision = "auto"  # auto (bf16 where it pays) | bf16 | fp32
     device: str = "auto"  # auto | cpu | cuda | cuda:N
+    # With seeds > 1: train the seeds as one stacked model (one member per seed; the same numbers up to float
+    # summation order). null: on a GPU, where it fills the kernels; not on a CPU, where it saves nothing.
+    stack_seeds: bool | None = None
 
     def __post_init__(self) -> None:
         _check(self.seed >= 0, "seed", f"{self.seed} must be >= 0")

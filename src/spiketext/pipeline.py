@@ -27,9 +27,19 @@ from spiketext.models.convert import conversion_weights, convert
 from spiketext.models.registry import build_model
 from spiketext.models.spiking import SpikingTextCNN
 from spiketext.models.textcnn import TailoredTextCNN, init_linear_weights
-from spiketext.runs import RESULT_ROWS, Context, open_run, results_markdown, stage
-from spiketext.runtime import evaluation_seed, generator
-from spiketext.train import FitResult, FitSettings, accuracy, cnn_logits, cnn_loss, evaluate_snn, fit, snn_loss
+from spiketext.runs import RESULT_ROWS, Context, open_run, results_markdown, stage, stage_done
+from spiketext.runtime import evaluation_seed, generator, resolve_device
+from spiketext.train import (
+    FitResult,
+    FitSettings,
+    Member,
+    accuracy,
+    cnn_logits,
+    cnn_loss,
+    evaluate_snn,
+    fit_members,
+    snn_loss,
+)
 from spiketext.viz import curves_figure, save_figure
 
 log = logging.getLogger(__name__)
@@ -107,31 +117,54 @@ def _fit_cnn(
     ctx: Context, kind: str, stage_name: str, table: torch.Tensor, noise_steps: int, init_stream: int, levels: int = 0
 ) -> tuple[nn.Module, FitResult]:
     """Train a CNN of `kind` on inputs gathered from `table`, selected on dev (tailored or standard)."""
-    t = ctx.cfg.cnn
-    model = build_model(kind, ctx.arch)
-    init_linear_weights(model, generator(ctx.seed, init_stream, 0xC0FFEE))  # on the CPU: same init anywhere
-    model.to(ctx.device)
-    settings = FitSettings(t.epochs, ctx.cfg.cnn_lr(), t.weight_decay, t.batch_size, ctx.seed, stage_name, t.patience)
-    res = fit(
-        model,
-        cnn_loss(noise_steps, levels, ctx.arch.input_domain),
-        _cnn_dev(ctx, table),
-        train_ids=ctx.data.ids["train"],
-        train_labels=ctx.labels("train"),
-        table=table,
-        settings=settings,
-        state_dir=ctx.run.state,
-        on_epoch=ctx.on_epoch(stage_name),
-        on_history=ctx.record_history(stage_name),
-        record=_cnn_test_record(ctx, table) if t.record_test else None,
-    )
-    return model, res
+    return _fit_cnns([ctx], kind, stage_name, [table], noise_steps, init_stream, levels)[0]
+
+
+def _fit_cnns(
+    ctxs: list[Context],
+    kind: str,
+    stage_name: str,
+    tables: list[torch.Tensor],
+    noise_steps: int,
+    init_stream: int,
+    levels: int = 0,
+) -> list[tuple[nn.Module, FitResult]]:
+    """One CNN per context (seed), trained side by side as one stacked model (`train.fit_members`)."""
+    members, t = [], ctxs[0].cfg.cnn
+    for ctx, table in zip(ctxs, tables, strict=True):
+        model = build_model(kind, ctx.arch)
+        init_linear_weights(model, generator(ctx.seed, init_stream, 0xC0FFEE))  # on the CPU: same init anywhere
+        model.to(ctx.device)
+        members.append(
+            Member(
+                model,
+                ctx.seed,
+                ctx.data.ids["train"],
+                ctx.labels("train"),
+                table,
+                ctx.run.state,
+                _cnn_dev(ctx, table),
+                ctx.on_epoch(stage_name),
+                ctx.record_history(stage_name),
+                _cnn_test_record(ctx, table) if t.record_test else None,
+            )
+        )
+    cfg = ctxs[0].cfg
+    settings = FitSettings(t.epochs, cfg.cnn_lr(), t.weight_decay, t.batch_size, ctxs[0].seed, stage_name, t.patience)
+    results = fit_members(members, cnn_loss(noise_steps, levels, ctxs[0].arch.input_domain), settings)
+    return [(m.model, r) for m, r in zip(members, results, strict=True)]
 
 
 def _train_tailored_cnn(ctx: Context, stage_name: str, table: torch.Tensor) -> tuple[TailoredTextCNN, FitResult]:
-    noise, levels = ctx.cfg.cnn_noise_steps(), ctx.cfg.cnn_input_levels()
-    model, res = _fit_cnn(ctx, "tailored_cnn", stage_name, table, noise, sum(stage_name.encode()), levels)
-    return model, res  # type: ignore[return-value]
+    return _train_tailored_cnns([ctx], stage_name, [table])[0]
+
+
+def _train_tailored_cnns(
+    ctxs: list[Context], stage_name: str, tables: list[torch.Tensor]
+) -> list[tuple[TailoredTextCNN, FitResult]]:
+    cfg = ctxs[0].cfg
+    noise, levels = cfg.cnn_noise_steps(), cfg.cnn_input_levels()
+    return _fit_cnns(ctxs, "tailored_cnn", stage_name, tables, noise, sum(stage_name.encode()), levels)  # type: ignore
 
 
 def _finetune(
@@ -145,9 +178,50 @@ def _finetune(
     """Fine-tune in place. With `key`, each new best-dev epoch is tested at once and stored as a provisional
     results[key] (marked "partial"), so a run stopped early still reports its dev-selected test accuracy; with
     `keep_start`, only an epoch that beats the starting model's dev accuracy `start_dev` counts as new best."""
-    f = ctx.cfg.finetune
+    return _finetune_members([ctx], [snn], stage_name, key, keep_start, [start_dev])[0]
+
+
+def _finetune_members(
+    ctxs: list[Context],
+    snns: list[SpikingTextCNN],
+    stage_name: str,
+    key: str | None,
+    keep_start: bool,
+    start_devs: list[float],
+) -> list[FitResult]:
+    """`_finetune` for one SNN per context (seed), side by side as one stacked model (`train.fit_members`)."""
+    members = []
+    for ctx, snn, start_dev in zip(ctxs, snns, start_devs, strict=True):
+        f = ctx.cfg.finetune
+        T = f.num_steps or ctx.spec.num_steps
+        members.append(
+            Member(
+                snn,
+                ctx.seed,
+                ctx.data.ids["train"],
+                ctx.labels("train"),
+                ctx.table,
+                ctx.run.state,
+                lambda m, ctx=ctx, T=T: _eval_snn(ctx, m, "dev", ctx.cfg.finetune.dev_repeats, T)["acc"],
+                _provisional(ctx, snn, stage_name, key, keep_start, start_dev),
+                ctx.record_history(stage_name),
+                (lambda m, ctx=ctx, T=T: {"test_acc": _eval_snn(ctx, m, "test", ctx.cfg.test_repeats, T)["acc"]})
+                if f.record_test
+                else None,
+            )
+        )
+    ctx, f = ctxs[0], ctxs[0].cfg.finetune
     T = f.num_steps or ctx.spec.num_steps
-    log_epoch = ctx.on_epoch(stage_name)
+    settings = FitSettings(f.epochs, f.lr, f.weight_decay, f.batch_size, ctx.seed, stage_name, f.patience, keep_start)
+    return fit_members(members, snn_loss(T, ctx.dtype, f.loss), settings)
+
+
+def _provisional(
+    ctx: Context, snn: SpikingTextCNN, stage_name: str, key: str | None, keep_start: bool, start_dev: float
+) -> Callable[[dict, list[dict]], None]:
+    """The epoch callback of fine-tuning: metrics, and with `key` each new best-dev epoch tested at once and stored
+    as a provisional results[key] (marked "partial")."""
+    f, log_epoch = ctx.cfg.finetune, ctx.on_epoch(stage_name)
 
     def on_epoch(entry: dict, history: list[dict]) -> None:
         log_epoch(entry, history)
@@ -161,23 +235,7 @@ def _finetune(
             )
             ctx.run.update_results(key, result)
 
-    return fit(
-        snn,
-        snn_loss(T, ctx.dtype, f.loss),
-        lambda m: _eval_snn(ctx, m, "dev", f.dev_repeats, T)["acc"],  # type: ignore[arg-type]
-        train_ids=ctx.data.ids["train"],
-        train_labels=ctx.labels("train"),
-        table=ctx.table,
-        settings=FitSettings(
-            f.epochs, f.lr, f.weight_decay, f.batch_size, ctx.seed, stage_name, f.patience, keep_start
-        ),
-        state_dir=ctx.run.state,
-        on_epoch=on_epoch,
-        on_history=ctx.record_history(stage_name),
-        record=(lambda m: {"test_acc": _eval_snn(ctx, m, "test", ctx.cfg.test_repeats, T)["acc"]})  # type: ignore[arg-type]
-        if f.record_test
-        else None,
-    )
+    return on_epoch
 
 
 # --- the stages ---------------------------------------------------------------------------------------------------
@@ -188,11 +246,25 @@ def train_cnn_stage(ctx: Context) -> dict:
 
     def compute() -> dict:
         model, res = _train_tailored_cnn(ctx, "cnn", ctx.table)
-        result = _cnn_result(ctx, model, ctx.table, res.best_epoch)
-        ctx.save_model("cnn", model, "tailored_cnn", result)
-        return result
+        return _record_cnn(ctx, model, res)
 
     return stage(ctx, "cnn", compute)
+
+
+def _record_cnn(ctx: Context, model: nn.Module, res: FitResult) -> dict:
+    result = _cnn_result(ctx, model, ctx.table, res.best_epoch)
+    ctx.save_model("cnn", model, "tailored_cnn", result)
+    return result
+
+
+def train_cnn_stages(ctxs: list[Context]) -> list[dict]:
+    """`train_cnn_stage` for several seeds: the CNNs not trained yet train side by side as one stacked model."""
+    pending = [c for c in ctxs if not stage_done(c, "cnn")]
+    if len(pending) > 1:
+        trained = _train_tailored_cnns(pending, "cnn", [c.table for c in pending])
+        for c, (model, res) in zip(pending, trained, strict=True):
+            c.run.update_results("cnn", _record_cnn(c, model, res))
+    return [train_cnn_stage(c) for c in ctxs]
 
 
 def _train_batches(ctx: Context, table: torch.Tensor) -> Callable[[], object]:
@@ -227,18 +299,41 @@ def finetune_stage(ctx: Context) -> dict:
     """Fine-tune the converted SNN with surrogate gradients through time (selected on dev)."""
 
     def compute() -> dict:
-        f = ctx.cfg.finetune
-        converted = convert_stage(ctx, f.init)
-        snn = ctx.load_model(NORMALIZED_CHECKPOINTS[f.init])
-        # the converted result's dev accuracy is the starting model's when fine-tuning runs at the same T
-        start_dev = converted["dev_acc"] if f.num_steps in (None, ctx.spec.num_steps) else -1.0
-        res = _finetune(ctx, snn, "snn_finetune", "snn_finetuned", f.keep_start, start_dev)  # type: ignore[arg-type]
-        note = "the converted model: no fine-tuning epoch beat it on dev" if res.best_epoch == 0 else ""
-        result = _snn_result(ctx, snn, res.best_epoch, note)  # type: ignore[arg-type]
-        ctx.save_model("snn_finetuned", snn, "snn", result)
-        return result
+        snn, start_dev = _finetune_start(ctx)
+        res = _finetune(ctx, snn, "snn_finetune", "snn_finetuned", ctx.cfg.finetune.keep_start, start_dev)
+        return _record_finetuned(ctx, snn, res)
 
     return stage(ctx, "snn_finetuned", compute)
+
+
+def _finetune_start(ctx: Context) -> tuple[SpikingTextCNN, float]:
+    """The converted SNN fine-tuning starts from, and its dev accuracy (-1 where fine-tuning runs at another T)."""
+    f = ctx.cfg.finetune
+    converted = convert_stage(ctx, f.init)
+    snn = ctx.load_model(NORMALIZED_CHECKPOINTS[f.init])
+    # the converted result's dev accuracy is the starting model's when fine-tuning runs at the same T
+    start_dev = converted["dev_acc"] if f.num_steps in (None, ctx.spec.num_steps) else -1.0
+    return snn, start_dev  # type: ignore[return-value]
+
+
+def _record_finetuned(ctx: Context, snn: SpikingTextCNN, res: FitResult) -> dict:
+    note = "the converted model: no fine-tuning epoch beat it on dev" if res.best_epoch == 0 else ""
+    result = _snn_result(ctx, snn, res.best_epoch, note)
+    ctx.save_model("snn_finetuned", snn, "snn", result)
+    return result
+
+
+def finetune_stages(ctxs: list[Context]) -> list[dict]:
+    """`finetune_stage` for several seeds: the SNNs not fine-tuned yet train side by side as one stacked model."""
+    pending = [c for c in ctxs if not stage_done(c, "snn_finetuned")]
+    if len(pending) > 1:
+        starts = [_finetune_start(c) for c in pending]
+        snns = [snn for snn, _ in starts]
+        keep = pending[0].cfg.finetune.keep_start
+        fits = _finetune_members(pending, snns, "snn_finetune", "snn_finetuned", keep, [d for _, d in starts])
+        for c, snn, res in zip(pending, snns, fits, strict=True):
+            c.run.update_results("snn_finetuned", _record_finetuned(c, snn, res))
+    return [finetune_stage(c) for c in ctxs]
 
 
 def energy_stage(ctx: Context) -> dict:
@@ -342,13 +437,38 @@ def run_single(cfg: RunConfig, out: str | Path, seed: int | None = None) -> dict
 
 
 def run(cfg: RunConfig, out: str | Path) -> dict:
-    """The whole method. With cfg.seeds > 1: one sub-folder per seed and mean ± std over seeds in OUT."""
+    """The whole method. With cfg.seeds > 1: one sub-folder per seed and mean ± std over seeds in OUT; the seeds
+    train as one stacked model where `stack_seeds` says so (default: on a GPU, where it pays; not on a CPU)."""
     if cfg.seeds == 1:
         return run_single(cfg, out)
     out = Path(check_writable(out))
     # each seed folder is a complete single-seed run whose config.json names its own seed
-    per_seed = [run_single(seed_config(cfg, i), out / f"seed{cfg.seed + i}") for i in range(cfg.seeds)]
+    configs = [seed_config(cfg, i) for i in range(cfg.seeds)]
+    folders = [out / f"seed{c.seed}" for c in configs]
+    stack = cfg.stack_seeds if cfg.stack_seeds is not None else resolve_device(cfg.device).type == "cuda"
+    if stack:
+        per_seed = run_stacked(configs, folders)
+    else:
+        per_seed = [run_single(c, f) for c, f in zip(configs, folders, strict=True)]
     return summarize_seeds(cfg, out, per_seed)
+
+
+def run_stacked(configs: list[RunConfig], outs: list[str | Path]) -> list[dict]:
+    """`run_single` for several seeds of one configuration: their CNNs train as one stacked model, then their SNNs
+    fine-tune as one (`spiketext.models.stacked`); conversion, evaluation, energy and baselines run per seed. Each
+    folder is a complete single-seed run that resumes on its own or with the others."""
+    ctxs = [open_run(c, o) for c, o in zip(configs, outs, strict=True)]
+    train_cnn_stages(ctxs)
+    for ctx in ctxs:
+        convert_stage(ctx)
+    finetune_stages(ctxs)
+    results = []
+    for ctx in ctxs:
+        energy_stage(ctx)
+        if ctx.cfg.baselines:
+            baselines_stage(ctx)
+        results.append(finish(ctx))
+    return results
 
 
 def seed_config(cfg: RunConfig, i: int) -> RunConfig:

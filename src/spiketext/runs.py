@@ -289,6 +289,11 @@ class Context:
         return model
 
 
+def stage_done(ctx: Context, key: str) -> bool:
+    """Whether the checkpointed stage `key` has finished in this run (`stage` would read it back)."""
+    return checkpoint_exists(ctx.run.checkpoint(key))
+
+
 def stage(ctx: Context, key: str, compute: Callable[[], dict], checkpointed: bool = True) -> dict:
     """Resume or compute: the stored result of `key` if the run holds it, else `compute()` recorded."""
     results = ctx.run.results()

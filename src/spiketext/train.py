@@ -32,12 +32,17 @@ from spiketext.checkpoint import (
 from spiketext.data.batching import iterate_batches
 from spiketext.encoding import binomial_rates, quantize_input
 from spiketext.errors import SpiketextError
+from spiketext.models import stacked
 from spiketext.models.spiking import SNN_LOSSES, SpikingTextCNN
 from spiketext.runtime import generator
 
 log = logging.getLogger(__name__)
 
-LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
+# (models, x [M, B, D, L], y [M, B], one generator per model) -> (per-model losses [M], predictions [M, B]).
+# With one model it runs that model's own forward; with several, the stacked forward (`spiketext.models.stacked`).
+LossFn = Callable[
+    [list[nn.Module], torch.Tensor, torch.Tensor, list[torch.Generator]], tuple[torch.Tensor, torch.Tensor]
+]
 
 
 # --- losses ---------------------------------------------------------------------------------------------------
@@ -48,13 +53,21 @@ def cnn_loss(noise_steps: int = 0, input_levels: int = 0, input_domain: str = "p
     `input_levels` n > 0 the model's input (e⁺, or s for the signed domain) is quantized to n levels per unit of
     magnitude, ⌊n·|v| + ½⌋/n: what a deterministic code (regular, ttfs) delivers in n steps."""
 
-    def loss(model, x, y, gen):
+    def prepare(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         if input_levels:
             x = quantize_input(x, input_levels, input_domain)
         if noise_steps:
             x = binomial_rates(x, noise_steps, gen)
-        logits = model(x, gen)
-        return nn.functional.cross_entropy(logits, y), logits.argmax(-1)
+        return x
+
+    def loss(models, x, y, gens):
+        xs = [prepare(xm, g) for xm, g in zip(x, gens, strict=True)]  # each member's noise, then its dropout
+        if len(models) == 1:
+            logits = models[0](xs[0], gens[0]).unsqueeze(0)  # [1, B, C]
+        else:
+            logits = stacked.cnn_logits(models, torch.stack(xs), gens)  # [M, B, C]
+        losses = torch.stack([nn.functional.cross_entropy(logits[j], y[j]) for j in range(len(models))])
+        return losses, logits.argmax(-1)
 
     return loss
 
@@ -64,9 +77,13 @@ def snn_loss(num_steps: int, dtype: torch.dtype | None, kind: str = "rate") -> L
     scores. Either way BPTT runs through all T steps."""
     criterion = SNN_LOSSES[kind]
 
-    def loss(model, x, y, gen):
-        scores = model.class_scores(x, num_steps, gen, dtype)  # [T, B, C]
-        return criterion(scores, y), scores.sum(0).argmax(-1)
+    def loss(models, x, y, gens):
+        if len(models) == 1:
+            scores = models[0].class_scores(x[0], num_steps, gens[0], dtype).unsqueeze(1)  # [T, 1, B, C]
+        else:
+            scores = stacked.snn_class_scores(models, x, num_steps, gens, dtype)  # [T, M, B, C]
+        losses = torch.stack([criterion(scores[:, j], y[j]) for j in range(len(models))])
+        return losses, scores.sum(0).argmax(-1)
 
     return loss
 
@@ -154,6 +171,22 @@ class FitResult:
     history: list[dict] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Member:
+    """One model of a (stacked) fit: its own seed, training data, dev evaluation, state folder and callbacks."""
+
+    model: nn.Module
+    seed: int
+    train_ids: np.ndarray
+    train_labels: np.ndarray
+    table: torch.Tensor  # [V, D] on the training device
+    state_dir: Path
+    evaluate_dev: Callable[[nn.Module], float]
+    on_epoch: Callable[[dict, list[dict]], None] | None = None
+    on_history: Callable[[list[dict]], None] | None = None
+    record: Callable[[nn.Module], dict[str, float]] | None = None
+
+
 def fit(
     model: nn.Module,
     loss_fn: LossFn,
@@ -175,107 +208,153 @@ def fit(
     resume with the saved history (to reconcile metrics.jsonl); `on_epoch(entry, history)` after each epoch's
     state is saved.
     """
-    st = settings
-    stage, epochs, patience = st.stage, st.epochs, st.patience
-    params = dict(model.named_parameters())
-    names = {p: n for n, p in params.items()}
-    opt = torch.optim.AdamW(model.parameters(), lr=st.lr, weight_decay=st.weight_decay)
-    last, best = state_dir / f"{stage}_last", state_dir / f"{stage}_best"
-    history: list[dict] = []
-    start, best_epoch, best_dev, stale, done = 0, -1, -1.0, 0, False
+    member = Member(
+        model, settings.seed, train_ids, train_labels, table, state_dir, evaluate_dev, on_epoch, on_history, record
+    )
+    return fit_members([member], loss_fn, settings)[0]
+
+
+@dataclass
+class _Progress:
+    """Where one member's training stands (what its `<stage>_last` state file holds)."""
+
+    opt: torch.optim.Optimizer
+    names: dict
+    start: int = 0
+    best_epoch: int = -1
+    best_dev: float = -1.0
+    stale: int = 0
+    done: bool = False
+    history: list[dict] = field(default_factory=list)
+
+
+def _resume(m: Member, st: FitSettings) -> _Progress:
+    params = dict(m.model.named_parameters())
+    opt = torch.optim.AdamW(m.model.parameters(), lr=st.lr, weight_decay=st.weight_decay)
+    pr = _Progress(opt, {p: n for n, p in params.items()})
+    last, best = m.state_dir / f"{st.stage}_last", m.state_dir / f"{st.stage}_best"
     if checkpoint_exists(last):
         tensors, meta = load_checkpoint(last)
         try:
-            model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+            m.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
             load_optimizer_tensors(opt, tensors, params)
-            history, start = list(meta["history"]), int(meta["epoch"]) + 1
-            best_epoch, best_dev, stale, done = meta["best_epoch"], meta["best_dev"], meta["stale"], meta["done"]
+            pr.history, pr.start = list(meta["history"]), int(meta["epoch"]) + 1
+            pr.best_epoch, pr.best_dev, pr.stale, pr.done = (
+                meta["best_epoch"],
+                meta["best_dev"],
+                meta["stale"],
+                meta["done"],
+            )
         except (KeyError, RuntimeError, TypeError, ValueError) as e:
             raise SpiketextError(
-                f"{last}.json: the resume state of stage {stage} does not fit this run ({e}); delete {last}.json "
+                f"{last}.json: the resume state of stage {st.stage} does not fit this run ({e}); delete {last}.json "
                 f"and {last.name}.safetensors to redo the stage"
             ) from e
-        if not 1 <= start <= epochs or len(history) != start:
+        if not 1 <= pr.start <= st.epochs or len(pr.history) != pr.start:
             raise SpiketextError(
-                f"{last}.json: the resume state says epoch {start - 1} with {len(history)} epochs of history "
-                f"(of {epochs}); it is damaged: delete {last}.json to redo stage {stage}"
+                f"{last}.json: the resume state says epoch {pr.start - 1} with {len(pr.history)} epochs of history "
+                f"(of {st.epochs}); it is damaged: delete {last}.json to redo stage {st.stage}"
             )
-        log.info("%s: resuming after epoch %d (best dev %.4f at epoch %d)", stage, start - 1, best_dev, best_epoch)
-        if on_history is not None:
-            on_history(history)
+        log.info("%s: resuming after epoch %d (best dev %.4f at epoch %d)", st.stage, pr.start - 1, pr.best_dev,
+                 pr.best_epoch)  # fmt: skip
+        if m.on_history is not None:
+            m.on_history(pr.history)
     elif st.keep_start:
-        best_epoch, best_dev = 0, evaluate_dev(model)
-        save_checkpoint(best, model.state_dict(), {"stage": stage, "epoch": 0, "dev_acc": best_dev})
-    stage_id = sum(stage.encode())  # a stable number per stage name, separating the random streams
-    for epoch in range(start, epochs):
-        if done:
+        pr.best_epoch, pr.best_dev = 0, m.evaluate_dev(m.model)
+        save_checkpoint(best, m.model.state_dict(), {"stage": st.stage, "epoch": 0, "dev_acc": pr.best_dev})
+    return pr
+
+
+def _end_epoch(m: Member, pr: _Progress, st: FitSettings, epoch: int, loss: float, acc: float, t0: float) -> None:
+    """Evaluate dev, record the epoch, keep the best weights, decide on stopping, save the resume state."""
+    dev = m.evaluate_dev(m.model)
+    entry = {"stage": st.stage, "epoch": epoch + 1, "train_loss": loss, "train_acc": acc, "dev_acc": dev,
+             "seconds": time.perf_counter() - t0}  # fmt: skip
+    if m.record is not None:
+        entry.update(m.record(m.model))
+    pr.history.append(entry)
+    if dev > pr.best_dev:
+        pr.best_epoch, pr.best_dev, pr.stale = epoch + 1, dev, 0
+        best = m.state_dir / f"{st.stage}_best"
+        save_checkpoint(best, m.model.state_dict(), {"stage": st.stage, "epoch": epoch + 1, "dev_acc": dev})
+    else:
+        pr.stale += 1
+    pr.done = epoch + 1 == st.epochs or (st.patience is not None and pr.stale >= st.patience)
+    tensors = {f"model.{k}": v for k, v in m.model.state_dict().items()}
+    tensors.update(optimizer_tensors(pr.opt, pr.names))
+    meta = {"stage": st.stage, "epoch": epoch, "history": pr.history, "best_epoch": pr.best_epoch,
+            "best_dev": pr.best_dev, "stale": pr.stale, "done": pr.done}  # fmt: skip
+    save_checkpoint(m.state_dir / f"{st.stage}_last", tensors, meta)
+    log.info("%s epoch %d: loss %.4f, train %.4f, dev %.4f", st.stage, epoch + 1, loss, acc, dev)
+    if m.on_epoch is not None:
+        m.on_epoch(entry, pr.history)
+
+
+def fit_members(members: list[Member], loss_fn: LossFn, settings: FitSettings) -> list[FitResult]:
+    """Train M models of one architecture side by side (seeds as one stacked model: `spiketext.models.stacked`).
+
+    Each member has its own optimizer, data order, dropout and spike draws (generators seeded by its own seed),
+    dev selection, early stop and resume state in its own `state_dir`: a member computes what `fit` computes for it
+    alone, up to the summation order of the stacked kernels. Every batch, the members that are still training run
+    as one stacked forward/backward; a member that stops early leaves the stack. After a kill the members resume
+    from their own states, each from its own epoch. With one member this is `fit` exactly.
+    `loss_fn(models, x [M, B, D, L], y [M, B], generators)` -> (per-member losses [M], predictions [M, B]).
+    """
+    st = settings
+    progress = [_resume(m, st) for m in members]
+    stage_id = sum(st.stage.encode())  # a stable number per stage name, separating the random streams
+    for epoch in range(min(pr.start for pr in progress), st.epochs):
+        active = [i for i, pr in enumerate(progress) if not pr.done and pr.start <= epoch]
+        if not active:
             break
         t0 = time.perf_counter()
-        model.train()
-        gen = generator(st.seed, stage_id, epoch, device=table.device)
-        shuffle_gen = generator(st.seed, stage_id, epoch, 1)
-        total_loss, correct, seen = 0.0, 0, 0
-        batches = iterate_batches(train_ids, train_labels, table, st.batch_size, shuffle=True, generator=shuffle_gen)
-        n_batches = -(-len(train_ids) // st.batch_size)
-        for x, y in tqdm(batches, total=n_batches, desc=f"{stage} {epoch + 1}/{epochs}", leave=False, disable=None):
-            y = y.to(table.device)
-            loss, pred = loss_fn(model, x, y, gen)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            value = loss.item()
-            if not np.isfinite(value):
+        device = members[active[0]].table.device
+        gens = [generator(members[i].seed, stage_id, epoch, device=device) for i in active]
+        streams = [
+            iterate_batches(
+                m.train_ids,
+                m.train_labels,
+                m.table,
+                st.batch_size,
+                shuffle=True,
+                generator=generator(m.seed, stage_id, epoch, 1),
+            )  # fmt: skip
+            for m in (members[i] for i in active)
+        ]
+        models = [members[i].model for i in active]
+        for model in models:
+            model.train()
+        total_loss, correct, seen = torch.zeros(len(active), dtype=torch.float64), [0] * len(active), 0
+        n_batches = -(-len(members[active[0]].train_ids) // st.batch_size)
+        desc = f"{st.stage} {epoch + 1}/{st.epochs}" + (f" ×{len(active)}" if len(members) > 1 else "")
+        for batch in tqdm(zip(*streams, strict=True), total=n_batches, desc=desc, leave=False, disable=None):
+            x = torch.stack([b[0] for b in batch])  # [M, B, D, L]
+            y = torch.stack([b[1] for b in batch]).to(device)  # [M, B]
+            losses, pred = loss_fn(models, x, y, gens)
+            for i in active:
+                progress[i].opt.zero_grad(set_to_none=True)
+            losses.sum().backward()  # the members share no parameter: each gets its own loss's gradient
+            for i in active:
+                progress[i].opt.step()
+            values = losses.detach().double().cpu()
+            if not bool(torch.isfinite(values).all()):
+                bad = [members[i].seed for i, v in zip(active, values.tolist(), strict=True) if not np.isfinite(v)]
                 raise SpiketextError(
-                    f"stage {stage}, epoch {epoch + 1}: the training loss became {value}; the run diverged "
-                    f"(learning rate {st.lr:g}): lower the learning rate and start again in a new --out"
+                    f"stage {st.stage}, epoch {epoch + 1}: the training loss became {values.max().item()} (seed "
+                    f"{', '.join(map(str, bad))}); the run diverged (learning rate {st.lr:g}): lower the learning "
+                    "rate and start again in a new --out"
                 )
-            total_loss += value * len(y)
-            correct += int((pred == y).sum())
-            seen += len(y)
-        dev = evaluate_dev(model)
-        entry = {
-            "stage": stage,
-            "epoch": epoch + 1,
-            "train_loss": total_loss / seen,
-            "train_acc": correct / seen,
-            "dev_acc": dev,
-            "seconds": time.perf_counter() - t0,
-        }
-        if record is not None:
-            entry.update(record(model))
-        history.append(entry)
-        if dev > best_dev:
-            best_epoch, best_dev, stale = epoch + 1, dev, 0
-            save_checkpoint(best, model.state_dict(), {"stage": stage, "epoch": epoch + 1, "dev_acc": dev})
-        else:
-            stale += 1
-        done = epoch + 1 == epochs or (patience is not None and stale >= patience)
-        tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
-        tensors.update(optimizer_tensors(opt, names))
-        save_checkpoint(
-            last,
-            tensors,
-            {
-                "stage": stage,
-                "epoch": epoch,
-                "history": history,
-                "best_epoch": best_epoch,
-                "best_dev": best_dev,
-                "stale": stale,
-                "done": done,
-            },
-        )
-        log.info(
-            "%s epoch %d: loss %.4f, train %.4f, dev %.4f",
-            stage,
-            epoch + 1,
-            entry["train_loss"],
-            entry["train_acc"],
-            dev,
-        )
-        if on_epoch is not None:
-            on_epoch(entry, history)
-    if checkpoint_exists(best):
-        weights, _ = load_checkpoint(best)
-        model.load_state_dict(weights)
-    return FitResult(best_epoch, best_dev, history)
+            total_loss += values * y.shape[1]
+            hits = (pred == y).sum(1).tolist()
+            correct = [c + h for c, h in zip(correct, hits, strict=True)]
+            seen += y.shape[1]
+        for j, i in enumerate(active):
+            _end_epoch(members[i], progress[i], st, epoch, float(total_loss[j]) / seen, correct[j] / seen, t0)
+    results = []
+    for m, pr in zip(members, progress, strict=True):
+        best = m.state_dir / f"{st.stage}_best"
+        if checkpoint_exists(best):
+            weights, _ = load_checkpoint(best)
+            m.model.load_state_dict(weights)
+        results.append(FitResult(pr.best_epoch, pr.best_dev, pr.history))
+    return results

@@ -197,11 +197,16 @@ class SpikingTextCNN(nn.Module):
         membrane is above θ. The burst phase is a neuron fed its whole charge at its first step and nothing after:
         Q = Σ_t (T − t)·conv(S_t) at step 0, zeros after (conv is linear).
         """
-        current = conv(flat).unflatten(0, (T, B))
+        return self.hold(conv(flat).unflatten(0, (T, B)))
+
+    def hold(self, current: torch.Tensor) -> torch.Tensor:
+        """The conv layer's per-step synaptic currents [T, ...] -> what its neurons integrate [T, ...]: unchanged, or
+        for a held-current code the two phases' currents (the whole charge at step 0, zeros after; `_current`)."""
         if not self.held_current:
             return current
+        T = current.shape[0]
         remaining = torch.arange(T, 0, -1, device=current.device, dtype=torch.float32)  # T − t
-        charge = (current.float() * remaining.view(-1, 1, 1, 1)).sum(0)  # [B, F, L−k+1]
+        charge = (current.float() * remaining.view(-1, *([1] * (current.dim() - 1)))).sum(0)  # [...]
         return torch.cat([charge.unsqueeze(0), charge.new_zeros((T - 1, *charge.shape))]).to(current.dtype)
 
     def readout(self, out: torch.Tensor) -> torch.Tensor:
