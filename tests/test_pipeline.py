@@ -270,3 +270,22 @@ def test_record_test_adds_each_epochs_test_accuracy_without_selecting_on_it(tmp_
     assert results["cnn"]["epoch"] == chosen["epoch"] and results["cnn"]["test_acc"] == pytest.approx(
         chosen["test_acc"]
     )
+
+
+def test_finetuning_starts_from_the_conversion_best_on_dev(tmp_path, tiny_task):
+    data, vectors = tiny_task
+    out = tmp_path / "dev_start"
+    assert run_tiny(data, vectors, out, "--set", "finetune.init=dev") == 0
+    r = json.loads((out / "results.json").read_text())
+    candidates = {"none": "snn_converted", "data_p999": "snn_converted_data_norm_p999",
+                  "data_max": "snn_converted_data_norm_max", "model": "snn_converted_model_norm"}  # fmt: skip
+    devs = {name: r[key]["dev_acc"] for name, key in candidates.items()}  # every candidate converted and scored
+    best = max(devs.values())
+    assert r["snn_finetuned"]["start"] == next(n for n, d in devs.items() if d == best)  # a tie: the earlier one
+    assert "the best on dev" in r["snn_finetuned"]["note"]
+    assert r["snn_finetuned"]["dev_acc"] >= best  # the start is epoch 0 of the selection
+
+
+def test_qcfs_start_needs_a_qcfs_cnn_before_any_work():
+    with pytest.raises(SpiketextError, match="finetune.init.*model.activation=qcfs"):
+        build_run_config("quick", overrides={"data": {"dataset": "sst2"}, "finetune": {"init": "qcfs"}})

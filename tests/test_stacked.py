@@ -13,8 +13,8 @@ import json
 
 import pytest
 import torch
-from conftest import TINY
 
+from conftest import TINY
 from spiketext.cli import main
 from spiketext.models import stacked
 from spiketext.models.spiking import SpikingTextCNN
@@ -128,7 +128,9 @@ def test_stacked_seeds_equal_single_seed_runs(tmp_path, tiny_task):
         for key in ("cnn", "snn_converted", "snn_finetuned"):
             assert (got[key]["epoch"], got[key]["dev_acc"]) == (ref[key]["epoch"], ref[key]["dev_acc"]), key
             assert got[key]["test_acc"] == ref[key]["test_acc"], key
-        lines = [json.loads(x) for x in (tmp_path / "stacked" / f"seed{seed}" / "metrics.jsonl").read_text().splitlines()]
-        solo = [json.loads(x) for x in (tmp_path / f"single{seed}" / "metrics.jsonl").read_text().splitlines()]
+        lines, solo = (
+            [json.loads(x) for x in (folder / "metrics.jsonl").read_text().splitlines()]
+            for folder in (tmp_path / "stacked" / f"seed{seed}", tmp_path / f"single{seed}")
+        )
         cnn = [(a["train_loss"], b["train_loss"]) for a, b in zip(lines, solo, strict=True) if a["stage"] == "cnn"]
         assert all(a == pytest.approx(b, rel=1e-5) for a, b in cnn)

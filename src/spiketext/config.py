@@ -269,8 +269,9 @@ class FinetuneConfig:
     dev_repeats: int = 1  # Bernoulli draws per dev evaluation (same seeds every epoch: a paired comparison)
     loss: SNNLoss = "rate"  # rate: per-step CE averaged over T (the paper); count: CE on T-averaged class scores
     # The conversion fine-tuning starts from: none (the plain copy; "converted" is an older name for it),
-    # data_p999 / data_max / model (normalized conversion), qcfs (a QCFS-trained CNN, θ = λ).
-    init: Normalization | Literal["converted"] = "none"
+    # data_p999 / data_max / model (normalized conversion), qcfs (a QCFS-trained CNN, θ = λ), or dev: the one of
+    # these with the best dev accuracy (`RunConfig.finetune_starts`; a tie goes to the earlier candidate).
+    init: Normalization | Literal["converted", "dev"] = "none"
     # The starting (converted) model is epoch 0 of the dev selection: fine-tuning is kept only if it helps on dev.
     keep_start: bool = True
     # Also record each epoch's test accuracy (mean over the test draws) in metrics.jsonl; never used to select.
@@ -322,11 +323,24 @@ class RunConfig:
         if self.data.max_len is not None:
             check_kernels(self.model.kernel_sizes, self.data.max_len)
         _check(
+            self.finetune.init != "qcfs" or self.model.activation == "qcfs",
+            "finetune.init",
+            "qcfs conversion needs a CNN trained with the QCFS activation: add --set model.activation=qcfs, or start "
+            "from another conversion (none, data_p999, data_max, model, dev)",
+        )
+        _check(
             self.model.input_domain == "positive" or self.cnn.noise_steps == 0,
             "cnn.noise_steps",
             "Binomial input noise is defined for the positive domain only; with model.input_domain=signed use "
             "cnn.noise_steps=0 (and cnn.input_levels=T for a deterministic code)",
         )
+
+    def finetune_starts(self) -> tuple[str, ...]:
+        """The conversions fine-tuning may start from, in order of preference on a dev tie: finetune.init itself,
+        or with init = dev the plain copy and the normalizations (a QCFS CNN: θ = λ first, then the plain copy)."""
+        if self.finetune.init != "dev":
+            return (self.finetune.init,)
+        return ("qcfs", "none") if self.model.activation == "qcfs" else ("none", "data_p999", "data_max", "model")
 
     def cnn_noise_steps(self) -> int:
         return self.snn.num_steps if self.cnn.noise_steps == "T" else int(self.cnn.noise_steps)
@@ -358,18 +372,18 @@ PRESETS: dict[str, dict[str, Any]] = {
         "finetune": {"weight_decay": 0.0, "record_test": True, "patience": 5},
     },
     # spiketext's recipe (measured in the README): zero-mean filters and Binomial(T, e⁺)/T input noise for the
-    # CNN at lr 1e-3; data-based normalization (99.9th percentile) before fine-tuning; fine-tuning on the
-    # T-averaged class scores (the quantity the prediction reads).
+    # CNN at lr 1e-3; fine-tuning from the conversion (plain copy or a normalization) with the best dev accuracy,
+    # on the T-averaged class scores (the quantity the prediction reads).
     "spiketext": {
         "model": {"zero_mean_filters": True},
         "cnn": {"epochs": 60, "patience": 10, "lr": 1e-3, "noise_steps": 50},
-        "finetune": {"epochs": 10, "patience": 4, "lr": 3e-5, "loss": "count", "init": "data_p999", "dev_repeats": 3},
+        "finetune": {"epochs": 10, "patience": 4, "lr": 3e-5, "loss": "count", "init": "dev", "dev_repeats": 3},
     },
     # A first look at SST-2 in about 10 minutes on 2 CPU cores: the spiketext recipe, shorter.
     "quick": {
         "model": {"zero_mean_filters": True},
         "cnn": {"epochs": 30, "patience": 8, "lr": 1e-3, "noise_steps": 50},
-        "finetune": {"epochs": 3, "lr": 3e-5, "loss": "count", "init": "data_p999"},
+        "finetune": {"epochs": 3, "lr": 3e-5, "loss": "count", "init": "dev"},
         "test_repeats": 1,
     },
     # The SNN worth choosing (README, "Energy"): a QCFS CNN (Bu et al., ICLR 2022) with L = T levels on signed

@@ -299,26 +299,33 @@ def finetune_stage(ctx: Context) -> dict:
     """Fine-tune the converted SNN with surrogate gradients through time (selected on dev)."""
 
     def compute() -> dict:
-        snn, start_dev = _finetune_start(ctx)
+        snn, start_dev, init = _finetune_start(ctx)
         res = _finetune(ctx, snn, "snn_finetune", "snn_finetuned", ctx.cfg.finetune.keep_start, start_dev)
-        return _record_finetuned(ctx, snn, res)
+        return _record_finetuned(ctx, snn, res, init)
 
     return stage(ctx, "snn_finetuned", compute)
 
 
-def _finetune_start(ctx: Context) -> tuple[SpikingTextCNN, float]:
-    """The converted SNN fine-tuning starts from, and its dev accuracy (-1 where fine-tuning runs at another T)."""
-    f = ctx.cfg.finetune
-    converted = convert_stage(ctx, f.init)
-    snn = ctx.load_model(NORMALIZED_CHECKPOINTS[f.init])
+def _finetune_start(ctx: Context) -> tuple[SpikingTextCNN, float, str]:
+    """The converted SNN fine-tuning starts from (finetune.init, or with init = dev the candidate conversion with
+    the best dev accuracy), its dev accuracy (-1 where fine-tuning runs at another T) and its normalization."""
+    f, candidates = ctx.cfg.finetune, ctx.cfg.finetune_starts()
+    converted = {name: convert_stage(ctx, name) for name in candidates}
+    init = max(candidates, key=lambda name: converted[name]["dev_acc"])  # a tie: the earlier candidate
+    snn = ctx.load_model(NORMALIZED_CHECKPOINTS[init])
     # the converted result's dev accuracy is the starting model's when fine-tuning runs at the same T
-    start_dev = converted["dev_acc"] if f.num_steps in (None, ctx.spec.num_steps) else -1.0
-    return snn, start_dev  # type: ignore[return-value]
+    start_dev = converted[init]["dev_acc"] if f.num_steps in (None, ctx.spec.num_steps) else -1.0
+    return snn, start_dev, init  # type: ignore[return-value]
 
 
-def _record_finetuned(ctx: Context, snn: SpikingTextCNN, res: FitResult) -> dict:
-    note = "the converted model: no fine-tuning epoch beat it on dev" if res.best_epoch == 0 else ""
-    result = _snn_result(ctx, snn, res.best_epoch, note)
+def _record_finetuned(ctx: Context, snn: SpikingTextCNN, res: FitResult, init: str) -> dict:
+    notes = ["the converted model: no fine-tuning epoch beat it on dev"] if res.best_epoch == 0 else []
+    candidates = ctx.cfg.finetune_starts()
+    if len(candidates) > 1:
+        results = ctx.run.results()
+        devs = ", ".join(f"{n} {100 * results[NORMALIZED_CHECKPOINTS[n]]['dev_acc']:.2f}" for n in candidates)
+        notes.append(f"started from the {init} conversion, the best on dev ({devs})")
+    result = {**_snn_result(ctx, snn, res.best_epoch, "; ".join(notes)), "start": init}
     ctx.save_model("snn_finetuned", snn, "snn", result)
     return result
 
@@ -328,11 +335,11 @@ def finetune_stages(ctxs: list[Context]) -> list[dict]:
     pending = [c for c in ctxs if not stage_done(c, "snn_finetuned")]
     if len(pending) > 1:
         starts = [_finetune_start(c) for c in pending]
-        snns = [snn for snn, _ in starts]
+        snns = [snn for snn, _, _ in starts]
         keep = pending[0].cfg.finetune.keep_start
-        fits = _finetune_members(pending, snns, "snn_finetune", "snn_finetuned", keep, [d for _, d in starts])
-        for c, snn, res in zip(pending, snns, fits, strict=True):
-            c.run.update_results("snn_finetuned", _record_finetuned(c, snn, res))
+        fits = _finetune_members(pending, snns, "snn_finetune", "snn_finetuned", keep, [d for _, d, _ in starts])
+        for c, (snn, _, init), res in zip(pending, starts, fits, strict=True):
+            c.run.update_results("snn_finetuned", _record_finetuned(c, snn, res, init))
     return [finetune_stage(c) for c in ctxs]
 
 

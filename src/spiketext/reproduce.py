@@ -27,6 +27,7 @@ from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, check_writable
 from spiketext.parallel import Backend, Job, run_jobs
 from spiketext.pipeline import run_single, seed_config, summarize_seeds
+from spiketext.runs import finetune_start_key
 from spiketext.viz import method_figure, save_figure
 
 log = logging.getLogger(__name__)
@@ -67,10 +68,9 @@ def method_table(runs: str | Path) -> dict:
         cfg = json.loads((folder / "config.json").read_text())
         seed_dirs = [folder / f"seed{s}" for s in r.get("seeds", [])] or [folder]
         ft = r.get("snn_finetuned", {})
-        # the model fine-tuning starts from: the plain copy (paper) or a normalized copy (spiketext: data_p999)
-        init = cfg["finetune"].get("init", "none")
-        init = "none" if init == "converted" else init  # the older name of the plain copy
-        start_key = START_KEYS.get(init, "snn_converted")
+        # the model fine-tuning starts from: the plain copy (paper), a normalized copy, or the one chosen on dev
+        start_key = finetune_start_key(json.loads((seed_dirs[0] / "results.json").read_text()), cfg)
+        init = next(k for k, v in START_KEYS.items() if v == start_key)
         start = r.get(start_key, r["snn_converted"])
         epochs = min(
             sum(1 for line in (d / "metrics.jsonl").read_text().splitlines() if '"snn_finetune"' in line)

@@ -31,7 +31,15 @@ import torch
 from torch import nn
 
 from spiketext.checkpoint import checkpoint_exists, load_checkpoint
-from spiketext.config import CHECKPOINTS, DataConfig, RunConfig, check_kernels, from_dict, to_dict
+from spiketext.config import (
+    CHECKPOINTS,
+    NORMALIZED_CHECKPOINTS,
+    DataConfig,
+    RunConfig,
+    check_kernels,
+    from_dict,
+    to_dict,
+)
 from spiketext.data.describe import describe
 from spiketext.data.load import digests_differ, input_digests, load_corpus, prepare_corpus
 from spiketext.data.prepare import PreparedData
@@ -57,6 +65,14 @@ RESULT_ROWS = {
     "random_emb_cnn": "Tailored CNN, random embeddings",
     "random_emb_snn_finetuned": "SNN, converted + fine-tuned, random embeddings",
 }
+
+
+def finetune_start_key(results: dict, config: dict) -> str:
+    """The results row of the conversion fine-tuning started from: recorded with the fine-tuned result (init = dev
+    chooses it on dev), else finetune.init of the run's config ("converted": the older name of the plain copy)."""
+    init = (results.get("snn_finetuned") or {}).get("start") or (config.get("finetune") or {}).get("init", "none")
+    init = "none" if init in ("converted", "dev") else init
+    return NORMALIZED_CHECKPOINTS.get(init, "snn_converted")
 
 
 class RunDir:

@@ -17,7 +17,6 @@ from typing import Any
 
 from spiketext.checkpoint import checkpoint_exists
 from spiketext.config import (
-    NORMALIZED_CHECKPOINTS,
     RunConfig,
     deep_merge,
     from_dict,
@@ -29,7 +28,7 @@ from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_bytes, atomic_write_json, atomic_write_text, check_writable, read_json_object
 from spiketext.parallel import Backend, Job, run_jobs
 from spiketext.pipeline import Context, convert_stage, energy_stage, finetune_stage, finish, open_run, train_cnn_stage
-from spiketext.runs import RunDir, find_run_config
+from spiketext.runs import RunDir, find_run_config, finetune_start_key
 from spiketext.viz import save_figure, sweep_figure
 
 log = logging.getLogger(__name__)
@@ -263,9 +262,8 @@ def seed_groups(points: list[dict]) -> list[dict]:
 
 
 def _start_key(folder: Path) -> str:
-    cfg = read_json_object(folder / "config.json") or {}
-    init = (cfg.get("finetune") or {}).get("init", "none")
-    return NORMALIZED_CHECKPOINTS.get("none" if init == "converted" else init, "snn_converted")
+    results = read_json_object(folder / "results.json") or {}
+    return finetune_start_key(results, read_json_object(folder / "config.json") or {})
 
 
 def sweep_markdown(summary: dict) -> str:
