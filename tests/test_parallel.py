@@ -161,3 +161,19 @@ def test_reproduce_on_ray_writes_the_method_table_and_resumes(tmp_path, capsys):
     assert main([*argv, "--in-process"]) == 0
     assert (out / "paper_sst2" / "seed1" / "checkpoints" / "cnn.safetensors").stat().st_mtime == mtime
     assert json.loads((out / "method.json").read_text())["table"] == table
+
+
+def test_reproduce_stacks_each_groups_seeds_into_one_job(tmp_path):
+    from spiketext.cli import main
+
+    data_dir, vectors = _tiny_builtin(tmp_path)
+    argv = [
+        "reproduce", "--datasets", "sst2", "--presets", "quick", "--seeds", "2", "--data-dir", str(data_dir),
+        "--set", f"data.embeddings={vectors}", *[a for a in TINY_BUDGET if a != "--precision" and a != "fp32"],
+        "--set", "precision=fp32", "--in-process",
+    ]  # fmt: skip
+    assert main([*argv, "--set", "stack_seeds=true", "--out", str(tmp_path / "stacked")]) == 0
+    assert main([*argv, "--set", "stack_seeds=false", "--out", str(tmp_path / "single")]) == 0
+    stacked, single = (json.loads((tmp_path / d / "method.json").read_text())["table"] for d in ("stacked", "single"))
+    assert stacked == single  # the same seeds, the same numbers (tiny task: no spike sits on its threshold)
+    assert json.loads((tmp_path / "stacked" / "quick_sst2" / "seed1" / "config.json").read_text())["stack_seeds"]

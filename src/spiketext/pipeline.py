@@ -452,12 +452,18 @@ def run(cfg: RunConfig, out: str | Path) -> dict:
     # each seed folder is a complete single-seed run whose config.json names its own seed
     configs = [seed_config(cfg, i) for i in range(cfg.seeds)]
     folders = [out / f"seed{c.seed}" for c in configs]
-    stack = cfg.stack_seeds if cfg.stack_seeds is not None else resolve_device(cfg.device).type == "cuda"
-    if stack:
+    if stacks_seeds(cfg):
         per_seed = run_stacked(configs, folders)
     else:
         per_seed = [run_single(c, f) for c, f in zip(configs, folders, strict=True)]
     return summarize_seeds(cfg, out, per_seed)
+
+
+def stacks_seeds(cfg: RunConfig) -> bool:
+    """Whether `run` trains cfg's seeds as one stacked model: `stack_seeds`, by default on a GPU only."""
+    return cfg.seeds > 1 and (
+        cfg.stack_seeds if cfg.stack_seeds is not None else resolve_device(cfg.device).type == "cuda"
+    )
 
 
 def run_stacked(configs: list[RunConfig], outs: list[str | Path]) -> list[dict]:

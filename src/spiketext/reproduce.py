@@ -1,7 +1,9 @@
 """Reproduction: data sets × presets × seeds as resumable run folders, then the method table, report and plot.
 
-`reproduce` runs every (preset, data set, seed) as one job (`spiketext.parallel`: this process, or Ray), each in
-OUT/<preset>_<dataset>/seed<S>/ (OUT/<preset>_<dataset>/ itself with one seed), then writes each group's mean ± std
+`reproduce` runs every (preset, data set, seed) as one job (`spiketext.parallel`: this process, processes, or Ray),
+each in OUT/<preset>_<dataset>/seed<S>/ (OUT/<preset>_<dataset>/ itself with one seed); where seeds are stacked
+(`stack_seeds`, by default on a GPU) a (preset, data set) group is one job that trains its seeds as one stacked
+model in the same folders. Then it writes each group's mean ± std
 over seeds (as `spiketext run --seeds N` does) and OUT/method.json / .md / .png from every finished folder: a
 rerun after an interruption finishes only what is missing.
 
@@ -26,7 +28,7 @@ from spiketext.config import BUILTIN_DATASETS, PRESETS, build_run_config, deep_m
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, check_writable
 from spiketext.parallel import Backend, Job, run_jobs
-from spiketext.pipeline import run_single, seed_config, summarize_seeds
+from spiketext.pipeline import run, run_single, seed_config, stacks_seeds, summarize_seeds
 from spiketext.runs import finetune_start_key
 from spiketext.viz import method_figure, save_figure
 
@@ -170,6 +172,9 @@ def reproduce(
             cfg = build_run_config(preset, overrides=merged)  # every configuration validated before any work
             folder = out / f"{preset}_{dataset}"
             keys = []
+            if stacks_seeds(cfg):  # the group's seeds as one stacked model: one job, which writes the summary
+                jobs.append(Job(f"{preset}_{dataset}", run, (cfg, folder)))
+                continue
             for i in range(seeds):
                 one = seed_config(cfg, i)
                 where = folder / f"seed{one.seed}" if seeds > 1 else folder
@@ -183,7 +188,7 @@ def reproduce(
     except SpiketextError as e:  # some runs failed: summarize the rest, then report
         failure, results = e, {}
     for cfg, folder, keys in groups.values():
-        if seeds > 1 and all(k in results for k in keys):
+        if seeds > 1 and keys and all(k in results for k in keys):
             summarize_seeds(cfg, folder, [results[k] for k in keys])
     table = method_table(out)
     text = method_markdown(table)
