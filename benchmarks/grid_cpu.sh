@@ -13,7 +13,8 @@
 #   git worktree add /work/grid HEAD
 #   REPO=$PWD SRC=/work/grid SPIKETEXT_DATA_DIR=../shared/data nohup nice -n 10 bash /work/grid/benchmarks/grid_cpu.sh \
 #     > runs/grid.log 2>&1 &
-# Other settings: GRID="efficient:sst2 paper:mr ..." (the groups, in order), SEEDS="0 1 2", COMMIT=0 (copy only).
+# Other settings: GRID="efficient:sst2 paper:mr ..." (the groups, in order), SEEDS="0 1 2", COMMIT=0 (copy only),
+# ORDER=seed (every group's first seed before any group's second: each cell gets a first number early).
 set -uo pipefail
 REPO=${REPO:-$(cd "$(dirname "$0")/.." && pwd)}  # results and commits go here
 SRC=${SRC:-$REPO}
@@ -30,13 +31,16 @@ extra_args() {  # $1 preset, $2 data set
   [ "$1" = paper ] && { [ "$2" = sst2 ] || [ "$2" = mr ]; } && echo "--baselines"
 }
 
-commit() {  # commit only $1 (other staged changes stay staged); retry while another git command holds the index
+commit() {  # commit only the paths $1 (other staged changes stay staged); retry while another git holds the index
   [ "$COMMIT" = 1 ] || return 0
+  local paths; read -r -a paths <<< "$1"
   for _ in $(seq 30); do
-    if git -C "$REPO" add -- "$1" 2>/dev/null && git -C "$REPO" commit -q -m "$2" -- "$1" 2>/dev/null; then
+    if git -C "$REPO" add -- "${paths[@]}" 2>/dev/null && git -C "$REPO" commit -q -m "$2" -- "${paths[@]}" 2>/dev/null
+    then
       return 0
     fi
-    git -C "$REPO" diff --quiet HEAD -- "$1" 2>/dev/null && [ -z "$(git -C "$REPO" ls-files -o -- "$1")" ] && return 0
+    git -C "$REPO" diff --quiet HEAD -- "${paths[@]}" 2>/dev/null &&
+      [ -z "$(git -C "$REPO" ls-files -o -- "${paths[@]}")" ] && return 0
     sleep 10
   done
   echo "grid: could not commit $1" >&2
@@ -50,31 +54,31 @@ copy_results() {  # $1 run folder, $2 destination: the files the table and a rev
   return 0
 }
 
-for group in $GRID; do
-  preset=${group%%:*} dataset=${group##*:}
-  name="${preset}_${dataset}"
-  for seed in $SEEDS; do
-    dest="$OUT/$name/seed$seed"
-    [ -f "$dest/run.time" ] && continue
-    echo "grid: $name seed $seed started $(date -u +%FT%TZ)"
-    mkdir -p "$RUNS/$name"
-    # shellcheck disable=SC2046
-    if /usr/bin/time -v "$PY" -m spiketext.cli run --preset "$preset" --dataset "$dataset" --seed "$seed" \
-      --precision fp32 $(extra_args "$preset" "$dataset") --out "$RUNS/$name/seed$seed" \
-      2> "$RUNS/$name/seed$seed.time"; then
-      copy_results "$RUNS/$name/seed$seed" "$dest"
-      grep -E "Elapsed|Maximum resident" "$RUNS/$name/seed$seed.time" > "$dest/run.time"
-      lscpu | grep -E "^Model name" >> "$dest/run.time"
-      commit "$dest" "grid: $name seed $seed"
-      echo "grid: $name seed $seed done $(date -u +%FT%TZ)"
-    else
-      echo "grid: $name seed $seed FAILED (see $RUNS/$name/seed$seed.time)" >&2
-      tail -5 "$RUNS/$name/seed$seed.time" >&2
-    fi
-  done
-  # the group's mean ± std over seeds, from the committed per-seed files
-  if [ "$(ls "$OUT/$name"/seed*/run.time 2>/dev/null | wc -l)" -ge 3 ] && [ ! -f "$OUT/$name/results.json" ]; then
-    "$PY" - "$preset" "$dataset" "$OUT/$name" "$(extra_args "$preset" "$dataset")" <<'EOF'
+run_one() {  # $1 preset, $2 data set, $3 seed: one run, its result files copied and committed
+  local preset=$1 dataset=$2 seed=$3 name="$1_$2"
+  local dest="$OUT/$name/seed$seed"
+  [ -f "$dest/run.time" ] && return 0
+  echo "grid: $name seed $seed started $(date -u +%FT%TZ)"
+  mkdir -p "$RUNS/$name"
+  # shellcheck disable=SC2046
+  if /usr/bin/time -v "$PY" -m spiketext.cli run --preset "$preset" --dataset "$dataset" --seed "$seed" \
+    --precision fp32 $(extra_args "$preset" "$dataset") --out "$RUNS/$name/seed$seed" \
+    2> "$RUNS/$name/seed$seed.time"; then
+    copy_results "$RUNS/$name/seed$seed" "$dest"
+    grep -E "Elapsed|Maximum resident" "$RUNS/$name/seed$seed.time" > "$dest/run.time"
+    lscpu | grep -E "^Model name" >> "$dest/run.time"
+    commit "$dest" "grid: $name seed $seed"
+    echo "grid: $name seed $seed done $(date -u +%FT%TZ)"
+  else
+    echo "grid: $name seed $seed FAILED (see $RUNS/$name/seed$seed.time)" >&2
+    tail -5 "$RUNS/$name/seed$seed.time" >&2
+  fi
+}
+
+summarize() {  # $1 preset, $2 data set: the group's mean ± std over seeds from the committed per-seed files
+  local preset=$1 dataset=$2 name="$1_$2"
+  [ "$(ls "$OUT/$name"/seed*/run.time 2>/dev/null | wc -l)" -ge 3 ] && [ ! -f "$OUT/$name/results.json" ] || return 0
+  "$PY" - "$preset" "$dataset" "$OUT/$name" "$(extra_args "$preset" "$dataset")" <<'EOF'
 import json, sys
 from pathlib import Path
 from spiketext.config import build_run_config
@@ -87,7 +91,21 @@ cfg = build_run_config(preset, overrides=overrides)
 per_seed = [json.loads((out / f"seed{s}" / "results.json").read_text()) for s in seeds]
 summarize_seeds(cfg, out, per_seed)
 EOF
-    commit "$OUT/$name" "grid: $name mean over seeds"
-  fi
-done
+  commit "$OUT/$name" "grid: $name mean over seeds"
+  "$PY" "$SRC/benchmarks/method_table.py" "$OUT" --json "$REPO/benchmarks/results/method_table.json" \
+    --md "$REPO/benchmarks/results/method_table.md" > /dev/null &&
+    commit "$REPO/benchmarks/results/method_table.json $REPO/benchmarks/results/method_table.md" "grid: method table"
+}
+
+if [ "${ORDER:-group}" = seed ]; then  # every group's seed 0, then every group's seed 1, ...: each cell early
+  for seed in $SEEDS; do
+    for group in $GRID; do run_one "${group%%:*}" "${group##*:}" "$seed"; done
+  done
+  for group in $GRID; do summarize "${group%%:*}" "${group##*:}"; done
+else  # group by group: each group's mean over seeds as soon as its seeds are done
+  for group in $GRID; do
+    for seed in $SEEDS; do run_one "${group%%:*}" "${group##*:}" "$seed"; done
+    summarize "${group%%:*}" "${group##*:}"
+  done
+fi
 echo "grid: finished $(date -u +%FT%TZ)"

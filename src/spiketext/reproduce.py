@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from spiketext.config import BUILTIN_DATASETS, PRESETS, build_run_config, deep_merge
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, check_writable
@@ -60,8 +62,27 @@ def _mean(values: list[float | None]) -> float | None:
     return None if not values or any(v is None for v in values) else 100 * sum(values) / len(values)  # type: ignore
 
 
+ABLATIONS = {  # DESIGN.md §1.4: the rows `--baselines` adds (runs.RESULT_ROWS), in the table's order
+    "standard_cnn": "standard TextCNN (max pool, biases, raw vectors)",
+    "snn_converted_model_norm": "SNN converted, model-based normalization",
+    "snn_converted_data_norm_max": "SNN converted, data-based normalization (max)",
+    "snn_converted_data_norm_p999": "SNN converted, data-based normalization (99.9th pct)",
+    "snn_direct": "SNN trained directly from random init",
+    "random_emb_cnn": "tailored CNN, random embeddings",
+    "random_emb_snn_finetuned": "SNN converted + fine-tuned, random embeddings",
+}
+
+
+def _finetune_epochs(folder: Path) -> int:
+    return sum(1 for line in (folder / "metrics.jsonl").read_text().splitlines() if '"snn_finetune"' in line)
+
+
 def method_table(runs: str | Path) -> dict:
-    """{preset: {dataset: row}} from the `<preset>_<dataset>` run folders under `runs` (see the module docstring)."""
+    """{preset: {dataset: row}} from the `<preset>_<dataset>` run folders under `runs` (see the module docstring).
+
+    A row holds test accuracies in percent (`key`, mean over seeds) with `key_std` (std over seeds, or over the
+    Bernoulli draws of a single seed) and `key_dev` (dev accuracy, the selection's criterion) for the CNN, the
+    converted and fine-tuned SNN and every ablation the runs hold (`ABLATIONS`)."""
     runs = Path(runs)
     table: dict = {}
     for folder in sorted(p for p in runs.iterdir() if (p / "results.json").is_file()):
@@ -69,42 +90,49 @@ def method_table(runs: str | Path) -> dict:
         r = json.loads((folder / "results.json").read_text())
         cfg = json.loads((folder / "config.json").read_text())
         seed_dirs = [folder / f"seed{s}" for s in r.get("seeds", [])] or [folder]
+        per_seed = [json.loads((d / "results.json").read_text()) for d in seed_dirs]
         ft = r.get("snn_finetuned", {})
         # the model fine-tuning starts from: the plain copy (paper), a normalized copy, or the one chosen on dev
-        start_key = finetune_start_key(json.loads((seed_dirs[0] / "results.json").read_text()), cfg)
-        init = next(k for k, v in START_KEYS.items() if v == start_key)
-        start = r.get(start_key, r["snn_converted"])
-        epochs = min(
-            sum(1 for line in (d / "metrics.jsonl").read_text().splitlines() if '"snn_finetune"' in line)
-            for d in seed_dirs
-        )
-        best = []
-        for d in seed_dirs:
-            rd = json.loads((d / "results.json").read_text())
-            best.append(_best_test_epochs(d, rd.get(start_key, rd["snn_converted"])["test_acc"]))
+        start_keys = [finetune_start_key(rd, cfg) for rd in per_seed]
+        starts = sorted({next(k for k, v in START_KEYS.items() if v == key) for key in start_keys})
+        epochs = [_finetune_epochs(d) for d in seed_dirs]
+        best = [
+            _best_test_epochs(d, rd.get(key, rd["snn_converted"])["test_acc"])
+            for d, rd, key in zip(seed_dirs, per_seed, start_keys, strict=True)
+        ]
         multi = len(seed_dirs) > 1
-        table.setdefault(preset, {})[dataset] = {
-            "cnn": 100 * r["cnn"]["test_acc"],
-            "cnn_std_seeds": 100 * r["cnn"].get("test_std", 0.0) if multi else None,
-            "snn_converted": 100 * r["snn_converted"]["test_acc"],
-            "snn_start": 100 * start["test_acc"],
-            "start": init,
-            "snn_finetuned": 100 * ft["test_acc"] if ft else None,
-            "snn_finetuned_std": 100 * ft.get("test_std", 0.0) if ft else None,
+        start_accs = [
+            rd.get(key, rd["snn_converted"])["test_acc"] for rd, key in zip(per_seed, start_keys, strict=True)
+        ]
+        row = {
+            "start": "/".join(starts),
+            "snn_start": _mean(start_accs),
+            "snn_start_std": 100 * float(np.std(start_accs)) if multi else None,
             "std_over": "seeds" if multi else "Bernoulli draws",
             "gap": 100 * (r["cnn"]["test_acc"] - ft["test_acc"]) if ft else None,
             "cnn_best_test_epoch": _mean([b[0] for b in best]),
             "snn_best_test_epoch": _mean([b[1] for b in best]),
-            "finetune_epochs_done": epochs,
+            "finetune_epochs_done": min(epochs),
+            "finetune_epochs_range": f"{min(epochs)}–{max(epochs)}" if min(epochs) != max(epochs) else str(epochs[0]),
             "finetune_epochs": cfg["finetune"]["epochs"],
+            "finetune_patience": cfg["finetune"].get("patience"),
             "complete": bool(ft) and not ft.get("partial", False),
             "seeds": len(seed_dirs),
         }
+        for key in ("cnn", "snn_converted", "snn_finetuned", *ABLATIONS):
+            if key in r:
+                row[key] = 100 * r[key]["test_acc"]
+                row[f"{key}_std"] = 100 * r[key].get("test_std", 0.0) if (multi or key != "cnn") else None
+                row[f"{key}_dev"] = 100 * r[key]["dev_acc"] if r[key].get("dev_acc") is not None else None
+        row.setdefault("snn_finetuned", None)
+        row["cnn_std_seeds"] = row.get("cnn_std")  # the older name
+        table.setdefault(preset, {})[dataset] = row
     return table
 
 
 def method_markdown(table: dict) -> str:
-    """The method table as Markdown: the paper's numbers, then each preset's rows over the six data sets."""
+    """The method table as Markdown: the paper's numbers, then each preset's rows over the six data sets (test %,
+    mean ± std over seeds; the authors' best-test-epoch protocol and the ablations as labelled rows)."""
     head = "| | " + " | ".join(DATASETS) + " | mean gap |"
     lines = [head, "|---|" + "---:|" * (len(DATASETS) + 1)]
     for key, label in (("cnn", "TextCNN (paper, 300d)"), ("snn_finetuned", "SNN fine-tuned (paper, 300d)")):
@@ -118,10 +146,13 @@ def method_markdown(table: dict) -> str:
             keys.append(("snn_start", f"SNN converted ({'/'.join(sorted(starts))}, fine-tuning's start)"))
         keys.append(("snn_finetuned", "SNN converted + fine-tuned"))
         if any(v.get("snn_best_test_epoch") is not None for v in rows.values()):
+            spans = sorted({v["finetune_epochs_range"] for v in rows.values() if v.get("snn_best_test_epoch")})
             keys += [
                 ("cnn_best_test_epoch", "tailored CNN, best test epoch (the authors' protocol, not a selection)"),
-                ("snn_best_test_epoch", "SNN, best test epoch (the authors' protocol, not a selection)"),
-            ]
+                ("snn_best_test_epoch", f"SNN, best test epoch over the start and fine-tuning epochs 1…N run, N = "
+                                        f"{', '.join(spans)} (the authors' protocol, not a selection)"),
+            ]  # fmt: skip
+        keys += [(k, label) for k, label in ABLATIONS.items() if any(v.get(k) is not None for v in rows.values())]
         for key, label in keys:
             cells = []
             for d in DATASETS:
@@ -130,9 +161,8 @@ def method_markdown(table: dict) -> str:
                     cells.append("–")
                     continue
                 cell = f"{v[key]:.2f}"
-                std = v.get("cnn_std_seeds") if key == "cnn" else v.get("snn_finetuned_std")
-                if key in ("cnn", "snn_finetuned") and v.get("seeds", 1) > 1 and std is not None:
-                    cell += f" ± {std:.2f}"
+                if v.get("seeds", 1) > 1 and v.get(f"{key}_std") is not None:
+                    cell += f" ± {v[f'{key}_std']:.2f}"
                 if key == "snn_finetuned" and not v["complete"]:
                     cell += f" ({v['finetune_epochs_done']}/{v['finetune_epochs']} ep.)"
                 cells.append(cell)
