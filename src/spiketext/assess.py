@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from spiketext.checkpoint import checkpoint_exists
 from spiketext.config import CHECKPOINTS, MAX_REPEATS, Costs, DataConfig, RunConfig, Sample, VictimMode, choices
 from spiketext.data.corpus import Corpus
 from spiketext.data.load import digests_differ, input_digests, load_corpus
@@ -136,6 +137,15 @@ def evaluate(
     }
 
 
+def _run_cnn(path: str | Path) -> torch.nn.Module | None:
+    """The tailored CNN of the run folder that holds `path` (for the zero-skipping baseline), if it has one."""
+    folder = run_folder_of(path)
+    if folder is None or not checkpoint_exists(folder / "checkpoints" / "cnn"):
+        return None
+    bundle = load_model(folder, "cnn")
+    return bundle.model if bundle.kind == "tailored_cnn" else None
+
+
 def energy(
     path: str | Path,
     data: DataConfig | None = None,
@@ -178,7 +188,8 @@ def energy(
         check_writable(out)
     inputs = (bundle.featurizer.encode(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size))
     dtype = autocast_dtype(precision, torch.device("cpu"))
-    report = count_energy(bundle.model, inputs, T, seed, costs, dtype, save_spikes)  # type: ignore[arg-type]
+    cnn = _run_cnn(path)
+    report = count_energy(bundle.model, inputs, T, seed, costs, dtype, save_spikes, cnn)  # type: ignore[arg-type]
     report.update(model=bundle.path, split=split, seed=seed)
     if out is not None:
         # the run's own record is energy.*; any other count is named after what differs
