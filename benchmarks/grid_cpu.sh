@@ -78,19 +78,7 @@ run_one() {  # $1 preset, $2 data set, $3 seed: one run, its result files copied
 summarize() {  # $1 preset, $2 data set: the group's mean ± std over seeds from the committed per-seed files
   local preset=$1 dataset=$2 name="$1_$2"
   [ "$(ls "$OUT/$name"/seed*/run.time 2>/dev/null | wc -l)" -ge 3 ] && [ ! -f "$OUT/$name/results.json" ] || return 0
-  "$PY" - "$preset" "$dataset" "$OUT/$name" "$(extra_args "$preset" "$dataset")" <<'EOF'
-import json, sys
-from pathlib import Path
-from spiketext.config import build_run_config
-from spiketext.pipeline import summarize_seeds
-preset, dataset, out, extra = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4]
-seeds = sorted(int(p.name[4:]) for p in out.glob("seed*") if (p / "run.time").is_file())[:3]
-overrides = {"data": {"dataset": dataset}, "seed": seeds[0], "seeds": len(seeds), "precision": "fp32",
-             "baselines": extra == "--baselines"}
-cfg = build_run_config(preset, overrides=overrides)
-per_seed = [json.loads((out / f"seed{s}" / "results.json").read_text()) for s in seeds]
-summarize_seeds(cfg, out, per_seed)
-EOF
+  "$PY" "$SRC/benchmarks/grid_summary.py" "$OUT/$name"
   commit "$OUT/$name" "grid: $name mean over seeds"
   "$PY" "$SRC/benchmarks/method_table.py" "$OUT" --json "$REPO/benchmarks/results/method_table.json" \
     --md "$REPO/benchmarks/results/method_table.md" > /dev/null &&
