@@ -115,3 +115,13 @@ def test_exported_subset_reproduces_the_full_table(five_word_vectors, tmp_path):
     )
     with pytest.raises(SpiketextError, match="already exists"):
         export_vectors(full, {"good"}, tmp_path / "subset")
+
+
+def test_dead_zone_zeroes_small_standardized_values_and_round_trips():
+    import dataclasses
+
+    t = PositiveTransform(mean=0.0, std=1.0, clip=3.0, dead_zone=0.2)  # |z| < 0.6 -> z = 0 -> e⁺ = ½
+    got = t(np.array([0.5, -0.59, 0.6, -3.5]))
+    np.testing.assert_allclose(got, [0.5, 0.5, (0.6 + 3) / 6, 0.0], rtol=1e-6)
+    assert PositiveTransform(**dataclasses.asdict(t)) == t  # what a checkpoint stores and loads
+    assert PositiveTransform(0.0, 1.0)(np.array([0.5]))[0] == pytest.approx(3.5 / 6)  # none by default

@@ -103,6 +103,9 @@ class DataConfig:
     max_len: int | None = None  # None: the data set's fixed L (DESIGN.md §1.1), or the 95th percentile of own data
     embeddings: str | None = None  # None: glove-6b-50d (English) / train-skipgram (Chinese); or a vector file path
     clip: float = 3.0
+    # δ: units with |z| < δ·clip become z = 0 (e⁺ = ½, s = 0): a signed input code sends nothing for them, and the
+    # CNN trains on the same values (spiketext.data.embeddings.PositiveTransform); 0: none (the paper)
+    dead_zone: float = 0.0
     skipgram_dim: int = 300
     skipgram_epochs: int = 5
     skipgram_window: int = 5
@@ -143,6 +146,7 @@ class DataConfig:
                 1 <= self.max_len <= MAX_TOKENS, "data.max_len", f"{self.max_len} must lie in 1..{MAX_TOKENS:,} tokens"
             )
         _check(self.clip > 0, "data.clip", f"{self.clip} must be > 0")
+        _check(0 <= self.dead_zone < 1, "data.dead_zone", f"{self.dead_zone} must lie in [0, 1) (a fraction of clip)")
         _check(self.split_seed >= 0, "data.split_seed", f"{self.split_seed} must be >= 0")
         for name in ("skipgram_dim", "skipgram_epochs", "skipgram_window", "skipgram_min_count"):
             _check(getattr(self, name) >= 1, f"data.{name}", f"{getattr(self, name)} must be >= 1")

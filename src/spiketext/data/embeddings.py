@@ -87,25 +87,30 @@ class WordVectors:
 
 @dataclass(frozen=True)
 class PositiveTransform:
-    """e⁺ = (clip((e - μ)/σ, -c, c) + c) / (2c); see the module docstring."""
+    """e⁺ = (clip((e - μ)/σ, -c, c) + c) / (2c); see the module docstring. With a dead zone δ, z = 0 where
+    |z| < δ·c: such units sit at e⁺ = ½, the signed value s = z/c is exactly 0, and a signed input code sends
+    nothing for them (both models read the same table, so the CNN is trained with the same dead zone)."""
 
     mean: float
     std: float
     clip: float = 3.0
+    dead_zone: float = 0.0
 
     def __call__(self, e: np.ndarray) -> np.ndarray:
         z = np.clip((np.asarray(e, dtype=np.float64) - self.mean) / self.std, -self.clip, self.clip)
+        if self.dead_zone > 0:
+            z = np.where(np.abs(z) < self.dead_zone * self.clip, 0.0, z)
         return ((z + self.clip) / (2 * self.clip)).astype(np.float32)
 
     def oov_vector(self, dim: int) -> np.ndarray:
         return self(np.zeros(dim))
 
     @classmethod
-    def fit(cls, vectors: WordVectors, clip: float = 3.0) -> PositiveTransform:
+    def fit(cls, vectors: WordVectors, clip: float = 3.0, dead_zone: float = 0.0) -> PositiveTransform:
         mean, std = vectors.global_stats()
         if std <= 0:
             raise SpiketextError(f"embeddings {vectors.name}: every entry is equal; σ = 0 cannot scale them")
-        return cls(mean=mean, std=std, clip=clip)
+        return cls(mean=mean, std=std, clip=clip, dead_zone=dead_zone)
 
 
 def check_dimension(expected: int, got: int, expected_from: str, got_from: str) -> None:

@@ -64,6 +64,7 @@ def prepare_corpus(corpus: Corpus, cfg: DataConfig, seed: int = 0) -> PreparedDa
         language=cfg.resolved_language(),
         max_len=cfg.max_len,
         clip=cfg.clip,
+        dead_zone=cfg.dead_zone,
         skipgram_dim=cfg.skipgram_dim,
         skipgram_epochs=cfg.skipgram_epochs,
         skipgram_window=cfg.skipgram_window,

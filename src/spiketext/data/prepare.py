@@ -55,6 +55,7 @@ def prepare(
     language: str | None = None,
     max_len: int | None = None,
     clip: float = 3.0,
+    dead_zone: float = 0.0,
     skipgram_dim: int = 300,
     skipgram_epochs: int = 5,
     skipgram_window: int = 5,
@@ -89,7 +90,7 @@ def prepare(
     vocab = vocab.extended(
         t for s in ("dev", "test") for ts in tokens[s] for t in ts if t not in vocab.stoi and t in vectors.index
     )
-    transform = PositiveTransform.fit(vectors, clip)
+    transform = PositiveTransform.fit(vectors, clip, dead_zone)
     L = max_len or corpus.max_len or default_max_len(tokens["train"])
     return PreparedData(
         corpus=corpus,
@@ -124,5 +125,5 @@ def with_random_embeddings(data: PreparedData, seed: int) -> PreparedData:
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, 0x52414E44])))
     words = data.vocab.itos[2 : data.train_vocab_size]
     vectors = WordVectors("random", words, rng.standard_normal((len(words), data.dim)).astype(np.float32))
-    transform = PositiveTransform.fit(vectors, data.transform.clip)
+    transform = PositiveTransform.fit(vectors, data.transform.clip, data.transform.dead_zone)
     return replace(data, vectors=vectors, transform=transform, table=embedding_matrix(data.vocab, vectors, transform))
