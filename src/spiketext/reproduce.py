@@ -124,6 +124,10 @@ def method_table(runs: str | Path) -> dict:
                 row[key] = 100 * r[key]["test_acc"]
                 row[f"{key}_std"] = 100 * r[key].get("test_std", 0.0) if (multi or key != "cnn") else None
                 row[f"{key}_dev"] = 100 * r[key]["dev_acc"] if r[key].get("dev_acc") is not None else None
+        energy = r.get("energy") or {}
+        row["energy_ratio"] = energy.get("ratio_all_ops")  # the reviewer's accounting (None: the first one only)
+        row["energy_ratio_memory_32KB"] = (energy.get("ratio_memory_sram") or {}).get("32KB")
+        row["energy_ratio_first_accounting"] = energy.get("ratio")
         row.setdefault("snn_finetuned", None)
         row["cnn_std_seeds"] = row.get("cnn_std")  # the older name
         table.setdefault(preset, {})[dataset] = row
@@ -171,6 +175,13 @@ def method_markdown(table: dict) -> str:
             lines.append(f"| {preset}: {label} | " + " | ".join(cells) + " |" + mean_gap)
         gaps = [f"{rows[d]['gap']:+.2f}" if rows.get(d, {}).get("gap") is not None else "–" for d in DATASETS]
         lines.append(f"| {preset}: gap CNN − SNN | " + " | ".join(gaps) + " | |")
+        for key, label in (
+            ("energy_ratio", "E_SNN / E_CNN (every operation, real positions, fp32)"),
+            ("energy_ratio_memory_32KB", "E_SNN / E_CNN memory-inclusive (32 KB SRAM)"),
+        ):
+            if any(rows.get(d, {}).get(key) is not None for d in DATASETS):
+                cells = [f"{rows[d][key]:.3f}" if rows.get(d, {}).get(key) is not None else "–" for d in DATASETS]
+                lines.append(f"| {preset}: {label} | " + " | ".join(cells) + " | |")
     return "\n".join(lines)
 
 
