@@ -530,6 +530,8 @@ def summarize_seeds(cfg: RunConfig, out: Path, per_seed: list[dict]) -> dict:
             )  # fmt: skip
             if all(e.get(k) is not None for e in energies)
         }
+        if all(e.get("accounting") == "reviewer" for e in energies):
+            summary["energy"]["accounting"] = "reviewer"
         if all(e.get("ratio_memory_sram") for e in energies):
             sizes = energies[0]["ratio_memory_sram"]
             summary["energy"]["ratio_memory_sram"] = {
