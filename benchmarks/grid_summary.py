@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from spiketext.config import build_run_config
-from spiketext.pipeline import summarize_seeds
+from spiketext.seeds import summarize_seeds
 
 WITH_BASELINES = {"paper_sst2", "paper_mr"}
 

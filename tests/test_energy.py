@@ -112,7 +112,8 @@ def test_leaky_membrane_updates_cost_a_mac():
 
 
 def test_count_energy_reports_spikes_per_unit_encoding_and_matched_precisions():
-    from spiketext.energy import count_energy, energy_markdown
+    from spiketext.energy import count_energy
+    from spiketext.energy_files import energy_markdown
 
     x = torch.rand(6, 5, 9, generator=torch.Generator().manual_seed(0))
     for code, draws in (("bernoulli", 5 * 9 * 10), ("regular", 0)):

@@ -29,9 +29,10 @@ from spiketext.data.load import batches, describe_data, fetch_dataset, fetch_nam
 from spiketext.data.load import load_data as load_data
 from spiketext.errors import SpiketextError
 from spiketext.parallel import Backend, choose_backend
-from spiketext.pipeline import Context, convert_stage, finetune_stage, open_run, run, train_cnn_stage
+from spiketext.pipeline import Context, convert_stage, finetune_stage, open_run, train_cnn_stage
 from spiketext.reproduce import method_markdown, method_table, reproduce
 from spiketext.runs import find_run_config, run_folder_of
+from spiketext.seeds import run
 from spiketext.sweep import parse_grid, summarize_sweep, sweep, sweep_markdown
 
 __all__ = [

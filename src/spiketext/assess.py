@@ -18,7 +18,8 @@ from spiketext.checkpoint import checkpoint_exists
 from spiketext.config import CHECKPOINTS, MAX_REPEATS, Costs, DataConfig, RunConfig, Sample, VictimMode, choices
 from spiketext.data.corpus import Corpus
 from spiketext.data.load import digests_differ, input_digests, load_corpus
-from spiketext.energy import count_energy, write_energy
+from spiketext.energy import count_energy
+from spiketext.energy_files import write_energy
 from spiketext.errors import SpiketextError
 from spiketext.inference import ModelBundle, load_bundle
 from spiketext.inference import classify as classify_texts

@@ -314,7 +314,7 @@ def cmd_export_nir(args: argparse.Namespace) -> int:
 
 def cmd_energy(args: argparse.Namespace) -> int:
     from spiketext import api
-    from spiketext.energy import energy_markdown
+    from spiketext.energy_files import energy_markdown
     from spiketext.io import atomic_write_json
 
     data = _data_config(args) if (args.name or args.dataset or args.train) else None

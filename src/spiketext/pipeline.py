@@ -12,23 +12,23 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
-from spiketext.config import NORMALIZED_CHECKPOINTS, RunConfig, to_dict
+from spiketext.config import NORMALIZED_CHECKPOINTS, RunConfig
 from spiketext.data.batching import iterate_batches
 from spiketext.data.prepare import raw_embedding_matrix, with_random_embeddings
 from spiketext.encoding import DETERMINISTIC_CODES
-from spiketext.energy import count_energy, energy_summary, write_energy
+from spiketext.energy import count_energy, energy_summary
+from spiketext.energy_files import write_energy
 from spiketext.errors import SpiketextError
-from spiketext.io import atomic_write_json, atomic_write_text, check_writable
+from spiketext.io import atomic_write_json, atomic_write_text
 from spiketext.models.convert import conversion_weights, convert
 from spiketext.models.registry import build_model
 from spiketext.models.spiking import SpikingTextCNN
 from spiketext.models.textcnn import TailoredTextCNN, init_linear_weights
-from spiketext.runs import RESULT_ROWS, Context, open_run, results_markdown, stage, stage_done
-from spiketext.runtime import evaluation_seed, generator, resolve_device
+from spiketext.runs import Context, open_run, results_markdown, stage
+from spiketext.runtime import evaluation_seed, generator
 from spiketext.train import (
     FitResult,
     FitSettings,
@@ -156,10 +156,10 @@ def _fit_cnns(
 
 
 def _train_tailored_cnn(ctx: Context, stage_name: str, table: torch.Tensor) -> tuple[TailoredTextCNN, FitResult]:
-    return _train_tailored_cnns([ctx], stage_name, [table])[0]
+    return train_tailored_cnns([ctx], stage_name, [table])[0]
 
 
-def _train_tailored_cnns(
+def train_tailored_cnns(
     ctxs: list[Context], stage_name: str, tables: list[torch.Tensor]
 ) -> list[tuple[TailoredTextCNN, FitResult]]:
     cfg = ctxs[0].cfg
@@ -178,10 +178,10 @@ def _finetune(
     """Fine-tune in place. With `key`, each new best-dev epoch is tested at once and stored as a provisional
     results[key] (marked "partial"), so a run stopped early still reports its dev-selected test accuracy; with
     `keep_start`, only an epoch that beats the starting model's dev accuracy `start_dev` counts as new best."""
-    return _finetune_members([ctx], [snn], stage_name, key, keep_start, [start_dev])[0]
+    return finetune_members([ctx], [snn], stage_name, key, keep_start, [start_dev])[0]
 
 
-def _finetune_members(
+def finetune_members(
     ctxs: list[Context],
     snns: list[SpikingTextCNN],
     stage_name: str,
@@ -246,25 +246,15 @@ def train_cnn_stage(ctx: Context) -> dict:
 
     def compute() -> dict:
         model, res = _train_tailored_cnn(ctx, "cnn", ctx.table)
-        return _record_cnn(ctx, model, res)
+        return record_cnn(ctx, model, res)
 
     return stage(ctx, "cnn", compute)
 
 
-def _record_cnn(ctx: Context, model: nn.Module, res: FitResult) -> dict:
+def record_cnn(ctx: Context, model: nn.Module, res: FitResult) -> dict:
     result = _cnn_result(ctx, model, ctx.table, res.best_epoch)
     ctx.save_model("cnn", model, "tailored_cnn", result)
     return result
-
-
-def train_cnn_stages(ctxs: list[Context]) -> list[dict]:
-    """`train_cnn_stage` for several seeds: the CNNs not trained yet train side by side as one stacked model."""
-    pending = [c for c in ctxs if not stage_done(c, "cnn")]
-    if len(pending) > 1:
-        trained = _train_tailored_cnns(pending, "cnn", [c.table for c in pending])
-        for c, (model, res) in zip(pending, trained, strict=True):
-            c.run.update_results("cnn", _record_cnn(c, model, res))
-    return [train_cnn_stage(c) for c in ctxs]
 
 
 def _train_batches(ctx: Context, table: torch.Tensor) -> Callable[[], object]:
@@ -299,14 +289,14 @@ def finetune_stage(ctx: Context) -> dict:
     """Fine-tune the converted SNN with surrogate gradients through time (selected on dev)."""
 
     def compute() -> dict:
-        snn, start_dev, init = _finetune_start(ctx)
+        snn, start_dev, init = finetune_start(ctx)
         res = _finetune(ctx, snn, "snn_finetune", "snn_finetuned", ctx.cfg.finetune.keep_start, start_dev)
-        return _record_finetuned(ctx, snn, res, init)
+        return record_finetuned(ctx, snn, res, init)
 
     return stage(ctx, "snn_finetuned", compute)
 
 
-def _finetune_start(ctx: Context) -> tuple[SpikingTextCNN, float, str]:
+def finetune_start(ctx: Context) -> tuple[SpikingTextCNN, float, str]:
     """The converted SNN fine-tuning starts from (finetune.init, or with init = dev the candidate conversion with
     the best dev accuracy), its dev accuracy (-1 where fine-tuning runs at another T) and its normalization."""
     f, candidates = ctx.cfg.finetune, ctx.cfg.finetune_starts()
@@ -318,7 +308,7 @@ def _finetune_start(ctx: Context) -> tuple[SpikingTextCNN, float, str]:
     return snn, start_dev, init  # type: ignore[return-value]
 
 
-def _record_finetuned(ctx: Context, snn: SpikingTextCNN, res: FitResult, init: str) -> dict:
+def record_finetuned(ctx: Context, snn: SpikingTextCNN, res: FitResult, init: str) -> dict:
     notes = ["the converted model: no fine-tuning epoch beat it on dev"] if res.best_epoch == 0 else []
     candidates = ctx.cfg.finetune_starts()
     if len(candidates) > 1:
@@ -328,19 +318,6 @@ def _record_finetuned(ctx: Context, snn: SpikingTextCNN, res: FitResult, init: s
     result = {**_snn_result(ctx, snn, res.best_epoch, "; ".join(notes)), "start": init}
     ctx.save_model("snn_finetuned", snn, "snn", result)
     return result
-
-
-def finetune_stages(ctxs: list[Context]) -> list[dict]:
-    """`finetune_stage` for several seeds: the SNNs not fine-tuned yet train side by side as one stacked model."""
-    pending = [c for c in ctxs if not stage_done(c, "snn_finetuned")]
-    if len(pending) > 1:
-        starts = [_finetune_start(c) for c in pending]
-        snns = [snn for snn, _, _ in starts]
-        keep = pending[0].cfg.finetune.keep_start
-        fits = _finetune_members(pending, snns, "snn_finetune", "snn_finetuned", keep, [d for _, d, _ in starts])
-        for c, (snn, _, init), res in zip(pending, starts, fits, strict=True):
-            c.run.update_results("snn_finetuned", _record_finetuned(c, snn, res, init))
-    return [finetune_stage(c) for c in ctxs]
 
 
 def energy_stage(ctx: Context) -> dict:
@@ -448,98 +425,3 @@ def run_single(cfg: RunConfig, out: str | Path, seed: int | None = None) -> dict
     if cfg.baselines:
         baselines_stage(ctx)
     return finish(ctx)
-
-
-def run(cfg: RunConfig, out: str | Path) -> dict:
-    """The whole method. With cfg.seeds > 1: one sub-folder per seed and mean ± std over seeds in OUT; the seeds
-    train as one stacked model where `stack_seeds` says so (default: on a GPU, where it pays; not on a CPU)."""
-    if cfg.seeds == 1:
-        return run_single(cfg, out)
-    out = Path(check_writable(out))
-    # each seed folder is a complete single-seed run whose config.json names its own seed
-    configs = [seed_config(cfg, i) for i in range(cfg.seeds)]
-    folders = [out / f"seed{c.seed}" for c in configs]
-    if stacks_seeds(cfg):
-        per_seed = run_stacked(configs, folders)
-    else:
-        per_seed = [run_single(c, f) for c, f in zip(configs, folders, strict=True)]
-    return summarize_seeds(cfg, out, per_seed)
-
-
-def stacks_seeds(cfg: RunConfig) -> bool:
-    """Whether `run` trains cfg's seeds as one stacked model: `stack_seeds`, by default on a GPU only."""
-    return cfg.seeds > 1 and (
-        cfg.stack_seeds if cfg.stack_seeds is not None else resolve_device(cfg.device).type == "cuda"
-    )
-
-
-def run_stacked(configs: list[RunConfig], outs: list[str | Path]) -> list[dict]:
-    """`run_single` for several seeds of one configuration: their CNNs train as one stacked model, then their SNNs
-    fine-tune as one (`spiketext.models.stacked`); conversion, evaluation, energy and baselines run per seed. Each
-    folder is a complete single-seed run that resumes on its own or with the others."""
-    ctxs = [open_run(c, o) for c, o in zip(configs, outs, strict=True)]
-    train_cnn_stages(ctxs)
-    for ctx in ctxs:
-        convert_stage(ctx)
-    finetune_stages(ctxs)
-    results = []
-    for ctx in ctxs:
-        energy_stage(ctx)
-        if ctx.cfg.baselines:
-            baselines_stage(ctx)
-        results.append(finish(ctx))
-    return results
-
-
-def seed_config(cfg: RunConfig, i: int) -> RunConfig:
-    """The single-seed run `i` of a `seeds > 1` configuration (its folder: seed{cfg.seed + i})."""
-    return dataclasses.replace(cfg, seed=cfg.seed + i, seeds=1)
-
-
-def summarize_seeds(cfg: RunConfig, out: Path, per_seed: list[dict]) -> dict:
-    """Mean ± std over the seeds' results into OUT/results.json / .md (and OUT/config.json)."""
-    summary: dict = {"seeds": [cfg.seed + i for i in range(cfg.seeds)]}
-    for key in RESULT_ROWS:
-        rows = [r[key] for r in per_seed if key in r]
-        if len(rows) == len(per_seed):
-            tests = [r["test_acc"] for r in rows]
-            devs = [r["dev_acc"] for r in rows]
-            summary[key] = {
-                "dev_acc": float(np.mean(devs)),
-                "test_acc": float(np.mean(tests)),
-                "test_std": float(np.std(tests)),
-                "test_accs": tests,
-                "note": f"mean ± std over {len(rows)} seeds",
-            }
-    energies = [r["energy"] for r in per_seed if "energy" in r]
-    if len(energies) == len(per_seed):
-        summary["energy"] = {
-            k: float(np.mean([e[k] for e in energies]))
-            for k in (
-                "ratio",
-                "ratio_with_membrane",
-                "ratio_int8_matched",
-                "ratio_memory",
-                "input_spikes_per_unit",
-                "ratio_all_ops",
-                "ratio_all_ops_padded",
-                "ratio_all_ops_int8",
-                "ratio_zero_skip_cnn",
-                "ratio_quantized_cnn",
-                "ratio_lut",
-            )  # fmt: skip
-            if all(e.get(k) is not None for e in energies)
-        }
-        if all(e.get("accounting") == "reviewer" for e in energies):
-            summary["energy"]["accounting"] = "reviewer"
-        if all(e.get("ratio_memory_sram") for e in energies):
-            sizes = energies[0]["ratio_memory_sram"]
-            summary["energy"]["ratio_memory_sram"] = {
-                s: float(np.mean([e["ratio_memory_sram"][s] for e in energies])) for s in sizes
-            }
-        summary["energy"]["note"] = f"mean over {len(energies)} seeds; each seed's energy.md has every term"
-    summary["notes"] = [f"{cfg.seeds} seeds ({', '.join(map(str, summary['seeds']))}); per-seed folders seedN/"]
-    atomic_write_json(out / "config.json", to_dict(cfg))
-    atomic_write_json(out / "results.json", summary)
-    atomic_write_text(out / "results.md", results_markdown(summary, f"{per_seed[0]['data']['name']}: results"))
-    return summary

@@ -30,8 +30,9 @@ from spiketext.config import BUILTIN_DATASETS, PRESETS, build_run_config, deep_m
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, check_writable
 from spiketext.parallel import Backend, Job, run_jobs
-from spiketext.pipeline import run, run_single, seed_config, stacks_seeds, summarize_seeds
+from spiketext.pipeline import run_single
 from spiketext.runs import finetune_start_key
+from spiketext.seeds import run, seed_config, stacks_seeds, summarize_seeds
 from spiketext.viz import method_figure, save_figure
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,152 @@
+"""Several seeds of one configuration: one after another, or trained side by side as one stacked model, and
+their mean ± std.
+
+Each seed is a complete single-seed run in OUT/seed<S>/ (its config.json names its own seed), so a seed folder
+resumes on its own or with the others. Stacked (`stack_seeds`, by default on a GPU): the CNNs not trained yet train
+as one stacked model (`spiketext.models.stacked`, `train.fit_members`), then the SNNs fine-tune as one; conversion,
+evaluation, energy and the baselines run per seed. On a CPU stacking saves nothing (benchmarks/stacked_seeds.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from spiketext.config import RunConfig, to_dict
+from spiketext.io import atomic_write_json, atomic_write_text, check_writable
+from spiketext.pipeline import (
+    baselines_stage,
+    convert_stage,
+    energy_stage,
+    finetune_members,
+    finetune_stage,
+    finetune_start,
+    finish,
+    record_cnn,
+    record_finetuned,
+    run_single,
+    train_cnn_stage,
+    train_tailored_cnns,
+)
+from spiketext.runs import RESULT_ROWS, Context, open_run, results_markdown, stage_done
+from spiketext.runtime import resolve_device
+
+
+def train_cnn_stages(ctxs: list[Context]) -> list[dict]:
+    """`train_cnn_stage` for several seeds: the CNNs not trained yet train side by side as one stacked model."""
+    pending = [c for c in ctxs if not stage_done(c, "cnn")]
+    if len(pending) > 1:
+        trained = train_tailored_cnns(pending, "cnn", [c.table for c in pending])
+        for c, (model, res) in zip(pending, trained, strict=True):
+            c.run.update_results("cnn", record_cnn(c, model, res))
+    return [train_cnn_stage(c) for c in ctxs]
+
+
+def finetune_stages(ctxs: list[Context]) -> list[dict]:
+    """`finetune_stage` for several seeds: the SNNs not fine-tuned yet train side by side as one stacked model."""
+    pending = [c for c in ctxs if not stage_done(c, "snn_finetuned")]
+    if len(pending) > 1:
+        starts = [finetune_start(c) for c in pending]
+        snns = [snn for snn, _, _ in starts]
+        keep = pending[0].cfg.finetune.keep_start
+        fits = finetune_members(pending, snns, "snn_finetune", "snn_finetuned", keep, [d for _, d, _ in starts])
+        for c, (snn, _, init), res in zip(pending, starts, fits, strict=True):
+            c.run.update_results("snn_finetuned", record_finetuned(c, snn, res, init))
+    return [finetune_stage(c) for c in ctxs]
+
+
+def run(cfg: RunConfig, out: str | Path) -> dict:
+    """The whole method. With cfg.seeds > 1: one sub-folder per seed and mean ± std over seeds in OUT; the seeds
+    train as one stacked model where `stack_seeds` says so (default: on a GPU, where it pays; not on a CPU)."""
+    if cfg.seeds == 1:
+        return run_single(cfg, out)
+    out = Path(check_writable(out))
+    # each seed folder is a complete single-seed run whose config.json names its own seed
+    configs = [seed_config(cfg, i) for i in range(cfg.seeds)]
+    folders = [out / f"seed{c.seed}" for c in configs]
+    if stacks_seeds(cfg):
+        per_seed = run_stacked(configs, folders)
+    else:
+        per_seed = [run_single(c, f) for c, f in zip(configs, folders, strict=True)]
+    return summarize_seeds(cfg, out, per_seed)
+
+
+def stacks_seeds(cfg: RunConfig) -> bool:
+    """Whether `run` trains cfg's seeds as one stacked model: `stack_seeds`, by default on a GPU only."""
+    return cfg.seeds > 1 and (
+        cfg.stack_seeds if cfg.stack_seeds is not None else resolve_device(cfg.device).type == "cuda"
+    )
+
+
+def run_stacked(configs: list[RunConfig], outs: list[str | Path]) -> list[dict]:
+    """`run_single` for several seeds of one configuration: their CNNs train as one stacked model, then their SNNs
+    fine-tune as one (`spiketext.models.stacked`); conversion, evaluation, energy and baselines run per seed. Each
+    folder is a complete single-seed run that resumes on its own or with the others."""
+    ctxs = [open_run(c, o) for c, o in zip(configs, outs, strict=True)]
+    train_cnn_stages(ctxs)
+    for ctx in ctxs:
+        convert_stage(ctx)
+    finetune_stages(ctxs)
+    results = []
+    for ctx in ctxs:
+        energy_stage(ctx)
+        if ctx.cfg.baselines:
+            baselines_stage(ctx)
+        results.append(finish(ctx))
+    return results
+
+
+def seed_config(cfg: RunConfig, i: int) -> RunConfig:
+    """The single-seed run `i` of a `seeds > 1` configuration (its folder: seed{cfg.seed + i})."""
+    return dataclasses.replace(cfg, seed=cfg.seed + i, seeds=1)
+
+
+def summarize_seeds(cfg: RunConfig, out: Path, per_seed: list[dict]) -> dict:
+    """Mean ± std over the seeds' results into OUT/results.json / .md (and OUT/config.json)."""
+    summary: dict = {"seeds": [cfg.seed + i for i in range(cfg.seeds)]}
+    for key in RESULT_ROWS:
+        rows = [r[key] for r in per_seed if key in r]
+        if len(rows) == len(per_seed):
+            tests = [r["test_acc"] for r in rows]
+            devs = [r["dev_acc"] for r in rows]
+            summary[key] = {
+                "dev_acc": float(np.mean(devs)),
+                "test_acc": float(np.mean(tests)),
+                "test_std": float(np.std(tests)),
+                "test_accs": tests,
+                "note": f"mean ± std over {len(rows)} seeds",
+            }
+    energies = [r["energy"] for r in per_seed if "energy" in r]
+    if len(energies) == len(per_seed):
+        summary["energy"] = {
+            k: float(np.mean([e[k] for e in energies]))
+            for k in (
+                "ratio",
+                "ratio_with_membrane",
+                "ratio_int8_matched",
+                "ratio_memory",
+                "input_spikes_per_unit",
+                "ratio_all_ops",
+                "ratio_all_ops_padded",
+                "ratio_all_ops_int8",
+                "ratio_zero_skip_cnn",
+                "ratio_quantized_cnn",
+                "ratio_lut",
+            )  # fmt: skip
+            if all(e.get(k) is not None for e in energies)
+        }
+        if all(e.get("accounting") == "reviewer" for e in energies):
+            summary["energy"]["accounting"] = "reviewer"
+        if all(e.get("ratio_memory_sram") for e in energies):
+            sizes = energies[0]["ratio_memory_sram"]
+            summary["energy"]["ratio_memory_sram"] = {
+                s: float(np.mean([e["ratio_memory_sram"][s] for e in energies])) for s in sizes
+            }
+        summary["energy"]["note"] = f"mean over {len(energies)} seeds; each seed's energy.md has every term"
+    summary["notes"] = [f"{cfg.seeds} seeds ({', '.join(map(str, summary['seeds']))}); per-seed folders seedN/"]
+    atomic_write_json(out / "config.json", to_dict(cfg))
+    atomic_write_json(out / "results.json", summary)
+    atomic_write_text(out / "results.md", results_markdown(summary, f"{per_seed[0]['data']['name']}: results"))
+    return summary
