@@ -1,6 +1,6 @@
 """Seeds on one machine, side by side: three single-seed runs, `--seeds 3` one after another, `--seeds 3` stacked.
 
-    python benchmarks/stacked_seeds.py [--dataset sst2] [--preset quick] [--device cpu] [--full]
+    python benchmarks/stacked_seeds.py [--dataset sst2] [--preset quick] [--device cpu] [--full] [--set KEY=VALUE]
 
 Each variant is a fresh `spiketext run` in its own process (wall time and peak resident memory from
 /usr/bin/time), into a scratch folder; the three variants run one after another in one invocation so that they
@@ -54,8 +54,11 @@ def main() -> None:
     ap.add_argument("--preset", default="quick")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--full", action="store_true", help="the preset's own epochs (default: a cut budget)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a setting for every run, e.g. data.embeddings=.gpu/glove on the GPU machine")  # fmt: skip
     args = ap.parse_args()
     base = ["run", "--dataset", args.dataset, "--preset", args.preset, "--set", f"device={args.device}"]
+    base += [x for kv in args.set for x in ("--set", kv)]
     base += [] if args.full else SHORT
     scratch = Path(tempfile.mkdtemp(prefix="stacked_seeds_"))
     rows, per_seed = {}, {}
