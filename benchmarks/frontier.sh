@@ -53,11 +53,11 @@ copy() {  # the light files of every run (no checkpoints, no resume state; of th
 }
 
 mkdir -p "$RUNS"
-for step in "${@:-sst2 mr t16 ablation preset untuned paper_setting copy}"; do
+for step in "${@:-sst2 mr ablation paper_setting copy}"; do
   for s in $step; do
     case "$s" in
       sst2 | mr) frontier "$s" ;;
-      t16) t16 ;;
+      t16) t16 ;;  # the efficient preset itself: the grid (benchmarks/results/grid/efficient_*) has it, 3 seeds
       ablation) ablation ;;
       preset) preset ;;
       paper_setting) paper_setting ;;

@@ -282,22 +282,28 @@ def _start_key(folder: Path) -> str:
     return finetune_start_key(results, read_json_object(folder / "config.json") or {})
 
 
+def _fmt(x: float | None) -> str:
+    return "" if x is None else f"{x:.3f}"
+
+
 def sweep_markdown(summary: dict) -> str:
     cnn = summary["cnn"]
     lines = [
         f"Tailored CNN most points share: test {100 * cnn['test_acc']:.2f}% at E / E_CNN = 1 (each point's own CNN in "
         "its row).",
         "",
-        "| point | test acc (%) | converted (%) | its CNN (%) | E_SNN / E_CNN | with membrane | input rate | Pareto |",
-        "|---|---:|---:|---:|---:|---:|---:|:-:|",
+        "| point | test acc (%) | converted (%) | its CNN (%) | E_SNN / E_CNN | memory-incl. 32 KB | first accounting "
+        "| input rate | Pareto |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|:-:|",
     ]
     for p in summary["points"]:
         name = ", ".join(f"{k.split('.')[-1]} = {v}" for k, v in p["config"].items())
         std = f" ± {100 * p['test_std']:.2f}" if p.get("test_std") else ""
         lines.append(
             f"| {name} | {100 * p['test_acc']:.2f}{std} | {100 * p['converted_test_acc']:.2f} | "
-            f"{100 * p['cnn_test_acc']:.2f} | {p['energy_ratio']:.3f} | {p['energy_ratio_with_membrane']:.3f} | "
-            f"{p['input_rate']:.3f} | {'✓' if p['pareto'] else ''} |"
+            f"{100 * p['cnn_test_acc']:.2f} | {p['energy_ratio']:.3f} | {_fmt(p.get('energy_ratio_memory_32KB'))} | "
+            f"{_fmt(p.get('energy_ratio_synaptic_only', p['energy_ratio']))} | {p['input_rate']:.3f} | "
+            f"{'✓' if p['pareto'] else ''} |"
         )
     groups = summary.get("groups") or []
     if any(g["n"] > 1 for g in groups):
@@ -305,9 +311,9 @@ def sweep_markdown(summary: dict) -> str:
             "",
             "Means ± std over seeds (points that differ only in seed):",
             "",
-            "| point | seeds | SNN test (%) | its CNN (%) | E/E_CNN fp32 | int8 | memory-incl. | spikes/unit "
-            "| Pareto |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|:-:|",
+            "| point | seeds | SNN test (%) | SNN dev (%) | its CNN (%) | E/E_CNN | memory-incl. 32 KB | first "
+            "accounting | spikes/unit | Pareto |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|:-:|",
         ]
         for g in groups:
             name = ", ".join(f"{k.split('.')[-1]} = {v}" for k, v in g["config"].items()) or "(all)"
@@ -317,8 +323,8 @@ def sweep_markdown(summary: dict) -> str:
 
             lines.append(
                 f"| {name} | {g['n']} | {fmt('test_acc', 100, 2)} ± {fmt('test_acc_std', 100, 2)} | "
-                f"{fmt('cnn_test_acc', 100, 2)} ± {fmt('cnn_test_acc_std', 100, 2)} | {fmt('energy_ratio')} | "
-                f"{fmt('energy_ratio_int8')} | {fmt('energy_ratio_memory')} | {fmt('input_spikes_per_unit', 1, 2)} | "
-                f"{'✓' if g['pareto'] else ''} |"
+                f"{fmt('dev_acc', 100, 2)} | {fmt('cnn_test_acc', 100, 2)} ± {fmt('cnn_test_acc_std', 100, 2)} | "
+                f"{fmt('energy_ratio')} | {fmt('energy_ratio_memory_32KB')} | {fmt('energy_ratio_synaptic_only')} | "
+                f"{fmt('input_spikes_per_unit', 1, 2)} | {'✓' if g['pareto'] else ''} |"
             )
     return "\n".join(lines) + "\n"
