@@ -27,11 +27,13 @@ paper_seeds() {  # seeds 1 and 2 of the whole paper preset on SST-2 beside seed 
 }
 
 beta() {  # one CNN shared by every β
-  "$ST" sweep --dataset sst2 --preset quick --grid snn.beta=1.0,0.99,0.95,0.9,0.8 --out "$RUNS/beta_sst2"
+  "$ST" sweep --dataset sst2 --preset quick --set finetune.init=data_p999 --grid snn.beta=1.0,0.99,0.95,0.9,0.8 \
+    --out "$RUNS/beta_sst2"
 }
 
 neurons() {  # each n trains its own CNN (the output layer has n·C neurons)
-  "$ST" sweep --dataset sst2 --preset quick --grid model.neurons_per_class=1,5,10,20 --out "$RUNS/neurons_sst2"
+  "$ST" sweep --dataset sst2 --preset quick --set finetune.init=data_p999 --grid model.neurons_per_class=1,5,10,20 \
+    --out "$RUNS/neurons_sst2"
 }
 
 copy() {

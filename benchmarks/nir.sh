@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 ST=${ST:-.venv/bin/spiketext}; PY=${PY:-.venv/bin/python}
 R=benchmarks/results/nir; ZERO=runs/issue14/quick_zero_sst2
 zero_model() {
-  "$ST" sweep --dataset sst2 --preset quick --grid snn.reset=zero --cnn runs/frontier/quick_sst2 --out $ZERO --in-process
+  "$ST" sweep --dataset sst2 --preset quick --set finetune.init=data_p999 --grid snn.reset=zero \
+    --cnn runs/frontier/quick_sst2 --out $ZERO --in-process
   mkdir -p $R/quick_zero_sst2
   cp $ZERO/sweep.json $ZERO/sweep.md "$ZERO/points/snn.reset=zero/results.json" "$ZERO/points/snn.reset=zero/config.json" \
     $R/quick_zero_sst2/
