@@ -76,7 +76,7 @@ def sweep_rows(results: Path, folder: str) -> list[dict]:
                     "gap_spiketext_cnn": SPIKETEXT_CNN[dataset] - 100 * g["test_acc"],
                     "accounting": "first" if first else "reviewer",
                     "ratio": g["energy_ratio"],
-                    "ratio_int8": None if not first else g.get("energy_ratio_int8"),
+                    "ratio_int8": g.get("energy_ratio_int8") if first else g.get("energy_ratio_all_ops_int8"),
                     "ratio_zero_skip": g.get("energy_ratio_zero_skip_cnn"),
                     "ratio_quantized": g.get("energy_ratio_quantized_cnn"),
                     "memory_32KB": g.get("energy_ratio_memory_32KB"),
