@@ -1,5 +1,10 @@
 """Operation counts and energy estimates for the tailored CNN and the SNN (DESIGN.md §1.7).
 
+The counts feed two accountings. The headline is the reviewer's (`spiketext.accounting`, report["reviewer"],
+results.json's `ratio_all_ops`): both models on the windows that touch a real word, every operation, baselines and
+an SRAM-size memory model. The first accounting, described below and kept for comparison (`ratio`,
+`ratio_with_membrane`, `ratio_memory`), charges the CNN for every padded window and prices memory flat.
+
 Energy = E_AC × accumulates + E_MAC × multiply-accumulates. Costs from Horowitz (ISSCC 2014, 45 nm):
 an add is the AC, a multiply plus an add the MAC (fp32 0.9 / 4.6 pJ, fp16 0.4 / 1.5 pJ, int8 0.03 / 0.23 pJ).
 
