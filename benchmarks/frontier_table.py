@@ -54,9 +54,10 @@ def paper_setting(results: Path) -> dict | None:
 
 def sweep_rows(results: Path, folder: str) -> list[dict]:
     rows = []
-    for dataset in ("sst2", "mr"):
-        path = results / folder / dataset / "sweep.json"
-        if not path.is_file():
+    paths = sorted((results / folder).glob("*/sweep.json"))
+    for path in paths:  # <data set>/ or <variant>_<data set>/ (e.g. t8_sst2: the dead zone at T = 8)
+        dataset = path.parent.name.rsplit("_", 1)[-1]
+        if dataset not in SPIKETEXT_CNN:
             continue
         for g in json.loads(path.read_text())["groups"]:
             cfg = g["config"]
