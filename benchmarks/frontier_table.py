@@ -59,8 +59,13 @@ def sweep_rows(results: Path, folder: str) -> list[dict]:
         dataset = path.parent.name.rsplit("_", 1)[-1]
         if dataset not in SPIKETEXT_CNN:
             continue
-        for g in json.loads(path.read_text())["groups"]:
-            cfg = g["config"]
+        summary = json.loads(path.read_text())
+        # settings the grid did not vary (e.g. --set snn.num_steps=8) are read from a point's own config
+        run_cfg = json.loads((path.parent / summary["points"][0]["run"] / "config.json").read_text())
+        fixed = {"snn.encoder": run_cfg["snn"]["encoder"], "snn.num_steps": run_cfg["snn"]["num_steps"],
+                 "data.dead_zone": run_cfg["data"].get("dead_zone", 0.0)}  # fmt: skip
+        for g in summary["groups"]:
+            cfg = {**fixed, **g["config"]}
             first = g.get("energy_accounting", "first").startswith("first")
             rows.append(
                 {
