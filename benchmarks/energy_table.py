@@ -25,6 +25,8 @@ COLUMNS = [  # (key in report["reviewer"], label)
     ("ratio_zero_skip_cnn", "vs a zero-skipping CNN"),
     ("ratio_quantized_cnn", "SNN int8 vs a CNN with ⌈log₂(T+1)⌉-bit activations"),
     ("ratio_lut", "first layer as a per-word table"),
+    ("ratio_event_driven", "event-driven neuron updates"),
+    ("memory_event_driven_32KB", "memory-incl., 32 KB, event-driven"),
     ("memory.8KB", "memory-incl., 8 KB SRAM"),
     ("memory.32KB", "memory-incl., 32 KB"),
     ("memory.1MB", "memory-incl., 1 MB"),

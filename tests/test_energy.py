@@ -210,3 +210,6 @@ def test_reviewer_accounting_recounted_by_hand():
     assert r["ops"]["snn"] == {"acs": 36, "macs": 2, "reads": 56, "writes": 45}
     assert r["memory"]["32KB"] == pytest.approx((snn_pj + 101 * word) / (cnn_pj + 39 * word))
     assert r["memory"]["32KB"] > 1  # here the SNN loses once memory is counted
+    # event-driven updates: conv 3 charged neurons at step 0 + 3 after their spikes, pool input at both steps (2),
+    # fc input only at step 1 (2 neurons): 12 - 2 = 10 updates instead of 12
+    assert r["ratio_event_driven"] == pytest.approx((snn_pj - 2 * 0.9) / cnn_pj)

@@ -70,11 +70,12 @@ class Ops:
         return (self.reads + self.writes) * e_word
 
 
-def snn_ops(layers: dict[str, dict], beta: float, real: bool = True) -> Ops:
-    """Every SNN operation and access from an `energy.SNNCounter`'s layers (real positions, or every window)."""
+def snn_ops(layers: dict[str, dict], beta: float, real: bool = True, event_driven: bool = False) -> Ops:
+    """Every SNN operation and access from an `energy.SNNCounter`'s layers (real positions, or every window; with
+    `event_driven`, a neuron is updated only at steps where it receives input or fired the step before)."""
     total = Ops()
     for name, c in layers.items():
-        steps = c["neuron_steps_real" if real else "neuron_steps"]
+        steps = c["event_steps"] if event_driven else c["neuron_steps_real" if real else "neuron_steps"]
         held = c["current_acs_real" if real else "current_acs"]
         syn = c["synaptic_ops"]
         update = (
@@ -149,6 +150,12 @@ def reviewer_accounting(snn: dict[str, dict], cnn: dict, beta: float, num_steps:
         bursts = snn_ops(silent, beta, True)  # the conv neurons' own updates and spikes, fed from the table
         s_lut = rest + bursts + lut_table(cnn, True)
     out["ratio_lut"] = s_lut.compute_pj(*fp32) / c_lut.compute_pj(*fp32)
+    if all("event_steps" in c for c in snn.values()):
+        s_event = snn_ops(snn, beta, True, event_driven=True)
+        out["ratio_event_driven"] = s_event.compute_pj(*fp32) / c_real.compute_pj(*fp32)
+        out["memory_event_driven_32KB"] = (s_event.compute_pj(*fp32) + s_event.memory_pj(sram_pj(32 * 1024, 32))) / (
+            c_real.compute_pj(*fp32) + c_real.memory_pj(sram_pj(32 * 1024, 32))
+        )
     out["lut_note"] = (
         "both first layers folded into a per-word table" if deterministic else
         "the CNN's first layer folded into a per-word table; a random input code cannot fold the SNN's"

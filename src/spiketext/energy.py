@@ -139,15 +139,20 @@ class SNNCounter:
             "spikes": 0,
             "neuron_steps": 0,
             "neuron_steps_real": 0,
+            "event_steps": 0,  # updates of an event-driven layer (models.spiking.event_updates)
         }
         self.layers = {n: dict(zero) for n in names}
         self.sentences = 0
         self.num_steps = 0
 
     @torch.no_grad()
-    def add(self, layers: dict[str, torch.Tensor], words: torch.Tensor | None = None) -> None:
+    def add(
+        self, layers: dict[str, torch.Tensor], words: torch.Tensor | None = None, events: dict | None = None
+    ) -> None:
         """layers: {"input": [T, B, D, L], "conv{k}": [T, B, F, L−k+1], "pool": [T, B, |ks|·F], "output": ...};
-        words [B, L]: True at real word positions (None: every position is a word)."""
+        words [B, L]: True at real word positions (None: every position is a word); events: each layer's
+        event-driven update count (None: every neuron every step)."""
+        events = events or {}
         x = layers["input"]
         T, B = x.shape[:2]
         self.sentences += B
@@ -168,6 +173,7 @@ class SNNCounter:
             c["spikes"] += n
             c["neuron_steps"] += s.numel()
             c["neuron_steps_real"] += T * self.num_filters * real
+            c["event_steps"] += events.get(f"conv{k}", s.numel())
             conv_spikes += n
             conv_size += s.numel()
         p, pool = self.layers["pool"], layers["pool"]
@@ -179,6 +185,7 @@ class SNNCounter:
         p["spikes"] += n_pool
         p["neuron_steps"] += pool.numel()
         p["neuron_steps_real"] += pool.numel()
+        p["event_steps"] += events.get("pool", pool.numel())
         f, out = self.layers["fc"], layers.get("output", layers.get("output_current"))
         f["input_spikes"] += n_pool
         f["input_size"] += pool.numel()
@@ -186,6 +193,7 @@ class SNNCounter:
         f["spikes"] += int(out.double().sum()) if "output" in layers else 0  # a membrane readout emits none
         f["neuron_steps"] += out.numel()  # spiking or not, each output membrane integrates once per step
         f["neuron_steps_real"] += out.numel()
+        f["event_steps"] += events.get("fc", out.numel())
 
 
 def real_windows(words: torch.Tensor, k: int) -> torch.Tensor:
@@ -376,9 +384,10 @@ def count_energy(
     gen, total, size, dim, length, saved = None, 0.0, 0, 0, 0, {}
     for x in inputs:
         gen = gen or generator(seed, device=x.device)
-        _, layers = model.class_scores(x, num_steps, gen, dtype, record=True)
+        events: dict = {}
+        _, layers = model.class_scores(x, num_steps, gen, dtype, record=True, events=events)
         words = x.abs().amax(dim=1) > 0  # [B, L]: padding is the all-zero column
-        counter.add(layers, words)
+        counter.add(layers, words, events)
         cnn_counter.add(x, words, cnn)
         if save_spikes is not None and counter.sentences == x.shape[0]:
             from safetensors.torch import save_file
@@ -463,5 +472,6 @@ def reviewer_summary(report: dict) -> dict:
         "ratio_quantized_cnn": r["ratio_quantized_cnn"],
         "activation_bits": r["activation_bits"],
         "ratio_lut": r["ratio_lut"],
+        "ratio_event_driven": r.get("ratio_event_driven"),
         "ratio_memory_sram": r["memory"],
     }

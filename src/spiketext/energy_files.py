@@ -105,6 +105,11 @@ def reviewer_markdown(r: dict) -> list[str]:
         f"| SNN int8 against a CNN with {r['activation_bits']}-bit activations and int8 weights | "
         f"{r['ratio_quantized_cnn']:.3f} |",
         f"| first layer as a per-word lookup table ({r['lut_note']}) | {r['ratio_lut']:.3f} |",
+        *(
+            [f"| event-driven neuron updates (only at input or after a spike) | {r['ratio_event_driven']:.3f} |"]
+            if r.get("ratio_event_driven") is not None
+            else []
+        ),
         "",
         "Memory-inclusive, every weight read and every state read and write of each phase, one SRAM size for both "
         "(E64 = 13.2 pJ + 1.09e-5 pJ × bits per 64-bit access):",

@@ -95,9 +95,10 @@ class SpikingTextCNN(nn.Module):
         spikes = INPUT_CODES[self.input_code](rate, num_steps, generator, dtype or torch.float32, shared_noise)
         return spikes * torch.sign(v).to(spikes.dtype) if self.input_domain == "signed" else spikes
 
-    def forward(self, spikes: torch.Tensor, record: bool = False):
+    def forward(self, spikes: torch.Tensor, record: bool = False, events: dict | None = None):
         """spikes [T, B, D, L] -> output spikes [T, B, n·C]; with `record`, also every layer's spikes:
-        {"input": [T, B, D, L], "conv{k}": [T, B, F, L−k+1], "pool": [T, B, len(ks)·F], "output": [T, B, n·C]}.
+        {"input": [T, B, D, L], "conv{k}": [T, B, F, L−k+1], "pool": [T, B, len(ks)·F], "output": [T, B, n·C]};
+        with `events` (a dict, and `record`), each layer's event-driven update count goes there (`event_updates`).
 
         With the membrane readout (a labelled option, not the paper's) the output layer does not spike: it returns
         its input currents [T, B, n·C], whose sum over T is the membrane of a non-spiking integrator ("output_current"
@@ -106,7 +107,13 @@ class SpikingTextCNN(nn.Module):
         T, B = spikes.shape[:2]
         flat = spikes.flatten(0, 1)  # [T·B, D, L]
         layers = {"input": spikes} if record else {}
-        if flat.is_cuda:
+        if record and events is not None:  # branch by branch, each branch's currents kept for its event count
+            fired = []
+            for k, conv in zip(self.kernel_sizes, self.convs, strict=True):
+                current = self._current(conv, flat, T, B)
+                fired.append(self.conv_neuron(current))
+                events[f"conv{k}"] = int(event_updates(current, fired[-1]))
+        elif flat.is_cuda:
             # A GPU is launch-bound: one scan over the three branches' currents side by side.
             currents = [self._current(conv, flat, T, B) for conv in self.convs]  # [T, B, F, L−k+1] each
             shapes = [c.shape[2:] for c in currents]
@@ -121,13 +128,17 @@ class SpikingTextCNN(nn.Module):
             pooled.append(mean_pool(s))
             if record:
                 layers[f"conv{k}"] = s
-        return self._head(pooled, layers if record else None)
+        return self._head(pooled, layers if record else None, events)
 
-    def _head(self, pooled: list[torch.Tensor], layers: dict | None = None):
+    def _head(self, pooled: list[torch.Tensor], layers: dict | None = None, events: dict | None = None):
         """Each branch's mean conv spikes [T, B, F] -> output [T, B, n·C] (and the recorded layers)."""
-        s_pool = self.pool_neuron(torch.cat(pooled, dim=-1))  # [T, B, len(ks)·F]
+        pool_current = torch.cat(pooled, dim=-1)
+        s_pool = self.pool_neuron(pool_current)  # [T, B, len(ks)·F]
         current = self.fc(s_pool)  # [T, B, n·C]
         out = current if self.readout_mode == "membrane" else self.out_neuron(current)
+        if events is not None:
+            events["pool"] = int(event_updates(pool_current, s_pool))
+            events["fc"] = int(event_updates(current, None if self.readout_mode == "membrane" else out))
         if layers is not None:
             layers["pool"] = s_pool
             layers["output_current" if self.readout_mode == "membrane" else "output"] = out
@@ -221,16 +232,18 @@ class SpikingTextCNN(nn.Module):
         dtype: torch.dtype | None = None,
         record: bool = False,
         shared_noise: bool = False,
+        events: dict | None = None,
     ):
         """The inference path: e⁺ x [B, D, L] -> per-step class scores [T, B, C] (sum over T: spike counts).
 
         Spikes come from the model's input code with `generator` (unused by a deterministic code); the network
-        runs under autocast in `dtype` (None: fp32). With `record`, returns (scores, layers) as `forward` does.
+        runs under autocast in `dtype` (None: fp32). With `record`, returns (scores, layers) as `forward` does
+        (and fills `events` with each layer's event-driven update count).
         """
         spikes = self.encode(x, num_steps, generator, dtype, shared_noise)
         with autocast(x.device, dtype):
             if record:
-                out, layers = self(spikes, record=True)
+                out, layers = self(spikes, record=True, events=events)
                 return self.readout(out), layers
             return self.readout(self(spikes))
 
@@ -244,6 +257,16 @@ class SpikingTextCNN(nn.Module):
     ) -> torch.Tensor:
         """e⁺ x [B, D, L] -> class spike counts over T [B, C] (float32): what the prediction's argmax reads."""
         return self.class_scores(x, num_steps, generator, dtype, shared_noise=shared_noise).sum(0).float()
+
+
+def event_updates(current: torch.Tensor, spikes: torch.Tensor | None) -> torch.Tensor:
+    """How many (step, neuron) membrane updates an event-driven layer makes: a neuron is updated at a step where
+    it receives input, or where it fired at the step before (its reset and its next threshold check); a silent
+    neuron with no input keeps its state untouched. current, spikes [T, ...] -> a scalar count (int64)."""
+    active = current != 0
+    if spikes is not None and spikes.shape[0] > 1:
+        active[1:] |= spikes[:-1] != 0
+    return active.sum()
 
 
 def memory_bytes(
