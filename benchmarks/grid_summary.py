@@ -2,28 +2,25 @@
 
     python benchmarks/grid_summary.py benchmarks/results/grid/<preset>_<dataset>
 
-The group's configuration is the one `benchmarks/grid_cpu.sh` runs: the preset, the data set, fp32, and the
-ablation rows (--baselines) for the paper preset on SST-2 and MR; its first three finished seeds (run.time written).
+The group's configuration is its first finished seed's own config.json (with that seed and the number of seeds);
+the first three finished seeds (run.time written) are averaged.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
 
-from spiketext.config import build_run_config
+from spiketext.config import RunConfig, from_dict
 from spiketext.seeds import summarize_seeds
-
-WITH_BASELINES = {"paper_sst2", "paper_mr"}
 
 
 def summarize_group(folder: Path) -> dict:
-    preset, dataset = folder.name.split("_", 1)
     seeds = sorted(int(p.name[4:]) for p in folder.glob("seed*") if (p / "run.time").is_file())[:3]
-    overrides = {"data": {"dataset": dataset}, "seed": seeds[0], "seeds": len(seeds), "precision": "fp32",
-                 "baselines": folder.name in WITH_BASELINES}  # fmt: skip
-    cfg = build_run_config(preset, overrides=overrides)
+    first = json.loads((folder / f"seed{seeds[0]}" / "config.json").read_text())
+    cfg = dataclasses.replace(from_dict(RunConfig, first, "config.json"), seed=seeds[0], seeds=len(seeds))
     per_seed = [json.loads((folder / f"seed{s}" / "results.json").read_text()) for s in seeds]
     return summarize_seeds(cfg, folder, per_seed)
 
