@@ -126,7 +126,7 @@ def test_attack_cli_on_a_tiny_run(tmp_path, tiny_task, capsys):
     assert (out / "attacks" / "attack_textbugger.png").is_file()
     # the same command again gives the same adversarial examples (the victim's fresh draws come from its seed)
     first = (out / "attacks" / "attack_textbugger.csv").read_text(encoding="utf-8")
-    assert main(["attack", str(out), "--attack", "textbugger", "--n", "6"]) == 0
+    assert main(["attack", str(out), "--attack", "textbugger", "--n", "6", "--overwrite"]) == 0
     assert (out / "attacks" / "attack_textbugger.csv").read_text(encoding="utf-8") == first
     capsys.readouterr()
 

@@ -289,6 +289,12 @@ def test_damaged_resume_state_is_never_used(tmp_path, finished_run, capsys):
     meta["epoch"] = -5
     meta_path.write_text(json.dumps(meta))
     assert main(tiny_argv(data, vectors, run)) == 2
+    one_line_error(capsys, "snn_finetune_last.json: its content was changed after it was written")
+    from spiketext.checkpoint import META_DIGEST, meta_digest
+
+    meta[META_DIGEST] = meta_digest(meta)  # a consistent file that is still wrong
+    meta_path.write_text(json.dumps(meta))
+    assert main(tiny_argv(data, vectors, run)) == 2
     one_line_error(capsys, "snn_finetune_last.json: the resume state says epoch -5")
 
 
@@ -381,6 +387,12 @@ def test_a_damaged_checkpoint_never_produces_a_model(tmp_path, finished_run, cap
         one_line_error(capsys, "snn_finetuned.safetensors: its content does not match the sha256")
     meta = json.loads((run / "checkpoints" / "cnn.json").read_text())
     meta["data"]["labels"] = ["neg"]
+    (run / "checkpoints" / "cnn.json").write_text(json.dumps(meta))
+    assert main(["predict", str(run), "good film", "--model", "cnn"]) == 2
+    one_line_error(capsys, "cnn.json: its content was changed after it was written")
+    from spiketext.checkpoint import META_DIGEST, meta_digest
+
+    meta[META_DIGEST] = meta_digest(meta)  # consistent, still wrong
     (run / "checkpoints" / "cnn.json").write_text(json.dumps(meta))
     assert main(["predict", str(run), "good film", "--model", "cnn"]) == 2
     one_line_error(capsys, "cnn.json: 1 labels for a model with 2 classes")

@@ -59,11 +59,34 @@ def test_save_load_gives_identical_outputs(tmp_path, kind):
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("m.")) == ["m.json", "m.safetensors"]
 
 
-def edit_json(tmp_path, change):
+def edit_json(tmp_path, change, restamp: bool = True):
+    """Change m.json; with `restamp` its content digest is recomputed (a consistent file that is still wrong)."""
+    from spiketext.checkpoint import META_DIGEST, meta_digest
+
     path = tmp_path / "m.json"
     meta = json.loads(path.read_text())
     change(meta)
+    if restamp and META_DIGEST in meta:
+        meta[META_DIGEST] = meta_digest(meta)
     path.write_text(json.dumps(meta))
+
+
+def test_an_edited_json_is_refused_and_a_legacy_one_loads_with_a_warning(tmp_path, caplog):
+    saved(tmp_path)
+    edit_json(tmp_path, lambda m: m["data"]["vocab"].__setitem__(2, "changed"), restamp=False)
+    with pytest.raises(SpiketextError, match=r"m.json: its content was changed after it was written"):
+        load_bundle(tmp_path / "m", tmp_path)
+    # the weights digest removed (the hostile case: overwritten weights then load unchecked) is an edit too
+    saved(tmp_path)
+    edit_json(tmp_path, lambda m: m.pop("weights_sha256"), restamp=False)
+    with pytest.raises(SpiketextError, match=r"content was changed"):
+        load_bundle(tmp_path / "m", tmp_path)
+    # a file from before the digests: loads, and says what is unchecked
+    saved(tmp_path)
+    edit_json(tmp_path, lambda m: (m.pop("weights_sha256"), m.pop("meta_sha256")), restamp=False)
+    with caplog.at_level("WARNING"):
+        load_bundle(tmp_path / "m", tmp_path)
+    assert "its JSON (vocabulary, labels, settings) and its weights not checked" in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -128,7 +128,7 @@ def test_api_classify_matches_cli(tmp_path, tiny_task):
     a = api.classify(model, ["good film", "awful plot"], seed=3)
     b = api.classify(model, ["good film", "awful plot"], seed=3)
     assert a == b and all("spike_counts" in x for x in a)
-    with pytest.raises(SpiketextError, match="different configuration"):
+    with pytest.raises(SpiketextError, match="different settings"):
         api.run(
             build_run_config("quick", overrides={"data": {"train": str(data), "embeddings": str(vectors)}, "seed": 5}),
             tmp_path / "r",

@@ -28,6 +28,7 @@ from spiketext.data.embeddings import export_vectors
 from spiketext.data.load import batches, describe_data, fetch_dataset, fetch_named_embeddings, load_corpus
 from spiketext.data.load import load_data as load_data
 from spiketext.errors import SpiketextError
+from spiketext.io import writer_lock
 from spiketext.parallel import Backend, choose_backend
 from spiketext.pipeline import Context, convert_stage, finetune_stage, open_run, train_cnn_stage
 from spiketext.reproduce import method_markdown, method_table, reproduce
@@ -90,7 +91,8 @@ def textattack_wrapper(
 
 def train_cnn(cfg: RunConfig, out: str | Path) -> dict:
     """Train the tailored CNN into run folder `out` (created if needed)."""
-    return train_cnn_stage(open_run(cfg, out))
+    with writer_lock(out):
+        return train_cnn_stage(open_run(cfg, out))
 
 
 def reopen(run_dir: str | Path) -> Context:
@@ -103,12 +105,14 @@ def reopen(run_dir: str | Path) -> Context:
 
 def convert(run_dir: str | Path, normalization: str = "none") -> dict:
     """Convert a run's CNN into an SNN (config.Normalization) and evaluate it."""
-    return convert_stage(reopen(run_dir), normalization)
+    with writer_lock(run_folder_of(run_dir) or run_dir):
+        return convert_stage(reopen(run_dir), normalization)
 
 
 def finetune(run_dir: str | Path) -> dict:
     """Fine-tune a run's converted SNN with surrogate gradients (converting first if needed)."""
-    return finetune_stage(reopen(run_dir))
+    with writer_lock(run_folder_of(run_dir) or run_dir):
+        return finetune_stage(reopen(run_dir))
 
 
 # --- data helpers ------------------------------------------------------------------------------------------------

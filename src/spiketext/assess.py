@@ -57,12 +57,15 @@ def _seed(seed: int | None) -> None:
 
 
 def _check_steps(bundle: ModelBundle, num_steps: int | None, batch: int) -> None:
-    """Refuse a T whose inference cannot fit, before allocating (one line with the estimate)."""
-    if bundle.kind != "snn" or num_steps is None:
+    """Refuse a T whose inference cannot fit, before allocating (one line with the estimate); without --num-steps
+    the checkpoint's own T is checked (a damaged or hostile checkpoint may name any)."""
+    if bundle.kind != "snn":
         return
+    T = num_steps or bundle.num_steps or 1
+    what = f"T = {T:,}" if num_steps else f"the checkpoint's own T = {T:,} (snn.num_steps in {bundle.path}.json)"
     m, f = bundle.model, bundle.featurizer
-    need = memory_bytes(f.table.shape[1], m.num_filters, m.kernel_sizes, f.max_len, batch, num_steps, training=False)
-    check_memory(need, torch.device("cpu"), f"T = {num_steps} with a batch of {batch}", "lower --num-steps")
+    need = memory_bytes(f.table.shape[1], m.num_filters, m.kernel_sizes, f.max_len, batch, T, training=False)
+    check_memory(need, torch.device("cpu"), f"{what} with a batch of {batch}", "pass a smaller --num-steps")
 
 
 def _run_corpus(path: str | Path, data: DataConfig | None) -> tuple[Corpus, RunConfig | None]:
@@ -246,6 +249,7 @@ def attack(
     similarity: str = "auto",
     mlm: str | Path | None = None,
     recheck: bool = True,
+    overwrite: bool = False,
 ) -> dict:
     """Attack a run's tailored CNN and its SNN (`snn_model`, default the fine-tuned one) on N test examples (the
     first N in file order, or a seeded sample); see `spiketext.attacks`. A Bernoulli SNN is attacked as deployed:
@@ -253,9 +257,11 @@ def attack(
     `eval_draws` fresh evaluation draws (majority). `similarity`: auto (MiniLM where the attacks extra is
     installed, else word vectors) | minilm | word-vectors. `mlm`: the masked LM folder BERT-Attack needs.
     `recheck`: in expected mode the search asks its flips again before accepting them. With
-    `out`: attack_NAME.json / .md / .csv (every example) / .png there. The report names each model's checkpoint."""
+    `out`: attack_NAME.json / .md / .csv (every example) / .png there, never replacing a finished attack's files
+    unless `overwrite`. The report names each model's checkpoint."""
     from spiketext.attacks import ATTACKS, Victim, WordSpace, run_attack, summarize, write_report
     from spiketext.attacks.recipes import NEEDS_MLM
+    from spiketext.attacks.report import check_no_report
     from spiketext.attacks.similarity import load_similarity
 
     if name not in ATTACKS:
@@ -288,6 +294,8 @@ def attack(
         raise SpiketextError(f"{path}: attacks need the pretrained vectors ({bundles['cnn'].featurizer.vectors_name})")
     if out is not None:
         check_writable(out)
+        if not overwrite:
+            check_no_report(out, name)
     corpus, _ = _run_corpus(path, data)
     split = _split(corpus, "test")
     order = np.arange(len(split.texts))
@@ -342,17 +350,17 @@ def export_nir(
     all; 0 skips the check): spikes that differ per layer, and both accuracies. Reset by subtraction or a raised
     initial membrane export only with `lossy` (as reset-to-zero IF neurons started at 0); the report then gives
     the accuracy change. Returns the report; `check.equal` is False where an exact export's spikes differ."""
-    import nir
-
-    from spiketext.nir_export import compare_layers, graph_metadata, lossy_changes, nir_module, run_nir, to_nir
+    from spiketext.nir_export import _nir, compare_layers, graph_metadata, lossy_changes, nir_module, run_nir, to_nir
 
     if n is not None and n < 0:
         raise SpiketextError(f"--check {n}: the number of sentences to check must be >= 0 (0 skips the check)")
     _positive(batch_size, "batch_size")
     _seed(seed)
+    nir = _nir()  # the extra is named with its install command before any work
     bundle = load_model(path, model)
     if bundle.kind != "snn":
         raise SpiketextError(f"{path}: NIR export needs an SNN checkpoint (snn_finetuned or snn_converted)")
+    _check_steps(bundle, None, batch_size)
     snn, feat = bundle.model, bundle.featurizer
     out = Path(out)
     check_writable(out.parent, "NIR output folder")

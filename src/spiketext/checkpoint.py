@@ -2,11 +2,17 @@
 
 A checkpoint `NAME` is two files, `NAME.safetensors` and `NAME.json`, each written atomically; the JSON is written
 last and records the weights file's size and sha256, so a reader never pairs a JSON with a half-written, stale or
-corrupted weights file: any mismatch, a damaged header or an unreadable JSON is one error naming the file.
+corrupted weights file: any mismatch, a damaged header or an unreadable JSON is one error naming the file. The
+JSON's own content (vocabulary, labels, transform, settings, the weights' digest) is covered by `meta_sha256`, a
+sha256 of its canonical form, so an edited vocabulary or a removed weights digest is caught too. Files written
+before these digests load with a warning that names what is unchecked.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +21,16 @@ from safetensors.torch import load_file, save_file
 
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write, atomic_write_json, read_json_object, sha256_file
+
+log = logging.getLogger(__name__)
+META_DIGEST = "meta_sha256"
+
+
+def meta_digest(meta: dict[str, Any]) -> str:
+    """sha256 of the JSON's canonical form (sorted keys, no spaces), the digest field itself left out."""
+    body = {k: v for k, v in meta.items() if k != META_DIGEST}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _paths(stem: str | Path) -> tuple[Path, Path]:
@@ -29,9 +45,8 @@ def save_checkpoint(stem: str | Path, tensors: dict[str, torch.Tensor], meta: di
     meta_path, weights = _paths(stem)
     cpu = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
     atomic_write(weights, lambda tmp: save_file(cpu, str(tmp)))
-    atomic_write_json(
-        meta_path, {**meta, "weights_bytes": weights.stat().st_size, "weights_sha256": sha256_file(weights)}
-    )
+    full = {**meta, "weights_bytes": weights.stat().st_size, "weights_sha256": sha256_file(weights)}
+    atomic_write_json(meta_path, {**full, META_DIGEST: meta_digest(full)})
 
 
 def checkpoint_exists(stem: str | Path) -> bool:
@@ -47,6 +62,17 @@ def load_checkpoint(stem: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
         raise SpiketextError(f"{stem}: no checkpoint here (expected {meta_path.name} and {weights.name})")
     meta = read_json_object(meta_path, fix)
     assert meta is not None
+    recorded = meta.get(META_DIGEST)
+    if recorded is not None and recorded != meta_digest(meta):
+        raise SpiketextError(f"{meta_path}: its content was changed after it was written (meta_sha256 differs); {fix}")
+    unchecked = [
+        what
+        for what, key in (("its JSON (vocabulary, labels, settings)", META_DIGEST), ("its weights", "weights_sha256"))
+        if meta.get(key) is None
+    ]
+    if unchecked:
+        what = " and ".join(unchecked)
+        log.warning("%s: written without digests (an older spiketext?): %s not checked", meta_path, what)
     size = weights.stat().st_size
     if meta.get("weights_bytes") not in (None, size):
         raise SpiketextError(f"{weights}: {size} bytes where {meta_path.name} recorded {meta['weights_bytes']}; {fix}")

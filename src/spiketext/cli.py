@@ -15,6 +15,7 @@ from spiketext.config import (
     CHECKPOINTS,
     NORMALIZED_CHECKPOINTS,
     PRESETS,
+    STAGES,
     AttackName,
     Costs,
     DataConfig,
@@ -114,6 +115,14 @@ def cmd_export_embeddings(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_json(args: argparse.Namespace) -> None:
+    """--json FILE (where a command writes one) is checked before any work starts, not after it."""
+    if isinstance(getattr(args, "json", None), str):
+        from spiketext.io import check_output_file
+
+        check_output_file(args.json)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from spiketext.bench.engine import markdown, run_benchmark
 
@@ -183,7 +192,7 @@ def _print_results(results: dict, out: str) -> None:
             std = f" ± {100 * r['test_std']:.2f}" if r.get("test_std") else ""
             print(f"{label:58s} dev {100 * r['dev_acc']:6.2f}   test {100 * r['test_acc']:6.2f}{std}")
     for note in results.get("notes", []):
-        if note.startswith(("SKIPPED", "DEVIATION")):
+        if note.startswith(("SKIPPED", "DEVIATION", "RARE CLASS")):
             print(note)
     print(f"run folder: {out}")
 
@@ -193,7 +202,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cfg = _run_config(args)
     out = _out(args, cfg)
-    _print_results(api.run(cfg, out), out)
+    _print_results(api.run(cfg, out, restart=args.restart), out)
     return 0
 
 
@@ -352,6 +361,8 @@ def cmd_attack(args: argparse.Namespace) -> int:
         eval_draws=args.eval_draws,
         similarity=args.similarity,
         mlm=args.mlm,
+        recheck=args.recheck,
+        overwrite=args.overwrite,
     )
     print(attack_markdown(r))
     print(f"written: {', '.join(r['files'].values())}")
@@ -427,6 +438,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     runargs = _run_args()
     p = sub.add_parser("run", parents=[source, runargs], help="CNN -> converted SNN -> fine-tuned SNN, evaluated")
+    p.add_argument(
+        "--restart",
+        choices=STAGES,
+        help="start this stage and the later ones over in a folder whose settings differ (default: refuse)",
+    )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser(
         "sweep",
@@ -549,6 +565,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-recheck", dest="recheck", action="store_false", help="expected mode: accept a flip without asking again"
     )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace a finished attack's files in --out (default: refuse)"
+    )
     p.add_argument("--out", metavar="DIR", help="where attack_NAME.json/.md/.csv/.png go (default RUN_DIR/attacks)")
     p.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
     p.set_defaults(func=cmd_attack, name=None)
@@ -590,6 +609,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         tune_cpu_allocator()  # the process is ours: keep freed memory in glibc's heap (see its docstring)
     try:
+        _check_json(args)
         return args.func(args)
     except (SpiketextError, OSError, MemoryError) as e:
         if args.debug:

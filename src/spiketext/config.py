@@ -64,6 +64,8 @@ NORMALIZED_CHECKPOINTS: dict[str, str] = {
     "qcfs": "snn_converted_qcfs",
 }
 CHECKPOINTS = ("snn_finetuned", *NORMALIZED_CHECKPOINTS.values(), "cnn")
+# The stages of a run, in order (`run --restart STAGE` starts one and the later ones over; spiketext.runs).
+STAGES = ("cnn", "convert", "finetune", "baselines")
 
 
 def resolve_cache_dir(cache_dir: str | Path | None = None) -> Path:
@@ -227,6 +229,18 @@ def check_kernels(kernel_sizes: list[int], max_len: int) -> None:
     )
 
 
+def _check_weight_decay(section: str, weight_decay: float, lr: float | None) -> None:
+    # AdamW's decoupled decay multiplies every weight by 1 − lr·wd per step: at lr·wd >= 1 it zeroes or flips them
+    _check(weight_decay >= 0, f"{section}.weight_decay", f"{weight_decay} must be >= 0 (0: no weight decay)")
+    rate = lr if lr is not None else max(PAPER_CNN_LR.values())
+    _check(
+        rate * weight_decay < 1,
+        f"{section}.weight_decay",
+        f"{weight_decay} with lr {rate:g} shrinks every weight by a factor 1 − lr·wd = {1 - rate * weight_decay:g} "
+        "per step (AdamW), which zeroes or flips them; use a weight decay below 1/lr (0.01 is usual)",
+    )
+
+
 # Paper learning rates for the CNN (DESIGN.md §1.2), by data set.
 PAPER_CNN_LR = {"sst2": 1e-4, "sst5": 1e-4, "mr": 1e-4, "subj": 5e-4, "chnsenti": 5e-4, "waimai": 5e-4}
 
@@ -254,6 +268,7 @@ class CNNTrainConfig:
         _check(self.epochs >= 1, "cnn.epochs", f"{self.epochs} must be >= 1")
         _check(self.patience is None or self.patience >= 1, "cnn.patience", "must be >= 1 or null")
         _check(self.lr is None or self.lr > 0, "cnn.lr", f"{self.lr} must be > 0")
+        _check_weight_decay("cnn", self.weight_decay, self.lr)
         _check(self.batch_size >= 1, "cnn.batch_size", f"{self.batch_size} must be >= 1")
         _check(self.input_levels == "T" or self.input_levels >= 0, "cnn.input_levels", "must be >= 0 or 'T'")
         ok = self.noise_steps == "T" or (isinstance(self.noise_steps, int) and self.noise_steps >= 0)
@@ -285,6 +300,7 @@ class FinetuneConfig:
         _check(self.epochs >= 0, "finetune.epochs", f"{self.epochs} must be >= 0")
         _check(self.patience is None or self.patience >= 1, "finetune.patience", "must be >= 1 or null")
         _check(self.lr > 0, "finetune.lr", f"{self.lr} must be > 0")
+        _check_weight_decay("finetune", self.weight_decay, self.lr)
         _check(self.batch_size >= 1, "finetune.batch_size", f"{self.batch_size} must be >= 1")
         _check(self.num_steps is None or self.num_steps >= 1, "finetune.num_steps", "must be >= 1 or null")
         _check(1 <= self.dev_repeats <= MAX_REPEATS, "finetune.dev_repeats", f"{self.dev_repeats} must be in 1..1000")

@@ -8,13 +8,18 @@ starts. No torch import.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import hashlib
 import json
 import math
 import os
+import shutil
+import sys
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +43,23 @@ def _write_failed(path: Path, e: OSError) -> SpiketextError:
     return SpiketextError(f"{path}: cannot write ({e.strerror or e}); check the folder and try again")
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
-    """Call `write(tmp)` on a temporary file beside `path`, then rename it into place (the one atomic writer)."""
+    """Call `write(tmp)` on a temporary file beside `path`, then rename it into place (the one atomic writer).
+
+    The file gets the mode a plain open() would give it (0666 less the umask: 0644 under the usual 022), not the
+    0600 of a temporary file, so a shared results folder stays readable to the user's group.
+    """
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.fchmod(fd, 0o666 & ~_umask())
         os.close(fd)
     except OSError as e:
         raise _write_failed(path, e) from e
@@ -52,8 +68,23 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
         os.replace(tmp, path)
     except OSError as e:
         raise _write_failed(path, e) from e
+    except Exception as e:
+        # writers of other libraries (safetensors) raise their own error types for a failed write; a full disk
+        # is still a full disk
+        if _disk_full(path.parent):
+            raise _write_failed(path, OSError(errno.ENOSPC, "No space left on device")) from e
+        if "No space left" in str(e):
+            raise _write_failed(path, OSError(errno.ENOSPC, "No space left on device")) from e
+        raise
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def _disk_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < (1 << 20)
+    except OSError:
+        return False
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -125,6 +156,15 @@ def check_writable(folder: str | Path, what: str = "--out") -> Path:
     return folder
 
 
+def check_output_file(path: str | Path, what: str = "--json") -> Path:
+    """A file the command will write at its end: checked before any work (not a folder, its folder writable)."""
+    path = Path(path)
+    if path.is_dir():
+        raise SpiketextError(f"{what} {path}: is a folder; give a file name, e.g. {path / 'report.json'}")
+    check_writable(path.parent, f"{what} folder")
+    return path
+
+
 def check_regular_file(path: str | Path, what: str = "file") -> Path:
     """A path that must be an existing regular file (not a folder, a device or a pipe that never ends)."""
     path = Path(path)
@@ -135,3 +175,51 @@ def check_regular_file(path: str | Path, what: str = "file") -> Path:
     if not path.is_file():
         raise SpiketextError(f"{path}: not a regular file (a device or a pipe); copy the data into a file first")
     return path
+
+
+# --- one writer per folder ---------------------------------------------------------------------------------------
+
+LOCK_FILE = ".spiketext.lock"
+_held: dict[Path, list] = {}  # folder -> [open lock file, depth]: this process's locks, taken re-entrantly
+
+
+@contextlib.contextmanager
+def writer_lock(folder: str | Path, what: str = "--out") -> Iterator[Path]:
+    """Hold an advisory lock (flock on FOLDER/.spiketext.lock) while writing `folder`: a second process that
+    tries gets a clear error naming the holder's process id. The kernel drops the lock when its holder exits,
+    kill -9 included, so a stale lock file never blocks anyone. Re-entrant within one process."""
+    folder = check_writable(folder, what).resolve()
+    held = _held.get(folder)
+    if held is not None:
+        held[1] += 1
+        try:
+            yield folder
+        finally:
+            held[1] -= 1
+        return
+    path = folder / LOCK_FILE
+    try:
+        f = path.open("a+", encoding="utf-8")
+    except OSError as e:
+        raise _write_failed(path, e) from e
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        f.seek(0)
+        holder = f.read().strip() or "another process"
+        f.close()
+        raise SpiketextError(
+            f"{folder}: another spiketext process is writing this folder ({holder}); wait for it to finish, "
+            f"or choose another {what}"
+        ) from e
+    f.seek(0)
+    f.truncate()
+    f.write(f"pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(sys.argv[:3])}\n")
+    f.flush()
+    _held[folder] = [f, 1]
+    try:
+        yield folder
+    finally:
+        _held.pop(folder, None)
+        fcntl.flock(f, fcntl.LOCK_UN)
+        f.close()

@@ -51,8 +51,9 @@ NEEDS_NIR = "NIR export needs the nir and nirtorch packages: pip install 'spiket
 def _nir():
     try:
         import nir
+        import nirtorch  # noqa: F401 - the check runs the graph with it
     except ImportError as e:
-        raise SpiketextError(NEEDS_NIR) from e
+        raise SpiketextError(f"{NEEDS_NIR} (missing: {e.name})") from e
     return nir
 
 

@@ -22,7 +22,7 @@ from spiketext.encoding import DETERMINISTIC_CODES
 from spiketext.energy import count_energy, energy_summary
 from spiketext.energy_files import write_energy
 from spiketext.errors import SpiketextError
-from spiketext.io import atomic_write_json, atomic_write_text
+from spiketext.io import atomic_write_json, atomic_write_text, writer_lock
 from spiketext.models.convert import conversion_weights, convert
 from spiketext.models.registry import build_model
 from spiketext.models.spiking import SpikingTextCNN
@@ -266,6 +266,12 @@ def convert_stage(ctx: Context, normalization: str = "none") -> dict:
     if normalization not in NORMALIZED_CHECKPOINTS:
         raise SpiketextError(f"normalization {normalization!r}: choose one of {', '.join(NORMALIZED_CHECKPOINTS)}")
     key = NORMALIZED_CHECKPOINTS[normalization]
+    if normalization == "qcfs" and ctx.arch.activation != "qcfs":
+        raise SpiketextError(
+            f"{ctx.run.root}: qcfs conversion needs a CNN trained with the QCFS activation, and this run's CNN uses "
+            f"{ctx.arch.activation}; choose another normalization (none, model, data_max, data_p999), or train a "
+            "new run with --set model.activation=qcfs"
+        )
 
     def compute() -> dict:
         train_cnn_stage(ctx)
@@ -408,6 +414,8 @@ def finish(ctx: Context) -> dict:
         notes.append(f"DEVIATION: {ctx.data.vectors.deviation}")
     for path, skip in ctx.data.corpus.skipped.items():
         notes.append(f"SKIPPED: {skip['rows']} row(s) of {Path(path).name} with an empty text")
+    for label, r in ctx.data.corpus.rare.items():
+        notes.append(f"RARE CLASS: {label!r} in {r['rows']} training row(s), {r['reason']} (data.json)")
     results["notes"] = notes
     atomic_write_json(ctx.run.root / "results.json", results)
     atomic_write_text(ctx.run.root / "results.md", results_markdown(results, f"{ctx.data.corpus.name}: results"))
@@ -415,13 +423,15 @@ def finish(ctx: Context) -> dict:
     return results
 
 
-def run_single(cfg: RunConfig, out: str | Path, seed: int | None = None) -> dict:
-    """CNN -> converted SNN -> fine-tuned SNN -> energy (+ baselines) in one folder, resuming whatever is done."""
-    ctx = open_run(cfg, out, seed)
-    train_cnn_stage(ctx)
-    convert_stage(ctx)
-    finetune_stage(ctx)
-    energy_stage(ctx)
-    if cfg.baselines:
-        baselines_stage(ctx)
-    return finish(ctx)
+def run_single(cfg: RunConfig, out: str | Path, seed: int | None = None, restart: str | None = None) -> dict:
+    """CNN -> converted SNN -> fine-tuned SNN -> energy (+ baselines) in one folder, resuming whatever is done;
+    `restart`: start that stage (runs.STAGES) and the later ones over."""
+    with writer_lock(out):
+        ctx = open_run(cfg, out, seed, restart)
+        train_cnn_stage(ctx)
+        convert_stage(ctx)
+        finetune_stage(ctx)
+        energy_stage(ctx)
+        if cfg.baselines:
+            baselines_stage(ctx)
+        return finish(ctx)

@@ -28,7 +28,7 @@ import numpy as np
 
 from spiketext.config import BUILTIN_DATASETS, PRESETS, build_run_config, deep_merge
 from spiketext.errors import SpiketextError
-from spiketext.io import atomic_write_json, atomic_write_text, check_writable
+from spiketext.io import atomic_write_json, atomic_write_text, writer_lock
 from spiketext.parallel import Backend, Job, run_jobs
 from spiketext.pipeline import run_single
 from spiketext.runs import finetune_start_key
@@ -197,6 +197,12 @@ def reproduce(
     """Run every preset × data set × seed (`overrides`: settings for all of them, nested dicts) in OUT, then write
     each group's mean over seeds and OUT/method.json / .md / .png. Returns the method table. Runs that finished
     are kept when others fail: the error names the failed ones and a rerun does the rest."""
+    for what, given in (("--presets", presets), ("--datasets", datasets)):
+        if not given:
+            raise SpiketextError(f"reproduce: {what} is empty; name at least one (or leave the option out)")
+        repeated = sorted({x for x in given if given.count(x) > 1})
+        if repeated:
+            raise SpiketextError(f"reproduce: {what} names {', '.join(repeated)} twice; list each once")
     unknown = [p for p in presets if p not in PRESETS] + [d for d in datasets if d not in BUILTIN_DATASETS]
     if unknown:
         raise SpiketextError(
@@ -205,8 +211,18 @@ def reproduce(
         )
     if seeds < 1:
         raise SpiketextError(f"--seeds {seeds}: at least 1")
-    out = check_writable(out)
-    backend = backend or Backend("local")
+    with writer_lock(out):
+        return _reproduce(Path(out), presets, datasets, seeds, overrides, backend or Backend("local"))
+
+
+def _reproduce(
+    out: Path,
+    presets: tuple[str, ...],
+    datasets: tuple[str, ...],
+    seeds: int,
+    overrides: dict[str, Any] | None,
+    backend: Backend,
+) -> dict:
     groups, jobs = {}, []
     for preset in presets:
         for dataset in datasets:

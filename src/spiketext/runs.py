@@ -34,6 +34,7 @@ from spiketext.checkpoint import checkpoint_exists, load_checkpoint
 from spiketext.config import (
     CHECKPOINTS,
     NORMALIZED_CHECKPOINTS,
+    STAGES,
     DataConfig,
     RunConfig,
     check_kernels,
@@ -47,7 +48,7 @@ from spiketext.errors import SpiketextError
 from spiketext.inference import save_bundle
 from spiketext.io import atomic_write_json, atomic_write_text, check_writable, read_json_object
 from spiketext.models.registry import Architecture, SpikingSpec, build_model, model_meta
-from spiketext.models.spiking import memory_bytes
+from spiketext.models.spiking import memory_bytes, parameter_bytes
 from spiketext.runtime import autocast_dtype, check_memory, resolve_device
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,27 @@ class RunDir:
         return self.checkpoints / name
 
     def results(self) -> dict:
+        """results.json, its rows checked: each a mapping with numeric accuracies (a damaged file is an error)."""
         fix = "delete it and run the same command again (finished stages are read back from their checkpoints)"
-        return read_json_object(self.root / "results.json", fix) or {}
+        path = self.root / "results.json"
+        results = read_json_object(path, fix) or {}
+        for key in (*RESULT_ROWS, "energy"):
+            row = results.get(key)
+            if row is None:
+                continue
+            if not isinstance(row, dict):
+                raise SpiketextError(
+                    f"{path}: {key} is {type(row).__name__}, not a mapping: the file is damaged; {fix}"
+                )
+            for field_name in ("dev_acc", "test_acc"):
+                value = row.get(field_name)
+                if key != "energy" and not (isinstance(value, (int, float)) and not isinstance(value, bool)):
+                    if value is None and field_name == "dev_acc":
+                        continue
+                    raise SpiketextError(
+                        f"{path}: {key}.{field_name} is {value!r}, not a number: the file is damaged; {fix}"
+                    )
+        return results
 
     def update_results(self, key: str, value: dict) -> dict:
         results = self.results()
@@ -332,41 +352,163 @@ def stage(ctx: Context, key: str, compute: Callable[[], dict], checkpointed: boo
 
 
 def _check_memory(cfg: RunConfig, arch: Architecture, length: int, device: torch.device) -> None:
+    """Refuse settings whose weights or one batch cannot fit, naming every setting that makes the estimate."""
     T = max(cfg.snn.num_steps, cfg.finetune.num_steps or 0)
-    dims = (arch.dim, arch.num_filters, arch.kernel_sizes, length)
+    F, npc = arch.num_filters, arch.neurons_per_class
+    weights = parameter_bytes(arch.dim, F, arch.kernel_sizes, arch.num_outputs, training=True)
+    check_memory(weights, device, f"the model's weights (model.num_filters = {F:,}, model.neurons_per_class = "
+                 f"{npc:,}, while training)", "lower model.num_filters or model.neurons_per_class")  # fmt: skip
+    dims = (arch.dim, F, arch.kernel_sizes, length)
     train = memory_bytes(*dims, cfg.finetune.batch_size, T, training=True)
     evaluate = memory_bytes(*dims, cfg.eval_batch_size, T, training=False)
+    shape = f"model.num_filters = {F:,}, L = {length} tokens"
     if evaluate > train:
-        check_memory(evaluate, device, f"T = {T} with eval_batch_size = {cfg.eval_batch_size}",
-                     "lower snn.num_steps or eval_batch_size")  # fmt: skip
-    check_memory(train, device, f"T = {T} with finetune.batch_size = {cfg.finetune.batch_size}",
-                 "lower snn.num_steps (or finetune.num_steps) or finetune.batch_size")  # fmt: skip
+        check_memory(evaluate, device, f"one evaluation batch (T = {T}, eval_batch_size = {cfg.eval_batch_size}, "
+                     f"{shape})", "lower snn.num_steps, eval_batch_size or model.num_filters")  # fmt: skip
+    check_memory(train, device, f"one fine-tuning batch (T = {T}, finetune.batch_size = {cfg.finetune.batch_size}, "
+                 f"{shape})", "lower snn.num_steps (or finetune.num_steps), finetune.batch_size or "
+                 "model.num_filters")  # fmt: skip
 
 
-def open_run(cfg: RunConfig, out: str | Path, seed: int | None = None) -> Context:
-    """Create or reopen a run folder for `cfg`; a folder with a finished stage must hold the same configuration
-    and inputs with the same content."""
+# --- the ledger: what shaped each stage, and starting a stage over ------------------------------------------------
+
+# The stages of a run in order, and the files, results and resume states each owns (a stage's outputs depend on
+# its own settings and on every earlier stage's).
+_BASELINE_KEYS = tuple(k for k in RESULT_ROWS if k not in ("cnn", "snn_converted", "snn_finetuned"))
+STAGE_RESULTS = {
+    "cnn": ("cnn",),
+    "convert": tuple(NORMALIZED_CHECKPOINTS.values()),
+    "finetune": ("snn_finetuned", "energy"),
+    "baselines": _BASELINE_KEYS,
+}
+STAGE_STATES = {"cnn": ("cnn",), "convert": (), "finetune": ("snn_finetune",), "baselines": ()}
+# The first stage a top-level setting shapes; a setting not listed shapes the whole run.
+FIRST_STAGE = {"snn": "convert", "test_repeats": "convert", "finetune": "finetune", "baselines": "baselines"}
+
+
+def flat_keys(d: dict, prefix: str = "") -> dict[str, Any]:
+    """{"cnn": {"lr": 1}} -> {"cnn.lr": 1}: settings named as --set names them."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            out.update(flat_keys(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def differing_settings(old: dict, new: dict) -> list[str]:
+    a, b = flat_keys(old), flat_keys(new)
+    return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+
+
+def first_stage(keys: list[str]) -> str:
+    """The earliest stage any of the settings `keys` (dotted names) shapes."""
+    stages = [FIRST_STAGE.get(k.split(".")[0], "cnn") for k in keys]
+    return min(stages, key=STAGES.index) if stages else STAGES[-1]
+
+
+def restart_from(run: RunDir, stage: str) -> None:
+    """Discard `stage` and every later stage of the run in `run` (results, checkpoints, resume states, metrics);
+    the earlier stages are kept. Restarting "cnn" empties the run."""
+    if stage not in STAGES:
+        raise SpiketextError(f"--restart {stage!r}: not a stage; choose one of {', '.join(STAGES)}")
+    later = STAGES[STAGES.index(stage) :]
+    keys = [k for s in later for k in STAGE_RESULTS[s]]
+    states = [st for s in later for st in STAGE_STATES[s]]
+    if "baselines" in later:
+        states += ["standard_cnn", "snn_direct", "random_emb_cnn", "random_emb_snn_finetune"]
+    results = run.results()
+    for key in keys:
+        results.pop(key, None)
+        for ext in (".json", ".safetensors"):
+            (run.checkpoints / f"{key}{ext}").unlink(missing_ok=True)
+    for st in states:
+        for f in run.state.glob(f"{st}_*"):
+            f.unlink()
+    for f in ("results.md", "curves.png", *(f"energy.{x}" for x in ("json", "md", "png"))):
+        (run.root / f).unlink(missing_ok=True)
+    results.pop("notes", None)
+    if stage == "cnn":
+        results = {}
+        for f in ("config.json", "inputs.json", "data.json", "metrics.jsonl"):
+            (run.root / f).unlink(missing_ok=True)
+    else:
+        lines = [x for x in run.metrics() if x.get("stage") not in states]
+        atomic_write_text(run.root / "metrics.jsonl", "".join(json.dumps(x) + "\n" for x in lines))
+    atomic_write_json(run.root / "results.json", results)
+
+
+def has_progress(run: RunDir) -> bool:
+    """Whether anything of a run is in the folder: a finished stage, a resume state or a result."""
+    return run.has_finished_stage() or any(run.state.glob("*.json")) or bool(run.results())
+
+
+def check_layout(folder: Path, seeds: int) -> None:
+    """A single-seed run and a multi-seed run (seed folders) never share a folder."""
+    seed_dirs = sorted(d.name for d in folder.glob("seed*") if (d / "config.json").is_file())
+    single = (folder / "checkpoints").is_dir() or (folder / "state").is_dir()
+    if seeds == 1 and seed_dirs:
+        raise SpiketextError(
+            f"{folder}: holds a run of several seeds ({', '.join(seed_dirs)}); run with the same --seeds, name one "
+            "seed's folder, or choose another --out"
+        )
+    if seeds > 1 and single:
+        raise SpiketextError(
+            f"{folder}: holds a single-seed run; a run of {seeds} seeds needs a folder of its own: choose another --out"
+        )
+
+
+def open_run(cfg: RunConfig, out: str | Path, seed: int | None = None, restart: str | None = None) -> Context:
+    """Create or reopen a run folder for `cfg` (the caller holds its `writer_lock`).
+
+    A folder with any progress (a finished stage, a resume state, a result) must hold the same configuration
+    and inputs with the same content: a difference is refused with the differing settings, or with `restart`
+    that stage and the later ones start over (the earlier stages must not depend on what differs). A folder with
+    progress but without its config.json or inputs.json is damaged, never fresh."""
     run = RunDir(check_writable(out))
+    check_layout(run.root, 1)
     resolved = to_dict(cfg)
-    existing = read_json_object(run.root / "config.json", "restore it from a copy, or delete the folder to start over")
-    finished = run.has_finished_stage()
-    if existing is not None and finished:
+    fix = "restore it from a copy, or delete the folder to start over"
+    existing = read_json_object(run.root / "config.json", fix)
+    progress = has_progress(run)
+    if progress:
+        for name, found in (("config.json", existing), ("inputs.json", (run.root / "inputs.json").is_file())):
+            if not found:
+                raise SpiketextError(
+                    f"{run.root}: holds results or checkpoints but no {name}: the folder is damaged (what produced "
+                    f"them is unknown); {fix}"
+                )
+    if restart is not None and restart not in STAGES:
+        raise SpiketextError(f"--restart {restart!r}: not a stage; choose one of {', '.join(STAGES)}")
+    if existing is not None and progress:
         try:
             old = to_dict(from_dict(RunConfig, relocate_data(existing, run.root), str(run.root / "config.json")))
         except SpiketextError:
             old = existing
-        if old != resolved:
-            changed = sorted(k for k in set(old) | set(resolved) if old.get(k) != resolved.get(k))
+        changed = differing_settings(old, resolved)
+        if changed and restart is None:
             raise SpiketextError(
-                f"{run.root}: holds a run with a different configuration (differs in: {', '.join(changed)}); "
-                "choose another --out, or delete the folder to start over"
+                f"{run.root}: holds a run with different settings ({', '.join(changed)}); rerun with the folder's "
+                f"settings, add --restart {first_stage(changed)} to start that stage and the later ones over, or "
+                "choose another --out"
             )
+        if restart is not None:
+            earliest = first_stage(changed) if changed else restart
+            if STAGES.index(earliest) < STAGES.index(restart):
+                raise SpiketextError(
+                    f"--restart {restart}: the settings that differ ({', '.join(changed)}) shape the {earliest} "
+                    f"stage already; use --restart {earliest}"
+                )
+            restart_from(run, restart)
+            existing = read_json_object(run.root / "config.json", fix)
+            progress = has_progress(run)
     seed = cfg.seed if seed is None else seed
     device = resolve_device(cfg.device)
     corpus = load_corpus(cfg.data)
     inputs = input_digests(cfg.data, corpus)
     recorded = read_json_object(run.root / "inputs.json", "delete it (and the run's results) to start over")
-    if finished and recorded is not None:
+    if progress and recorded is not None:
         changed = digests_differ(recorded, inputs)
         if changed:
             raise SpiketextError(
@@ -389,11 +531,11 @@ def open_run(cfg: RunConfig, out: str | Path, seed: int | None = None) -> Contex
     )
     _check_memory(cfg, arch, data.max_len, device)
     # Only now, with the data read and the settings checked, does the folder become this run's.
-    if existing is None or not finished:
+    if existing is None or not progress or restart is not None:
         atomic_write_json(run.root / "config.json", resolved)
-    if recorded is None or not finished:
+    if recorded is None or not progress:
         atomic_write_json(run.root / "inputs.json", inputs)
-    if not (run.root / "data.json").is_file() or not finished:
+    if not (run.root / "data.json").is_file() or not progress:
         atomic_write_json(run.root / "data.json", describe(data))
     dtype = autocast_dtype(cfg.precision, device)
     return Context(cfg, run, data, device, dtype, seed, arch, SpikingSpec.from_config(cfg.snn), inputs)

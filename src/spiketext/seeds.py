@@ -9,13 +9,14 @@ evaluation, energy and the baselines run per seed. On a CPU stacking saves nothi
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
 
 import numpy as np
 
 from spiketext.config import RunConfig, to_dict
-from spiketext.io import atomic_write_json, atomic_write_text, check_writable
+from spiketext.io import atomic_write_json, atomic_write_text, writer_lock
 from spiketext.pipeline import (
     baselines_stage,
     convert_stage,
@@ -30,7 +31,7 @@ from spiketext.pipeline import (
     train_cnn_stage,
     train_tailored_cnns,
 )
-from spiketext.runs import RESULT_ROWS, Context, open_run, results_markdown, stage_done
+from spiketext.runs import RESULT_ROWS, Context, check_layout, open_run, results_markdown, stage_done
 from spiketext.runtime import resolve_device
 
 
@@ -57,20 +58,23 @@ def finetune_stages(ctxs: list[Context]) -> list[dict]:
     return [finetune_stage(c) for c in ctxs]
 
 
-def run(cfg: RunConfig, out: str | Path) -> dict:
+def run(cfg: RunConfig, out: str | Path, restart: str | None = None) -> dict:
     """The whole method. With cfg.seeds > 1: one sub-folder per seed and mean ± std over seeds in OUT; the seeds
-    train as one stacked model where `stack_seeds` says so (default: on a GPU, where it pays; not on a CPU)."""
+    train as one stacked model where `stack_seeds` says so (default: on a GPU, where it pays; not on a CPU).
+    `restart`: start that stage (runs.STAGES) and the later ones over, in every seed."""
     if cfg.seeds == 1:
-        return run_single(cfg, out)
-    out = Path(check_writable(out))
-    # each seed folder is a complete single-seed run whose config.json names its own seed
-    configs = [seed_config(cfg, i) for i in range(cfg.seeds)]
-    folders = [out / f"seed{c.seed}" for c in configs]
-    if stacks_seeds(cfg):
-        per_seed = run_stacked(configs, folders)
-    else:
-        per_seed = [run_single(c, f) for c, f in zip(configs, folders, strict=True)]
-    return summarize_seeds(cfg, out, per_seed)
+        return run_single(cfg, out, restart=restart)
+    with writer_lock(out):
+        out = Path(out)
+        check_layout(out, cfg.seeds)
+        # each seed folder is a complete single-seed run whose config.json names its own seed
+        configs = [seed_config(cfg, i) for i in range(cfg.seeds)]
+        folders = [out / f"seed{c.seed}" for c in configs]
+        if stacks_seeds(cfg):
+            per_seed = run_stacked(configs, folders, restart)
+        else:
+            per_seed = [run_single(c, f, restart=restart) for c, f in zip(configs, folders, strict=True)]
+        return summarize_seeds(cfg, out, per_seed)
 
 
 def stacks_seeds(cfg: RunConfig) -> bool:
@@ -80,11 +84,17 @@ def stacks_seeds(cfg: RunConfig) -> bool:
     )
 
 
-def run_stacked(configs: list[RunConfig], outs: list[str | Path]) -> list[dict]:
+def run_stacked(configs: list[RunConfig], outs: list[str | Path], restart: str | None = None) -> list[dict]:
     """`run_single` for several seeds of one configuration: their CNNs train as one stacked model, then their SNNs
     fine-tune as one (`spiketext.models.stacked`); conversion, evaluation, energy and baselines run per seed. Each
     folder is a complete single-seed run that resumes on its own or with the others."""
-    ctxs = [open_run(c, o) for c, o in zip(configs, outs, strict=True)]
+    with contextlib.ExitStack() as locks:
+        for o in outs:
+            locks.enter_context(writer_lock(o))
+        return _run_stacked([open_run(c, o, restart=restart) for c, o in zip(configs, outs, strict=True)])
+
+
+def _run_stacked(ctxs: list[Context]) -> list[dict]:
     train_cnn_stages(ctxs)
     for ctx in ctxs:
         convert_stage(ctx)

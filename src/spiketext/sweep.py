@@ -25,7 +25,13 @@ from spiketext.config import (
     to_dict,
 )
 from spiketext.errors import SpiketextError
-from spiketext.io import atomic_write_bytes, atomic_write_json, atomic_write_text, check_writable, read_json_object
+from spiketext.io import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    read_json_object,
+    writer_lock,
+)
 from spiketext.parallel import Backend, Job, run_jobs
 from spiketext.pipeline import Context, convert_stage, energy_stage, finetune_stage, finish, open_run, train_cnn_stage
 from spiketext.runs import RunDir, find_run_config, finetune_start_key
@@ -45,6 +51,9 @@ def parse_grid(items: list[str]) -> dict[str, list[Any]]:
         if key.strip() in grid:
             raise SpiketextError(f"--grid {item!r}: {key.strip()} is given twice; list all its values once")
         grid[key.strip()] = [parse_override(f"{key}={v}")[1] for v in values]
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise SpiketextError(f"--grid {item!r}: {', '.join(repeated)} given twice; list each value once")
     return grid
 
 
@@ -108,10 +117,22 @@ def sweep(
     `backend` (default: this process): where the points run (`spiketext.parallel`): on Ray, the CNN of each group
     of points is one job and the group's points wait for it; the folders and summary are the same."""
     points = grid_points(cfg, grid)
-    out = check_writable(out)
+    with writer_lock(out):
+        return _sweep(cfg, Path(out), points, cnn_from, backend)
+
+
+def _sweep(
+    cfg: RunConfig,
+    out: Path,
+    points: list[tuple[dict[str, Any], RunConfig]],
+    cnn_from: str | Path | None,
+    backend: Backend | None,
+) -> dict:
     if cnn_from is not None:
         src_cfg = find_run_config(cnn_from)
-        if src_cfg is None or _cnn_signature(src_cfg) != _cnn_signature(cfg):
+        if src_cfg is None:
+            raise SpiketextError(f"--cnn {cnn_from}: not a run folder (no config.json there); give a finished run")
+        if _cnn_signature(src_cfg) != _cnn_signature(cfg):
             raise SpiketextError(f"{cnn_from}: its CNN settings differ from this sweep's (data, model, cnn, seed)")
     cnn_dirs: dict[str, Path] = {}
     for folder in sorted((out / "points").glob("*")):  # CNNs trained by earlier invocations on this OUT
@@ -146,36 +167,42 @@ def sweep(
 
 def train_point_cnn(pcfg: RunConfig, folder: Path, point: dict[str, Any]) -> str:
     """Train the tailored CNN in a sweep point's folder (the CNN its group shares)."""
-    ctx = open_run(pcfg, folder)
-    atomic_write_json(folder / "point.json", point)
-    train_cnn_stage(ctx)
+    with writer_lock(folder):
+        ctx = open_run(pcfg, folder)
+        atomic_write_json(folder / "point.json", point)
+        train_cnn_stage(ctx)
     return str(folder)
 
 
 def run_point(pcfg: RunConfig, folder: Path, point: dict[str, Any], cnn_source: Path) -> str:
     """One sweep point in its resumable folder: the CNN copied from `cnn_source` (unless it is this folder),
     then conversion, fine-tuning and the energy count."""
-    ctx = open_run(pcfg, folder)
-    atomic_write_json(folder / "point.json", point)
-    if Path(cnn_source) != Path(folder) and "cnn" not in ctx.run.results():
-        _copy_cnn(Path(cnn_source), ctx)
-    train_cnn_stage(ctx)
-    convert_stage(ctx)
-    finetune_stage(ctx)
-    energy_stage(ctx)
-    finish(ctx)
+    with writer_lock(folder):
+        ctx = open_run(pcfg, folder)
+        atomic_write_json(folder / "point.json", point)
+        if Path(cnn_source) != Path(folder) and "cnn" not in ctx.run.results():
+            _copy_cnn(Path(cnn_source), ctx)
+        train_cnn_stage(ctx)
+        convert_stage(ctx)
+        finetune_stage(ctx)
+        energy_stage(ctx)
+        finish(ctx)
     return str(folder)
 
 
 def summarize_sweep(out: str | Path) -> dict:
     """Collect every finished point under OUT/points into sweep.json / .md / .png."""
     out = Path(out)
-    points, cnns = [], []
-    for folder in sorted((out / "points").glob("*")):
+    points, cnns, unfinished = [], [], []
+    for folder in sorted(f for f in (out / "points").glob("*") if f.is_dir()):
         results = RunDir(folder).results()
         point = read_json_object(folder / "point.json", "delete this point's folder to redo it")
-        if point is None or "energy" not in results or "snn_finetuned" not in results:
+        missing = [name for name, ok in (("point.json", point is not None), ("results.json", bool(results))) if not ok]
+        missing += [k for k in ("cnn", "snn_finetuned", "energy") if results and not isinstance(results.get(k), dict)]
+        if missing:
+            unfinished.append(f"{folder.name} (no {', '.join(missing)})")
             continue
+        assert point is not None
         cnns.append(results["cnn"])
         ft, e = results["snn_finetuned"], results["energy"]
         points.append(
@@ -204,6 +231,12 @@ def summarize_sweep(out: str | Path) -> dict:
                 "run": str(folder.relative_to(out)),
                 "device": (read_json_object(folder / "config.json") or {}).get("device"),
             }
+        )
+    if unfinished:
+        raise SpiketextError(
+            f"{out}: {len(unfinished)} of {len(unfinished) + len(points)} sweep points are unfinished or damaged: "
+            f"{'; '.join(unfinished)}; sweep.json is left as it was: finish them with the same sweep command (with "
+            "its --grid), or delete their folders under points/ to summarize the rest"
         )
     if not points:
         raise SpiketextError(f"{out}: no finished sweep points yet")

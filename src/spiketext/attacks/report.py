@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from spiketext.attacks.search import AttackResult
-from spiketext.io import atomic_write, atomic_write_json, atomic_write_text
+from spiketext.errors import SpiketextError
+from spiketext.io import atomic_write, atomic_write_json, atomic_write_text, read_json_object
 
 
 def summarize(results: list[AttackResult]) -> dict[str, Any]:
@@ -110,15 +111,30 @@ def victim_text(v: dict) -> str:
     return v["mode"]
 
 
+def report_files(out: str | Path, name: str) -> dict[str, Path]:
+    """Where attack `name`'s report goes in folder `out`: attack_NAME.json / .md / .csv / .png."""
+    return {e: Path(out) / f"attack_{name}.{e}" for e in ("json", "md", "csv", "png")}
+
+
+def check_no_report(out: str | Path, name: str) -> None:
+    """Refuse, before any work, to replace a finished attack's files (pass overwrite to replace them)."""
+    there = [p for p in report_files(out, name).values() if p.exists()]
+    if there:
+        old = read_json_object(report_files(out, name)["json"], "delete it, or choose another --out") or {}
+        what = f"{old['n']} examples" if isinstance(old.get("n"), int) else "files"
+        raise SpiketextError(
+            f"{there[0]}: {out} holds a finished {name} attack ({what}); choose another --out, or pass --overwrite "
+            "to replace it"
+        )
+
+
 def write_report(
     report: dict, rows: list[tuple[str, AttackResult]], labels: list[str], out: str | Path
 ) -> dict[str, str]:
     """attack_NAME.json (without the examples) / .md / .csv (every example) / .png into `out`."""
     from spiketext.viz import attack_figure, save_figure
 
-    out = Path(out)
-    name = report["attack"]
-    files = {e: out / f"attack_{name}.{e}" for e in ("json", "md", "csv", "png")}
+    files = report_files(out, report["attack"])
     atomic_write_json(files["json"], report)
     atomic_write_text(files["md"], attack_markdown(report))
     write_examples_csv(files["csv"], rows, labels)

@@ -49,6 +49,8 @@ class Corpus:
     label_descriptions: list[str | None] = field(default_factory=list)
     max_len: int | None = None  # the data set's fixed L, if it has one
     skipped: dict[str, dict] = field(default_factory=dict)  # file -> {"rows": n, "lines": [...]}: empty texts
+    # label -> {"rows", "lines", "reason"}: classes with fewer than RARE_CLASS_ROWS training rows (`rare_classes`)
+    rare: dict[str, dict] = field(default_factory=dict)
 
     @property
     def num_classes(self) -> int:
@@ -157,6 +159,39 @@ def load_builtin(
     )
 
 
+RARE_CLASS_ROWS = 5  # a class seen in fewer training rows is reported (and refused with strict)
+
+
+def rare_classes(records: list[Record], path: Path, strict: bool) -> dict[str, dict]:
+    """Classes with fewer than RARE_CLASS_ROWS training rows, or seen only in the file's last row (a row cut off
+    mid-label adds a class of its own): a warning that names them (recorded in data.json), or with `strict` an
+    error naming the line."""
+    lines: dict[str, list[int]] = {}
+    for r in records:
+        lines.setdefault(r.label, []).append(r.line)
+    last = records[-1].line if records else None
+    rare = {}
+    for label, where in lines.items():
+        if len(where) >= RARE_CLASS_ROWS and where != [last]:
+            continue
+        cut = where == [last]
+        reason = "only in the file's last row (cut off?)" if cut else f"fewer than {RARE_CLASS_ROWS} training rows"
+        rare[label] = {"rows": len(where), "lines": where[:20], "reason": reason}
+        if strict:
+            raise located(
+                path,
+                where[0],
+                f"label {label!r} occurs in {len(where)} training row(s), {reason}; fix or remove the row(s), or "
+                "leave out --strict to keep the class (it is then reported)",
+            )
+    for label, r in rare.items():
+        log.warning(
+            "%s: label %r occurs in %d training row(s) (lines %s), %s; the model gets a class for it",
+            path, label, r["rows"], ", ".join(map(str, r["lines"][:5])), r["reason"],
+        )  # fmt: skip
+    return rare
+
+
 def _skip_record(lines: list[int]) -> dict:
     return {"rows": len(lines), "reason": "empty text", "first_lines": lines[:20]}
 
@@ -191,6 +226,9 @@ def load_files(
     labels = label_order([r.label for r in records["train"]])
     if len(labels) < 2:
         raise located(train_path, None, f"only one label ({labels[0]!r}) in the training file; a classifier needs 2+")
+    rare = rare_classes(records["train"], train_path, strict)
+    if 0 < len(rare) < len(labels):  # rare classes last: where scores tie, class 0 is never one of them
+        labels = [x for x in labels if x not in rare] + [x for x in labels if x in rare]
     label_ids = {label: i for i, label in enumerate(labels)}
     splits = {s: _to_split(recs, label_ids, given[s], train_path) for s, recs in records.items()}
     splits, info = _carve(splits, split_seed, test_fraction, dev_fraction)
@@ -204,4 +242,5 @@ def load_files(
         split_info=info,
         source={"files": {s: str(p) for s, p in given.items() if p}},
         skipped=skipped,
+        rare=rare,
     )

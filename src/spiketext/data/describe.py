@@ -46,6 +46,7 @@ def describe(data: PreparedData) -> dict:
         ],
         "split": corpus.split_info,
         "skipped": corpus.skipped,
+        "rare_classes": corpus.rare,
         "splits": splits,
         "max_len": data.max_len,
         "vocab_size": data.train_vocab_size - 2,  # without <pad> and <unk>
@@ -97,6 +98,9 @@ def describe_markdown(d: dict) -> str:
     for path, skip in d.get("skipped", {}).items():
         first = ", ".join(map(str, skip["first_lines"][:5]))
         lines.append(f"SKIPPED: {skip['rows']} row(s) of {path} with an empty text (lines {first}...)")
+    for label, r in d.get("rare_classes", {}).items():
+        where = ", ".join(map(str, r["lines"][:5]))
+        lines.append(f"RARE CLASS: {label!r} in {r['rows']} training row(s) (lines {where}), {r['reason']}")
     labels = [f"{lab['label']} ({lab['description']})" if lab["description"] else lab["label"] for lab in d["labels"]]
     lines += [
         "",

@@ -200,6 +200,8 @@ def _load_cached(dest_dir: Path, name: str, deviation: str | None = None) -> Wor
             raise ValueError("vectors.npy does not have its recorded size")
         words = json.loads(words_text)
         table = np.load(dest_dir / "vectors.npy", mmap_mode="r")
+        if not all(np.isfinite(table[i : i + 65536]).all() for i in range(0, len(table), 65536)):
+            raise ValueError("it holds NaN or infinite values")  # rebuilt: the parser then names the row
         return WordVectors(name, words, table, deviation)
     except (OSError, ValueError, SpiketextError) as e:
         log.warning("the vectors cache %s is damaged (%s); rebuilding it", dest_dir, e)
@@ -298,7 +300,19 @@ def _read_text_vectors(path: Path, has_header: bool) -> tuple[list[str], np.ndar
     words: list[str] = []
     chunks: list[np.ndarray] = []
     block: list[np.ndarray] = []
+    block_lines: list[int] = []
     dim = None
+
+    def finish_block() -> None:
+        chunk = np.stack(block)
+        bad = ~np.isfinite(chunk).all(axis=1)
+        if bad.any():
+            lineno = block_lines[int(np.argmax(bad))]
+            raise located(path, lineno, "a value is NaN or infinite; fix or drop the row (vectors must be finite)")
+        chunks.append(chunk)
+        block.clear()
+        block_lines.clear()
+
     with _open_maybe_gz(path) as f:
         for lineno, raw in enumerate(f, start=1):
             line = raw.decode("utf-8", errors="replace").rstrip("\r\n ")
@@ -320,12 +334,12 @@ def _read_text_vectors(path: Path, has_header: bool) -> tuple[list[str], np.ndar
                 block.append(np.asarray(parts[-dim:], dtype=np.float32))
             except ValueError as e:
                 raise located(path, lineno, f"not a number ({e}); each row is a word followed by {dim} numbers") from e
+            block_lines.append(lineno)
             words.append(" ".join(parts[:-dim]))
             if len(block) == 65536:
-                chunks.append(np.stack(block))
-                block = []
+                finish_block()
     if block:
-        chunks.append(np.stack(block))
+        finish_block()
     if not words:
         raise SpiketextError(f"{path}: no vectors found in the file")
     return words, np.concatenate(chunks)
@@ -354,6 +368,9 @@ def load_vector_file(path: str | Path, cache_dir: Path) -> WordVectors:
         except (ValueError, EOFError, UnicodeDecodeError, IndexError) as e:
             raise SpiketextError(f"{path}: not a readable word2vec binary file ({e})") from e
         words, table = list(kv.index_to_key), kv.vectors
+        bad = ~np.isfinite(table).all(axis=1)
+        if bad.any():
+            raise SpiketextError(f"{path}: the vector of {words[int(np.argmax(bad))]!r} holds NaN or infinite values")
     else:
         words, table = _read_text_vectors(path, has_header)
     if _atomic_save(dest, words, table, {"source": str(path), "dim": int(table.shape[1])}):

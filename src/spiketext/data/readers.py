@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +107,8 @@ class _Rows:
         text = (text or "").strip()
         if isinstance(label, (dict, list)):
             raise located(self.path, line, f"the label {json.dumps(label)} is not a single value; give one label")
+        if isinstance(label, float) and not math.isfinite(label):
+            raise located(self.path, line, f"the label is {label}, not a class; give every example a label")
         label_str = "" if label is None else str(label).strip()
         if not label_str:
             raise located(self.path, line, "empty label; every example needs a label")

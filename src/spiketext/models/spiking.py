@@ -284,6 +284,12 @@ def memory_bytes(
     return int(batch * num_steps * per_step * 4 * (3 if training else 1))
 
 
+def parameter_bytes(dim: int, num_filters: int, kernel_sizes: tuple[int, ...], num_outputs: int, training: bool) -> int:
+    """The bytes of the model's weights (fp32; training keeps the gradient and AdamW's two moments as well)."""
+    n = num_filters * dim * sum(kernel_sizes) + num_outputs * num_filters * len(kernel_sizes)
+    return int(n * 4 * (4 if training else 1))
+
+
 def rate_ce_loss(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Cross-entropy on per-step class scores, averaged over T (snnTorch's ce_rate_loss). scores [T, B, C]."""
     T = scores.shape[0]
