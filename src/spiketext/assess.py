@@ -85,6 +85,11 @@ def _run_corpus(path: str | Path, data: DataConfig | None) -> tuple[Corpus, RunC
             "run's data; pass the data explicitly (a data set name or --train FILE)"
         ) from e
     recorded = read_json_object(folder / "inputs.json") if (not given and folder is not None) else None
+    if recorded is None and not given and folder is not None:
+        raise SpiketextError(
+            f"{folder}: no inputs.json, so the run's data files cannot be checked against what it was trained on "
+            "(the folder is damaged); pass the data explicitly (a data set name or --train FILE)"
+        )
     if recorded is not None:
         changed = [c for c in digests_differ(recorded, input_digests(data, corpus)) if c != "embeddings"]
         if changed:

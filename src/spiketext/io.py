@@ -59,12 +59,12 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.fchmod(fd, 0o666 & ~_umask())
         os.close(fd)
     except OSError as e:
         raise _write_failed(path, e) from e
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())  # a writer that re-created the file (safetensors does) made it 0600
         os.replace(tmp, path)
     except OSError as e:
         raise _write_failed(path, e) from e

@@ -1,6 +1,6 @@
 """The run folder: its layout, its files, and finding a run's configuration and checkpoints from a path.
 
-    RUN/config.json            the resolved RunConfig (written when the first stage finishes)
+    RUN/config.json            the resolved RunConfig (written when the run starts)
     RUN/inputs.json            content digests of every input file and of the embeddings the run read
     RUN/data.json              data description and the split record (seed, sizes, index digests, skipped rows)
     RUN/metrics.jsonl          one line per epoch per stage, rewritten atomically after every epoch
@@ -11,9 +11,11 @@
 Every file is written atomically, so a killed run leaves either the old or the new version, never half of one.
 The metrics file is derived from the resume states, so a damaged metrics line is repaired from them.
 
-`open_run` turns a folder into a `Context` for the stages. A folder becomes a run when its first stage
-finishes: before that its config.json may be replaced by a corrected command; after, a different configuration
-or changed input files (content digests in inputs.json) are refused rather than mixed with the old results.
+`open_run` turns a folder into a `Context` for the stages; its caller holds the folder's `io.writer_lock`. Once
+anything of a run is in the folder (a finished stage, a resume state, a result), a different configuration or
+changed input files (content digests in inputs.json) are refused rather than mixed with the old results, unless
+`restart` names a stage to start over (`restart_from`); a folder with results but without its config.json or
+inputs.json is damaged, never fresh.
 """
 
 from __future__ import annotations
