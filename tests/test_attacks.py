@@ -9,12 +9,15 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch
 
 from conftest import TINY, copy_run
+from spiketext import api
 from spiketext.attacks import ATTACKS, AttackResult, Victim, WordSpace, run_attack, summarize
 from spiketext.attacks.search import MIN_SIMILARITY, word_budget
 from spiketext.attacks.words import STOP_WORDS
 from spiketext.cli import main
+from spiketext.errors import SpiketextError
 
 
 class StubVictim:
@@ -121,7 +124,11 @@ def test_attack_cli_on_a_tiny_run(tmp_path, tiny_task, capsys):
     for model in ("cnn", "snn"):
         assert {"clean_acc", "attacked_acc", "success_rate", "perturbed_words_pct", "mean_queries"} <= set(r[model])
     rows = list(csv.DictReader((out / "attacks" / "attack_textbugger.csv").open(encoding="utf-8")))
-    assert len(rows) == 12 and {row["model"] for row in rows} == {"cnn", "snn"}
+    # both victims attacked on the same examples: those both classify correctly
+    common = r["example_set"]["common"]
+    assert len(rows) == 2 * common and {row["model"] for row in rows} == {"cnn", "snn"}
+    assert [x["index"] for x in rows if x["model"] == "cnn"] == [x["index"] for x in rows if x["model"] == "snn"]
+    assert set(r["comparisons"]) == {"snn"} and r["comparisons"]["snn"]["n"] == common
     assert {row["checkpoint"] for row in rows} == {"cnn", "snn_finetuned"}
     assert (out / "attacks" / "attack_textbugger.png").is_file()
     # the same command again gives the same adversarial examples (the victim's fresh draws come from its seed)
@@ -177,7 +184,7 @@ def test_regular_code_snn_can_be_attacked(tmp_path, tiny_task, capsys):
     argv += ["--set", "cnn.epochs=2", "--set", "finetune.epochs=1", "--set", "snn.encoder=regular"]
     assert main(argv) == 0
     assert main(["attack", str(out), "--attack", "textfooler", "--n", "5"]) == 0
-    assert "| SNN | snn_finetuned | deterministic |" in capsys.readouterr().out
+    assert "| SNN | snn_finetuned | deterministic, regular input code |" in capsys.readouterr().out
 
 
 class ConfirmNothing(StubVictim):
@@ -393,4 +400,60 @@ def test_an_efficient_preset_run_can_be_attacked(tmp_path, tiny_task, capsys):
     argv += [*TINY, "--set", "cnn.epochs=2", "--set", "finetune.epochs=1"]
     assert main(argv) == 0
     assert main(["attack", str(out), "--attack", "deepwordbug", "--n", "4", "--similarity", "word-vectors"]) == 0
-    assert "| SNN | snn_finetuned | deterministic |" in capsys.readouterr().out
+    assert "| SNN | snn_finetuned | deterministic, ttfs input code |" in capsys.readouterr().out
+
+
+def test_noise_control_victim_and_deterministic_twin(tmp_path, tiny_task):
+    from spiketext.attacks.victim import Victim, deterministic_twin
+    from spiketext.encoding import bernoulli_encode
+    from spiketext.runtime import generator
+
+    data, vectors = tiny_task
+    out = tmp_path / "run"
+    argv = ["run", "--train", str(data), "--embeddings", str(vectors), "--out", str(out), *TINY]
+    assert main([*argv, "--set", "cnn.epochs=3", "--set", "finetune.epochs=1"]) == 0
+    cnn, snn = api.load_model(out, "cnn"), api.load_model(out, "snn_finetuned")
+    tokens = [["good", "film"], ["awful", "plot", "the"]]
+    noisy = Victim(cnn, noise_steps=8)
+    assert not noisy.deterministic and noisy.describe()["noise_steps"] == 8
+    # the noisy CNN reads exactly the mean of the SNN code's Bernoulli input over its T steps
+    x = cnn.featurizer.encode_tokens(tokens)
+    want = torch.softmax(cnn.model(bernoulli_encode(x, 8, generator(3), torch.float32, True).mean(0)), -1)
+    assert torch.allclose(noisy._scores(x, generator(3), shared=True), want)
+    # with many steps the noise vanishes: the noisy CNN's verdict is the CNN's
+    calm = Victim(cnn, noise_steps=5000, eval_draws=3)
+    for i, t in enumerate(tokens):
+        assert (calm.verdict(t, i) == Victim(cnn).verdict(t, i)[0]).all()
+    twin = deterministic_twin(snn)
+    assert twin.model.input_code == "regular" and snn.model.input_code == "bernoulli"
+    assert Victim(twin).deterministic and not Victim(snn).deterministic
+    with pytest.raises(SpiketextError, match="a control for a CNN"):
+        Victim(snn, noise_steps=8)
+
+
+def test_attack_with_controls_on_one_example_set(tmp_path, tiny_task, capsys):
+    data, vectors = tiny_task
+    out = tmp_path / "run"
+    argv = ["run", "--train", str(data), "--embeddings", str(vectors), "--out", str(out), *TINY]
+    assert main([*argv, "--set", "cnn.epochs=3", "--set", "finetune.epochs=1"]) == 0
+    victims = "cnn,snn,cnn-noise,cnn-noise-matched,snn-regular"
+    summary = tmp_path / "s.json"
+    assert main(["attack", str(out), "--attack", "deepwordbug", "--n", "8", "--victims", victims, "--draws", "2",
+                 "--eval-draws", "3", "--confirm", "2/3", "--json", str(summary)]) == 0  # fmt: skip
+    text = capsys.readouterr().out
+    r = json.loads(summary.read_text())
+    assert r["victims"] == victims.split(",")
+    assert set(r["comparisons"]) == {"snn", "cnn-noise", "cnn-noise-matched", "snn-regular"}
+    common = r["example_set"]["common"]
+    assert all(c["n"] == common for c in r["comparisons"].values())
+    assert all(r[v]["n"] == common for v in victims.split(","))
+    assert r["snn-regular"]["victim"]["input_code"] == "regular"
+    assert r["cnn-noise"]["victim"]["noise_steps"] == 8 and r["snn"]["victim"]["confirm"] == "2 of 3 fresh draws"
+    assert 1 <= r["noise_match"]["noise_steps"] <= 8
+    assert "McNemar p" in text and "cnn-noise-matched: n = " in text
+    # the earlier protocol stays reachable
+    assert main(["attack", str(out), "--attack", "deepwordbug", "--n", "4", "--draws", "2", "--eval-draws", "3",
+                 "--legacy-protocol", "--out", str(tmp_path / "legacy"), "--json", str(summary)]) == 0  # fmt: skip
+    assert "example_set" not in json.loads(summary.read_text())
+    assert main(["attack", str(out), "--attack", "deepwordbug", "--victims", "cnn,cnn"]) == 2
+    assert main(["attack", str(out), "--attack", "deepwordbug", "--confirm", "x"]) == 2

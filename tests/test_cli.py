@@ -396,3 +396,38 @@ def test_a_damaged_checkpoint_never_produces_a_model(tmp_path, finished_run, cap
     (run / "checkpoints" / "cnn.json").write_text(json.dumps(meta))
     assert main(["predict", str(run), "good film", "--model", "cnn"]) == 2
     one_line_error(capsys, "cnn.json: 1 labels for a model with 2 classes")
+
+
+def test_every_parsed_option_reaches_its_verb():
+    """A flag that argparse accepts and the command never reads (how `attack --no-recheck` once did nothing) is
+    impossible: every option's dest is read by its command function or a helper that function calls."""
+    import argparse
+    import inspect
+    import re
+
+    from spiketext import cli
+
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    global_dests = {a.dest for a in parser._actions}
+    unread = []
+    for name, p in sub.choices.items():
+        func = p.get_default("func")
+        if func is None:  # a group of verbs (data ...): checked through its own sub-commands
+            continue
+        source, seen = inspect.getsource(func), set()
+        while True:  # the module's helpers (and name tuples) the command uses, transitively
+            new = {n for n in re.findall(r"\b(_[A-Za-z]\w*)\b", source) if hasattr(cli, n)} - seen
+            if not new:
+                break
+            for n in new:
+                obj = getattr(cli, n)
+                source += inspect.getsource(obj) if callable(obj) else repr(obj)
+            seen |= new
+        for action in p._actions:
+            dest = action.dest
+            if dest in global_dests or dest in ("help", "func") or isinstance(action, argparse._SubParsersAction):
+                continue
+            if not any(x in source for x in (f"args.{dest}", f'"{dest}"', f"'{dest}'")):
+                unread.append(f"{name} {action.option_strings or dest}")
+    assert not unread, f"parsed but never read: {unread}"

@@ -7,6 +7,7 @@ read only if its files still have the content the run was made from (inputs.json
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,17 @@ import numpy as np
 import torch
 
 from spiketext.checkpoint import checkpoint_exists
-from spiketext.config import CHECKPOINTS, MAX_REPEATS, Costs, DataConfig, RunConfig, Sample, VictimMode, choices
+from spiketext.config import (
+    CHECKPOINTS,
+    MAX_REPEATS,
+    Costs,
+    DataConfig,
+    RunConfig,
+    Sample,
+    VictimMode,
+    VictimName,
+    choices,
+)
 from spiketext.data.corpus import Corpus
 from spiketext.data.load import digests_differ, input_digests, load_corpus
 from spiketext.energy import count_energy
@@ -255,19 +266,30 @@ def attack(
     mlm: str | Path | None = None,
     recheck: bool = True,
     overwrite: bool = False,
+    confirm: tuple[int, int] | None = None,
+    noise_steps: int | None = None,
+    same_set: bool = True,
+    legacy: bool = False,
 ) -> dict:
-    """Attack a run's tailored CNN and its SNN (`snn_model`, default the fine-tuned one) on N test examples (the
-    first N in file order, or a seeded sample); see `spiketext.attacks`. A Bernoulli SNN is attacked as deployed:
-    `mode` expected scores each query by the mean over `draws` fresh draws, and every model is judged on
-    `eval_draws` fresh evaluation draws (majority). `similarity`: auto (MiniLM where the attacks extra is
-    installed, else word vectors) | minilm | word-vectors. `mlm`: the masked LM folder BERT-Attack needs.
-    `recheck`: in expected mode the search asks its flips again before accepting them. With
-    `out`: attack_NAME.json / .md / .csv (every example) / .png there, never replacing a finished attack's files
-    unless `overwrite`. The report names each model's checkpoint."""
+    """Attack a run's victims (`models`, config.VictimName: the tailored CNN, its SNN `snn_model`, and the controls
+    cnn-noise, cnn-noise-matched, snn-regular) on N test examples (the first N in file order, or a seeded sample);
+    see `spiketext.attacks`. A stochastic victim is attacked as deployed: `mode` expected scores each query by the
+    mean over `draws` fresh draws, and every victim is judged on `eval_draws` fresh evaluation draws (majority).
+    `same_set`: every victim is attacked on the examples all of them classify correctly (and compared with the
+    CNN there: McNemar's exact test, bootstrap 95% intervals); otherwise each on its own clean-correct examples.
+    `confirm` (k, m): the adaptive attacker, which keeps the most damaging flip that k of m fresh draws confirm.
+    `noise_steps`: the cnn-noise control's Bernoulli steps (default: the SNN's T). `legacy`: the earlier protocol
+    (each victim on its own examples, an example the search's own score gets wrong left unattacked, no
+    confirmation). `similarity`: auto (MiniLM where the attacks extra is installed, else word vectors) | minilm |
+    word-vectors. `mlm`: the masked LM folder BERT-Attack needs. `recheck`: in expected mode the search asks its
+    flips again before accepting them. With `out`: attack_NAME.json / .md / .csv (every example) / .png there,
+    never replacing a finished attack's files unless `overwrite`. The report names each model's checkpoint."""
     from spiketext.attacks import ATTACKS, Victim, WordSpace, run_attack, summarize, write_report
     from spiketext.attacks.recipes import NEEDS_MLM
     from spiketext.attacks.report import check_no_report
     from spiketext.attacks.similarity import load_similarity
+    from spiketext.attacks.victim import deterministic_twin
+    from spiketext.stats import compare_paired
 
     if name not in ATTACKS:
         raise SpiketextError(f"attack {name!r}: choose one of {', '.join(ATTACKS)}")
@@ -275,9 +297,17 @@ def attack(
         raise SpiketextError(f"sample {sample!r}: 'first' (file order, the paper's protocol) or 'random' (seeded)")
     if mode not in choices(VictimMode):
         raise SpiketextError(f"mode {mode!r}: choose one of {', '.join(choices(VictimMode))}")
+    unknown = [m for m in models if m not in choices(VictimName)]
+    if unknown or not models or len(set(models)) != len(models):
+        raise SpiketextError(
+            f"victims {', '.join(models) or '(none)'}: name each once, from {', '.join(choices(VictimName))}"
+        )
+    if legacy and confirm is not None:
+        raise SpiketextError("--legacy-protocol attacks without confirmation: drop --confirm, or the legacy flag")
     _positive(n, "n")
     _positive(draws, "draws", MAX_REPEATS)
     _positive(eval_draws, "eval_draws", MAX_REPEATS)
+    _positive(noise_steps, "noise_steps", 10_000)
     if eval_draws % 2 == 0:
         raise SpiketextError(f"--eval-draws {eval_draws}: an odd number, so that a majority exists")
     _seed(seed)
@@ -312,27 +342,99 @@ def attack(
     space = WordSpace(vectors.words, np.asarray(vectors.vectors, dtype=np.float32))
     sim, why = load_similarity(similarity, space)
     dtype = autocast_dtype("auto", torch.device("cpu"))
+    common = dict(mode=mode, seed=seed, draws=draws, dtype=dtype, eval_draws=eval_draws, recheck=recheck)
+    T = bundles["snn"].num_steps or 1
     report: dict[str, Any] = {
         "attack": name,
         "n": len(examples),
         "sample": sample,
         "seed": seed,
+        "victims": list(models),
+        "protocol": "legacy (each victim on its own examples, no confirmation)" if legacy else "same examples",
         "substitutes": space.synonym_source if name in ("pwws", "pso") else ("masked LM" if lm else None),
         "similarity": sim.name + (f" (fallback: {why})" if why else ""),
         "constraints": "≤ 10% of words (at least 1), stop words and non-alphabetic tokens kept",
     }
-    rows = []
+    victims: dict[str, Victim] = {}
     for key in models:
-        victim = Victim(bundles[key], mode, seed, draws, dtype=dtype, eval_draws=eval_draws, recheck=recheck)  # type: ignore[arg-type]
+        if key in ("cnn", "snn"):
+            victims[key] = Victim(bundles[key], confirm=confirm, **common)  # type: ignore[arg-type]
+        elif key == "cnn-noise":
+            victims[key] = Victim(bundles["cnn"], noise_steps=noise_steps or T, confirm=confirm, **common)  # type: ignore[arg-type]
+        elif key == "snn-regular":
+            victims[key] = Victim(deterministic_twin(bundles["snn"]), confirm=confirm, **common)  # type: ignore[arg-type]
+            names[key] = f"{snn_model} (regular code)"
+        else:  # cnn-noise-matched
+            report["noise_match"] = match_noise(bundles["cnn"], bundles["snn"], corpus, seed, T)
+            steps = report["noise_match"]["noise_steps"]
+            victims[key] = Victim(bundles["cnn"], noise_steps=steps, confirm=confirm, **common)  # type: ignore[arg-type]
+        names.setdefault(key, "cnn")
+    chosen = examples
+    if same_set and not legacy and len(victims) > 1:
+        from spiketext.attacks.victim import verdict
+
+        correct = {
+            key: {i for i, tokens, label in examples if np.mean(verdict(v.twin(), tokens, i) == label) > 0.5}
+            for key, v in victims.items()
+        }
+        both = set.intersection(*correct.values())
+        chosen = [e for e in examples if e[0] in both]
+        report["example_set"] = {
+            "rule": "the examples every victim classifies correctly (majority of its evaluation draws)",
+            "common": len(chosen),
+            "clean_correct": {k: len(v) for k, v in correct.items()},
+        }
+    rows, outcomes = [], {}
+    for key, victim in victims.items():
         t0 = time.perf_counter()
-        results = run_attack(name, victim, space, examples, seed, similarity=sim, mlm=lm)
+        results = run_attack(name, victim, space, chosen, seed, similarity=sim, mlm=lm, skip_on_score=legacy)
         summary = summarize(results)
         summary.update(seconds=time.perf_counter() - t0, victim=victim.describe(), checkpoint=names[key])
         report[key] = summary
+        outcomes[key] = {r.index: r.success for r in results}
         rows += [(f"{key}:{names[key]}", r) for r in results]
+    if "example_set" in report and "cnn" in victims:
+        ids = [e[0] for e in chosen]
+        base = np.array([outcomes["cnn"][i] for i in ids], dtype=bool)
+        report["comparisons"] = {
+            key: dataclasses.asdict(compare_paired(base, np.array([outcomes[key][i] for i in ids], dtype=bool)))
+            for key in victims
+            if key != "cnn"
+        }
     if out is not None:
         report["files"] = write_report(report, rows, bundles["cnn"].labels, out)
     return report
+
+
+@torch.no_grad()
+def match_noise(cnn: ModelBundle, snn: ModelBundle, corpus: Corpus, seed: int, max_steps: int) -> dict[str, Any]:
+    """The Bernoulli steps n (1 .. the SNN's T) at which the CNN fed the mean of n input draws has the dev accuracy
+    closest to the SNN's recorded dev accuracy (its checkpoint's result): the noise-matched control, chosen on
+    dev. Each n is scored by the mean accuracy of 3 seeded draws."""
+    from spiketext.encoding import bernoulli_encode
+
+    snn_dev = (snn.meta.get("result") or {}).get("dev_acc")
+    if not isinstance(snn_dev, (int, float)):
+        raise SpiketextError(f"{snn.path}: no recorded dev accuracy to match the noise to (not a run's checkpoint)")
+    dev = _split(corpus, "dev")
+    x = cnn.featurizer.encode(list(dev.texts))  # [N, D, L]
+    labels = torch.as_tensor(dev.labels)
+    tried = {}
+    candidates = {s for s in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128) if s <= max_steps} | {max_steps}
+    for steps in sorted(candidates):
+        accs = []
+        for r in range(3):
+            gen = generator(seed, 0xD0E5, steps, r)
+            rate = bernoulli_encode(x, steps, gen, torch.float32, shared_noise=False).mean(0)
+            accs.append(float((cnn.model(rate).argmax(-1) == labels).float().mean()))
+        tried[steps] = float(np.mean(accs))
+    best = min(tried, key=lambda s: (abs(tried[s] - snn_dev), -s))
+    return {
+        "noise_steps": best,
+        "dev_acc": tried[best],
+        "snn_dev_acc": float(snn_dev),
+        "tried": {s: round(100 * a, 2) for s, a in tried.items()},
+    }
 
 
 # --- NIR export ----------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from spiketext.config import (
     Sample,
     SplitName,
     VictimMode,
+    VictimName,
     build_run_config,
     choices,
     parse_override,
@@ -340,6 +341,16 @@ def cmd_energy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _confirm(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    k, sep, m = text.partition("/")
+    try:
+        return int(k), int(m)
+    except ValueError:
+        raise SpiketextError(f"--confirm {text!r}: write it as K/M, e.g. 8/15 (K of M fresh draws)") from None
+
+
 def cmd_attack(args: argparse.Namespace) -> int:
     from spiketext import api
     from spiketext.attacks import attack_markdown
@@ -363,6 +374,11 @@ def cmd_attack(args: argparse.Namespace) -> int:
         mlm=args.mlm,
         recheck=args.recheck,
         overwrite=args.overwrite,
+        models=tuple(v.strip() for v in args.victims.split(",") if v.strip()),
+        confirm=_confirm(args.confirm),
+        noise_steps=args.noise_steps,
+        same_set=args.same_set,
+        legacy=args.legacy,
     )
     print(attack_markdown(r))
     print(f"written: {', '.join(r['files'].values())}")
@@ -567,6 +583,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--overwrite", action="store_true", help="replace a finished attack's files in --out (default: refuse)"
+    )
+    p.add_argument(
+        "--victims",
+        default="cnn,snn",
+        help=f"comma-separated, from {', '.join(choices(VictimName))} (the controls: the CNN fed the SNN's input "
+        "noise, the same at a dev-matched noise level, the SNN's weights with a deterministic code)",
+    )
+    p.add_argument(
+        "--confirm",
+        metavar="K/M",
+        help="the adaptive attacker: keep the most damaging flip that K of M fresh draws misclassify (e.g. 8/15)",
+    )
+    p.add_argument("--noise-steps", type=int, help="cnn-noise: Bernoulli input steps (default: the SNN's T)")
+    p.add_argument(
+        "--per-model-sets",
+        dest="same_set",
+        action="store_false",
+        help="attack each victim on its own clean-correct examples (default: the examples all get right)",
+    )
+    p.add_argument(
+        "--legacy-protocol",
+        dest="legacy",
+        action="store_true",
+        help="the earlier protocol: own example sets, an example the search's score gets wrong left unattacked",
     )
     p.add_argument("--out", metavar="DIR", help="where attack_NAME.json/.md/.csv/.png go (default RUN_DIR/attacks)")
     p.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")

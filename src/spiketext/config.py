@@ -45,6 +45,10 @@ Precision = Literal["auto", "bf16", "fp32"]
 Costs = Literal["fp32", "fp16", "int8"]
 AttackName = Literal["textfooler", "pwws", "textbugger", "deepwordbug", "bertattack", "pso"]
 VictimMode = Literal["expected", "fixed", "average"]
+# Who an attack targets: the CNN, the SNN, and the controls that separate spiking from input noise (issue 25): the
+# CNN fed the SNN's Bernoulli input noise (same T), the same CNN at a noise level whose dev accuracy matches the
+# SNN's, and the SNN's weights with the deterministic regular code.
+VictimName = Literal["cnn", "snn", "cnn-noise", "cnn-noise-matched", "snn-regular"]
 Sample = Literal["first", "random"]
 ModelKind = Literal["tailored_cnn", "standard_cnn", "snn"]
 SplitName = Literal["train", "dev", "test"]

@@ -156,12 +156,12 @@ def attack_figure(report: dict) -> Figure:
         ("attacked_acc", "accuracy under attack"),
         ("success_rate", "success rate"),
     ]
-    models = [m for m in ("cnn", "snn") if m in report]
-    fig = _figure(figsize=(6, 3.5))
+    models = [m for m in report.get("victims", ("cnn", "snn")) if m in report]
+    fig = _figure(figsize=(6 + len(models) // 3, 3.5))
     ax = fig.subplots()
-    width = 0.38
+    width = 0.8 / max(len(models), 1)
     for j, m in enumerate(models):
-        xs = [i + (j - 0.5) * width for i in range(len(metrics))]
+        xs = [i + (j - (len(models) - 1) / 2) * width for i in range(len(metrics))]
         ax.bar(xs, [100 * report[m][k] for k, _ in metrics], width, label=m.upper())
     ax.set_xticks(range(len(metrics)), [label for _, label in metrics])
     ax.set_ylabel("%")

@@ -85,6 +85,11 @@ class SearchState:
         p[flip] = (p[flip] + self.probs([trials[k] for k in flip])) / 2
         return p
 
+    @property
+    def adaptive(self) -> bool:
+        """The adaptive attacker (victim.confirm set): most damaging flips first, confirmed on fresh draws."""
+        return getattr(self.victim, "confirm", None) is not None
+
     def most_similar(self, trials: list[list[str]]) -> int:
         sims = self.similarity(self.tokens, [split_tokens(t) for t in trials])
         return int(np.argmax(sims))
@@ -153,7 +158,12 @@ class Recipe:
                 continue
             p = st.recheck(trials, st.probs(trials))
             flipped = [k for k in range(len(trials)) if p[k].argmax() != label]
-            if flipped:
+            if flipped and st.adaptive:
+                # the most damaging flips first, each accepted only when fresh draws confirm it; none: go on
+                for k in sorted(flipped, key=lambda k: p[k, label])[:3]:
+                    if st.victim.confirmed(split_tokens(trials[k]), label):
+                        return trials[k], int(p[k].argmax()), [*changed, i], True
+            elif flipped:
                 k = flipped[st.most_similar([trials[k] for k in flipped])]
                 return trials[k], int(p[k].argmax()), [*changed, i], True
             k = int(p[:, label].argmin())
@@ -312,8 +322,16 @@ class PSO(Recipe):
                 rechecked.update(news)
                 p = score(sents)
             ok = allowed_many(sents)
-            wins = [s for s, q, a in zip(sents, p, ok, strict=True) if q.argmax() != label and a]
-            return wins[st.most_similar(wins)] if wins else None
+            wins = [(s, q[label]) for s, q, a in zip(sents, p, ok, strict=True) if q.argmax() != label and a]
+            if st.adaptive:  # the most damaging distinct flips first, each confirmed on fresh draws
+                seen: dict[tuple[str, ...], float] = {}
+                for s, q in wins:
+                    seen.setdefault(tuple(s), q)
+                for t in sorted(seen, key=seen.__getitem__)[:3]:
+                    if st.victim.confirmed(split_tokens(list(t)), label):
+                        return list(t)
+                return None
+            return wins[st.most_similar([s for s, _ in wins])][0] if wins else None
 
         pop = [mutate(tokens) for _ in range(self.pop_size)]
         if (win := flipped(pop)) is not None:

@@ -83,7 +83,7 @@ def attack_markdown(report: dict) -> str:
         "words perturbed (%) | queries | seconds |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for key in ("cnn", "snn"):
+    for key in report.get("victims", ("cnn", "snn")):
         r = report.get(key)
         if r:
             v = r["victim"]
@@ -98,17 +98,43 @@ def attack_markdown(report: dict) -> str:
         "Clean accuracy and success are judged on fresh evaluation draws the search never saw (majority vote); "
         "'search's own' is the share the search flipped by the victim's own score.",
     ]
+    if report.get("example_set"):
+        s = report["example_set"]
+        per = ", ".join(f"{k} {v}" for k, v in s["clean_correct"].items())
+        lines += ["", f"Example set: {s['rule']}; {s['common']} of {report['n']} examples (clean-correct: {per})."]
+    if report.get("comparisons"):
+        lines += [
+            "",
+            "| victim vs CNN (same examples) | n | CNN success (%) | victim success (%) | difference (points) | "
+            "95% bootstrap interval | only CNN fooled | only victim fooled | McNemar p |",
+            "|---|---:|---:|---:|---:|---|---:|---:|---:|",
+        ]
+        for key, c in report["comparisons"].items():
+            lines.append(
+                f"| {key} | {c['n']} | {100 * c['rate_a']:.1f} | {100 * c['rate_b']:.1f} | {100 * c['diff']:+.1f} | "
+                f"[{100 * c['ci_low']:+.1f}, {100 * c['ci_high']:+.1f}] | {c['only_a']} | {c['only_b']} | "
+                f"{c['p_value']:.3g} |"
+            )
+    if report.get("noise_match"):
+        m = report["noise_match"]
+        lines += [
+            "",
+            f"cnn-noise-matched: n = {m['noise_steps']} Bernoulli steps, dev accuracy {100 * m['dev_acc']:.2f} "
+            f"against the SNN's {100 * m['snn_dev_acc']:.2f} (tried: {m['tried']}).",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def victim_text(v: dict) -> str:
     """How the victim was scored, in a few words."""
+    noise = f"input noise of {v['noise_steps']} Bernoulli steps; " if v.get("noise_steps") else ""
+    confirm = f"; flips kept when {v['confirm']} misclassify (adaptive)" if v.get("confirm") else ""
     if v["mode"] == "expected":
         again = ", flips asked again" if v.get("recheck") else ""
-        return f"expected over {v['draws']} fresh draws/query{again}; judged on {v['eval_draws']}"
+        return f"{noise}expected over {v['draws']} fresh draws/query{again}; judged on {v['eval_draws']}{confirm}"
     if v["mode"] in ("fixed", "average"):
-        return f"{v['mode']}, seeds {v['seeds']}; judged on {v['eval_draws']}"
-    return v["mode"]
+        return f"{noise}{v['mode']}, seeds {v['seeds']}; judged on {v['eval_draws']}{confirm}"
+    return v["mode"] + (f", {v['input_code']} input code" if v.get("input_code") else "")
 
 
 def report_files(out: str | Path, name: str) -> dict[str, Path]:

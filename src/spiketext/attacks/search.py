@@ -69,8 +69,11 @@ def attack_one(
     label: int,
     index: int,
     rng: np.random.Generator,
+    skip_on_score: bool = False,
 ) -> AttackResult:
-    """One sentence: the recipe's search within the constraints, then the verdict of fresh evaluation draws."""
+    """One sentence: the recipe's search within the constraints, then the verdict of fresh evaluation draws.
+    Every example the evaluation draws' majority classifies correctly is attacked; `skip_on_score` (the earlier
+    protocol) also skipped those the victim's own search score got wrong, which then counted as surviving."""
     start = victim.queries
     clean = verdict(victim, tokens, index)  # [E] predicted classes
     clean_correct = float(np.mean(clean == label))
@@ -89,7 +92,7 @@ def attack_one(
             victim.queries - start, sorted(changed), sim, bool(flipped), clean_correct, adv_wrong,
         )  # fmt: skip
 
-    if pred0 != label or clean_correct <= 0.5:
+    if clean_correct <= 0.5 or (skip_on_score and pred0 != label):
         return result(tokens, pred0 if pred0 != label else int(np.bincount(clean).argmax()), [], skipped=True)
     max_len = victim.bundle.featurizer.max_len
     positions = [i for i in editable(tokens) if i < max_len]  # the model reads L words
@@ -109,6 +112,7 @@ def run_attack(
     progress: bool = True,
     similarity=None,
     mlm=None,
+    skip_on_score: bool = False,
 ) -> list[AttackResult]:
     """Attack every (index, tokens, label) with recipe `name`; a progress bar where output is a terminal.
     `similarity`: an `attacks.similarity` constraint (default: the mean-word-vector cosine of `space`); `mlm`: the
@@ -122,5 +126,5 @@ def run_attack(
         examples, desc=f"{name} on {victim.bundle.kind}", leave=False, disable=None if progress else True
     ):
         rng = np.random.default_rng([seed, index])
-        results.append(attack_one(recipe, victim, similarity, tokens, label, index, rng))
+        results.append(attack_one(recipe, victim, similarity, tokens, label, index, rng, skip_on_score))
     return results

@@ -13,6 +13,15 @@ scored as it is. A Bernoulli SNN is stochastic, and how the attack sees it is th
               its input. What earlier versions attacked; kept to measure how much of its success is the draw's.
     average   the mean of `draws` frozen draws (seeds seed, seed+1, ...).
 
+Controls (issue 25): a CNN with `noise_steps` = n reads the mean of n Bernoulli input draws, exactly the input an
+SNN with the Bernoulli code and T = n integrates, without any spiking: stochastic like the SNN and scored in the
+same modes. `deterministic_twin` gives an SNN's weights with the deterministic `regular` code.
+
+The adaptive attacker (`confirm` = (k, m)): a flip the search finds is accepted only when at least k of m fresh
+single draws (search stream, counted as queries) misclassify it, the rule a majority-of-draws verdict implies;
+otherwise the search goes on. Judging a random model by one lucky draw overstates the attack's failure, and
+stopping at a flip near the boundary understates it (Athalye et al., ICML 2018).
+
 Whatever the mode, an attack is judged by `verdict`: the predictions of `eval_draws` fresh draws that the search
 never saw (seeded per example, independent per draw, the same draws for an example's original and perturbed
 sentence): an example is misclassified when the majority of them is wrong. SNN class probabilities: softmax of
@@ -21,6 +30,8 @@ the T-averaged scores.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +39,7 @@ import numpy as np
 import torch
 
 from spiketext.config import VictimMode, choices
-from spiketext.encoding import DETERMINISTIC_CODES
+from spiketext.encoding import DETERMINISTIC_CODES, bernoulli_encode
 from spiketext.errors import SpiketextError
 from spiketext.inference import ModelBundle
 from spiketext.runtime import autocast, generator
@@ -48,6 +59,8 @@ class Victim:
     eval_draws: int = 15
     windowed: bool = True  # score one-word variants of a call's first sentence over the changed window only
     recheck: bool = True  # expected mode: the search asks its flips again before accepting them
+    noise_steps: int = 0  # a CNN only: read the mean of this many Bernoulli input draws (the SNN's input noise)
+    confirm: tuple[int, int] | None = None  # (k, m): a flip counts when k of m fresh single draws misclassify it
     queries: int = 0
     _stream: np.random.Generator = field(init=False, repr=False)
 
@@ -58,11 +71,19 @@ class Victim:
             raise SpiketextError(f"--draws {self.draws}: the victim needs at least one draw per query")
         if self.eval_draws < 1 or self.eval_draws % 2 == 0:
             raise SpiketextError(f"--eval-draws {self.eval_draws}: an odd number ≥ 1, so that a majority exists")
+        if self.noise_steps and (self.bundle.kind == "snn" or self.bundle.featurizer.transform is None):
+            raise SpiketextError("input noise (noise_steps) is a control for a CNN: give a CNN checkpoint")
+        if self.noise_steps and getattr(self.bundle.model, "input_domain", "positive") != "positive":
+            raise SpiketextError("input noise (noise_steps) is defined for the positive input domain (e⁺) only")
+        if self.confirm is not None and not 1 <= self.confirm[0] <= self.confirm[1] <= 1000:
+            raise SpiketextError(f"confirm {self.confirm}: give k of m with 1 <= k <= m <= 1000")
         self._stream = np.random.default_rng([self.seed, SEARCH_STREAM])
 
     @property
     def deterministic(self) -> bool:
-        return self.bundle.kind != "snn" or self.bundle.model.input_code in DETERMINISTIC_CODES
+        if self.bundle.kind != "snn":
+            return not self.noise_steps
+        return self.bundle.model.input_code in DETERMINISTIC_CODES
 
     @property
     def stochastic(self) -> bool:
@@ -78,8 +99,15 @@ class Victim:
 
     def describe(self) -> dict[str, Any]:
         if self.deterministic:
-            return {"kind": self.bundle.kind, "mode": "deterministic"}
-        d: dict[str, Any] = {"kind": "snn", "mode": self.mode, "eval_draws": self.eval_draws}
+            d0: dict[str, Any] = {"kind": self.bundle.kind, "mode": "deterministic"}
+            if self.bundle.kind == "snn":
+                d0["input_code"] = self.bundle.model.input_code
+            return d0
+        d: dict[str, Any] = {"kind": self.bundle.kind, "mode": self.mode, "eval_draws": self.eval_draws}
+        if self.noise_steps:
+            d["noise_steps"] = self.noise_steps
+        if self.confirm is not None:
+            d["confirm"] = f"{self.confirm[0]} of {self.confirm[1]} fresh draws"
         if self.mode == "expected":
             d.update(draws=self.draws, seed=self.seed, recheck=self.recheck)
         else:
@@ -90,6 +118,8 @@ class Victim:
         """x [B, D, L] -> class probabilities [B, C] of one draw (softmax of the T-averaged scores)."""
         model = self.bundle.model
         if self.bundle.kind != "snn":
+            if self.noise_steps:  # the SNN's Bernoulli input, averaged over its T steps: noise without spikes
+                x = bernoulli_encode(x, self.noise_steps, gen, torch.float32, shared_noise=shared).mean(0)
             with autocast("cpu", self.dtype):
                 return torch.softmax(model(x).float(), -1)
         if shared and self.windowed and x.shape[0] > 1:
@@ -126,6 +156,33 @@ class Victim:
         # E copies of the sentence with independent noise each: E independent draws in one batch
         gen = generator(self.seed, EVAL_STREAM, key)
         return self._scores(x.expand(self.eval_draws, -1, -1), gen, shared=False).argmax(-1).numpy()
+
+    @torch.no_grad()
+    def confirmed(self, tokens: list[str], label: int) -> bool:
+        """The adaptive attacker's test of a flip: at least k of m fresh single draws (from the search's own
+        stream, never the evaluation draws; m queries) misclassify `tokens`. Without `confirm`: True."""
+        if self.confirm is None or self.deterministic:
+            return True
+        k, m = self.confirm
+        self.queries += m
+        x = self.bundle.featurizer.encode_tokens([tokens])
+        gen = generator(int(self._stream.integers(0, 2**62)))
+        preds = self._scores(x.expand(m, -1, -1), gen, shared=False).argmax(-1).numpy()
+        return int((preds != label).sum()) >= k
+
+    def twin(self, **changes: Any) -> Victim:
+        """A fresh victim of the same model with some settings changed (queries from 0, its own streams)."""
+        return dataclasses.replace(self, queries=0, **changes)
+
+
+def deterministic_twin(bundle: ModelBundle, code: str = "regular") -> ModelBundle:
+    """The same SNN weights read through a deterministic input code (a control: spiking without input noise)."""
+    if bundle.kind != "snn":
+        raise SpiketextError("a deterministic twin needs an SNN checkpoint")
+    model = copy.deepcopy(bundle.model)
+    model.input_code = code
+    meta = {**bundle.meta, "snn": {**bundle.meta["snn"], "encoder": code}}
+    return dataclasses.replace(bundle, model=model, meta=meta)
 
 
 def verdict(victim: Any, tokens: list[str], key: int) -> np.ndarray:
