@@ -450,10 +450,38 @@ def test_attack_with_controls_on_one_example_set(tmp_path, tiny_task, capsys):
     assert r["snn-regular"]["victim"]["input_code"] == "regular"
     assert r["cnn-noise"]["victim"]["noise_steps"] == 8 and r["snn"]["victim"]["confirm"] == "2 of 3 fresh draws"
     assert 1 <= r["noise_match"]["noise_steps"] <= 8
-    assert "McNemar p" in text and "cnn-noise-matched: n = " in text
+    assert "McNemar p" in text and "cnn-noise-matched: n = " in text and "Transfer: the CNN" in text
+    assert set(r["transfer"]) == {"snn", "cnn-noise", "cnn-noise-matched", "snn-regular"}
     # the earlier protocol stays reachable
     assert main(["attack", str(out), "--attack", "deepwordbug", "--n", "4", "--draws", "2", "--eval-draws", "3",
                  "--legacy-protocol", "--out", str(tmp_path / "legacy"), "--json", str(summary)]) == 0  # fmt: skip
     assert "example_set" not in json.loads(summary.read_text())
     assert main(["attack", str(out), "--attack", "deepwordbug", "--victims", "cnn,cnn"]) == 2
     assert main(["attack", str(out), "--attack", "deepwordbug", "--confirm", "x"]) == 2
+
+
+def test_substitutes_share_a_part_of_speech_and_synonyms_are_cut_by_similarity():
+    """With WordNet (a stub here: no WordNet ships offline), an embedding neighbour of another part of speech is
+    dropped, and synonyms are the closest 15 in the embedding space, not the first 15 alphabetically."""
+
+    class Synset:
+        def __init__(self, pos, lemmas):
+            self._pos, self._lemmas = pos, lemmas
+
+        def pos(self):
+            return self._pos
+
+        def lemmas(self):
+            return [SimpleNamespace(name=lambda n=n: n) for n in self._lemmas]
+
+    table = {"good": [Synset("a", ["good", "fine", "able"])], "fine": [Synset("s", ["fine"])],
+             "goodness": [Synset("n", ["goodness"])], "able": [Synset("a", ["able"])]}  # fmt: skip
+    words = ["good", "goodness", "fine", "able"]
+    vectors = np.array([[1, 0], [0.99, 0.1], [0.9, 0.3], [0.5, 0.8]], dtype=np.float32)
+    space = WordSpace(words, vectors, use_wordnet=False)
+    assert space.neighbours("good") == ["goodness", "fine", "able"][: len(space.neighbours("good"))]
+    space._wordnet = SimpleNamespace(synsets=lambda w: table.get(w, []))
+    space._neighbours.clear()
+    assert "goodness" not in space.neighbours("good") and "fine" in space.neighbours("good")  # noun dropped
+    assert space.synonyms("good") == ["fine", "able"]  # by cosine to "good", not alphabetically
+    assert "WordNet" in space.pos_check

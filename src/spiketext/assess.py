@@ -353,7 +353,9 @@ def attack(
         "protocol": "legacy (each victim on its own examples, no confirmation)" if legacy else "same examples",
         "substitutes": space.synonym_source if name in ("pwws", "pso") else ("masked LM" if lm else None),
         "similarity": sim.name + (f" (fallback: {why})" if why else ""),
-        "constraints": "≤ 10% of words (at least 1), stop words and non-alphabetic tokens kept",
+        "constraints": "≤ 10% of words (at least 1), stop words and non-alphabetic tokens kept, cosine ≥ 0.8 of "
+        "the whole sentence's embedding (not TextFooler's windowed Universal Sentence Encoder check)",
+        "substitute_pos_check": space.pos_check,
     }
     victims: dict[str, Victim] = {}
     for key in models:
@@ -384,7 +386,7 @@ def attack(
             "common": len(chosen),
             "clean_correct": {k: len(v) for k, v in correct.items()},
         }
-    rows, outcomes = [], {}
+    rows, outcomes, adversarial = [], {}, {}
     for key, victim in victims.items():
         t0 = time.perf_counter()
         results = run_attack(name, victim, space, chosen, seed, similarity=sim, mlm=lm, skip_on_score=legacy)
@@ -392,7 +394,10 @@ def attack(
         summary.update(seconds=time.perf_counter() - t0, victim=victim.describe(), checkpoint=names[key])
         report[key] = summary
         outcomes[key] = {r.index: r.success for r in results}
+        adversarial[key] = {r.index: (r.perturbed, r.label) for r in results if r.success}
         rows += [(f"{key}:{names[key]}", r) for r in results]
+    if "cnn" in victims and len(victims) > 1 and not legacy:
+        report["transfer"] = transfer(adversarial["cnn"], {k: v for k, v in victims.items() if k != "cnn"})
     if "example_set" in report and "cnn" in victims:
         ids = [e[0] for e in chosen]
         base = np.array([outcomes["cnn"][i] for i in ids], dtype=bool)
@@ -404,6 +409,26 @@ def attack(
     if out is not None:
         report["files"] = write_report(report, rows, bundles["cnn"].labels, out)
     return report
+
+
+def transfer(adversarial: dict[int, tuple[list[str], int]], victims: dict[str, Any]) -> dict[str, dict]:
+    """The CNN's successful adversarial examples replayed on every other victim: the share each victim's own
+    evaluation draws (majority) misclassify. {index: (perturbed tokens, label)} -> {victim: {n, fooled, rate}}."""
+    from spiketext.attacks.recipes import split_tokens
+    from spiketext.attacks.victim import verdict
+
+    out = {}
+    for key, victim in victims.items():
+        fooled = sum(
+            float(np.mean(verdict(victim, split_tokens(tokens), i) != label)) > 0.5
+            for i, (tokens, label) in adversarial.items()
+        )
+        out[key] = {
+            "n": len(adversarial),
+            "fooled": int(fooled),
+            "rate": fooled / len(adversarial) if adversarial else 0.0,
+        }
+    return out
 
 
 @torch.no_grad()

@@ -115,6 +115,11 @@ def attack_markdown(report: dict) -> str:
                 f"[{100 * c['ci_low']:+.1f}, {100 * c['ci_high']:+.1f}] | {c['only_a']} | {c['only_b']} | "
                 f"{c['p_value']:.3g} |"
             )
+    if report.get("transfer"):
+        t = report["transfer"]
+        n = next(iter(t.values()))["n"]
+        parts = ", ".join(f"{k} {100 * v['rate']:.1f}% ({v['fooled']})" for k, v in t.items())
+        lines += ["", f"Transfer: the CNN's {n} successful adversarial examples replayed on the others fool {parts}."]
     if report.get("noise_match"):
         m = report["noise_match"]
         lines += [

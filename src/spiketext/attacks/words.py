@@ -52,8 +52,26 @@ class WordSpace:
     def synonym_source(self) -> str:
         return "wordnet" if self._wordnet is not None else "embedding neighbours"
 
+    @property
+    def pos_check(self) -> str:
+        """What checks a substitute's part of speech (the report says it)."""
+        if self._wordnet is None:
+            return "none (WordNet not installed: no part-of-speech source offline)"
+        return "WordNet: a substitute must share a part of speech with the word where WordNet knows both"
+
+    def pos(self, word: str) -> set[str]:
+        """The parts of speech WordNet gives `word` (n, v, a, r; satellite adjectives as a); empty: unknown."""
+        if self._wordnet is None:
+            return set()
+        return {"a" if s.pos() == "s" else s.pos() for s in self._wordnet.synsets(word.lower())}
+
+    def same_pos(self, word: str, candidate: str) -> bool:
+        a, b = self.pos(word), self.pos(candidate)
+        return not a or not b or bool(a & b)
+
     def neighbours(self, word: str) -> list[str]:
-        """Up to 15 nearest words (cosine ≥ 0.5) among the most frequent alphabetic words."""
+        """Up to 15 nearest words (cosine ≥ 0.5) among the most frequent alphabetic words, nearest first; with
+        WordNet, only those sharing a part of speech with the word (where WordNet knows both)."""
         key = word.lower()
         if key not in self._neighbours:
             i = self.index.get(key)
@@ -61,11 +79,13 @@ class WordSpace:
                 self._neighbours[key] = []
             else:
                 cos = self.pool_unit @ self.unit[i]
-                top = np.argsort(-cos)[: MAX_CANDIDATES + 1]
+                top = np.argsort(-cos)[: 3 * MAX_CANDIDATES + 1]
                 self._neighbours[key] = [
                     self.words[self.pool[j]]
                     for j in top
-                    if cos[j] >= NEIGHBOUR_COSINE and self.words[self.pool[j]] != key
+                    if cos[j] >= NEIGHBOUR_COSINE
+                    and self.words[self.pool[j]] != key
+                    and self.same_pos(key, self.words[self.pool[j]])
                 ][:MAX_CANDIDATES]
         return self._neighbours[key]
 
@@ -81,7 +101,11 @@ class WordSpace:
                 for lemma in syn.lemmas()
                 if "_" not in lemma.name()
             }
-            self._synonyms[key] = sorted(n for n in names if n != key and n in self.index)[:MAX_CANDIDATES]
+            names = [n for n in names if n != key and n in self.index]
+            # the 15 closest in the embedding space (not the first 15 alphabetically), ties by spelling
+            i = self.index.get(key)
+            cos = {n: float(self.unit[self.index[n]] @ self.unit[i]) if i is not None else 0.0 for n in names}
+            self._synonyms[key] = sorted(names, key=lambda n: (-cos[n], n))[:MAX_CANDIDATES]
         return self._synonyms[key]
 
     def sentence_vector(self, tokens: list[str]) -> np.ndarray:
