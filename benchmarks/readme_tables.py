@@ -1,9 +1,10 @@
-"""Refresh the README's generated tables from the committed result files.
+"""Refresh the generated tables of README.md and docs/*.md from the committed result files.
 
     python benchmarks/readme_tables.py [--check]
 
-Each table sits between `<!-- table:NAME -->` and `<!-- /table:NAME -->` in README.md and is the output of one
-benchmark script over committed files (NAME: method, energy, frontier). `--check` exits 1 if any is stale.
+Each table sits between `<!-- table:NAME -->` and `<!-- /table:NAME -->` in README.md or a file of docs/ and is
+the output of one benchmark script over committed files (NAME: method, energy, frontier). `--check` exits 1 if
+any is stale (and names the files).
 """
 
 from __future__ import annotations
@@ -29,17 +30,26 @@ def render(name: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="exit 1 if a table in README.md is not current")
+    ap.add_argument("--check", action="store_true", help="exit 1 if a generated table is not current")
     args = ap.parse_args()
-    readme = (ROOT / "README.md").read_text()
-    new = readme
-    for name in SOURCES:
-        pattern = re.compile(rf"(<!-- table:{name} -->\n)(?:.*?\n)?(<!-- /table:{name} -->)", re.S)
-        if pattern.search(new):
-            new = pattern.sub(lambda m, name=name: m.group(1) + render(name) + "\n" + m.group(2), new)
-    if args.check:
-        sys.exit(0 if new == readme else 1)
-    (ROOT / "README.md").write_text(new)
+    rendered: dict[str, str] = {}
+    stale = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = path.read_text()
+        new = text
+        for name in SOURCES:
+            pattern = re.compile(rf"(<!-- table:{name} -->\n)(?:.*?\n)?(<!-- /table:{name} -->)", re.S)
+            if pattern.search(new):
+                if name not in rendered:
+                    rendered[name] = render(name)
+                new = pattern.sub(lambda m, name=name: m.group(1) + rendered[name] + "\n" + m.group(2), new)
+        if new != text:
+            stale.append(str(path.relative_to(ROOT)))
+            if not args.check:
+                path.write_text(new)
+    if args.check and stale:
+        print(f"stale generated tables in: {', '.join(stale)}; run python benchmarks/readme_tables.py")
+        sys.exit(1)
 
 
 if __name__ == "__main__":
