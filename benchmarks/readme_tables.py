@@ -3,7 +3,7 @@
     python benchmarks/readme_tables.py [--check]
 
 Each table sits between `<!-- table:NAME -->` and `<!-- /table:NAME -->` in README.md or a file of docs/ and is
-the output of one benchmark script over committed files (NAME: method, energy, frontier). `--check` exits 1 if
+the output of one benchmark script over committed files (NAME: method, energy, frontier, robustness). `--check` exits 1 if
 any is stale (and names the files).
 """
 
@@ -20,6 +20,7 @@ SOURCES = {
     "method": ["benchmarks/method_table.py", "--json", "/dev/null", "--md", "/dev/null"],
     "energy": ["benchmarks/energy_table.py"],
     "frontier": ["benchmarks/frontier_table.py"],
+    "robustness": ["benchmarks/robustness_table.py"],
 }
 
 
