@@ -3,8 +3,8 @@
     python benchmarks/readme_tables.py [--check]
 
 Each table sits between `<!-- table:NAME -->` and `<!-- /table:NAME -->` in README.md or a file of docs/ and is
-the output of one benchmark script over committed files (NAME: method, energy, frontier, robustness). `--check` exits 1 if
-any is stale (and names the files).
+the output of one benchmark script over committed files (NAME: method, energy, frontier, robustness). `--check`
+exits 1 if any is stale (and names the files).
 """
 
 from __future__ import annotations
