@@ -371,14 +371,14 @@ def attack(
             steps = report["noise_match"]["noise_steps"]
             victims[key] = Victim(bundles["cnn"], noise_steps=steps, confirm=confirm, **common)  # type: ignore[arg-type]
         names.setdefault(key, "cnn")
-    chosen = examples
+    chosen, clean = examples, {}
     if same_set and not legacy and len(victims) > 1:
         from spiketext.attacks.victim import verdict
 
-        correct = {
-            key: {i for i, tokens, label in examples if np.mean(verdict(v.twin(), tokens, i) == label) > 0.5}
-            for key, v in victims.items()
-        }
+        # each victim's verdict on every original, computed once: it picks the shared examples and is reused as
+        # the attack's clean verdict
+        clean = {key: {i: verdict(v, tokens, i) for i, tokens, _ in examples} for key, v in victims.items()}
+        correct = {key: {i for i, _, label in examples if np.mean(clean[key][i] == label) > 0.5} for key in victims}
         both = set.intersection(*correct.values())
         chosen = [e for e in examples if e[0] in both]
         report["example_set"] = {
@@ -389,7 +389,9 @@ def attack(
     rows, outcomes, adversarial = [], {}, {}
     for key, victim in victims.items():
         t0 = time.perf_counter()
-        results = run_attack(name, victim, space, chosen, seed, similarity=sim, mlm=lm, skip_on_score=legacy)
+        results = run_attack(
+            name, victim, space, chosen, seed, similarity=sim, mlm=lm, skip_on_score=legacy, clean=clean.get(key)
+        )
         summary = summarize(results)
         summary.update(seconds=time.perf_counter() - t0, victim=victim.describe(), checkpoint=names[key])
         report[key] = summary

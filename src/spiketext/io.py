@@ -71,9 +71,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
     except Exception as e:
         # writers of other libraries (safetensors) raise their own error types for a failed write; a full disk
         # is still a full disk
-        if _disk_full(path.parent):
-            raise _write_failed(path, OSError(errno.ENOSPC, "No space left on device")) from e
-        if "No space left" in str(e):
+        if "No space left" in str(e) or _disk_full(path.parent):
             raise _write_failed(path, OSError(errno.ENOSPC, "No space left on device")) from e
         raise
     finally:

@@ -70,12 +70,15 @@ def attack_one(
     index: int,
     rng: np.random.Generator,
     skip_on_score: bool = False,
+    clean: np.ndarray | None = None,
 ) -> AttackResult:
     """One sentence: the recipe's search within the constraints, then the verdict of fresh evaluation draws.
     Every example the evaluation draws' majority classifies correctly is attacked; `skip_on_score` (the earlier
-    protocol) also skipped those the victim's own search score got wrong, which then counted as surviving."""
+    protocol) also skipped those the victim's own search score got wrong, which then counted as surviving.
+    `clean`: the original's evaluation verdict [E], where the caller already has it (it depends on the example
+    alone)."""
     start = victim.queries
-    clean = verdict(victim, tokens, index)  # [E] predicted classes
+    clean = verdict(victim, tokens, index) if clean is None else clean  # [E] predicted classes
     clean_correct = float(np.mean(clean == label))
     p0 = victim.probs([tokens])[0]
     pred0 = int(p0.argmax())
@@ -113,6 +116,7 @@ def run_attack(
     similarity=None,
     mlm=None,
     skip_on_score: bool = False,
+    clean: dict[int, np.ndarray] | None = None,
 ) -> list[AttackResult]:
     """Attack every (index, tokens, label) with recipe `name`; a progress bar where output is a terminal.
     `similarity`: an `attacks.similarity` constraint (default: the mean-word-vector cosine of `space`); `mlm`: the
@@ -126,5 +130,6 @@ def run_attack(
         examples, desc=f"{name} on {victim.bundle.kind}", leave=False, disable=None if progress else True
     ):
         rng = np.random.default_rng([seed, index])
-        results.append(attack_one(recipe, victim, similarity, tokens, label, index, rng, skip_on_score))
+        votes = None if clean is None else clean.get(index)
+        results.append(attack_one(recipe, victim, similarity, tokens, label, index, rng, skip_on_score, votes))
     return results

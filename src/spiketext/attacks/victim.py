@@ -170,10 +170,6 @@ class Victim:
         preds = self._scores(x.expand(m, -1, -1), gen, shared=False).argmax(-1).numpy()
         return int((preds != label).sum()) >= k
 
-    def twin(self, **changes: Any) -> Victim:
-        """A fresh victim of the same model with some settings changed (queries from 0, its own streams)."""
-        return dataclasses.replace(self, queries=0, **changes)
-
 
 def deterministic_twin(bundle: ModelBundle, code: str = "regular") -> ModelBundle:
     """The same SNN weights read through a deterministic input code (a control: spiking without input noise)."""
