@@ -13,13 +13,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "robustness"
-NAMES = {
-    "cnn": "CNN",
-    "snn": "SNN (Bernoulli, T = 50)",
-    "cnn-noise": "CNN fed the SNN's input noise (50 steps)",
-    "cnn-noise-matched": "CNN, noise matched on dev",
-    "snn-regular": "SNN weights, deterministic regular code",
-}
+
+
+def name(key: str, v: dict) -> str:
+    """A victim's row label from its recorded description."""
+    if key == "cnn":
+        return "CNN"
+    if v.get("noise_steps"):
+        noise = f"{v['noise_steps']} Bernoulli steps"
+    elif v.get("input_noise"):
+        noise = f"σ = {v['input_noise']} at {v['noise_levels']} levels"
+    if key == "cnn-noise":
+        return f"CNN fed the SNN's input noise ({noise})"
+    if key == "cnn-noise-matched":
+        return f"CNN, noise matched on dev ({noise})"
+    code, steps = v.get("input_code", "bernoulli"), v.get("num_steps", 50)  # files without them: the quick preset
+    if key == "snn-regular":
+        return f"SNN weights, deterministic {code} code, no input noise"
+    return f"SNN ({code}, T = {steps}" + (f", input noise σ = {v['input_noise']})" if v.get("input_noise") else ")")
 
 
 def main() -> None:
@@ -45,14 +56,15 @@ def main() -> None:
             p = f"{c['p_value']:.2g}" if c else "–"
             tr = f"{100 * t['rate']:.1f}" if t else "–"
             lines.append(
-                f"| {NAMES.get(key, key)} | {clean:.1f} | {100 * v['success_rate']:.1f} | {diff} | {ci} | {p} | {tr} | "
-                f"{v['seconds']:.0f} |"
+                f"| {name(key, v['victim'])} | {clean:.1f} | {100 * v['success_rate']:.1f} | {diff} | {ci} | {p} | "
+                f"{tr} | {v['seconds']:.0f} |"
             )
         if r.get("noise_match"):
             m = r["noise_match"]
             lines.append("")
+            level = f"{m['noise_steps']} Bernoulli steps" if m.get("noise_steps") else f"σ = {m['input_noise']}"
             lines.append(
-                f"Noise matched on dev: {m['noise_steps']} Bernoulli steps (dev {100 * m['dev_acc']:.2f}% against the "
+                f"Noise matched on dev: {level} (dev {100 * m['dev_acc']:.2f}% against the "
                 f"SNN's {100 * m['snn_dev_acc']:.2f}%)."
             )
         lines.append("")

@@ -109,6 +109,7 @@ def test_metric_arithmetic():
     assert s["mean_queries"] == pytest.approx(45.0)
 
 
+@pytest.mark.slow
 def test_attack_cli_on_a_tiny_run(tmp_path, tiny_task, capsys):
     data, vectors = tiny_task
     out = tmp_path / "run"
@@ -177,6 +178,7 @@ def test_the_similarity_constraint_rejects_a_candidate():
     assert run_attack("textfooler", StubVictim(), ws, [(0, SENTENCE, 1)])[0].success
 
 
+@pytest.mark.slow
 def test_regular_code_snn_can_be_attacked(tmp_path, tiny_task, capsys):
     data, vectors = tiny_task
     out = tmp_path / "run"
@@ -221,7 +223,8 @@ def test_the_stochastic_victim_draws_fresh_noise_per_query_and_is_reproducible(f
     np.testing.assert_allclose(fixed.probs(sents), fixed.probs(sents))  # one frozen draw
     votes = v.verdict(sents[0], key=3)
     assert votes.shape == (5,) and (votes == v.verdict(sents[0], key=3)).all()  # seeded per example
-    assert v.describe() == {"kind": "snn", "mode": "expected", "eval_draws": 5, "draws": 2, "seed": 0, "recheck": True}
+    want = {"kind": "snn", "mode": "expected", "eval_draws": 5, "draws": 2, "seed": 0, "recheck": True}
+    assert v.describe() == {**want, "input_code": "bernoulli", "num_steps": bundle.num_steps}
     with pytest.raises(Exception, match="odd"):
         Victim(bundle, "expected", 0, 2, eval_draws=4)
 
@@ -392,6 +395,7 @@ def test_a_stochastic_victims_flip_is_asked_again_before_the_search_stops():
     assert r.success and r.queries < run_attack("textfooler", NoisyVictim(), ws, [(0, SENTENCE, 1)])[0].queries
 
 
+@pytest.mark.slow
 def test_an_efficient_preset_run_can_be_attacked(tmp_path, tiny_task, capsys):
     """A QCFS CNN keeps its trained clipping level λ in its checkpoint: loading it as a bundle must accept it."""
     data, vectors = tiny_task
@@ -431,6 +435,41 @@ def test_noise_control_victim_and_deterministic_twin(tmp_path, tiny_task):
         Victim(snn, noise_steps=8)
 
 
+@pytest.mark.slow
+def test_a_dithered_snn_is_stochastic_and_its_controls_read_the_same_noise(tmp_path, tiny_task):
+    from spiketext.attacks.victim import Victim, deterministic_twin
+    from spiketext.encoding import dithered_input
+    from spiketext.runtime import generator
+
+    data, vectors = tiny_task
+    out = tmp_path / "run"
+    argv = ["run", "--train", str(data), "--embeddings", str(vectors), "--out", str(out), "--preset", "efficient"]
+    argv += [*TINY, "--set", "cnn.epochs=2", "--set", "finetune.epochs=1", "--set", "snn.input_noise=0.3"]
+    assert main(argv) == 0
+    cnn, snn = api.load_model(out, "cnn"), api.load_model(out, "snn_finetuned")
+    assert snn.model.input_noise == 0.3 and snn.model.input_code == "ttfs" and not Victim(snn).deterministic
+    twin = deterministic_twin(snn)  # its own deterministic code, without the noise
+    assert twin.model.input_code == "ttfs" and twin.model.input_noise == 0 and Victim(twin).deterministic
+    noisy = Victim(cnn, input_noise=0.3, noise_levels=snn.num_steps)
+    x = cnn.featurizer.encode_tokens([["good", "film"], ["awful", "plot", "the"]])
+    want = torch.softmax(cnn.model(dithered_input(x, 0.3, snn.num_steps, "signed", generator(3), True)), -1)
+    assert torch.allclose(noisy._scores(x, generator(3), shared=True), want)
+    # the CNN fed the dithered input at T levels reads what the SNN's first layer integrates: the held charge k/T
+    v = dithered_input(x, 0.3, snn.num_steps, "signed", generator(5))
+    spikes = snn.model.encode(x, snn.num_steps, generator(5))  # [T, B, D, L]
+    held = spikes.cumsum(0).sum(0) / snn.num_steps
+    assert torch.allclose(held, torch.where(x.abs().amax(1, keepdim=True) > 0, 2 * v - 1, 0), atol=1e-6)
+    summary = tmp_path / "s.json"
+    victims = "cnn,snn,cnn-noise,cnn-noise-matched,snn-regular"
+    assert main(["attack", str(out), "--attack", "deepwordbug", "--n", "6", "--victims", victims, "--draws", "2",
+                 "--eval-draws", "3", "--similarity", "word-vectors", "--json", str(summary)]) == 0  # fmt: skip
+    r = json.loads(summary.read_text())
+    assert r["cnn-noise"]["victim"]["input_noise"] == 0.3 and r["cnn-noise"]["victim"]["noise_levels"] == snn.num_steps
+    assert r["noise_match"]["input_noise"] in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
+    assert r["snn-regular"]["victim"]["input_code"] == "ttfs"
+
+
+@pytest.mark.slow
 def test_attack_with_controls_on_one_example_set(tmp_path, tiny_task, capsys):
     data, vectors = tiny_task
     out = tmp_path / "run"
@@ -450,7 +489,7 @@ def test_attack_with_controls_on_one_example_set(tmp_path, tiny_task, capsys):
     assert r["snn-regular"]["victim"]["input_code"] == "regular"
     assert r["cnn-noise"]["victim"]["noise_steps"] == 8 and r["snn"]["victim"]["confirm"] == "2 of 3 fresh draws"
     assert 1 <= r["noise_match"]["noise_steps"] <= 8
-    assert "McNemar p" in text and "cnn-noise-matched: n = " in text and "Transfer: the CNN" in text
+    assert "McNemar p" in text and "cnn-noise-matched: input noise of " in text and "Transfer: the CNN" in text
     assert set(r["transfer"]) == {"snn", "cnn-noise", "cnn-noise-matched", "snn-regular"}
     # the earlier protocol stays reachable
     assert main(["attack", str(out), "--attack", "deepwordbug", "--n", "4", "--draws", "2", "--eval-draws", "3",

@@ -36,6 +36,7 @@ def test_describe_markdown_table(capsys, review_csv, five_word_vectors):
     assert "| train | 48 | 16 | 16 | 16 |" in out and "OOV" in out
 
 
+@pytest.mark.slow
 def test_describe_builtin_json(capsys, shared_data):
     d = run_json(capsys, "data", "describe", "sst2", "--data-dir", str(shared_data), "--json")
     assert d["num_classes"] == 2 and d["max_len"] == 25
@@ -65,6 +66,7 @@ def test_error_is_one_line_with_exit_code_2(capsys, tmp_path):
     assert "unknown data set 'imdb'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_debug_shows_traceback(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("body,label\ngood,pos\n", encoding="utf-8")
@@ -244,6 +246,7 @@ def test_unwritable_cache_falls_back_to_memory(tmp_path, tiny_task, read_only, c
     assert "using an in-memory copy" in caplog.text
 
 
+@pytest.mark.slow
 def test_damaged_run_files(tmp_path, finished_run, capsys):
     from conftest import copy_run
 

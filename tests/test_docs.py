@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO
 
 
@@ -19,6 +21,7 @@ def test_readme_is_short_and_its_links_resolve():
             assert (doc.parent / link).is_file() or (REPO / link).is_file(), f"{doc.name}: {link}"
 
 
+@pytest.mark.slow
 def test_generated_tables_are_current():
     r = subprocess.run([sys.executable, "benchmarks/readme_tables.py", "--check"], cwd=REPO, capture_output=True)
     assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()

@@ -87,3 +87,49 @@ def test_signed_domain_keeps_padding_at_zero_and_quantizes_the_magnitude():
     assert torch.allclose(q[0, :, 0], torch.tensor([0.75, -0.5])) and q[0, :, 2].tolist() == [0.0, 0.0]
     assert torch.allclose(q[0, :, 1], torch.tensor([0.0, 0.0]))  # |s| = 0, 0.1 round to level 0
     assert torch.allclose(quantize_input(x, 4), torch.floor(x * 4 + 0.5) / 4)  # positive: as before
+
+
+def test_input_noise_dithers_word_units_only_is_seeded_and_unbiased():
+    model = SpikingTextCNN(
+        dim=2,
+        num_classes=2,
+        num_filters=2,
+        kernel_sizes=(1,),
+        input_code="ttfs",
+        input_domain="signed",
+        input_noise=0.3,
+    )
+    clean = SpikingTextCNN(
+        dim=2, num_classes=2, num_filters=2, kernel_sizes=(1,), input_code="ttfs", input_domain="signed"
+    )
+    assert model.stochastic and not clean.stochastic
+    x = torch.zeros(1, 2, 3)
+    x[0, :, 0] = torch.tensor([0.9, 0.2])  # a word: s = 0.8, −0.6; positions 1, 2 padding
+    T = 16
+
+    def draw(seed: int) -> torch.Tensor:
+        return model.encode(x, T, torch.Generator().manual_seed(seed))  # [T, 1, 2, 3]
+
+    assert torch.equal(draw(1), draw(1)) and not torch.equal(draw(1), draw(2))
+    assert all(not draw(s)[:, :, :, 1:].any() for s in range(20))  # padding stays silent
+    held = torch.stack([draw(s).cumsum(0).sum(0)[0, :, 0] / T for s in range(400)])  # the held charge k/T·sign
+    assert torch.allclose(held.mean(0), torch.tensor([0.8, -0.6]), atol=0.04)  # unbiased away from the clip
+    assert 0.2 < float(held[:, 1].std()) < 0.4  # σ = 0.3 plus the rounding
+    assert torch.equal(clean.encode(x, T, None), clean.encode(x, T, torch.Generator().manual_seed(3)))
+
+
+def test_input_noise_shared_over_a_batch_gives_identical_sentences_identical_spikes():
+    model = SpikingTextCNN(
+        dim=3,
+        num_classes=2,
+        num_filters=2,
+        kernel_sizes=(1,),
+        input_code="ttfs",
+        input_domain="signed",
+        input_noise=0.2,
+    )
+    x = torch.rand(1, 3, 4).expand(3, 3, 4).clone()
+    spikes = model.encode(x, 8, torch.Generator().manual_seed(0), shared_noise=True)
+    assert torch.equal(spikes[:, 0], spikes[:, 1]) and torch.equal(spikes[:, 0], spikes[:, 2])
+    spikes = model.encode(x, 8, torch.Generator().manual_seed(0))
+    assert not torch.equal(spikes[:, 0], spikes[:, 1])

@@ -116,8 +116,10 @@ def test_count_energy_reports_spikes_per_unit_encoding_and_matched_precisions():
     from spiketext.energy_files import energy_markdown
 
     x = torch.rand(6, 5, 9, generator=torch.Generator().manual_seed(0))
-    for code, draws in (("bernoulli", 5 * 9 * 10), ("regular", 0)):
-        model = SpikingTextCNN(dim=5, num_classes=2, num_filters=4, kernel_sizes=(2, 3), input_code=code)
+    for code, noise, draws in (("bernoulli", 0, 5 * 9 * 10), ("regular", 0, 0), ("regular", 0.1, 5 * 9)):
+        model = SpikingTextCNN(
+            dim=5, num_classes=2, num_filters=4, kernel_sizes=(2, 3), input_code=code, input_noise=noise
+        )
         report = count_energy(model, [x], 10, seed=1)
         first = report["snn"]["layers"][0]
         assert first["input_spikes_per_unit"] == pytest.approx(first["input_rate"] * 10)

@@ -164,6 +164,13 @@ def test_registry_round_trip_and_validation():
     assert Architecture.from_json(old, "x").input_domain == "positive"
     with pytest.raises(SpiketextError, match="input_domain = 'both' is not positive or signed"):
         Architecture.from_json({**arch.to_json(), "input_domain": "both"}, "m.json")
+    noisy = SpikingSpec(8, NeuronParams(), "ttfs", input_noise=0.2)
+    assert SpikingSpec.from_json(noisy.to_json(), "x") == noisy and noisy.stochastic and not spec.stochastic
+    assert build_model("snn", signed, noisy).input_noise == 0.2
+    no_noise = {k: v for k, v in noisy.to_json().items() if k != "input_noise"}  # checkpoints from before it
+    assert SpikingSpec.from_json(no_noise, "x").input_noise == 0.0
+    with pytest.raises(SpiketextError, match="input_noise = -1"):
+        SpikingSpec.from_json({**noisy.to_json(), "input_noise": -1}, "m.json")
 
 
 def test_memory_estimate_grows_with_t():

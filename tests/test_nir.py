@@ -110,6 +110,7 @@ def test_a_raised_initial_membrane_is_lossy_and_decay_or_held_currents_are_refus
         to_nir(_model(), 2)
 
 
+@pytest.mark.slow
 def test_export_nir_cli_on_a_reset_to_zero_run_and_a_subtract_run(tmp_path, tiny_task, finished_run, capsys):
     from spiketext.cli import main
 

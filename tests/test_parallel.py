@@ -48,6 +48,7 @@ def test_choose_backend_rules(monkeypatch):
         choose_backend(address="auto")
 
 
+@pytest.mark.slow
 def test_process_jobs_wait_for_their_dependencies_and_skip_after_a_failure(tmp_path):
     f = tmp_path / "a.txt"
     jobs = [
@@ -64,6 +65,7 @@ def test_process_jobs_wait_for_their_dependencies_and_skip_after_a_failure(tmp_p
     assert run_jobs(jobs[:2], Backend("processes", workers=2)) == {"write": 5, "read": "first"}
 
 
+@pytest.mark.slow
 def test_ray_jobs_wait_for_their_dependencies_and_failures_are_named(tmp_path, monkeypatch):
     f = tmp_path / "a.txt"
     monkeypatch.setenv("RAY_worker_niceness", "0")  # as run_jobs starts its own instance (see spiketext.parallel)
@@ -90,6 +92,7 @@ def _sweep_argv(tiny_task, out: Path) -> list[str]:
     return ["sweep", "--train", str(data), "--embeddings", str(vectors), *TINY_BUDGET, *grid, "--out", str(out)]
 
 
+@pytest.mark.slow
 def test_a_sweep_on_ray_equals_the_in_process_one_and_survives_a_killed_driver(tmp_path, tiny_task):
     """The issue's check: `sweep --workers 2` on a small grid gives the in-process sweep.json; killed mid-way
     (SIGKILL to the driver after its first point), the same command finishes it."""
@@ -138,6 +141,7 @@ def _tiny_builtin(tmp_path: Path) -> tuple[Path, Path]:
     return tmp_path / "data", vectors
 
 
+@pytest.mark.slow
 def test_reproduce_on_ray_writes_the_method_table_and_resumes(tmp_path, capsys):
     from spiketext.cli import main
 
@@ -163,6 +167,7 @@ def test_reproduce_on_ray_writes_the_method_table_and_resumes(tmp_path, capsys):
     assert json.loads((out / "method.json").read_text())["table"] == table
 
 
+@pytest.mark.slow
 def test_reproduce_stacks_each_groups_seeds_into_one_job(tmp_path):
     from spiketext.cli import main
 

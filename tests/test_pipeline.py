@@ -22,6 +22,7 @@ def run_tiny(data, vectors, out, *extra) -> int:
     return main([*argv, "--set", "cnn.epochs=2", "--set", "finetune.epochs=1", *extra])
 
 
+@pytest.mark.slow
 def test_run_stages_predict_evaluate(tmp_path, tiny_task, capsys):
     data, vectors = tiny_task
     out = tmp_path / "run"
@@ -135,6 +136,7 @@ def test_api_classify_matches_cli(tmp_path, tiny_task):
         )
 
 
+@pytest.mark.slow
 def test_seeds_report_mean_and_std(tmp_path, tiny_task, capsys):
     data, vectors = tiny_task
     out = tmp_path / "multi"
@@ -150,6 +152,7 @@ def _metrics(out):
     return [json.loads(x) for x in path.read_text().splitlines()] if path.is_file() else []
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill(tmp_path):
     from conftest import write_tiny_task
 
@@ -197,6 +200,7 @@ def test_resume_after_sigkill(tmp_path):
     assert not list(killed.rglob("*.tmp"))  # atomic writes leave no temporaries behind
 
 
+@pytest.mark.slow
 def test_baselines_add_every_row(tmp_path, tiny_task, capsys):
     from spiketext.runs import RESULT_ROWS
 
@@ -210,6 +214,7 @@ def test_baselines_add_every_row(tmp_path, tiny_task, capsys):
     assert all(label in table for label in rows.values())
 
 
+@pytest.mark.slow
 def test_qcfs_recipe_end_to_end(tmp_path, tiny_task, capsys):
     data, vectors = tiny_task
     out = tmp_path / "qcfs"
@@ -229,6 +234,7 @@ def test_qcfs_recipe_end_to_end(tmp_path, tiny_task, capsys):
     assert main(["energy", str(out)]) == 0 and "E_SNN / E_CNN" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", ["regular", "ttfs"])
 def test_efficient_preset_signed_input_end_to_end(tmp_path, tiny_task, capsys, code):
     # the efficient preset: QCFS CNN on signed inputs, the SNN sends ±1 spikes; saved models predict and recount

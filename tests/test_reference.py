@@ -41,6 +41,7 @@ def test_engine_equals_reference_in_fp32(beta):
     )
 
 
+@pytest.mark.slow
 def test_benchmark_runs_and_reports_every_field():
     from spiketext.bench.engine import Shape, markdown, run_benchmark
 

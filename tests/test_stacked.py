@@ -116,6 +116,7 @@ def test_members_resume_each_from_its_own_epoch(tmp_path):
             assert a["dev_acc"] == b["dev_acc"] and a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-5)
 
 
+@pytest.mark.slow
 def test_stacked_seeds_equal_single_seed_runs(tmp_path, tiny_task):
     data, vectors = tiny_task
     args = ["run", "--train", str(data), "--embeddings", str(vectors), *TINY, "--set", "cnn.epochs=6"]

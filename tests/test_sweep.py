@@ -11,6 +11,7 @@ from spiketext.errors import SpiketextError
 from spiketext.sweep import parse_grid
 
 
+@pytest.mark.slow
 def test_sweep_shares_the_cnn_and_writes_the_pareto_table(tmp_path, tiny_task, capsys):
     data, vectors = tiny_task
     out = tmp_path / "sweep"

@@ -1,11 +1,13 @@
 """Figures: drawn with the object API (the caller's matplotlib backend is left alone), written atomically."""
 
 import matplotlib
+import pytest
 import torch
 
 from spiketext.viz import curves_figure, raster_figure, save_figure
 
 
+@pytest.mark.slow
 def test_figures_leave_the_backend_alone(tmp_path):
     before = matplotlib.get_backend()
     metrics = [{"stage": "cnn", "epoch": e, "dev_acc": 0.5 + e / 10, "train_loss": 1 / e} for e in (1, 2, 3)]

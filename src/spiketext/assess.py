@@ -362,14 +362,15 @@ def attack(
         if key in ("cnn", "snn"):
             victims[key] = Victim(bundles[key], confirm=confirm, **common)  # type: ignore[arg-type]
         elif key == "cnn-noise":
-            victims[key] = Victim(bundles["cnn"], noise_steps=noise_steps or T, confirm=confirm, **common)  # type: ignore[arg-type]
+            victims[key] = Victim(bundles["cnn"], **_noise_of(bundles["snn"], noise_steps), confirm=confirm, **common)  # type: ignore[arg-type]
         elif key == "snn-regular":
-            victims[key] = Victim(deterministic_twin(bundles["snn"]), confirm=confirm, **common)  # type: ignore[arg-type]
-            names[key] = f"{snn_model} (regular code)"
+            twin = deterministic_twin(bundles["snn"])
+            victims[key] = Victim(twin, confirm=confirm, **common)  # type: ignore[arg-type]
+            names[key] = f"{snn_model} ({twin.model.input_code} code, no input noise)"
         else:  # cnn-noise-matched
             report["noise_match"] = match_noise(bundles["cnn"], bundles["snn"], corpus, seed, T)
-            steps = report["noise_match"]["noise_steps"]
-            victims[key] = Victim(bundles["cnn"], noise_steps=steps, confirm=confirm, **common)  # type: ignore[arg-type]
+            noise = {k: report["noise_match"][k] for k in ("noise_steps", "input_noise", "noise_levels")}
+            victims[key] = Victim(bundles["cnn"], **noise, confirm=confirm, **common)  # type: ignore[arg-type]
         names.setdefault(key, "cnn")
     chosen, clean = examples, {}
     if same_set and not legacy and len(victims) > 1:
@@ -433,12 +434,23 @@ def transfer(adversarial: dict[int, tuple[list[str], int]], victims: dict[str, A
     return out
 
 
+def _noise_of(snn: ModelBundle, noise_steps: int | None) -> dict[str, Any]:
+    """The cnn-noise control's Victim settings: the SNN's own input noise without its spiking."""
+    model = snn.model
+    if model.input_code == "bernoulli" and model.input_noise:
+        raise SpiketextError("cnn-noise: a Bernoulli SNN with input noise as well has no noisy-CNN control; drop it")
+    if model.input_noise:  # a deterministic code, dithered: the CNN reads the same dithered, quantized values
+        return {"input_noise": model.input_noise, "noise_levels": snn.num_steps or 1}
+    return {"noise_steps": noise_steps or snn.num_steps or 1}
+
+
 @torch.no_grad()
 def match_noise(cnn: ModelBundle, snn: ModelBundle, corpus: Corpus, seed: int, max_steps: int) -> dict[str, Any]:
-    """The Bernoulli steps n (1 .. the SNN's T) at which the CNN fed the mean of n input draws has the dev accuracy
-    closest to the SNN's recorded dev accuracy (its checkpoint's result): the noise-matched control, chosen on
-    dev. Each n is scored by the mean accuracy of 3 seeded draws."""
-    from spiketext.encoding import bernoulli_encode
+    """The noise-matched control, chosen on dev: the input noise at which the CNN's dev accuracy is closest to the
+    SNN's recorded dev accuracy (its checkpoint's result). For a Bernoulli SNN the Bernoulli steps n (1 .. the
+    SNN's T) of a CNN fed the mean of n input draws; for a dithered deterministic code the σ of a CNN fed the
+    dithered input quantized to T levels. Each candidate is scored by the mean accuracy of 3 seeded draws."""
+    from spiketext.encoding import bernoulli_encode, dithered_input
 
     snn_dev = (snn.meta.get("result") or {}).get("dev_acc")
     if not isinstance(snn_dev, (int, float)):
@@ -446,18 +458,31 @@ def match_noise(cnn: ModelBundle, snn: ModelBundle, corpus: Corpus, seed: int, m
     dev = _split(corpus, "dev")
     x = cnn.featurizer.encode(list(dev.texts))  # [N, D, L]
     labels = torch.as_tensor(dev.labels)
-    tried = {}
-    candidates = {s for s in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128) if s <= max_steps} | {max_steps}
-    for steps in sorted(candidates):
+    dithered = bool(snn.model.input_noise) and snn.model.input_code != "bernoulli"
+    domain = getattr(cnn.model, "input_domain", "positive")
+    tried: dict[Any, float] = {}
+    if dithered:  # σ from 0.05 to 1 (more noise, lower accuracy)
+        candidates: list[Any] = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0]
+    else:
+        candidates = sorted(
+            {s for s in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128) if s <= max_steps} | {max_steps}
+        )
+    for i, level in enumerate(candidates):
         accs = []
         for r in range(3):
-            gen = generator(seed, 0xD0E5, steps, r)
-            rate = bernoulli_encode(x, steps, gen, torch.float32, shared_noise=False).mean(0)
+            gen = generator(seed, 0xD0E5, i if dithered else level, r)
+            if dithered:
+                rate = dithered_input(x, level, max_steps, domain, gen)
+            else:
+                rate = bernoulli_encode(x, level, gen, torch.float32, shared_noise=False).mean(0)
             accs.append(float((cnn.model(rate).argmax(-1) == labels).float().mean()))
-        tried[steps] = float(np.mean(accs))
-    best = min(tried, key=lambda s: (abs(tried[s] - snn_dev), -s))
+        tried[level] = float(np.mean(accs))
+    # ties: the least noise (fewest steps are the most noise)
+    best = min(tried, key=lambda s: (abs(tried[s] - snn_dev), s if dithered else -s))
     return {
-        "noise_steps": best,
+        "noise_steps": 0 if dithered else best,
+        "input_noise": best if dithered else 0.0,
+        "noise_levels": max_steps if dithered else 0,
         "dev_acc": tried[best],
         "snn_dev_acc": float(snn_dev),
         "tried": {s: round(100 * a, 2) for s, a in tried.items()},

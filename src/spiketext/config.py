@@ -211,6 +211,9 @@ class SNNConfig:
     # α: the input spike rate is α·e⁺ (the conversion divides the conv weights by α, keeping the expected
     # currents). α < 1 cuts the input layer's synaptic operations, most of the SNN's energy, by the factor α.
     input_scale: float = 1.0
+    # σ of Gaussian noise added to each word unit's domain value before coding (a dithered input: the model is
+    # then stochastic whatever its code; one normal draw per unit and sentence, counted by the energy report)
+    input_noise: float = 0.0
     init_membrane: float = 0.0  # U[0] as a fraction of θ: 0 (the paper) or 0.5 (QCFS: spike counts round, not floor)
     readout: Readout = "spikes"  # spikes: output spike counts (the paper); membrane: summed output currents
 
@@ -218,6 +221,7 @@ class SNNConfig:
         _check(self.num_steps >= 1, "snn.num_steps", f"{self.num_steps} must be >= 1")
         _check(0 <= self.init_membrane < 1, "snn.init_membrane", f"{self.init_membrane} must lie in [0, 1)")
         _check(0 < self.input_scale <= 1, "snn.input_scale", f"{self.input_scale} must lie in (0, 1]")
+        _check(0 <= self.input_noise < 10, "snn.input_noise", f"{self.input_noise} must lie in [0, 10) (0: none)")
         _check(0 < self.beta <= 1, "snn.beta", f"{self.beta} must lie in (0, 1]")
         _check(self.threshold > 0, "snn.threshold", f"{self.threshold} must be > 0")
         _check(self.slope > 0, "snn.slope", f"{self.slope} must be > 0")
@@ -264,6 +268,9 @@ class CNNTrainConfig:
     # > 0: train on inputs quantized to n + 1 levels, ⌊n·e⁺ + ½⌋/n: exactly what the regular code delivers in n
     # steps; "T": n = snn.num_steps
     input_levels: int | Literal["T"] = 0
+    # > 0: train on inputs dithered by Gaussian noise of this σ (in the input domain, word units only) before the
+    # quantization: the input of an SNN with snn.input_noise = σ
+    input_noise: float = 0.0
     # Also record each epoch's test accuracy in metrics.jsonl: the authors' selection (best test epoch), reported
     # only as a labelled secondary number, never used to select.
     record_test: bool = False
@@ -277,6 +284,12 @@ class CNNTrainConfig:
         _check(self.input_levels == "T" or self.input_levels >= 0, "cnn.input_levels", "must be >= 0 or 'T'")
         ok = self.noise_steps == "T" or (isinstance(self.noise_steps, int) and self.noise_steps >= 0)
         _check(ok, "cnn.noise_steps", f"{self.noise_steps!r} must be an integer >= 0 or 'T' (= snn.num_steps)")
+        _check(0 <= self.input_noise < 10, "cnn.input_noise", f"{self.input_noise} must lie in [0, 10) (0: none)")
+        _check(
+            not (self.input_noise and self.noise_steps),
+            "cnn.input_noise",
+            "Gaussian input noise and Binomial noise (cnn.noise_steps) are alternatives: set one of them to 0",
+        )
 
 
 @dataclass

@@ -125,6 +125,35 @@ def quantize_input(x: torch.Tensor, levels: int, domain: str = "positive") -> to
     return torch.where(_words(x), (q + 1) / 2, torch.zeros((), dtype=x.dtype, device=x.device))
 
 
+def dither(
+    v: torch.Tensor, sigma: float, generator: torch.Generator | None, signed: bool, shared_noise: bool = False
+) -> torch.Tensor:
+    """Input noise: a domain value v [B, ...] -> v + σ·ε at its nonzero units (ε ~ N(0, 1), one draw per unit from
+    `generator`; shared over the batch with `shared_noise`), clipped to [−1, 1] (signed) or [0, 1]. Padding and
+    dead-zone units (0) stay 0, so they stay silent."""
+    shape = v.shape[1:] if shared_noise else v.shape
+    eps = torch.randn(shape, generator=generator, device=v.device, dtype=torch.float32)
+    noisy = (v.float() + sigma * eps).clamp(-1.0 if signed else 0.0, 1.0).to(v.dtype)
+    return torch.where(v != 0, noisy, v)
+
+
+def dithered_input(
+    x: torch.Tensor,
+    sigma: float,
+    levels: int,
+    domain: str,
+    generator: torch.Generator | None,
+    shared_noise: bool = False,
+) -> torch.Tensor:
+    """e⁺ [B, D, L] -> e⁺ carrying what a deterministic code with input noise σ delivers in `levels` steps (0: no
+    quantization): the domain value dithered (`dither`), then quantized as `quantize_input`. A CNN fed this reads an
+    SNN's noisy input without spiking (the attack's control), or trains on it."""
+    v = dither(to_domain(x, domain), sigma, generator, domain == "signed", shared_noise)
+    if domain == "signed":  # back to e⁺; padding stays the all-zero column
+        v = torch.where(_words(x), (v + 1) / 2, torch.zeros((), dtype=x.dtype, device=x.device))
+    return quantize_input(v, levels, domain) if levels else v
+
+
 def binomial_rates(x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
     """The rate a Bernoulli train of T steps delivers: Binomial(T, x) / T, shape of x.
 

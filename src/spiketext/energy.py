@@ -410,22 +410,30 @@ def count_energy(
     mean = total / max(size, 1)
     report = energy_report(counter, dim, length, mean, COSTS[costs])
     report["reviewer"] = reviewer_accounting(
-        counter.layers, cnn_counter.counts, model.neuron.beta, num_steps, model.input_code in DETERMINISTIC_CODES
+        counter.layers, cnn_counter.counts, model.neuron.beta, num_steps, not model.stochastic
     )
     report["cnn_counts"] = cnn_counter.counts
     # the same counts priced with both models at one precision: fp32 against fp32, int8 against int8, ...
     by_costs = {k: energy_report(counter, dim, length, mean, c) for k, c in COSTS.items()}
     report["ratios_by_costs"] = {k: r["ratio"] for k, r in by_costs.items()}
     report["ratios_memory_by_costs"] = {k: r["ratio_memory"] for k, r in by_costs.items()}
-    draws = dim * length * num_steps if model.input_code == "bernoulli" else 0
+    code_draws = dim * length * num_steps if model.input_code not in DETERMINISTIC_CODES else 0
+    noise_draws = dim * length if model.input_noise > 0 else 0
+    draws = code_draws + noise_draws
     e_draws = draws * COSTS[costs].e_draw_pj
+    notes = []
+    if code_draws:
+        notes.append("one uniform draw and one comparison per input unit and step")
+    if noise_draws:
+        notes.append(f"one normal draw per input unit for the input noise (σ = {model.input_noise})")
     report["encoding"] = {
         "code": model.input_code,
         "domain": model.input_domain,
+        "input_noise": model.input_noise,
         "random_draws_per_sentence": draws,
         "draws_pj_per_sentence": e_draws,
-        "note": f"one uniform draw and one comparison per input unit and step, {COSTS[costs].e_draw_pj} pJ each "
-        "(xorshift + compare as 7 integer adds; an estimate)"
+        "note": "; ".join(notes) + f", {COSTS[costs].e_draw_pj} pJ each (xorshift + compare as 7 integer adds; "
+        "an estimate)"
         if draws
         else "deterministic: counters only, no random draws",
     }

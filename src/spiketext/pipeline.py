@@ -18,7 +18,6 @@ from torch import nn
 from spiketext.config import NORMALIZED_CHECKPOINTS, RunConfig
 from spiketext.data.batching import iterate_batches
 from spiketext.data.prepare import raw_embedding_matrix, with_random_embeddings
-from spiketext.encoding import DETERMINISTIC_CODES
 from spiketext.energy import count_energy, energy_summary
 from spiketext.energy_files import write_energy
 from spiketext.errors import SpiketextError
@@ -51,7 +50,7 @@ log = logging.getLogger(__name__)
 def _eval_snn(ctx: Context, model: SpikingTextCNN, split: str, repeats: int, num_steps: int | None = None) -> dict:
     # Fixed evaluation seeds per split (recorded with the numbers); dev uses the same draw every epoch. A
     # deterministic code gives the same number every draw: one is enough.
-    repeats = 1 if model.input_code in DETERMINISTIC_CODES else repeats
+    repeats = repeats if model.stochastic else 1
     return evaluate_snn(
         model,
         ctx.data.ids[split],
@@ -83,9 +82,11 @@ def _snn_result(ctx: Context, model: SpikingTextCNN, epoch: int | None, note: st
 def _code_note(ctx: Context, test: dict) -> str:
     code = (
         f"T = {test['num_steps']}, deterministic {ctx.spec.input_code} code"
-        if ctx.spec.input_code in DETERMINISTIC_CODES
-        else f"T = {test['num_steps']}, test mean over {len(test['accs'])} Bernoulli draws"
+        if not ctx.spec.stochastic
+        else f"T = {test['num_steps']}, {ctx.spec.input_code} code, test mean over {len(test['accs'])} draws"
     )
+    if ctx.spec.input_noise:
+        code += f", input noise σ = {ctx.spec.input_noise}"
     if ctx.arch.input_domain == "signed":
         code += ", signed input (spikes of ±1)"
     extras = [f"membrane from {ctx.spec.neuron.init_membrane}·θ"] if ctx.spec.neuron.init_membrane else []
@@ -151,7 +152,8 @@ def _fit_cnns(
         )
     cfg = ctxs[0].cfg
     settings = FitSettings(t.epochs, cfg.cnn_lr(), t.weight_decay, t.batch_size, ctxs[0].seed, stage_name, t.patience)
-    results = fit_members(members, cnn_loss(noise_steps, levels, ctxs[0].arch.input_domain), settings)
+    sigma = t.input_noise if kind == "tailored_cnn" else 0.0  # the baselines train on the clean input
+    results = fit_members(members, cnn_loss(noise_steps, levels, ctxs[0].arch.input_domain, sigma), settings)
     return [(m.model, r) for m, r in zip(members, results, strict=True)]
 
 
@@ -387,11 +389,8 @@ def finish(ctx: Context) -> dict:
         "deviation": ctx.data.vectors.deviation,
         "skipped": ctx.data.corpus.skipped,
     }
-    code = (
-        f"{ctx.spec.input_code} (deterministic) input"
-        if ctx.spec.input_code in DETERMINISTIC_CODES
-        else "Bernoulli input"
-    )
+    code = f"{ctx.spec.input_code} (deterministic) input" if not ctx.spec.stochastic else f"{ctx.spec.input_code} input"
+    code += f" with noise σ = {ctx.spec.input_noise}" if ctx.spec.input_noise else ""
     notes = [
         f"dev-selected epochs; SNN accuracies at T = {ctx.spec.num_steps} with {code} "
         f"(seeds recorded in results.json); seed {ctx.seed}; precision {ctx.cfg.precision} "

@@ -30,7 +30,7 @@ from spiketext.checkpoint import (
     save_checkpoint,
 )
 from spiketext.data.batching import iterate_batches
-from spiketext.encoding import binomial_rates, quantize_input
+from spiketext.encoding import binomial_rates, dithered_input, quantize_input
 from spiketext.errors import SpiketextError
 from spiketext.models import stacked
 from spiketext.models.spiking import SNN_LOSSES, SpikingTextCNN
@@ -48,12 +48,17 @@ LossFn = Callable[
 # --- losses ---------------------------------------------------------------------------------------------------
 
 
-def cnn_loss(noise_steps: int = 0, input_levels: int = 0, input_domain: str = "positive") -> LossFn:
+def cnn_loss(
+    noise_steps: int = 0, input_levels: int = 0, input_domain: str = "positive", input_noise: float = 0.0
+) -> LossFn:
     """Cross-entropy for a CNN; with `noise_steps` T > 0 the inputs become Binomial(T, e⁺)/T rates; with
     `input_levels` n > 0 the model's input (e⁺, or s for the signed domain) is quantized to n levels per unit of
-    magnitude, ⌊n·|v| + ½⌋/n: what a deterministic code (regular, ttfs) delivers in n steps."""
+    magnitude, ⌊n·|v| + ½⌋/n: what a deterministic code (regular, ttfs) delivers in n steps; with `input_noise` σ
+    it is dithered first (`encoding.dithered_input`), the input an SNN with that input noise reads."""
 
     def prepare(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        if input_noise:
+            return dithered_input(x, input_noise, input_levels, input_domain, gen)
         if input_levels:
             x = quantize_input(x, input_levels, input_domain)
         if noise_steps:

@@ -124,15 +124,24 @@ def attack_markdown(report: dict) -> str:
         m = report["noise_match"]
         lines += [
             "",
-            f"cnn-noise-matched: n = {m['noise_steps']} Bernoulli steps, dev accuracy {100 * m['dev_acc']:.2f} "
+            f"cnn-noise-matched: {noise_text(m)}, dev accuracy {100 * m['dev_acc']:.2f} "
             f"against the SNN's {100 * m['snn_dev_acc']:.2f} (tried: {m['tried']}).",
         ]
     return "\n".join(lines) + "\n"
 
 
+def noise_text(v: dict) -> str:
+    """A noisy CNN control's input noise in words ("" for none)."""
+    if v.get("noise_steps"):
+        return f"input noise of {v['noise_steps']} Bernoulli steps"
+    if v.get("input_noise"):
+        return f"input noise σ = {v['input_noise']} at {v['noise_levels']} levels"
+    return ""
+
+
 def victim_text(v: dict) -> str:
     """How the victim was scored, in a few words."""
-    noise = f"input noise of {v['noise_steps']} Bernoulli steps; " if v.get("noise_steps") else ""
+    noise = noise_text(v) + "; " if noise_text(v) else ""
     confirm = f"; flips kept when {v['confirm']} misclassify (adaptive)" if v.get("confirm") else ""
     if v["mode"] == "expected":
         again = ", flips asked again" if v.get("recheck") else ""

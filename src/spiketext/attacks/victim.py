@@ -15,7 +15,9 @@ scored as it is. A Bernoulli SNN is stochastic, and how the attack sees it is th
 
 Controls (issue 25): a CNN with `noise_steps` = n reads the mean of n Bernoulli input draws, exactly the input an
 SNN with the Bernoulli code and T = n integrates, without any spiking: stochastic like the SNN and scored in the
-same modes. `deterministic_twin` gives an SNN's weights with the deterministic `regular` code.
+same modes. A CNN with `input_noise` = σ and `noise_levels` = T reads what an SNN with a deterministic code and
+input noise σ integrates (`encoding.dithered_input`). `deterministic_twin` gives an SNN's weights without input
+noise: its own code if deterministic, the `regular` code for a Bernoulli SNN.
 
 The adaptive attacker (`confirm` = (k, m)): a flip the search finds is accepted only when at least k of m fresh
 single draws (search stream, counted as queries) misclassify it, the rule a majority-of-draws verdict implies;
@@ -39,7 +41,7 @@ import numpy as np
 import torch
 
 from spiketext.config import VictimMode, choices
-from spiketext.encoding import DETERMINISTIC_CODES, bernoulli_encode
+from spiketext.encoding import DETERMINISTIC_CODES, bernoulli_encode, dithered_input
 from spiketext.errors import SpiketextError
 from spiketext.inference import ModelBundle
 from spiketext.runtime import autocast, generator
@@ -60,6 +62,8 @@ class Victim:
     windowed: bool = True  # score one-word variants of a call's first sentence over the changed window only
     recheck: bool = True  # expected mode: the search asks its flips again before accepting them
     noise_steps: int = 0  # a CNN only: read the mean of this many Bernoulli input draws (the SNN's input noise)
+    input_noise: float = 0.0  # a CNN only: read its input dithered by this σ and quantized to noise_levels levels
+    noise_levels: int = 0
     confirm: tuple[int, int] | None = None  # (k, m): a flip counts when k of m fresh single draws misclassify it
     queries: int = 0
     _stream: np.random.Generator = field(init=False, repr=False)
@@ -75,6 +79,8 @@ class Victim:
             raise SpiketextError("input noise (noise_steps) is a control for a CNN: give a CNN checkpoint")
         if self.noise_steps and getattr(self.bundle.model, "input_domain", "positive") != "positive":
             raise SpiketextError("input noise (noise_steps) is defined for the positive input domain (e⁺) only")
+        if self.input_noise and (self.bundle.kind == "snn" or self.noise_steps or self.noise_levels < 1):
+            raise SpiketextError("input noise (input_noise) is a control for a CNN, with noise_levels >= 1 (the T)")
         if self.confirm is not None and not 1 <= self.confirm[0] <= self.confirm[1] <= 1000:
             raise SpiketextError(f"confirm {self.confirm}: give k of m with 1 <= k <= m <= 1000")
         self._stream = np.random.default_rng([self.seed, SEARCH_STREAM])
@@ -82,8 +88,8 @@ class Victim:
     @property
     def deterministic(self) -> bool:
         if self.bundle.kind != "snn":
-            return not self.noise_steps
-        return self.bundle.model.input_code in DETERMINISTIC_CODES
+            return not (self.noise_steps or self.input_noise)
+        return not self.bundle.model.stochastic
 
     @property
     def stochastic(self) -> bool:
@@ -98,14 +104,17 @@ class Victim:
         return [self.seed + r for r in range(1 if self.mode == "fixed" else self.draws)]
 
     def describe(self) -> dict[str, Any]:
+        model = self.bundle.model
+        code = {"input_code": model.input_code, "num_steps": self.bundle.num_steps} if self.bundle.kind == "snn" else {}
+        if self.bundle.kind == "snn" and model.input_noise:
+            code["input_noise"] = model.input_noise
         if self.deterministic:
-            d0: dict[str, Any] = {"kind": self.bundle.kind, "mode": "deterministic"}
-            if self.bundle.kind == "snn":
-                d0["input_code"] = self.bundle.model.input_code
-            return d0
-        d: dict[str, Any] = {"kind": self.bundle.kind, "mode": self.mode, "eval_draws": self.eval_draws}
+            return {"kind": self.bundle.kind, "mode": "deterministic", **code}
+        d: dict[str, Any] = {"kind": self.bundle.kind, "mode": self.mode, "eval_draws": self.eval_draws, **code}
         if self.noise_steps:
             d["noise_steps"] = self.noise_steps
+        if self.input_noise:
+            d.update(input_noise=self.input_noise, noise_levels=self.noise_levels)
         if self.confirm is not None:
             d["confirm"] = f"{self.confirm[0]} of {self.confirm[1]} fresh draws"
         if self.mode == "expected":
@@ -120,6 +129,9 @@ class Victim:
         if self.bundle.kind != "snn":
             if self.noise_steps:  # the SNN's Bernoulli input, averaged over its T steps: noise without spikes
                 x = bernoulli_encode(x, self.noise_steps, gen, torch.float32, shared_noise=shared).mean(0)
+            elif self.input_noise:  # a dithered deterministic code's input, integrated over its T steps
+                domain = getattr(model, "input_domain", "positive")
+                x = dithered_input(x, self.input_noise, self.noise_levels, domain, gen, shared_noise=shared)
             with autocast("cpu", self.dtype):
                 return torch.softmax(model(x).float(), -1)
         if shared and self.windowed and x.shape[0] > 1:
@@ -171,13 +183,15 @@ class Victim:
         return int((preds != label).sum()) >= k
 
 
-def deterministic_twin(bundle: ModelBundle, code: str = "regular") -> ModelBundle:
-    """The same SNN weights read through a deterministic input code (a control: spiking without input noise)."""
+def deterministic_twin(bundle: ModelBundle) -> ModelBundle:
+    """The same SNN weights without input noise (a control: spiking without noise): its own code if that is
+    deterministic, else the `regular` code (same mean rate as Bernoulli); input noise off."""
     if bundle.kind != "snn":
         raise SpiketextError("a deterministic twin needs an SNN checkpoint")
     model = copy.deepcopy(bundle.model)
-    model.input_code = code
-    meta = {**bundle.meta, "snn": {**bundle.meta["snn"], "encoder": code}}
+    code = model.input_code if model.input_code in DETERMINISTIC_CODES else "regular"
+    model.input_code, model.input_noise = code, 0.0
+    meta = {**bundle.meta, "snn": {**bundle.meta["snn"], "encoder": code, "input_noise": 0.0}}
     return dataclasses.replace(bundle, model=model, meta=meta)
 
 

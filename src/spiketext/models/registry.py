@@ -13,7 +13,7 @@ from typing import Any
 from torch import nn
 
 from spiketext.config import ModelKind, Readout, SNNConfig, choices
-from spiketext.encoding import INPUT_CODES, INPUT_DOMAINS
+from spiketext.encoding import DETERMINISTIC_CODES, INPUT_CODES, INPUT_DOMAINS
 from spiketext.errors import SpiketextError
 from spiketext.models.spiking import SpikingTextCNN
 from spiketext.models.textcnn import StandardTextCNN, TailoredTextCNN
@@ -108,11 +108,17 @@ class SpikingSpec:
     input_code: str = "bernoulli"
     input_scale: float = 1.0
     readout: str = "spikes"
+    input_noise: float = 0.0
+
+    @property
+    def stochastic(self) -> bool:
+        """Does the SNN's input differ from draw to draw (a random code, or input noise)?"""
+        return self.input_code not in DETERMINISTIC_CODES or self.input_noise > 0
 
     @classmethod
     def from_config(cls, snn: SNNConfig) -> SpikingSpec:
         neuron = NeuronParams(snn.beta, snn.threshold, snn.reset, snn.surrogate, snn.slope, snn.init_membrane)
-        return cls(snn.num_steps, neuron, snn.encoder, snn.input_scale, snn.readout)
+        return cls(snn.num_steps, neuron, snn.encoder, snn.input_scale, snn.readout, snn.input_noise)
 
     def to_json(self) -> dict[str, Any]:
         """The checkpoint's "snn" mapping (the keys of `SNNConfig`)."""
@@ -128,6 +134,7 @@ class SpikingSpec:
             "input_scale": self.input_scale,
             "init_membrane": n.init_membrane,
             "readout": self.readout,
+            "input_noise": self.input_noise,
         }
 
     @classmethod
@@ -161,6 +168,9 @@ class SpikingSpec:
                 _field({"input_scale": 1.0, **d}, "input_scale", num, where, lambda v: 0 < v <= 1, "in (0, 1]")
             ),
             readout=in_choices("readout", choices(Readout), "spikes"),
+            input_noise=float(
+                _field({"input_noise": 0.0, **d}, "input_noise", num, where, lambda v: 0 <= v < 10, "in [0, 10)")
+            ),
         )
 
 
@@ -195,6 +205,7 @@ def build_model(kind: str, arch: Architecture, snn: SpikingSpec | None = None) -
             input_scale=snn.input_scale,
             readout=snn.readout,
             input_domain=arch.input_domain,
+            input_noise=snn.input_noise,
         )
     raise ValueError(f"unknown model kind {kind!r}; choose one of {', '.join(KINDS)}")
 

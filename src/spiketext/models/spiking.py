@@ -21,7 +21,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from spiketext.encoding import HELD_CURRENT_CODES, INPUT_CODES, INPUT_DOMAINS, to_domain
+from spiketext.encoding import (
+    DETERMINISTIC_CODES,
+    HELD_CURRENT_CODES,
+    INPUT_CODES,
+    INPUT_DOMAINS,
+    dither,
+    to_domain,
+)
 from spiketext.models.textcnn import population_logits
 from spiketext.neurons import LIF, NeuronParams
 from spiketext.runtime import autocast
@@ -46,6 +53,7 @@ class SpikingTextCNN(nn.Module):
         input_scale: float = 1.0,
         readout: str = "spikes",
         input_domain: str = "positive",
+        input_noise: float = 0.0,
     ) -> None:
         super().__init__()
         if input_code not in INPUT_CODES:
@@ -61,6 +69,7 @@ class SpikingTextCNN(nn.Module):
         self.num_classes = num_classes
         self.input_scale = input_scale
         self.input_code = input_code
+        self.input_noise = input_noise
         self.neuron = neuron or NeuronParams()
         self.kernel_sizes = tuple(kernel_sizes)
         self.convs = nn.ModuleList(nn.Conv1d(dim, num_filters, k, bias=False) for k in kernel_sizes)
@@ -70,6 +79,11 @@ class SpikingTextCNN(nn.Module):
         self.conv_neuron = LIF(self.neuron)
         self.pool_neuron = LIF(self.neuron)
         self.out_neuron = LIF(self.neuron)
+
+    @property
+    def stochastic(self) -> bool:
+        """Does the input differ from draw to draw (a random code, or input noise)?"""
+        return self.input_code not in DETERMINISTIC_CODES or self.input_noise > 0
 
     @property
     def num_filters(self) -> int:
@@ -88,8 +102,14 @@ class SpikingTextCNN(nn.Module):
         shared_noise: bool = False,
     ) -> torch.Tensor:
         """e⁺ [B, D, L] -> input spikes [T, B, D, L] for α·v (α = `input_scale`, v the input domain's value), in the
-        model's code: 0/1, or for the signed domain −1/0/1 (|v| coded, the sign carried by the spike's channel)."""
+        model's code: 0/1, or for the signed domain −1/0/1 (|v| coded, the sign carried by the spike's channel).
+
+        With input noise σ, v + σ·ε (ε ~ N(0, 1) from `generator`, one draw per unit; shared over the batch with
+        `shared_noise`) is coded instead at every nonzero unit, clipped to the domain: padding and dead-zone units
+        stay silent."""
         v = to_domain(x, self.input_domain)
+        if self.input_noise > 0:
+            v = dither(v, self.input_noise, generator, self.input_domain == "signed", shared_noise)
         rate = v.abs() if self.input_domain == "signed" else v
         rate = rate if self.input_scale == 1.0 else rate * self.input_scale
         spikes = INPUT_CODES[self.input_code](rate, num_steps, generator, dtype or torch.float32, shared_noise)

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Issue 25, beyond the paper: is there a cheap model that keeps the input noise that protects the paper's SNN?
+# The efficient preset (QCFS conversion, signed TTFS input, T = 16, ~0.2x the CNN's energy) with Gaussian input
+# noise σ added to every word unit before coding (snn.input_noise; the CNN trains on the same dithered input,
+# cnn.input_noise), σ = 0.1, 0.2, 0.3 on seed 0, then 3 seeds of the σ chosen on dev; test accuracy over 5 draws.
+# Runs go to runs/noise/ (checkpoints included); light files are copied to benchmarks/results/noise/.
+# Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/noise.sh [select DATASET | seeds DATASET SIGMA | copy]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ST=${ST:-.venv/bin/spiketext}
+RUNS=${RUNS:-runs/noise}
+OUT=benchmarks/results/noise
+
+one() {  # one DATASET SIGMA SEED
+  local dest="$RUNS/$1/sigma$2/seed$3"
+  [ -f "$dest/results.json" ] && grep -q '"snn_finetuned"' "$dest/results.json" && return 0
+  "$ST" run --dataset "$1" --preset efficient --seed "$3" --set "cnn.input_noise=$2" --set "snn.input_noise=$2" \
+    --set test_repeats=5 --set finetune.dev_repeats=3 --out "$dest" > "$dest.log" 2>&1
+}
+
+copy() {
+  mkdir -p "$OUT"
+  (cd "$RUNS" && find . \( -name checkpoints -o -name state \) -prune -o -type f \
+    \( -name '*.json' -o -name '*.md' -o -name '*.jsonl' \) -print) |
+    while read -r f; do mkdir -p "$OUT/$(dirname "$f")" && cp "$RUNS/$f" "$OUT/$f"; done
+}
+
+mkdir -p "$RUNS"
+case "${1:-}" in
+  select) mkdir -p "$RUNS/$2"; for s in 0.1 0.2 0.3; do mkdir -p "$RUNS/$2/sigma$s"; one "$2" "$s" 0; done ;;
+  seeds) for seed in 0 1 2; do mkdir -p "$RUNS/$2/sigma$3"; one "$2" "$3" "$seed"; done ;;
+  copy) copy ;;
+  *) echo "usage: noise.sh select DATASET | seeds DATASET SIGMA | copy" >&2; exit 2 ;;
+esac
