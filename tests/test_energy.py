@@ -4,15 +4,8 @@ count against the TextCNN formula, and the energy arithmetic."""
 import pytest
 import torch
 
-from spiketext.energy import (
-    COSTS,
-    SNNCounter,
-    cnn_layer_macs,
-    conv_synaptic_ops,
-    count_energy,
-    energy_report,
-    window_counts,
-)
+from spiketext.counting import COSTS, SNNCounter, cnn_layer_macs, conv_synaptic_ops, window_counts
+from spiketext.energy import count_energy, energy_report
 from spiketext.models.spiking import SpikingTextCNN
 from spiketext.neurons import NeuronParams
 
