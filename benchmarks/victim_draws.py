@@ -23,11 +23,11 @@ import numpy as np
 import torch
 
 from spiketext.api import load_model
-from spiketext.assess import _run_corpus, _split
 from spiketext.attacks import Victim, WordSpace
 from spiketext.attacks.recipes import replace
 from spiketext.attacks.search import editable
 from spiketext.runtime import autocast_dtype
+from spiketext.saved import run_corpus, split_of
 
 
 def setup(run: str, model: str):
@@ -35,7 +35,7 @@ def setup(run: str, model: str):
     benchmarks share (victim_speed.py imports it)."""
     dtype = autocast_dtype("auto", torch.device("cpu"))
     snn, cnn = load_model(run, model), load_model(run, "cnn")
-    test = _split(_run_corpus(run, None)[0], "test")
+    test = split_of(run_corpus(run, None)[0], "test")
     vectors = cnn.featurizer.vectors
     space = WordSpace(vectors.words, np.asarray(vectors.vectors, dtype=np.float32), use_wordnet=False)
     return dtype, snn, cnn, test, space

@@ -12,8 +12,8 @@ for x, y in api.batches(data, "train", batch_size=32, shuffle=True, seed=0):  # 
 
 api.export_nir("runs/sst2", "sst2.nir")               # the SNN as a NIR graph, checked by a round trip
 
-The work lives below: `pipeline` (stages), `sweep`, `assess` (evaluate, energy, raster, attack, NIR export on
-saved runs), `nir_export`,
+The work lives below: `pipeline` (stages), `sweep`, `assess` (evaluate, energy, raster, NIR export on saved
+runs), `robustness` (attacks on saved runs), `nir_export`,
 `energy`, `attacks`, `inference`, `data.load`, `runs`.
 """
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from spiketext.assess import attack, classify, energy, evaluate, export_nir, load_model, raster
+from spiketext.assess import classify, energy, evaluate, export_nir, raster
 from spiketext.config import DataConfig, RunConfig
 from spiketext.data.embeddings import export_vectors
 from spiketext.data.load import batches, describe_data, fetch_dataset, fetch_named_embeddings, load_corpus
@@ -32,7 +32,9 @@ from spiketext.io import writer_lock
 from spiketext.parallel import Backend, choose_backend
 from spiketext.pipeline import Context, convert_stage, finetune_stage, open_run, train_cnn_stage
 from spiketext.reproduce import method_markdown, method_table, reproduce
+from spiketext.robustness import attack
 from spiketext.runs import find_run_config, run_folder_of
+from spiketext.saved import load_model
 from spiketext.seeds import run
 from spiketext.sweep import parse_grid, summarize_sweep, sweep, sweep_markdown
 

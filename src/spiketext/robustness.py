@@ -1,0 +1,261 @@
+"""Attacking a saved run: its CNN, its SNN and the controls (config.VictimName) on one example set, compared
+pairwise with the CNN, the CNN's adversarial examples replayed on the others; the noise-matched control chosen on
+dev. The attacks themselves live in `spiketext.attacks`."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from spiketext.config import CHECKPOINTS, MAX_REPEATS, DataConfig, Sample, VictimMode, VictimName, choices
+from spiketext.data.corpus import Corpus
+from spiketext.errors import SpiketextError
+from spiketext.inference import ModelBundle
+from spiketext.io import check_writable
+from spiketext.runtime import autocast_dtype, generator
+from spiketext.saved import check_positive, check_seed, load_model, run_corpus, split_of
+
+
+def attack(
+    path: str | Path,
+    name: str = "textfooler",
+    n: int = 1000,
+    sample: str = "first",
+    seed: int = 0,
+    mode: str = "expected",
+    draws: int = 8,
+    data: DataConfig | None = None,
+    out: str | Path | None = None,
+    models: tuple[str, ...] = ("cnn", "snn"),
+    snn_model: str = "snn_finetuned",
+    eval_draws: int = 15,
+    similarity: str = "auto",
+    mlm: str | Path | None = None,
+    recheck: bool = True,
+    overwrite: bool = False,
+    confirm: tuple[int, int] | None = None,
+    noise_steps: int | None = None,
+    same_set: bool = True,
+    legacy: bool = False,
+) -> dict:
+    """Attack a run's victims (`models`, config.VictimName: the tailored CNN, its SNN `snn_model`, and the controls
+    cnn-noise, cnn-noise-matched, snn-regular) on N test examples (the first N in file order, or a seeded sample);
+    see `spiketext.attacks`. A stochastic victim is attacked as deployed: `mode` expected scores each query by the
+    mean over `draws` fresh draws, and every victim is judged on `eval_draws` fresh evaluation draws (majority).
+    `same_set`: every victim is attacked on the examples all of them classify correctly (and compared with the
+    CNN there: McNemar's exact test, bootstrap 95% intervals); otherwise each on its own clean-correct examples.
+    `confirm` (k, m): the adaptive attacker, which keeps the most damaging flip that k of m fresh draws confirm.
+    `noise_steps`: the cnn-noise control's Bernoulli steps (default: the SNN's T). `legacy`: the earlier protocol
+    (each victim on its own examples, an example the search's own score gets wrong left unattacked, no
+    confirmation). `similarity`: auto (MiniLM where the attacks extra is installed, else word vectors) | minilm |
+    word-vectors. `mlm`: the masked LM folder BERT-Attack needs. `recheck`: in expected mode the search asks its
+    flips again before accepting them. With `out`: attack_NAME.json / .md / .csv (every example) / .png there,
+    never replacing a finished attack's files unless `overwrite`. The report names each model's checkpoint."""
+    from spiketext.attacks import ATTACKS, Victim, WordSpace, run_attack, summarize, write_report
+    from spiketext.attacks.recipes import NEEDS_MLM
+    from spiketext.attacks.report import check_no_report
+    from spiketext.attacks.similarity import load_similarity
+    from spiketext.attacks.victim import deterministic_twin
+    from spiketext.stats import compare_paired
+
+    if name not in ATTACKS:
+        raise SpiketextError(f"attack {name!r}: choose one of {', '.join(ATTACKS)}")
+    if sample not in choices(Sample):
+        raise SpiketextError(f"sample {sample!r}: 'first' (file order, the paper's protocol) or 'random' (seeded)")
+    if mode not in choices(VictimMode):
+        raise SpiketextError(f"mode {mode!r}: choose one of {', '.join(choices(VictimMode))}")
+    unknown = [m for m in models if m not in choices(VictimName)]
+    if unknown or not models or len(set(models)) != len(models):
+        raise SpiketextError(
+            f"victims {', '.join(models) or '(none)'}: name each once, from {', '.join(choices(VictimName))}"
+        )
+    if legacy and confirm is not None:
+        raise SpiketextError("--legacy-protocol attacks without confirmation: drop --confirm, or the legacy flag")
+    check_positive(n, "n")
+    check_positive(draws, "draws", MAX_REPEATS)
+    check_positive(eval_draws, "eval_draws", MAX_REPEATS)
+    check_positive(noise_steps, "noise_steps", 10_000)
+    if eval_draws % 2 == 0:
+        raise SpiketextError(f"--eval-draws {eval_draws}: an odd number, so that a majority exists")
+    check_seed(seed)
+    if snn_model not in CHECKPOINTS or snn_model == "cnn":
+        raise SpiketextError(f"--model {snn_model!r}: choose an SNN checkpoint: {', '.join(CHECKPOINTS[:-1])}")
+    if name == "bertattack" and mlm is None:
+        raise SpiketextError(NEEDS_MLM)
+    lm = None
+    if mlm is not None:
+        from spiketext.attacks.mlm import load_mlm
+
+        lm = load_mlm(mlm)
+    bundles = {"cnn": load_model(path, "cnn"), "snn": load_model(path, snn_model)}
+    names = {"cnn": "cnn", "snn": snn_model}
+    if bundles["cnn"].kind == "snn" or bundles["snn"].kind != "snn":
+        raise SpiketextError(f"{path}: an attack needs a run folder with both the CNN and an SNN")
+    vectors = bundles["cnn"].featurizer.vectors
+    if vectors is None:
+        raise SpiketextError(f"{path}: attacks need the pretrained vectors ({bundles['cnn'].featurizer.vectors_name})")
+    if out is not None:
+        check_writable(out)
+        if not overwrite:
+            check_no_report(out, name)
+    corpus, _ = run_corpus(path, data)
+    split = split_of(corpus, "test")
+    order = np.arange(len(split.texts))
+    if sample == "random":
+        order = np.sort(np.random.default_rng(seed).choice(len(order), min(n, len(order)), replace=False))
+    order = order[:n]
+    featurizer = bundles["cnn"].featurizer
+    examples = [(int(i), featurizer.tokenize([split.texts[i]])[0], int(split.labels[i])) for i in order]
+    space = WordSpace(vectors.words, np.asarray(vectors.vectors, dtype=np.float32))
+    sim, why = load_similarity(similarity, space)
+    dtype = autocast_dtype("auto", torch.device("cpu"))
+    common = dict(mode=mode, seed=seed, draws=draws, dtype=dtype, eval_draws=eval_draws, recheck=recheck)
+    T = bundles["snn"].num_steps or 1
+    report: dict[str, Any] = {
+        "attack": name,
+        "n": len(examples),
+        "sample": sample,
+        "seed": seed,
+        "victims": list(models),
+        "protocol": "legacy (each victim on its own examples, no confirmation)" if legacy else "same examples",
+        "substitutes": space.synonym_source if name in ("pwws", "pso") else ("masked LM" if lm else None),
+        "similarity": sim.name + (f" (fallback: {why})" if why else ""),
+        "constraints": "≤ 10% of words (at least 1), stop words and non-alphabetic tokens kept, cosine ≥ 0.8 of "
+        "the whole sentence's embedding (not TextFooler's windowed Universal Sentence Encoder check)",
+        "substitute_pos_check": space.pos_check,
+    }
+    victims: dict[str, Victim] = {}
+    for key in models:
+        if key in ("cnn", "snn"):
+            victims[key] = Victim(bundles[key], confirm=confirm, **common)  # type: ignore[arg-type]
+        elif key == "cnn-noise":
+            victims[key] = Victim(bundles["cnn"], **_noise_of(bundles["snn"], noise_steps), confirm=confirm, **common)  # type: ignore[arg-type]
+        elif key == "snn-regular":
+            twin = deterministic_twin(bundles["snn"])
+            victims[key] = Victim(twin, confirm=confirm, **common)  # type: ignore[arg-type]
+            names[key] = f"{snn_model} ({twin.model.input_code} code, no input noise)"
+        else:  # cnn-noise-matched
+            report["noise_match"] = match_noise(bundles["cnn"], bundles["snn"], corpus, seed, T)
+            noise = {k: report["noise_match"][k] for k in ("noise_steps", "input_noise", "noise_levels")}
+            victims[key] = Victim(bundles["cnn"], **noise, confirm=confirm, **common)  # type: ignore[arg-type]
+        names.setdefault(key, "cnn")
+    chosen, clean = examples, {}
+    if same_set and not legacy and len(victims) > 1:
+        from spiketext.attacks.victim import verdict
+
+        # each victim's verdict on every original, computed once: it picks the shared examples and is reused as
+        # the attack's clean verdict
+        clean = {key: {i: verdict(v, tokens, i) for i, tokens, _ in examples} for key, v in victims.items()}
+        correct = {key: {i for i, _, label in examples if np.mean(clean[key][i] == label) > 0.5} for key in victims}
+        both = set.intersection(*correct.values())
+        chosen = [e for e in examples if e[0] in both]
+        report["example_set"] = {
+            "rule": "the examples every victim classifies correctly (majority of its evaluation draws)",
+            "common": len(chosen),
+            "clean_correct": {k: len(v) for k, v in correct.items()},
+        }
+    rows, outcomes, adversarial = [], {}, {}
+    for key, victim in victims.items():
+        t0 = time.perf_counter()
+        results = run_attack(
+            name, victim, space, chosen, seed, similarity=sim, mlm=lm, skip_on_score=legacy, clean=clean.get(key)
+        )
+        summary = summarize(results)
+        summary.update(seconds=time.perf_counter() - t0, victim=victim.describe(), checkpoint=names[key])
+        report[key] = summary
+        outcomes[key] = {r.index: r.success for r in results}
+        adversarial[key] = {r.index: (r.perturbed, r.label) for r in results if r.success}
+        rows += [(f"{key}:{names[key]}", r) for r in results]
+    if "cnn" in victims and len(victims) > 1 and not legacy:
+        report["transfer"] = transfer(adversarial["cnn"], {k: v for k, v in victims.items() if k != "cnn"})
+    if "example_set" in report and "cnn" in victims:
+        ids = [e[0] for e in chosen]
+        base = np.array([outcomes["cnn"][i] for i in ids], dtype=bool)
+        report["comparisons"] = {
+            key: dataclasses.asdict(compare_paired(base, np.array([outcomes[key][i] for i in ids], dtype=bool)))
+            for key in victims
+            if key != "cnn"
+        }
+    if out is not None:
+        report["files"] = write_report(report, rows, bundles["cnn"].labels, out)
+    return report
+
+
+def transfer(adversarial: dict[int, tuple[list[str], int]], victims: dict[str, Any]) -> dict[str, dict]:
+    """The CNN's successful adversarial examples replayed on every other victim: the share each victim's own
+    evaluation draws (majority) misclassify. {index: (perturbed tokens, label)} -> {victim: {n, fooled, rate}}."""
+    from spiketext.attacks.recipes import split_tokens
+    from spiketext.attacks.victim import verdict
+
+    out = {}
+    for key, victim in victims.items():
+        fooled = sum(
+            float(np.mean(verdict(victim, split_tokens(tokens), i) != label)) > 0.5
+            for i, (tokens, label) in adversarial.items()
+        )
+        out[key] = {
+            "n": len(adversarial),
+            "fooled": int(fooled),
+            "rate": fooled / len(adversarial) if adversarial else 0.0,
+        }
+    return out
+
+
+def _noise_of(snn: ModelBundle, noise_steps: int | None) -> dict[str, Any]:
+    """The cnn-noise control's Victim settings: the SNN's own input noise without its spiking."""
+    model = snn.model
+    if model.input_code == "bernoulli" and model.input_noise:
+        raise SpiketextError("cnn-noise: a Bernoulli SNN with input noise as well has no noisy-CNN control; drop it")
+    if model.input_noise:  # a deterministic code, dithered: the CNN reads the same dithered, quantized values
+        return {"input_noise": model.input_noise, "noise_levels": snn.num_steps or 1}
+    return {"noise_steps": noise_steps or snn.num_steps or 1}
+
+
+@torch.no_grad()
+def match_noise(cnn: ModelBundle, snn: ModelBundle, corpus: Corpus, seed: int, max_steps: int) -> dict[str, Any]:
+    """The noise-matched control, chosen on dev: the input noise at which the CNN's dev accuracy is closest to the
+    SNN's recorded dev accuracy (its checkpoint's result). For a Bernoulli SNN the Bernoulli steps n (1 .. the
+    SNN's T) of a CNN fed the mean of n input draws; for a dithered deterministic code the σ of a CNN fed the
+    dithered input quantized to T levels. Each candidate is scored by the mean accuracy of 3 seeded draws."""
+    from spiketext.encoding import bernoulli_encode, dithered_input
+
+    snn_dev = (snn.meta.get("result") or {}).get("dev_acc")
+    if not isinstance(snn_dev, (int, float)):
+        raise SpiketextError(f"{snn.path}: no recorded dev accuracy to match the noise to (not a run's checkpoint)")
+    dev = split_of(corpus, "dev")
+    x = cnn.featurizer.encode(list(dev.texts))  # [N, D, L]
+    labels = torch.as_tensor(dev.labels)
+    dithered = bool(snn.model.input_noise) and snn.model.input_code != "bernoulli"
+    domain = getattr(cnn.model, "input_domain", "positive")
+    tried: dict[Any, float] = {}
+    if dithered:  # σ from 0.05 to 1 (more noise, lower accuracy)
+        candidates: list[Any] = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0]
+    else:
+        candidates = sorted(
+            {s for s in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128) if s <= max_steps} | {max_steps}
+        )
+    for i, level in enumerate(candidates):
+        accs = []
+        for r in range(3):
+            gen = generator(seed, 0xD0E5, i if dithered else level, r)
+            if dithered:
+                rate = dithered_input(x, level, max_steps, domain, gen)
+            else:
+                rate = bernoulli_encode(x, level, gen, torch.float32, shared_noise=False).mean(0)
+            accs.append(float((cnn.model(rate).argmax(-1) == labels).float().mean()))
+        tried[level] = float(np.mean(accs))
+    # ties: the least noise (fewest steps are the most noise)
+    best = min(tried, key=lambda s: (abs(tried[s] - snn_dev), s if dithered else -s))
+    return {
+        "noise_steps": 0 if dithered else best,
+        "input_noise": best if dithered else 0.0,
+        "noise_levels": max_steps if dithered else 0,
+        "dev_acc": tried[best],
+        "snn_dev_acc": float(snn_dev),
+        "tried": {s: round(100 * a, 2) for s, a in tried.items()},
+    }
