@@ -22,11 +22,12 @@ from spiketext.energy import count_energy, energy_summary
 from spiketext.energy_files import write_energy
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, writer_lock
+from spiketext.ledger import open_run
 from spiketext.models.convert import conversion_weights, convert
 from spiketext.models.registry import build_model
 from spiketext.models.spiking import SpikingTextCNN
 from spiketext.models.textcnn import TailoredTextCNN, init_linear_weights
-from spiketext.runs import Context, open_run, results_markdown, stage
+from spiketext.runs import Context, results_markdown, stage
 from spiketext.runtime import evaluation_seed, generator
 from spiketext.train import (
     FitResult,

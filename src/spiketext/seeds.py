@@ -17,6 +17,7 @@ import numpy as np
 
 from spiketext.config import RunConfig, to_dict
 from spiketext.io import atomic_write_json, atomic_write_text, writer_lock
+from spiketext.ledger import check_layout, open_run
 from spiketext.pipeline import (
     baselines_stage,
     convert_stage,
@@ -31,7 +32,7 @@ from spiketext.pipeline import (
     train_cnn_stage,
     train_tailored_cnns,
 )
-from spiketext.runs import RESULT_ROWS, Context, check_layout, open_run, results_markdown, stage_done
+from spiketext.runs import RESULT_ROWS, Context, results_markdown, stage_done
 from spiketext.runtime import resolve_device
 
 
