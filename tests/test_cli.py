@@ -405,6 +405,7 @@ def test_every_parsed_option_reaches_its_verb():
     """A flag that argparse accepts and the command never reads (how `attack --no-recheck` once did nothing) is
     impossible: every option's dest is read by its command function or a helper that function calls."""
     import argparse
+    import dataclasses
     import inspect
     import re
 
@@ -427,10 +428,41 @@ def test_every_parsed_option_reaches_its_verb():
                 obj = getattr(cli, n)
                 source += inspect.getsource(obj) if callable(obj) else repr(obj)
             seen |= new
+        cls = p.get_default("config_class")  # options generated from a verb's config: all read by `_config`
+        generated = (
+            {f.name for f in dataclasses.fields(cls)} if cls is not None and "_config(args)" in source else set()
+        )
         for action in p._actions:
             dest = action.dest
             if dest in global_dests or dest in ("help", "func") or isinstance(action, argparse._SubParsersAction):
                 continue
+            if dest in generated:
+                continue
             if not any(x in source for x in (f"args.{dest}", f'"{dest}"', f"'{dest}'")):
                 unread.append(f"{name} {action.option_strings or dest}")
     assert not unread, f"parsed but never read: {unread}"
+
+
+@pytest.mark.parametrize("verb", ["evaluate", "energy", "attack", "export-nir"])
+def test_a_verbs_options_are_its_configs_fields_and_come_back_unchanged(verb):
+    """Generated options: one per field, and parsing the defaults gives the config's defaults; a given option
+    arrives in the value (here every field set to a non-default)."""
+    import argparse
+    import dataclasses
+
+    from spiketext import cli
+
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[verb]
+    cls = sub.get_default("config_class")
+    dests = {a.dest for a in sub._actions}
+    assert {f.name for f in dataclasses.fields(cls)} <= dests
+    args = parser.parse_args([verb, "PATH", *(["OUT.nir"] if verb == "export-nir" else [])])
+    assert cli._config(args) == cls()
+    if verb == "attack":
+        argv = ["attack", "RUN", "--attack", "pwws", "--n", "7", "--no-recheck", "--victims", "cnn,snn-regular",
+                "--confirm", "2/3", "--per-model-sets", "--draws", "4", "--eval-draws", "5", "--mlm", "M"]  # fmt: skip
+        c = cli._config(parser.parse_args(argv))
+        assert (c.attack, c.n, c.recheck, c.victims, c.confirm, c.same_set, c.draws, c.eval_draws, c.mlm) == (
+            "pwws", 7, False, ("cnn", "snn-regular"), (2, 3), False, 4, 5, "M"
+        )  # fmt: skip

@@ -16,10 +16,7 @@ import torch
 
 from spiketext.checkpoint import checkpoint_exists
 from spiketext.config import (
-    MAX_REPEATS,
-    Costs,
     DataConfig,
-    choices,
 )
 from spiketext.energy import count_energy
 from spiketext.energy_files import write_energy
@@ -30,6 +27,7 @@ from spiketext.io import atomic_write, check_writable
 from spiketext.runs import run_folder_of
 from spiketext.runtime import autocast_dtype, evaluation_seed, generator
 from spiketext.saved import check_positive, check_seed, check_steps, load_model, run_corpus, split_of
+from spiketext.verbs import EnergyConfig, EvaluateConfig, ExportConfig, with_settings
 from spiketext.viz import raster_figure, save_figure
 
 
@@ -42,21 +40,15 @@ def classify(model: ModelBundle, texts: list[str], seed: int = 0, num_steps: int
 
 
 def evaluate(
-    path: str | Path,
-    data: DataConfig | None = None,
-    split: str = "test",
-    repeats: int = 1,
-    seed: int = 0,
-    num_steps: int | None = None,
-    model: str = "snn_finetuned",
+    path: str | Path, config: EvaluateConfig | None = None, data: DataConfig | None = None, **settings: Any
 ) -> dict:
-    """Accuracy of a saved model on a split. Data: `data`, else the run folder's own configuration.
+    """Accuracy of a saved model on a split (`verbs.EvaluateConfig`, or its fields as keywords). Data: `data`,
+    else the run folder's own configuration.
 
     Texts go through the checkpoint's tokenizer and vocabulary, exactly as `predict` does.
     """
-    check_positive(repeats, "repeats", MAX_REPEATS)
-    check_positive(num_steps, "num_steps")
-    check_seed(seed)
+    c: EvaluateConfig = with_settings(config, EvaluateConfig, settings)
+    split, repeats, seed, num_steps, model = c.split, c.repeats, c.seed, c.num_steps, c.model
     bundle = load_model(path, model)
     check_steps(bundle, num_steps, 256)
     corpus, _ = run_corpus(path, data)
@@ -92,29 +84,21 @@ def _run_cnn(path: str | Path) -> torch.nn.Module | None:
 
 def energy(
     path: str | Path,
+    config: EnergyConfig | None = None,
     data: DataConfig | None = None,
-    split: str = "test",
-    seed: int | None = None,
-    num_steps: int | None = None,
-    costs: str = "fp32",
     out: str | Path | None = None,
-    batch_size: int | None = None,
-    precision: str | None = None,
-    save_spikes: str | Path | None = None,
-    model: str = "snn_finetuned",
+    **settings: Any,
 ) -> dict:
     """Per-layer operation counts and energy of a saved SNN and its CNN on a split (texts in file order, one
-    seeded Bernoulli draw); with `out`, also energy.json / .md / .png there.
+    seeded draw; `verbs.EnergyConfig`, or its fields as keywords); with `out`, also energy.json / .md / .png there.
 
     Inside a run folder the defaults are the run's own (data, batch size, precision, and the seed of its first
     test draw), so the count equals the one `spiketext run` stored; elsewhere seed 0, batch 256, precision auto.
     A recount with other settings is named after them (e.g. energy_int8_T4.json), never over the run's own.
     """
-    check_positive(num_steps, "num_steps")
-    check_positive(batch_size, "batch_size")
-    check_seed(seed)
-    if costs not in choices(Costs):
-        raise SpiketextError(f"energy costs {costs!r}: choose one of {', '.join(choices(Costs))}")
+    c: EnergyConfig = with_settings(config, EnergyConfig, settings)
+    split, seed, num_steps, costs, model = c.split, c.seed, c.num_steps, c.costs, c.model
+    batch_size, precision, save_spikes = c.batch_size, c.precision, c.save_spikes
     bundle = load_model(path, model)
     if bundle.kind != "snn":
         raise SpiketextError(f"{path}: energy needs an SNN checkpoint (snn_finetuned or snn_converted)")
@@ -177,25 +161,19 @@ def raster(model: ModelBundle, text: str, path: str | Path, seed: int = 0, num_s
 def export_nir(
     path: str | Path,
     out: str | Path,
-    model: str = "snn_finetuned",
-    lossy: bool = False,
+    config: ExportConfig | None = None,
     data: DataConfig | None = None,
-    split: str = "test",
-    n: int | None = None,
-    seed: int = 0,
-    batch_size: int = 64,
+    **settings: Any,
 ) -> dict:
     """Write a saved SNN as a NIR graph to `out` (see `spiketext.nir_export`), read it back with `nir`, run it with
-    nirtorch, and compare it with spiketext's own SNN on the same input spikes (`n` sentences of `split`, default
+    nirtorch, and compare it with spiketext's own SNN on the same input spikes (`check` sentences of `split`, default
     all; 0 skips the check): spikes that differ per layer, and both accuracies. Reset by subtraction or a raised
     initial membrane export only with `lossy` (as reset-to-zero IF neurons started at 0); the report then gives
     the accuracy change. Returns the report; `check.equal` is False where an exact export's spikes differ."""
     from spiketext.nir_export import _nir, compare_layers, graph_metadata, lossy_changes, nir_module, run_nir, to_nir
 
-    if n is not None and n < 0:
-        raise SpiketextError(f"--check {n}: the number of sentences to check must be >= 0 (0 skips the check)")
-    check_positive(batch_size, "batch_size")
-    check_seed(seed)
+    c: ExportConfig = with_settings(config, ExportConfig, settings)
+    model, lossy, split, n, seed, batch_size = c.model, c.lossy, c.split, c.check, c.seed, c.batch_size
     nir = _nir()  # the extra is named with its install command before any work
     bundle = load_model(path, model)
     if bundle.kind != "snn":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from spiketext import __version__
 from spiketext.config import (
@@ -16,15 +18,9 @@ from spiketext.config import (
     NORMALIZED_CHECKPOINTS,
     PRESETS,
     STAGES,
-    AttackName,
-    Costs,
     DataConfig,
     Precision,
     RunConfig,
-    Sample,
-    SplitName,
-    VictimMode,
-    VictimName,
     build_run_config,
     choices,
     parse_override,
@@ -32,6 +28,7 @@ from spiketext.config import (
 )
 from spiketext.data.fetch import EMBEDDINGS
 from spiketext.errors import SpiketextError
+from spiketext.verbs import AttackConfig, EnergyConfig, EvaluateConfig, ExportConfig
 
 
 def _safe(text: str) -> str:
@@ -77,6 +74,39 @@ _DATA_OPTIONS = ("train", "dev", "test", "text_column", "label_column", "encodin
 
 def _data_config(args: argparse.Namespace) -> DataConfig:
     return DataConfig(**_data_overrides(args))
+
+
+def _given_data(args: argparse.Namespace) -> DataConfig | None:
+    """The data a verb on a saved run was given, or None: the run's own."""
+    return _data_config(args) if (args.name or args.dataset or args.train) else None
+
+
+def _config_options(p: argparse.ArgumentParser, cls: type) -> None:
+    """Every field of a verb's config (`spiketext.verbs`) as an option of `p`; `_config` builds the value back."""
+    for f in dataclasses.fields(cls):
+        m = f.metadata
+        flag = m["flag"] or "--" + f.name.replace("_", "-")
+        if isinstance(f.default, bool):
+            action = "store_false" if f.default else "store_true"
+            p.add_argument(flag, dest=f.name, action=action, default=argparse.SUPPRESS, help=m["help"])
+            continue
+        shown = ",".join(f.default) if isinstance(f.default, tuple) else f.default
+        default = f" (default {shown})" if f.default is not None else ""
+        kind = m["type"] if m["type"] in (int, str) else str if m["type"] else type(f.default)
+        p.add_argument(flag, dest=f.name, type=kind, choices=m["choices"], metavar=m["metavar"],
+                       default=argparse.SUPPRESS, help=m["help"] + default)  # fmt: skip
+    p.set_defaults(config_class=cls)
+
+
+def _config(args: argparse.Namespace) -> Any:
+    """The verb's config from every option `_config_options` made (the given ones; the rest keep their defaults)."""
+    cls, values = args.config_class, {}
+    for f in dataclasses.fields(cls):
+        if hasattr(args, f.name):
+            parse = f.metadata["type"]
+            value = getattr(args, f.name)
+            values[f.name] = parse(value) if parse not in (None, int, str) and isinstance(value, str) else value
+    return cls(**values)
 
 
 def cmd_data_describe(args: argparse.Namespace) -> int:
@@ -284,13 +314,12 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from spiketext import api
 
-    data = _data_config(args) if (args.name or args.dataset or args.train) else None
-    r = api.evaluate(args.path, data, args.split, args.repeats, args.seed, args.num_steps, args.model)
+    r = api.evaluate(args.path, _config(args), _given_data(args))
     if args.json:
         print(json.dumps(r, indent=2))
     else:
         std = f" ± {100 * r['std']:.2f} over {len(r['accs'])} draws" if r["kind"] == "snn" else ""
-        print(f"{r['model']} ({r['kind']}): {args.split} accuracy {100 * r['acc']:.2f}{std} on {r['size']} examples")
+        print(f"{r['model']} ({r['kind']}): {r['split']} accuracy {100 * r['acc']:.2f}{std} on {r['size']} examples")
     return 0
 
 
@@ -298,8 +327,7 @@ def cmd_export_nir(args: argparse.Namespace) -> int:
     from spiketext import api
     from spiketext.io import atomic_write_json
 
-    data = _data_config(args) if (args.name or args.dataset or args.train) else None
-    r = api.export_nir(args.path, args.out, args.model, args.lossy, data, args.split, args.check, args.seed)
+    r = api.export_nir(args.path, args.out, _config(args), _given_data(args))
     kind = "exact" if r["exact"] else "lossy: " + "; ".join(r["changes"])
     print(f"wrote {r['path']} ({r['bytes']:,} bytes, {r['nodes']} nodes, {r['edges']} edges; {kind})")
     c = r.get("check")
@@ -327,11 +355,9 @@ def cmd_energy(args: argparse.Namespace) -> int:
     from spiketext.energy_files import energy_markdown
     from spiketext.io import atomic_write_json
 
-    data = _data_config(args) if (args.name or args.dataset or args.train) else None
     path = Path(args.path)
     out = args.out or (path if path.is_dir() else None)
-    opts = ("split", "seed", "num_steps", "costs", "batch_size", "precision", "save_spikes", "model")
-    r = api.energy(args.path, data, out=out, **{k: getattr(args, k) for k in opts})
+    r = api.energy(args.path, _config(args), _given_data(args), out)
     print(energy_markdown(r))
     if r.get("files"):
         print(f"written: {', '.join(r['files'].values())}")
@@ -341,45 +367,13 @@ def cmd_energy(args: argparse.Namespace) -> int:
     return 0
 
 
-def _confirm(text: str | None) -> tuple[int, int] | None:
-    if text is None:
-        return None
-    k, sep, m = text.partition("/")
-    try:
-        return int(k), int(m)
-    except ValueError:
-        raise SpiketextError(f"--confirm {text!r}: write it as K/M, e.g. 8/15 (K of M fresh draws)") from None
-
-
 def cmd_attack(args: argparse.Namespace) -> int:
     from spiketext import api
     from spiketext.attacks import attack_markdown
     from spiketext.io import atomic_write_json
 
-    data = _data_config(args) if (args.name or args.dataset or args.train) else None
     out = args.out or str(Path(args.path) / "attacks")
-    r = api.attack(
-        args.path,
-        args.attack,
-        args.n,
-        args.sample,
-        args.seed,
-        args.mode,
-        args.draws,
-        data,
-        out,
-        snn_model=args.model,
-        eval_draws=args.eval_draws,
-        similarity=args.similarity,
-        mlm=args.mlm,
-        recheck=args.recheck,
-        overwrite=args.overwrite,
-        models=tuple(v.strip() for v in args.victims.split(",") if v.strip()),
-        confirm=_confirm(args.confirm),
-        noise_steps=args.noise_steps,
-        same_set=args.same_set,
-        legacy=args.legacy,
-    )
+    r = api.attack(args.path, _config(args), _given_data(args), out)
     print(attack_markdown(r))
     print(f"written: {', '.join(r['files'].values())}")
     if args.json:
@@ -516,27 +510,18 @@ def build_parser() -> argparse.ArgumentParser:
     model_args.add_argument("--seed", type=int, default=0, help="seed of the Bernoulli input (SNN)")
     model_args.add_argument("--num-steps", type=int, help="T at inference (default: the checkpoint's)")
     model_args.add_argument("--json", action="store_true", help="print JSON")
-    eval_source = _data_source_args()
-    p = sub.add_parser(
-        "evaluate", parents=[model_args, eval_source], help="accuracy of a saved model", conflict_handler="resolve"
-    )
-    p.add_argument("--split", default="test", choices=choices(SplitName))
-    p.add_argument("--repeats", type=int, default=3, help="Bernoulli draws for an SNN (mean ± std)")
+    run_path = argparse.ArgumentParser(add_help=False)
+    run_path.add_argument("path", metavar="PATH", help="a run folder or a checkpoint (NAME.json)")
+    p = sub.add_parser("evaluate", parents=[run_path, _data_source_args()], help="accuracy of a saved model")
+    _config_options(p, EvaluateConfig)
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_evaluate, name=None)
-    energy_path = argparse.ArgumentParser(add_help=False)
-    energy_path.add_argument("path", metavar="PATH", help="a run folder or an SNN checkpoint (NAME.json)")
     p = sub.add_parser(
         "energy",
-        parents=[energy_path, _data_source_args()],
+        parents=[run_path, _data_source_args()],
         help="operation counts and energy of a run's SNN against its CNN, per layer",
     )
-    p.add_argument("--split", default="test", choices=choices(SplitName))
-    p.add_argument("--seed", type=int, help="seed of the counted Bernoulli draw (default: the run's first test draw)")
-    p.add_argument("--batch-size", type=int, help="sentences per batch (default: the run's eval_batch_size)")
-    p.add_argument("--precision", choices=choices(Precision), help="default: the run's")
-    p.add_argument("--num-steps", type=int, help="T (default: the checkpoint's)")
-    p.add_argument("--costs", default="fp32", choices=choices(Costs), help="Horowitz 2014 45 nm costs")
-    p.add_argument("--model", default="snn_finetuned", choices=CHECKPOINTS[:-1], help="which SNN of a run folder")
+    _config_options(p, EnergyConfig)
     p.add_argument(
         "--out",
         metavar="DIR",
@@ -544,70 +529,13 @@ def build_parser() -> argparse.ArgumentParser:
         "energy_<what differs>.* otherwise)",
     )
     p.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
-    p.add_argument(
-        "--save-spikes",
-        metavar="FILE.safetensors",
-        help="save the first batch's spikes of every layer, with that batch's counts in the report, to recount by hand",
-    )
     p.set_defaults(func=cmd_energy, name=None)
     attack_path = argparse.ArgumentParser(add_help=False)
     attack_path.add_argument("path", metavar="RUN_DIR", help="a run folder with the CNN and the fine-tuned SNN")
     p = sub.add_parser(
         "attack", parents=[attack_path, _data_source_args()], help="adversarial attacks on a run's CNN and SNN"
     )
-    p.add_argument("--attack", required=True, choices=choices(AttackName))
-    p.add_argument("--model", default="snn_finetuned", choices=CHECKPOINTS[:-1], help="which SNN of the run folder")
-    p.add_argument("--n", type=int, default=1000, help="test examples to attack (default 1000)")
-    p.add_argument("--sample", default="first", choices=choices(Sample), help="first N in file order, or seeded")
-    p.add_argument("--seed", type=int, default=0, help="seed of the SNN victim's noise, the sample and char edits")
-    p.add_argument(
-        "--mode",
-        default="expected",
-        choices=choices(VictimMode),
-        help="Bernoulli SNN victim: the mean over fresh draws per query (expected, default), one frozen draw "
-        "(fixed) or the mean of frozen draws (average)",
-    )
-    p.add_argument("--draws", type=int, default=8, help="draws per query in --mode expected|average (default 8)")
-    p.add_argument(
-        "--eval-draws", type=int, default=15, help="fresh draws that judge clean and attacked predictions (odd)"
-    )
-    p.add_argument(
-        "--similarity",
-        default="auto",
-        choices=("auto", "minilm", "word-vectors"),
-        help="sentence similarity ≥ 0.8: MiniLM (attacks extra; auto where installed) or mean word vectors",
-    )
-    p.add_argument("--mlm", metavar="PATH", help="a local masked language model folder (bertattack needs one)")
-    p.add_argument(
-        "--no-recheck", dest="recheck", action="store_false", help="expected mode: accept a flip without asking again"
-    )
-    p.add_argument(
-        "--overwrite", action="store_true", help="replace a finished attack's files in --out (default: refuse)"
-    )
-    p.add_argument(
-        "--victims",
-        default="cnn,snn",
-        help=f"comma-separated, from {', '.join(choices(VictimName))} (the controls: the CNN fed the SNN's input "
-        "noise, the same at a dev-matched noise level, the SNN's weights with a deterministic code)",
-    )
-    p.add_argument(
-        "--confirm",
-        metavar="K/M",
-        help="the adaptive attacker: keep the most damaging flip that K of M fresh draws misclassify (e.g. 8/15)",
-    )
-    p.add_argument("--noise-steps", type=int, help="cnn-noise: Bernoulli input steps (default: the SNN's T)")
-    p.add_argument(
-        "--per-model-sets",
-        dest="same_set",
-        action="store_false",
-        help="attack each victim on its own clean-correct examples (default: the examples all get right)",
-    )
-    p.add_argument(
-        "--legacy-protocol",
-        dest="legacy",
-        action="store_true",
-        help="the earlier protocol: own example sets, an example the search's score gets wrong left unattacked",
-    )
+    _config_options(p, AttackConfig)
     p.add_argument("--out", metavar="DIR", help="where attack_NAME.json/.md/.csv/.png go (default RUN_DIR/attacks)")
     p.add_argument("--json", metavar="FILE", help="also write the summary as JSON to FILE")
     p.set_defaults(func=cmd_attack, name=None)
@@ -619,15 +547,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[nir_paths, _data_source_args()],
         help="the SNN as a NIR graph, read back and run with nirtorch against spiketext's own spikes",
     )
-    p.add_argument("--model", default="snn_finetuned", choices=CHECKPOINTS[:-1], help="which SNN of a run folder")
-    p.add_argument(
-        "--lossy",
-        action="store_true",
-        help="export a reset-by-subtraction (or v0 > 0) SNN as reset-to-zero IF neurons and report the accuracy change",
-    )
-    p.add_argument("--split", default="test", choices=choices(SplitName), help="sentences of the round-trip check")
-    p.add_argument("--check", type=int, metavar="N", help="check on the first N sentences (default all; 0: no check)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the check's input spikes")
+    _config_options(p, ExportConfig)
     p.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
     p.set_defaults(func=cmd_export_nir, name=None)
     p = sub.add_parser("predict", parents=[model_args], help="classify text with a saved model")

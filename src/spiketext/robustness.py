@@ -12,50 +12,34 @@ from typing import Any
 import numpy as np
 import torch
 
-from spiketext.config import CHECKPOINTS, MAX_REPEATS, DataConfig, Sample, VictimMode, VictimName, choices
+from spiketext.config import DataConfig
 from spiketext.data.corpus import Corpus
 from spiketext.errors import SpiketextError
 from spiketext.inference import ModelBundle
 from spiketext.io import check_writable
 from spiketext.runtime import autocast_dtype, generator
-from spiketext.saved import check_positive, check_seed, load_model, run_corpus, split_of
+from spiketext.saved import load_model, run_corpus, split_of
+from spiketext.verbs import AttackConfig, with_settings
 
 
 def attack(
     path: str | Path,
-    name: str = "textfooler",
-    n: int = 1000,
-    sample: str = "first",
-    seed: int = 0,
-    mode: str = "expected",
-    draws: int = 8,
+    config: AttackConfig | None = None,
     data: DataConfig | None = None,
     out: str | Path | None = None,
-    models: tuple[str, ...] = ("cnn", "snn"),
-    snn_model: str = "snn_finetuned",
-    eval_draws: int = 15,
-    similarity: str = "auto",
-    mlm: str | Path | None = None,
-    recheck: bool = True,
-    overwrite: bool = False,
-    confirm: tuple[int, int] | None = None,
-    noise_steps: int | None = None,
-    same_set: bool = True,
-    legacy: bool = False,
+    **settings: Any,
 ) -> dict:
-    """Attack a run's victims (`models`, config.VictimName: the tailored CNN, its SNN `snn_model`, and the controls
-    cnn-noise, cnn-noise-matched, snn-regular) on N test examples (the first N in file order, or a seeded sample);
-    see `spiketext.attacks`. A stochastic victim is attacked as deployed: `mode` expected scores each query by the
-    mean over `draws` fresh draws, and every victim is judged on `eval_draws` fresh evaluation draws (majority).
-    `same_set`: every victim is attacked on the examples all of them classify correctly (and compared with the
-    CNN there: McNemar's exact test, bootstrap 95% intervals); otherwise each on its own clean-correct examples.
-    `confirm` (k, m): the adaptive attacker, which keeps the most damaging flip that k of m fresh draws confirm.
-    `noise_steps`: the cnn-noise control's Bernoulli steps (default: the SNN's T). `legacy`: the earlier protocol
-    (each victim on its own examples, an example the search's own score gets wrong left unattacked, no
-    confirmation). `similarity`: auto (MiniLM where the attacks extra is installed, else word vectors) | minilm |
-    word-vectors. `mlm`: the masked LM folder BERT-Attack needs. `recheck`: in expected mode the search asks its
-    flips again before accepting them. With `out`: attack_NAME.json / .md / .csv (every example) / .png there,
-    never replacing a finished attack's files unless `overwrite`. The report names each model's checkpoint."""
+    """Attack a run's victims (`config.victims`, config.VictimName: the tailored CNN, its SNN `config.model`, and
+    the controls cnn-noise, cnn-noise-matched, snn-regular) on N test examples (the first N in file order, or a
+    seeded sample); see `spiketext.attacks` and `verbs.AttackConfig` (or pass its fields as keywords:
+    `attack(run, attack="pwws", n=200)`). A stochastic victim is attacked as deployed: mode expected scores each
+    query by the mean over `draws` fresh draws, and every victim is judged on `eval_draws` fresh evaluation draws
+    (majority). `same_set`: every victim is attacked on the examples all of them classify correctly (and compared
+    with the CNN there: McNemar's exact test, bootstrap 95% intervals); otherwise each on its own clean-correct
+    examples. `confirm` (k, m): the adaptive attacker, which keeps the most damaging flip that k of m fresh draws
+    confirm. `legacy`: the legacy protocol (each victim on its own examples, an example the search's own score gets
+    wrong left unattacked, no confirmation). With `out`: attack_NAME.json / .md / .csv (every example) / .png
+    there, never replacing a finished attack's files unless `overwrite`. The report names each model's checkpoint."""
     from spiketext.attacks import ATTACKS, Victim, WordSpace, run_attack, summarize, write_report
     from spiketext.attacks.recipes import NEEDS_MLM
     from spiketext.attacks.report import check_no_report
@@ -63,28 +47,20 @@ def attack(
     from spiketext.attacks.victim import deterministic_twin
     from spiketext.stats import compare_paired
 
-    if name not in ATTACKS:
+    c: AttackConfig = with_settings(config, AttackConfig, settings)
+    name, n, sample, seed, mode, draws, models, snn_model = (
+        c.attack, c.n, c.sample, c.seed, c.mode, c.draws, c.victims, c.model
+    )  # fmt: skip
+    eval_draws, similarity, mlm, recheck, confirm, legacy = (
+        c.eval_draws,
+        c.similarity,
+        c.mlm,
+        c.recheck,
+        c.confirm,
+        c.legacy,
+    )
+    if name not in ATTACKS:  # the registry and the config's choice list agree (a test checks); refuse if not
         raise SpiketextError(f"attack {name!r}: choose one of {', '.join(ATTACKS)}")
-    if sample not in choices(Sample):
-        raise SpiketextError(f"sample {sample!r}: 'first' (file order, the paper's protocol) or 'random' (seeded)")
-    if mode not in choices(VictimMode):
-        raise SpiketextError(f"mode {mode!r}: choose one of {', '.join(choices(VictimMode))}")
-    unknown = [m for m in models if m not in choices(VictimName)]
-    if unknown or not models or len(set(models)) != len(models):
-        raise SpiketextError(
-            f"victims {', '.join(models) or '(none)'}: name each once, from {', '.join(choices(VictimName))}"
-        )
-    if legacy and confirm is not None:
-        raise SpiketextError("--legacy-protocol attacks without confirmation: drop --confirm, or the legacy flag")
-    check_positive(n, "n")
-    check_positive(draws, "draws", MAX_REPEATS)
-    check_positive(eval_draws, "eval_draws", MAX_REPEATS)
-    check_positive(noise_steps, "noise_steps", 10_000)
-    if eval_draws % 2 == 0:
-        raise SpiketextError(f"--eval-draws {eval_draws}: an odd number, so that a majority exists")
-    check_seed(seed)
-    if snn_model not in CHECKPOINTS or snn_model == "cnn":
-        raise SpiketextError(f"--model {snn_model!r}: choose an SNN checkpoint: {', '.join(CHECKPOINTS[:-1])}")
     if name == "bertattack" and mlm is None:
         raise SpiketextError(NEEDS_MLM)
     lm = None
@@ -101,7 +77,7 @@ def attack(
         raise SpiketextError(f"{path}: attacks need the pretrained vectors ({bundles['cnn'].featurizer.vectors_name})")
     if out is not None:
         check_writable(out)
-        if not overwrite:
+        if not c.overwrite:
             check_no_report(out, name)
     corpus, _ = run_corpus(path, data)
     split = split_of(corpus, "test")
@@ -134,7 +110,7 @@ def attack(
         if key in ("cnn", "snn"):
             victims[key] = Victim(bundles[key], confirm=confirm, **common)  # type: ignore[arg-type]
         elif key == "cnn-noise":
-            victims[key] = Victim(bundles["cnn"], **_noise_of(bundles["snn"], noise_steps), confirm=confirm, **common)  # type: ignore[arg-type]
+            victims[key] = Victim(bundles["cnn"], **_noise_of(bundles["snn"], c.noise_steps), confirm=confirm, **common)  # type: ignore[arg-type]
         elif key == "snn-regular":
             twin = deterministic_twin(bundles["snn"])
             victims[key] = Victim(twin, confirm=confirm, **common)  # type: ignore[arg-type]
@@ -145,7 +121,7 @@ def attack(
             victims[key] = Victim(bundles["cnn"], **noise, confirm=confirm, **common)  # type: ignore[arg-type]
         names.setdefault(key, "cnn")
     chosen, clean = examples, {}
-    if same_set and not legacy and len(victims) > 1:
+    if c.same_set and not legacy and len(victims) > 1:
         from spiketext.attacks.victim import verdict
 
         # each victim's verdict on every original, computed once: it picks the shared examples and is reused as

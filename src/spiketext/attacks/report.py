@@ -131,7 +131,9 @@ def attack_markdown(report: dict) -> str:
 
 
 def noise_text(v: dict) -> str:
-    """A noisy CNN control's input noise in words ("" for none)."""
+    """A noisy CNN control's input noise in words ("" for none, and for an SNN: its noise is its own)."""
+    if v.get("kind") == "snn":
+        return ""
     if v.get("noise_steps"):
         return f"input noise of {v['noise_steps']} Bernoulli steps"
     if v.get("input_noise"):
