@@ -224,6 +224,8 @@ VerbConfig = EvaluateConfig | EnergyConfig | ExportConfig | AttackConfig
 
 def with_settings(config: Any, cls: type, settings: dict[str, Any]) -> Any:
     """`config` (default: `cls()`) with the keyword `settings` replaced, validated again; unknown names refused."""
+    if config is not None and not isinstance(config, cls):
+        raise SpiketextError(f"{config!r} is not a {cls.__name__}: pass one, or its fields as keywords")
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(settings) - known)
     if unknown:
