@@ -15,10 +15,11 @@ output folder, e.g. a shared file system). The driver forwards its SPIKETEXT_* e
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -278,6 +279,18 @@ def _watch_ray_processes() -> Any:
     return subprocess.Popen([sys.executable, "-c", _WATCHER, *args], stdin=subprocess.PIPE, start_new_session=True)
 
 
+@contextlib.contextmanager
+def _scoped_env(**defaults: str) -> Iterator[None]:
+    """Set the variables the user has not set, for the block only."""
+    added = {k: v for k, v in defaults.items() if k not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for k in added:
+            os.environ.pop(k, None)
+
+
 def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith("SPIKETEXT_")}
 
@@ -296,10 +309,6 @@ def _run_ray(jobs: Sequence[Job], backend: Backend, on_done: Callable[[str, Any]
         import ray
     except ImportError as e:
         raise SpiketextError(NEEDS_RAY) from e
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    # Ray starts workers at nice 15, which starves them beside any busy process (measured: a 17 s tiny sweep took
-    # 5 min next to one training run); a local instance's jobs are the user's work, at the driver's priority.
-    os.environ.setdefault("RAY_worker_niceness", "0")
     started, watcher = False, None
     if not ray.is_initialized():
         runtime_env = {"env_vars": _env()}
@@ -307,13 +316,18 @@ def _run_ray(jobs: Sequence[Job], backend: Backend, on_done: Callable[[str, Any]
             ray.init(address=backend.address, runtime_env=runtime_env, logging_level=logging.WARNING)
         else:
             gpus = None if backend.gpus_per_task else 0
-            ray.init(
-                num_cpus=int(backend.workers * backend.cpus_per_task),  # type: ignore[operator]
-                num_gpus=gpus,
-                include_dashboard=False,
-                runtime_env=runtime_env,
-                logging_level=logging.WARNING,
-            )
+            # Ray starts workers at nice 15, which starves them beside any busy process (measured: a 17 s tiny
+            # sweep took 5 min next to one training run): a local instance's jobs are the user's work, at the
+            # driver's priority. Both settings reach the processes ray.init starts; the user's environment is
+            # restored after it.
+            with _scoped_env(RAY_USAGE_STATS_ENABLED="0", RAY_worker_niceness="0"):
+                ray.init(
+                    num_cpus=int(backend.workers * backend.cpus_per_task),  # type: ignore[operator]
+                    num_gpus=gpus,
+                    include_dashboard=False,
+                    runtime_env=runtime_env,
+                    logging_level=logging.WARNING,
+                )
             watcher = _watch_ray_processes()
         started = True
     try:

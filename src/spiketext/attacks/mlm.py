@@ -12,7 +12,6 @@ with `save_pretrained`); nothing is downloaded. Needs `transformers`.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
@@ -63,13 +62,13 @@ def load_mlm(path: str | Path, top_k: int = TOP_K) -> MaskedLM:
             "model.save_pretrained(PATH) and tokenizer.save_pretrained(PATH)"
         )
     try:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from transformers import AutoModelForMaskedLM, AutoTokenizer
     except ImportError as e:
         raise SpiketextError("--mlm needs transformers: pip install 'spiketext[attacks]'") from e
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(path))
-        model = AutoModelForMaskedLM.from_pretrained(str(path))
+        # a local folder: never reach for the network
+        tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        model = AutoModelForMaskedLM.from_pretrained(str(path), local_files_only=True)
     except (OSError, ValueError) as e:
         raise SpiketextError(f"--mlm {path}: cannot load a masked language model there: {e}") from e
     return MaskedLM(model, tokenizer, top_k)

@@ -86,7 +86,6 @@ def minilm_path() -> Path:
 def load_minilm(device: str = "cpu") -> SentenceEncoderSimilarity:
     """MiniLM as a similarity; SpiketextError naming what is missing."""
     try:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder: never reach for the network
         from sentence_transformers import SentenceTransformer
 
         path = minilm_path()
@@ -97,7 +96,9 @@ def load_minilm(device: str = "cpu") -> SentenceEncoderSimilarity:
         ) from e
     if not (path / "config.json").is_file():
         raise SpiketextError(f"{path}: no sentence-transformers model there (config.json missing)")
-    return SentenceEncoderSimilarity(SentenceTransformer(str(path), device=device), "all-MiniLM-L6-v2")
+    # a local folder: never reach for the network
+    model = SentenceTransformer(str(path), device=device, local_files_only=True)
+    return SentenceEncoderSimilarity(model, "all-MiniLM-L6-v2")
 
 
 def load_similarity(kind: str, space: WordSpace) -> tuple[WordVectorSimilarity | SentenceEncoderSimilarity, str]:
