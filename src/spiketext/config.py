@@ -50,6 +50,8 @@ VictimMode = Literal["expected", "fixed", "average"]
 # SNN's, and the SNN's weights with the deterministic regular code.
 VictimName = Literal["cnn", "snn", "cnn-noise", "cnn-noise-matched", "snn-regular"]
 Sample = Literal["first", "random"]
+BackendKind = Literal["local", "processes", "ray"]  # where jobs run (spiketext.parallel)
+Similarity = Literal["auto", "minilm", "word-vectors"]  # an attack's sentence similarity (auto: MiniLM if installed)
 ModelKind = Literal["tailored_cnn", "standard_cnn", "snn"]
 SplitName = Literal["train", "dev", "test"]
 

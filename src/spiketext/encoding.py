@@ -28,6 +28,8 @@ from collections.abc import Callable
 
 import torch
 
+from spiketext.config import InputDomain, choices
+
 
 def bernoulli_encode(
     x: torch.Tensor,
@@ -97,7 +99,7 @@ InputCodeFn = Callable[[torch.Tensor, int, "torch.Generator | None", "torch.dtyp
 INPUT_CODES: dict[str, InputCodeFn] = {"bernoulli": bernoulli_encode, "regular": regular_encode, "ttfs": ttfs_encode}
 DETERMINISTIC_CODES = frozenset({"regular", "ttfs"})
 HELD_CURRENT_CODES = frozenset({"ttfs"})  # the first layer's synaptic current persists after the spike
-INPUT_DOMAINS = ("positive", "signed")
+INPUT_DOMAINS = choices(InputDomain)
 
 
 def signed_input(x: torch.Tensor) -> torch.Tensor:

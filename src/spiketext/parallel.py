@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from spiketext.config import BackendKind, choices
 from spiketext.errors import SpiketextError
 
 log = logging.getLogger(__name__)
@@ -47,15 +48,15 @@ class Backend:
     """Where jobs run: "local" (this process, in order), "processes" (`workers` processes of this machine) or "ray"
     (a local instance of `workers` jobs at a time, or the cluster at `address`)."""
 
-    kind: str = "local"
+    kind: BackendKind = "local"
     workers: int | None = None
     address: str | None = None
     cpus_per_task: float = 1.0
     gpus_per_task: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.kind not in ("local", "processes", "ray"):
-            raise SpiketextError(f"backend {self.kind!r}: local, processes or ray")
+        if self.kind not in choices(BackendKind):
+            raise SpiketextError(f"backend {self.kind!r}: {', '.join(choices(BackendKind))}")
         if self.kind == "processes" and (self.workers is None or self.address):
             raise SpiketextError("the processes backend needs a number of workers and no Ray address")
         if self.workers is not None and self.workers < 1:

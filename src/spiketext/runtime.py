@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from spiketext.config import Precision
+from spiketext.config import Precision, choices
 from spiketext.errors import SpiketextError
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def resolve_device(name: str, setting: str = "device") -> torch.device:
 
 def autocast_dtype(precision: Precision | str, device: torch.device) -> torch.dtype | None:
     """None for fp32; bf16 for 'bf16', or for 'auto' where the hardware makes it pay."""
-    if precision not in ("auto", "bf16", "fp32"):
+    if precision not in choices(Precision):
         raise SpiketextError(f"setting precision: {precision!r}; choose auto, bf16 or fp32")
     if precision == "fp32" or (precision == "auto" and not bf16_supported(device)):
         return None

@@ -20,6 +20,7 @@ from spiketext.config import (
     Costs,
     Precision,
     Sample,
+    Similarity,
     SplitName,
     VictimMode,
     VictimName,
@@ -28,7 +29,7 @@ from spiketext.config import (
 from spiketext.errors import SpiketextError
 
 SNN_CHECKPOINTS = CHECKPOINTS[:-1]  # every checkpoint but the CNN
-SIMILARITIES = ("auto", "minilm", "word-vectors")
+SIMILARITIES = choices(Similarity)
 
 
 def opt(

@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from spiketext.attacks.words import WordSpace
+from spiketext.config import Similarity, choices
 from spiketext.errors import SpiketextError
 
 MIN_SIMILARITY = 0.8
-SIMILARITY_KINDS = ("auto", "minilm", "word-vectors")
+SIMILARITY_KINDS = choices(Similarity)
 
 
 def detokenize(tokens: Sequence[str]) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from torch import nn
 
-from spiketext.config import ModelKind, Readout, SNNConfig, choices
+from spiketext.config import Activation, ModelKind, Readout, SNNConfig, choices
 from spiketext.encoding import DETERMINISTIC_CODES, INPUT_CODES, INPUT_DOMAINS
 from spiketext.errors import SpiketextError
 from spiketext.models.spiking import SpikingTextCNN
@@ -86,7 +86,9 @@ class Architecture:
             neurons_per_class=_field(d, "neurons_per_class", int, where, positive, pos),
             dropout=float(_field(d, "dropout", (int, float), where, lambda v: 0 <= v < 1, "in [0, 1)")),
             zero_mean_filters=_field(d, "zero_mean_filters", bool, where),
-            activation=_field({"activation": "relu", **d}, "activation", str, where, lambda v: v in ("relu", "qcfs")),
+            activation=_field(
+                {"activation": "relu", **d}, "activation", str, where, lambda v: v in choices(Activation)
+            ),
             levels=_field({"levels": 0, **d}, "levels", int, where, lambda v: 0 <= v <= 1 << 20, "an integer >= 0"),
             input_domain=_field(
                 {"input_domain": "positive", **d},

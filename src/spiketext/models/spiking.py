@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from spiketext.config import Readout, choices
 from spiketext.encoding import (
     DETERMINISTIC_CODES,
     HELD_CURRENT_CODES,
@@ -63,7 +64,7 @@ class SpikingTextCNN(nn.Module):
         self.input_domain = input_domain
         # ttfs: the first layer's synaptic current is held from the spike on (cumulative over steps)
         self.held_current = input_code in HELD_CURRENT_CODES
-        if readout not in ("spikes", "membrane"):
+        if readout not in choices(Readout):
             raise ValueError(f"unknown readout {readout!r}; spikes or membrane")
         self.readout_mode = readout
         self.num_classes = num_classes

@@ -18,6 +18,7 @@ import math
 import torch
 from torch import nn
 
+from spiketext.config import Activation, choices
 from spiketext.encoding import INPUT_DOMAINS, to_domain
 
 
@@ -85,7 +86,7 @@ class TailoredTextCNN(nn.Module):
         input_domain: str = "positive",
     ) -> None:
         super().__init__()
-        if activation not in ("relu", "qcfs") or (activation == "qcfs" and levels < 1):
+        if activation not in choices(Activation) or (activation == "qcfs" and levels < 1):
             raise ValueError(f"activation {activation!r} with {levels} levels: relu, or qcfs with levels >= 1")
         if input_domain not in INPUT_DOMAINS:
             raise ValueError(f"unknown input domain {input_domain!r}; choose one of {', '.join(INPUT_DOMAINS)}")
