@@ -8,7 +8,8 @@ from functools import partial
 
 import pytest
 
-from spiketext.data.sources import DATASETS, RemoteFile, download_file, locate_files
+from spiketext.data.fetch import fetch_resumable
+from spiketext.data.sources import DATASETS, RemoteFile, locate_files
 from spiketext.errors import SpiketextError
 
 CONTENT = b"1 a fine film\n0 a dull film\n"
@@ -33,6 +34,11 @@ def leftovers(folder):
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
+def download_file(url, dest, sha256, timeout=60.0):
+    """A data set file as `sources` fetches one."""
+    return fetch_resumable(url, dest, f"sha256:{sha256}", None, timeout, fix="put a copy in the data directory")
+
+
 def test_download_ok(server, tmp_path):
     dest = tmp_path / "cache" / "good.txt"
     download_file(f"{server}/good.txt", dest, hashlib.sha256(CONTENT).hexdigest())
@@ -42,14 +48,14 @@ def test_download_ok(server, tmp_path):
 
 def test_checksum_mismatch_leaves_nothing(server, tmp_path):
     dest = tmp_path / "cache" / "good.txt"
-    with pytest.raises(SpiketextError, match=r"checksum mismatch .*the file was not kept"):
+    with pytest.raises(SpiketextError, match=r"checksum mismatch .*the file was removed.*data directory"):
         download_file(f"{server}/good.txt", dest, "0" * 64)
     assert leftovers(dest.parent) == []
 
 
 def test_http_error_and_refused_connection_leave_nothing(server, tmp_path):
     dest = tmp_path / "cache" / "missing.txt"
-    with pytest.raises(SpiketextError, match=r"missing.txt: download failed .*nothing was written"):
+    with pytest.raises(SpiketextError, match=r"missing.txt: HTTP 404 .*nothing was kept"):
         download_file(f"{server}/missing.txt", dest, "0" * 64)
     with pytest.raises(SpiketextError, match="download failed"):
         download_file("http://127.0.0.1:9/none.txt", dest, "0" * 64, timeout=5)

@@ -80,10 +80,18 @@ def _digest(path: Path, algorithm: str) -> str:
     return h.hexdigest()
 
 
-def fetch_resumable(url: str, dest: Path, checksum: str | None, size: int | None, timeout: float = 60.0) -> Path:
-    """Download `url` to `dest`: into DEST.part first (appended to where an earlier attempt stopped, if the server
-    honours Range), then size and checksum ("md5:…" / "sha256:…") checked, then renamed. An interrupted download
-    keeps its part for the next attempt; a wrong file is removed; a missing one (HTTP 4xx) leaves nothing."""
+def fetch_resumable(
+    url: str,
+    dest: Path,
+    checksum: str | None,
+    size: int | None,
+    timeout: float = 60.0,
+    fix: str = "pass a verified copy with --embeddings PATH",
+) -> Path:
+    """The one downloader (data sets and vectors): `url` to `dest`, into DEST.part first (appended to where an
+    earlier attempt stopped, if the server honours Range), then size and checksum ("md5:…" / "sha256:…") checked,
+    then renamed. An interrupted download keeps its part for the next attempt; a wrong file is removed; a missing
+    one (HTTP 4xx) or a failed connection leaves nothing. `fix`: the other way to get the file, for the errors."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     have = part.stat().st_size if part.is_file() else 0
@@ -114,10 +122,15 @@ def fetch_resumable(url: str, dest: Path, checksum: str | None, size: int | None
                 pass
             else:
                 part.unlink(missing_ok=True)
-                raise SpiketextError(f"{url}: HTTP {e.code} {e.reason}; nothing was kept") from e
+                raise SpiketextError(f"{url}: HTTP {e.code} {e.reason}; nothing was kept; or {fix}") from e
         except (urllib.error.URLError, OSError, TimeoutError, http.client.HTTPException) as e:
             kept = part.stat().st_size if part.is_file() else 0
             reason = getattr(e, "reason", None) or e.__class__.__name__
+            if not kept:
+                part.unlink(missing_ok=True)
+                raise SpiketextError(
+                    f"{url}: download failed ({reason}); nothing was written. Check the network, or {fix}"
+                ) from e
             raise SpiketextError(
                 f"{url}: download interrupted ({reason}) after {kept:,} bytes, kept in {part}; run the same "
                 "command again to resume"
@@ -135,7 +148,7 @@ def fetch_resumable(url: str, dest: Path, checksum: str | None, size: int | None
             part.unlink()
             raise SpiketextError(
                 f"{url}: checksum mismatch ({algorithm} {got}, published {expected}); the file was removed. Run "
-                "again to download it afresh, or pass a verified copy with --embeddings PATH"
+                f"again to download it afresh, or {fix}"
             )
     os.replace(part, dest)
     return dest

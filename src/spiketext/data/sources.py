@@ -8,17 +8,11 @@ Downloads use the standard library (urllib): one small file per request needs no
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
+from spiketext.data.fetch import fetch_resumable
 from spiketext.errors import SpiketextError
 from spiketext.io import sha256_file
 
@@ -192,41 +186,6 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 
-def download_file(url: str, dest: Path, sha256: str, timeout: float = 60.0) -> Path:
-    """Download `url` to `dest` atomically: stream to a temporary file, check sha256, then rename.
-
-    Any failure (network, HTTP status, checksum) removes the temporary file and raises `SpiketextError`.
-    """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        h = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            total = int(resp.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=None, leave=False) as bar:
-                for chunk in iter(lambda: resp.read(1 << 16), b""):
-                    out.write(chunk)
-                    h.update(chunk)
-                    bar.update(len(chunk))
-        got = h.hexdigest()
-        if got != sha256:
-            raise SpiketextError(
-                f"{url}: checksum mismatch (sha256 {got}, expected {sha256}); the file was not kept. "
-                f"Put a verified copy at {dest} or in the data directory"
-            )
-        os.replace(tmp, dest)
-        return dest
-    except (urllib.error.URLError, OSError, TimeoutError) as e:
-        reason = getattr(e, "reason", None) or e
-        raise SpiketextError(
-            f"{url}: download failed ({reason}); nothing was written. Check the network, or put the file at "
-            f"{dest} or in the data directory (--data-dir / $SPIKETEXT_DATA_DIR)"
-        ) from e
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def locate_files(spec: DatasetSpec, data_dir: Path, cache_dir: Path, download: bool = True) -> dict[str, Path]:
     """Return a local path for every file of `spec`, downloading missing ones into `cache_dir/data/<name>/`."""
     paths: dict[str, Path] = {}
@@ -253,5 +212,6 @@ def locate_files(spec: DatasetSpec, data_dir: Path, cache_dir: Path, download: b
                 "set --data-dir (or $SPIKETEXT_DATA_DIR) to the folder that holds it, or allow the download"
             )
         log.info("downloading %s from %s", remote.name, remote.url)
-        paths[remote.name] = download_file(remote.url, cached, remote.sha256)
+        fix = f"put a verified copy at {cached} or in the data directory (--data-dir / $SPIKETEXT_DATA_DIR)"
+        paths[remote.name] = fetch_resumable(remote.url, cached, f"sha256:{remote.sha256}", None, fix=fix)
     return paths
