@@ -40,36 +40,22 @@ def attack(
     confirm. `legacy`: the legacy protocol (each victim on its own examples, an example the search's own score gets
     wrong left unattacked, no confirmation). With `out`: attack_NAME.json / .md / .csv (every example) / .png
     there, never replacing a finished attack's files unless `overwrite`. The report names each model's checkpoint."""
-    from spiketext.attacks import ATTACKS, Victim, WordSpace, run_attack, summarize, write_report
+    from spiketext.attacks import ATTACKS, WordSpace, run_attack, summarize, write_report
     from spiketext.attacks.recipes import NEEDS_MLM
     from spiketext.attacks.report import check_no_report
     from spiketext.attacks.similarity import load_similarity
-    from spiketext.attacks.victim import deterministic_twin
-    from spiketext.stats import compare_paired
 
     c: AttackConfig = with_settings(config, AttackConfig, settings)
-    name, n, sample, seed, mode, draws, models, snn_model = (
-        c.attack, c.n, c.sample, c.seed, c.mode, c.draws, c.victims, c.model
-    )  # fmt: skip
-    eval_draws, similarity, mlm, recheck, confirm, legacy = (
-        c.eval_draws,
-        c.similarity,
-        c.mlm,
-        c.recheck,
-        c.confirm,
-        c.legacy,
-    )
-    if name not in ATTACKS:  # the registry and the config's choice list agree (a test checks); refuse if not
-        raise SpiketextError(f"attack {name!r}: choose one of {', '.join(ATTACKS)}")
-    if name == "bertattack" and mlm is None:
+    if c.attack not in ATTACKS:  # the registry and the config's choice list agree (a test checks); refuse if not
+        raise SpiketextError(f"attack {c.attack!r}: choose one of {', '.join(ATTACKS)}")
+    if c.attack == "bertattack" and c.mlm is None:
         raise SpiketextError(NEEDS_MLM)
     lm = None
-    if mlm is not None:
+    if c.mlm is not None:
         from spiketext.attacks.mlm import load_mlm
 
-        lm = load_mlm(mlm)
-    bundles = {"cnn": load_model(path, "cnn"), "snn": load_model(path, snn_model)}
-    names = {"cnn": "cnn", "snn": snn_model}
+        lm = load_mlm(c.mlm)
+    bundles = {"cnn": load_model(path, "cnn"), "snn": load_model(path, c.model)}
     if bundles["cnn"].kind == "snn" or bundles["snn"].kind != "snn":
         raise SpiketextError(f"{path}: an attack needs a run folder with both the CNN and an SNN")
     vectors = bundles["cnn"].featurizer.vectors
@@ -78,88 +64,116 @@ def attack(
     if out is not None:
         check_writable(out)
         if not c.overwrite:
-            check_no_report(out, name)
+            check_no_report(out, c.attack)
     corpus, _ = run_corpus(path, data)
-    split = split_of(corpus, "test")
-    order = np.arange(len(split.texts))
-    if sample == "random":
-        order = np.sort(np.random.default_rng(seed).choice(len(order), min(n, len(order)), replace=False))
-    order = order[:n]
-    featurizer = bundles["cnn"].featurizer
-    examples = [(int(i), featurizer.tokenize([split.texts[i]])[0], int(split.labels[i])) for i in order]
+    examples = _examples(corpus, bundles["cnn"], c)
     space = WordSpace(vectors.words, np.asarray(vectors.vectors, dtype=np.float32))
-    sim, why = load_similarity(similarity, space)
-    dtype = autocast_dtype("auto", torch.device("cpu"))
-    common = dict(mode=mode, seed=seed, draws=draws, dtype=dtype, eval_draws=eval_draws, recheck=recheck)
-    T = bundles["snn"].num_steps or 1
+    sim, why = load_similarity(c.similarity, space)
     report: dict[str, Any] = {
-        "attack": name,
+        "attack": c.attack,
         "n": len(examples),
-        "sample": sample,
-        "seed": seed,
-        "victims": list(models),
-        "protocol": "legacy (each victim on its own examples, no confirmation)" if legacy else "same examples",
-        "substitutes": space.synonym_source if name in ("pwws", "pso") else ("masked LM" if lm else None),
+        "sample": c.sample,
+        "seed": c.seed,
+        "victims": list(c.victims),
+        "protocol": "legacy (each victim on its own examples, no confirmation)" if c.legacy else "same examples",
+        "substitutes": space.synonym_source if c.attack in ("pwws", "pso") else ("masked LM" if lm else None),
         "similarity": sim.name + (f" (fallback: {why})" if why else ""),
         "constraints": "≤ 10% of words (at least 1), stop words and non-alphabetic tokens kept, cosine ≥ 0.8 of "
         "the whole sentence's embedding (not TextFooler's windowed Universal Sentence Encoder check)",
         "substitute_pos_check": space.pos_check,
     }
-    victims: dict[str, Victim] = {}
-    for key in models:
-        if key in ("cnn", "snn"):
-            victims[key] = Victim(bundles[key], confirm=confirm, **common)  # type: ignore[arg-type]
-        elif key == "cnn-noise":
-            victims[key] = Victim(bundles["cnn"], **_noise_of(bundles["snn"], c.noise_steps), confirm=confirm, **common)  # type: ignore[arg-type]
-        elif key == "snn-regular":
-            twin = deterministic_twin(bundles["snn"])
-            victims[key] = Victim(twin, confirm=confirm, **common)  # type: ignore[arg-type]
-            names[key] = f"{snn_model} ({twin.model.input_code} code, no input noise)"
-        else:  # cnn-noise-matched
-            report["noise_match"] = match_noise(bundles["cnn"], bundles["snn"], corpus, seed, T)
-            noise = {k: report["noise_match"][k] for k in ("noise_steps", "input_noise", "noise_levels")}
-            victims[key] = Victim(bundles["cnn"], **noise, confirm=confirm, **common)  # type: ignore[arg-type]
-        names.setdefault(key, "cnn")
+    victims, names = _victims(bundles, c, corpus, report)
     chosen, clean = examples, {}
-    if c.same_set and not legacy and len(victims) > 1:
-        from spiketext.attacks.victim import verdict
-
-        # each victim's verdict on every original, computed once: it picks the shared examples and is reused as
-        # the attack's clean verdict
-        clean = {key: {i: verdict(v, tokens, i) for i, tokens, _ in examples} for key, v in victims.items()}
-        correct = {key: {i for i, _, label in examples if np.mean(clean[key][i] == label) > 0.5} for key in victims}
-        both = set.intersection(*correct.values())
-        chosen = [e for e in examples if e[0] in both]
-        report["example_set"] = {
-            "rule": "the examples every victim classifies correctly (majority of its evaluation draws)",
-            "common": len(chosen),
-            "clean_correct": {k: len(v) for k, v in correct.items()},
-        }
+    if c.same_set and not c.legacy and len(victims) > 1:
+        chosen, clean = _shared_examples(victims, examples, report)
     rows, outcomes, adversarial = [], {}, {}
     for key, victim in victims.items():
         t0 = time.perf_counter()
         results = run_attack(
-            name, victim, space, chosen, seed, similarity=sim, mlm=lm, skip_on_score=legacy, clean=clean.get(key)
-        )
+            c.attack, victim, space, chosen, c.seed, similarity=sim, mlm=lm, skip_on_score=c.legacy,
+            clean=clean.get(key),
+        )  # fmt: skip
         summary = summarize(results)
         summary.update(seconds=time.perf_counter() - t0, victim=victim.describe(), checkpoint=names[key])
         report[key] = summary
         outcomes[key] = {r.index: r.success for r in results}
         adversarial[key] = {r.index: (r.perturbed, r.label) for r in results if r.success}
         rows += [(f"{key}:{names[key]}", r) for r in results]
-    if "cnn" in victims and len(victims) > 1 and not legacy:
+    if "cnn" in victims and len(victims) > 1 and not c.legacy:
         report["transfer"] = transfer(adversarial["cnn"], {k: v for k, v in victims.items() if k != "cnn"})
     if "example_set" in report and "cnn" in victims:
-        ids = [e[0] for e in chosen]
-        base = np.array([outcomes["cnn"][i] for i in ids], dtype=bool)
-        report["comparisons"] = {
-            key: dataclasses.asdict(compare_paired(base, np.array([outcomes[key][i] for i in ids], dtype=bool)))
-            for key in victims
-            if key != "cnn"
-        }
+        report["comparisons"] = _comparisons(outcomes, [e[0] for e in chosen])
     if out is not None:
         report["files"] = write_report(report, rows, bundles["cnn"].labels, out)
     return report
+
+
+def _examples(corpus: Corpus, cnn: ModelBundle, c: AttackConfig) -> list[tuple[int, list[str], int]]:
+    """The attacked test examples (index, tokens, label): the first N in file order, or a seeded sample."""
+    split = split_of(corpus, "test")
+    order = np.arange(len(split.texts))
+    if c.sample == "random":
+        order = np.sort(np.random.default_rng(c.seed).choice(len(order), min(c.n, len(order)), replace=False))
+    order = order[: c.n]
+    return [(int(i), cnn.featurizer.tokenize([split.texts[i]])[0], int(split.labels[i])) for i in order]
+
+
+def _victims(
+    bundles: dict[str, ModelBundle], c: AttackConfig, corpus: Corpus, report: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Every victim `c.victims` names, and the checkpoint name each reports; the noise match goes into `report`."""
+    from spiketext.attacks import Victim
+    from spiketext.attacks.victim import deterministic_twin
+
+    dtype = autocast_dtype("auto", torch.device("cpu"))
+    common = dict(mode=c.mode, seed=c.seed, draws=c.draws, dtype=dtype, eval_draws=c.eval_draws, recheck=c.recheck)
+    common["confirm"] = c.confirm
+    T = bundles["snn"].num_steps or 1
+    victims: dict[str, Any] = {}
+    names = {"cnn": "cnn", "snn": c.model}
+    for key in c.victims:
+        if key in ("cnn", "snn"):
+            victims[key] = Victim(bundles[key], **common)  # type: ignore[arg-type]
+        elif key == "cnn-noise":
+            victims[key] = Victim(bundles["cnn"], **_noise_of(bundles["snn"], c.noise_steps), **common)  # type: ignore[arg-type]
+        elif key == "snn-regular":
+            twin = deterministic_twin(bundles["snn"])
+            victims[key] = Victim(twin, **common)  # type: ignore[arg-type]
+            names[key] = f"{c.model} ({twin.model.input_code} code, no input noise)"
+        else:  # cnn-noise-matched
+            report["noise_match"] = match_noise(bundles["cnn"], bundles["snn"], corpus, c.seed, T)
+            noise = {k: report["noise_match"][k] for k in ("noise_steps", "input_noise", "noise_levels")}
+            victims[key] = Victim(bundles["cnn"], **noise, **common)  # type: ignore[arg-type]
+        names.setdefault(key, "cnn")
+    return victims, names
+
+
+def _shared_examples(victims: dict[str, Any], examples: list, report: dict[str, Any]) -> tuple[list, dict]:
+    """The examples every victim classifies correctly (majority of its evaluation draws), and each victim's
+    verdict on every original: computed once, it picks the shared examples and is reused as the clean verdict."""
+    from spiketext.attacks.victim import verdict
+
+    clean = {key: {i: verdict(v, tokens, i) for i, tokens, _ in examples} for key, v in victims.items()}
+    correct = {key: {i for i, _, label in examples if np.mean(clean[key][i] == label) > 0.5} for key in victims}
+    both = set.intersection(*correct.values())
+    report["example_set"] = {
+        "rule": "the examples every victim classifies correctly (majority of its evaluation draws)",
+        "common": len(both),
+        "clean_correct": {k: len(v) for k, v in correct.items()},
+    }
+    return [e for e in examples if e[0] in both], clean
+
+
+def _comparisons(outcomes: dict[str, dict[int, bool]], ids: list[int]) -> dict[str, dict]:
+    """Each victim against the CNN on the shared examples: McNemar's exact test and a bootstrap 95% interval."""
+    from spiketext.stats import compare_paired
+
+    base = np.array([outcomes["cnn"][i] for i in ids], dtype=bool)
+    return {
+        key: dataclasses.asdict(compare_paired(base, np.array([o[i] for i in ids], dtype=bool)))
+        for key, o in outcomes.items()
+        if key != "cnn"
+    }
 
 
 def transfer(adversarial: dict[int, tuple[list[str], int]], victims: dict[str, Any]) -> dict[str, dict]:
