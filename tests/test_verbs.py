@@ -1,0 +1,69 @@
+"""The verbs' typed settings: defaults, validation that names the setting, keyword overrides."""
+
+import dataclasses
+
+import pytest
+
+from spiketext.errors import SpiketextError
+from spiketext.verbs import (
+    AttackConfig,
+    EnergyConfig,
+    EvaluateConfig,
+    ExportConfig,
+    parse_confirm,
+    parse_victims,
+    with_settings,
+)
+
+
+@pytest.mark.parametrize("cls", [EvaluateConfig, EnergyConfig, ExportConfig, AttackConfig])
+def test_defaults_are_valid_frozen_and_every_field_has_its_option(cls):
+    c = cls()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        c.seed = 3  # type: ignore[misc]
+    for f in dataclasses.fields(cls):
+        assert f.metadata["help"], f"{cls.__name__}.{f.name} has no help text"
+
+
+@pytest.mark.parametrize(
+    ("cls", "settings", "message"),
+    [
+        (EvaluateConfig, {"repeats": 0}, "repeats 0: must be a positive integer"),
+        (EvaluateConfig, {"split": "val"}, "split 'val': choose one of train, dev, test"),
+        (EvaluateConfig, {"seed": -1}, "seed -1: must be >= 0"),
+        (EnergyConfig, {"costs": "fp64"}, "energy costs 'fp64'"),
+        (EnergyConfig, {"model": "cnn"}, "--model 'cnn'"),
+        (ExportConfig, {"check": -2}, "--check -2"),
+        (AttackConfig, {"attack": "hotflip"}, "attack 'hotflip'"),
+        (AttackConfig, {"victims": ("cnn", "cnn")}, "name each once"),
+        (AttackConfig, {"victims": ("cnn", "bert")}, "name each once"),
+        (AttackConfig, {"eval_draws": 4}, "an odd number"),
+        (AttackConfig, {"confirm": (9, 3)}, "1 <= k <= m"),
+        (AttackConfig, {"legacy": True, "confirm": (8, 15)}, "--legacy-protocol attacks without confirmation"),
+        (AttackConfig, {"model": "cnn"}, "choose an SNN checkpoint"),
+        (AttackConfig, {"draws": 10_000}, "at most 1,000"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_setting_named(cls, settings, message):
+    with pytest.raises(SpiketextError, match=message):
+        cls(**settings)
+
+
+def test_keyword_settings_replace_fields_and_are_validated_again():
+    base = AttackConfig(attack="pwws", n=50)
+    c = with_settings(base, AttackConfig, {"n": 7, "victims": ("cnn", "snn", "snn-regular")})
+    assert (c.attack, c.n, c.victims) == ("pwws", 7, ("cnn", "snn", "snn-regular"))
+    assert with_settings(None, EvaluateConfig, {}) == EvaluateConfig()
+    with pytest.raises(SpiketextError, match=r"unknown setting\(s\) nn"):
+        with_settings(None, AttackConfig, {"nn": 3})
+    with pytest.raises(SpiketextError, match="n 0: must be a positive integer"):
+        with_settings(base, AttackConfig, {"n": 0})
+    with pytest.raises(SpiketextError, match="is not a AttackConfig"):
+        with_settings("textfooler", AttackConfig, {})
+
+
+def test_option_strings_parse_to_their_values():
+    assert parse_victims(" cnn, snn ,cnn-noise,") == ("cnn", "snn", "cnn-noise")
+    assert parse_confirm("8/15") == (8, 15)
+    with pytest.raises(SpiketextError, match="write it as K/M"):
+        parse_confirm("eight")
