@@ -31,6 +31,7 @@ from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, writer_lock
 from spiketext.parallel import Backend, Job, run_jobs
 from spiketext.pipeline import run_single
+from spiketext.results import RunResult
 from spiketext.runs import finetune_start_key
 from spiketext.seeds import run, seed_config, stacks_seeds, summarize_seeds
 from spiketext.viz import method_figure, save_figure
@@ -88,44 +89,46 @@ def method_table(runs: str | Path) -> dict:
     table: dict = {}
     for folder in sorted(p for p in runs.iterdir() if (p / "results.json").is_file()):
         preset, dataset = folder.name.split("_", 1)
-        r = json.loads((folder / "results.json").read_text())
+        raw = json.loads((folder / "results.json").read_text())
+        r = RunResult.from_json(raw, str(folder / "results.json"))
         cfg = json.loads((folder / "config.json").read_text())
-        seed_dirs = [folder / f"seed{s}" for s in r.get("seeds", [])] or [folder]
-        per_seed = [json.loads((d / "results.json").read_text()) for d in seed_dirs]
-        ft = r.get("snn_finetuned", {})
+        seed_dirs = [folder / f"seed{s}" for s in r.seeds] or [folder]
+        raw_seeds = [json.loads((d / "results.json").read_text()) for d in seed_dirs]
+        per_seed = [
+            RunResult.from_json(rd, str(d / "results.json")) for rd, d in zip(raw_seeds, seed_dirs, strict=True)
+        ]
+        ft = r.get("snn_finetuned")
         # the model fine-tuning starts from: the plain copy (paper), a normalized copy, or the one chosen on dev
-        start_keys = [finetune_start_key(rd, cfg) for rd in per_seed]
+        start_keys = [finetune_start_key(rd, cfg) for rd in raw_seeds]
         starts = sorted({next(k for k, v in START_KEYS.items() if v == key) for key in start_keys})
         epochs = [_finetune_epochs(d) for d in seed_dirs]
-        best = [
-            _best_test_epochs(d, rd.get(key, rd["snn_converted"])["test_acc"])
-            for d, rd, key in zip(seed_dirs, per_seed, start_keys, strict=True)
-        ]
-        multi = len(seed_dirs) > 1
         start_accs = [
-            rd.get(key, rd["snn_converted"])["test_acc"] for rd, key in zip(per_seed, start_keys, strict=True)
+            (rd.get(key) or rd.stage("snn_converted")).test_acc for rd, key in zip(per_seed, start_keys, strict=True)
         ]
+        best = [_best_test_epochs(d, acc) for d, acc in zip(seed_dirs, start_accs, strict=True)]
+        multi = len(seed_dirs) > 1
         row = {
             "start": "/".join(starts),
             "snn_start": _mean(start_accs),
             "snn_start_std": 100 * float(np.std(start_accs)) if multi else None,
             "std_over": "seeds" if multi else "Bernoulli draws",
-            "gap": 100 * (r["cnn"]["test_acc"] - ft["test_acc"]) if ft else None,
+            "gap": 100 * (r.stage("cnn").test_acc - ft.test_acc) if ft else None,
             "cnn_best_test_epoch": _mean([b[0] for b in best]),
             "snn_best_test_epoch": _mean([b[1] for b in best]),
             "finetune_epochs_done": min(epochs),
             "finetune_epochs_range": f"{min(epochs)}–{max(epochs)}" if min(epochs) != max(epochs) else str(epochs[0]),
             "finetune_epochs": cfg["finetune"]["epochs"],
             "finetune_patience": cfg["finetune"].get("patience"),
-            "complete": bool(ft) and not ft.get("partial", False),
+            "complete": ft is not None and not ft.partial,
             "seeds": len(seed_dirs),
         }
         for key in ("cnn", "snn_converted", "snn_finetuned", *ABLATIONS):
-            if key in r:
-                row[key] = 100 * r[key]["test_acc"]
-                row[f"{key}_std"] = 100 * r[key].get("test_std", 0.0) if (multi or key != "cnn") else None
-                row[f"{key}_dev"] = 100 * r[key]["dev_acc"] if r[key].get("dev_acc") is not None else None
-        energy = r.get("energy") or {}
+            s = r.get(key)
+            if s is not None:
+                row[key] = 100 * s.test_acc
+                row[f"{key}_std"] = 100 * (s.test_std or 0.0) if (multi or key != "cnn") else None
+                row[f"{key}_dev"] = 100 * s.dev_acc if s.dev_acc is not None else None
+        energy = r.energy or {}
         row["energy_ratio"] = energy.get("ratio_all_ops")  # the reviewer's accounting (None: the first one only)
         row["energy_ratio_memory_32KB"] = (energy.get("ratio_memory_sram") or {}).get("32KB")
         row["energy_ratio_first_accounting"] = energy.get("ratio")

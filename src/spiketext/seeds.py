@@ -32,6 +32,7 @@ from spiketext.pipeline import (
     train_cnn_stage,
     train_tailored_cnns,
 )
+from spiketext.results import RunResult, StageResult
 from spiketext.runs import RESULT_ROWS, Context, results_markdown, stage_done
 from spiketext.runtime import resolve_device
 
@@ -114,50 +115,58 @@ def seed_config(cfg: RunConfig, i: int) -> RunConfig:
     return dataclasses.replace(cfg, seed=cfg.seed + i, seeds=1)
 
 
-def summarize_seeds(cfg: RunConfig, out: Path, per_seed: list[dict]) -> dict:
-    """Mean ± std over the seeds' results into OUT/results.json / .md (and OUT/config.json)."""
-    summary: dict = {"seeds": [cfg.seed + i for i in range(cfg.seeds)]}
+def summarize_seeds(cfg: RunConfig, out: Path, per_seed: list[dict] | list[RunResult]) -> dict:
+    """Mean ± std over the seeds' results (each a results.json mapping or its `RunResult`) into OUT/results.json /
+    .md (and OUT/config.json); returns the summary's JSON."""
+    runs = [r if isinstance(r, RunResult) else RunResult.from_json(r) for r in per_seed]
+    stages = {}
     for key in RESULT_ROWS:
-        rows = [r[key] for r in per_seed if key in r]
-        if len(rows) == len(per_seed):
-            tests = [r["test_acc"] for r in rows]
-            devs = [r["dev_acc"] for r in rows]
-            summary[key] = {
-                "dev_acc": float(np.mean(devs)),
-                "test_acc": float(np.mean(tests)),
-                "test_std": float(np.std(tests)),
-                "test_accs": tests,
-                "note": f"mean ± std over {len(rows)} seeds",
-            }
-    energies = [r["energy"] for r in per_seed if "energy" in r]
-    if len(energies) == len(per_seed):
-        summary["energy"] = {
-            k: float(np.mean([e[k] for e in energies]))
-            for k in (
-                "ratio",
-                "ratio_with_membrane",
-                "ratio_int8_matched",
-                "ratio_memory",
-                "input_spikes_per_unit",
-                "ratio_all_ops",
-                "ratio_all_ops_padded",
-                "ratio_all_ops_int8",
-                "ratio_zero_skip_cnn",
-                "ratio_quantized_cnn",
-                "ratio_lut",
-            )  # fmt: skip
-            if all(e.get(k) is not None for e in energies)
-        }
-        if all(e.get("accounting") == "reviewer" for e in energies):
-            summary["energy"]["accounting"] = "reviewer"
-        if all(e.get("ratio_memory_sram") for e in energies):
-            sizes = energies[0]["ratio_memory_sram"]
-            summary["energy"]["ratio_memory_sram"] = {
-                s: float(np.mean([e["ratio_memory_sram"][s] for e in energies])) for s in sizes
-            }
-        summary["energy"]["note"] = f"mean over {len(energies)} seeds; each seed's energy.md has every term"
-    summary["notes"] = [f"{cfg.seeds} seeds ({', '.join(map(str, summary['seeds']))}); per-seed folders seedN/"]
+        rows = [r.get(key) for r in runs]
+        if all(s is not None for s in rows):
+            tests = [s.test_acc for s in rows if s is not None]
+            devs = [s.dev_acc for s in rows if s is not None]
+            stages[key] = StageResult(
+                test_acc=float(np.mean(tests)),
+                dev_acc=float(np.mean(devs)),  # type: ignore[arg-type]
+                test_std=float(np.std(tests)),
+                test_accs=tuple(tests),
+                note=f"mean ± std over {len(rows)} seeds",
+            )
+    seeds = tuple(cfg.seed + i for i in range(cfg.seeds))
+    notes = (f"{cfg.seeds} seeds ({', '.join(map(str, seeds))}); per-seed folders seedN/",)
+    summary = RunResult(stages, _mean_energy([r.energy for r in runs]), seeds=seeds, notes=notes).to_json()
     atomic_write_json(out / "config.json", to_dict(cfg))
     atomic_write_json(out / "results.json", summary)
-    atomic_write_text(out / "results.md", results_markdown(summary, f"{per_seed[0]['data']['name']}: results"))
+    name = runs[0].extra["data"]["name"]
+    atomic_write_text(out / "results.md", results_markdown(summary, f"{name}: results"))
     return summary
+
+
+def _mean_energy(energies: list) -> dict | None:
+    """The seeds' energy ratios averaged (only those every seed has); None unless every seed has a report."""
+    if not energies or any(e is None for e in energies):
+        return None
+    energy = {
+        k: float(np.mean([e[k] for e in energies]))
+        for k in (
+            "ratio",
+            "ratio_with_membrane",
+            "ratio_int8_matched",
+            "ratio_memory",
+            "input_spikes_per_unit",
+            "ratio_all_ops",
+            "ratio_all_ops_padded",
+            "ratio_all_ops_int8",
+            "ratio_zero_skip_cnn",
+            "ratio_quantized_cnn",
+            "ratio_lut",
+        )  # fmt: skip
+        if all(e.get(k) is not None for e in energies)
+    }
+    if all(e.get("accounting") == "reviewer" for e in energies):
+        energy["accounting"] = "reviewer"
+    if all(e.get("ratio_memory_sram") for e in energies):
+        sizes = energies[0]["ratio_memory_sram"]
+        energy["ratio_memory_sram"] = {s: float(np.mean([e["ratio_memory_sram"][s] for e in energies])) for s in sizes}
+    energy["note"] = f"mean over {len(energies)} seeds; each seed's energy.md has every term"
+    return energy

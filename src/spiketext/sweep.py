@@ -34,6 +34,7 @@ from spiketext.io import (
 )
 from spiketext.parallel import Backend, Job, run_jobs
 from spiketext.pipeline import Context, convert_stage, energy_stage, finetune_stage, finish, open_run, train_cnn_stage
+from spiketext.results import RunResult
 from spiketext.runs import RunDir, find_run_config, finetune_start_key
 from spiketext.viz import save_figure, sweep_figure
 
@@ -195,25 +196,28 @@ def summarize_sweep(out: str | Path) -> dict:
     out = Path(out)
     points, cnns, unfinished = [], [], []
     for folder in sorted(f for f in (out / "points").glob("*") if f.is_dir()):
-        results = RunDir(folder).results()
+        raw = RunDir(folder).results()
         point = read_json_object(folder / "point.json", "delete this point's folder to redo it")
-        missing = [name for name, ok in (("point.json", point is not None), ("results.json", bool(results))) if not ok]
-        missing += [k for k in ("cnn", "snn_finetuned", "energy") if results and not isinstance(results.get(k), dict)]
+        results = RunResult.from_json(raw, str(folder / "results.json"))
+        missing = [name for name, ok in (("point.json", point is not None), ("results.json", bool(raw))) if not ok]
+        missing += [k for k in ("cnn", "snn_finetuned") if raw and k not in results]
+        missing += ["energy"] if raw and not isinstance(results.energy, dict) else []
         if missing:
             unfinished.append(f"{folder.name} (no {', '.join(missing)})")
             continue
-        assert point is not None
-        cnns.append(results["cnn"])
-        ft, e = results["snn_finetuned"], results["energy"]
+        assert point is not None and results.energy is not None
+        cnn, ft, e = results.stage("cnn"), results.stage("snn_finetuned"), results.energy
+        cnns.append(cnn)
+        start = results.get(_start_key(folder)) or results.stage("snn_converted")
         points.append(
             {
                 "config": point,
-                "test_acc": ft["test_acc"],
-                "test_std": ft.get("test_std"),
-                "dev_acc": ft["dev_acc"],
+                "test_acc": ft.test_acc,
+                "test_std": ft.test_std,
+                "dev_acc": ft.dev_acc,
                 # the converted model fine-tuning started from (the plain copy, a normalized one, or QCFS)
-                "converted_test_acc": results.get(_start_key(folder), results["snn_converted"])["test_acc"],
-                "cnn_test_acc": results["cnn"]["test_acc"],
+                "converted_test_acc": start.test_acc,
+                "cnn_test_acc": cnn.test_acc,
                 # the reviewer's accounting where the run has it (spiketext.accounting), else the first one's
                 "energy_ratio": e.get("ratio_all_ops", e["ratio"]),
                 "energy_accounting": e.get("accounting", "first (synaptic ops only, padded CNN)"),
@@ -222,7 +226,7 @@ def summarize_sweep(out: str | Path) -> dict:
                 "energy_ratio_zero_skip_cnn": e.get("ratio_zero_skip_cnn"),
                 "energy_ratio_all_ops_int8": e.get("ratio_all_ops_int8"),
                 "energy_ratio_quantized_cnn": e.get("ratio_quantized_cnn"),
-                "cnn_dev_acc": results["cnn"]["dev_acc"],
+                "cnn_dev_acc": cnn.dev_acc,
                 "energy_ratio_with_membrane": e["ratio_with_membrane"],
                 "energy_ratio_int8": e.get("ratio_int8_matched"),
                 "energy_ratio_memory": e.get("ratio_memory"),
@@ -241,7 +245,7 @@ def summarize_sweep(out: str | Path) -> dict:
     if not points:
         raise SpiketextError(f"{out}: no finished sweep points yet")
     # the CNN most points share (points may bring their own, e.g. with cnn.noise_steps=T)
-    keys = [(c["test_acc"], c["dev_acc"]) for c in cnns]
+    keys = [(c.test_acc, c.dev_acc) for c in cnns]
     cnn = cnns[max(range(len(keys)), key=lambda i: (keys.count(keys[i]), -i))]
     points.sort(key=lambda p: (p["energy_ratio"], -p["test_acc"]))
     best = -1.0
@@ -249,7 +253,7 @@ def summarize_sweep(out: str | Path) -> dict:
         p["pareto"] = p["test_acc"] > best
         best = max(best, p["test_acc"])
     summary = {
-        "cnn": {"test_acc": cnn["test_acc"], "dev_acc": cnn["dev_acc"], "energy_ratio": 1.0},
+        "cnn": {"test_acc": cnn.test_acc, "dev_acc": cnn.dev_acc, "energy_ratio": 1.0},
         "points": points,
         "groups": seed_groups(points),
         "notes": [

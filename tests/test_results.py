@@ -1,0 +1,50 @@
+"""Typed run results: every committed results.json loads, round-trips, and reads as attributes."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from spiketext.errors import SpiketextError
+from spiketext.results import RunResult, StageResult
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_every_committed_results_file_loads_and_round_trips():
+    files = sorted((REPO / "benchmarks" / "results").rglob("results.json"))
+    assert len(files) > 50
+    for path in files:
+        d = json.loads(path.read_text())
+        r = RunResult.from_json(d, str(path))
+        assert RunResult.from_json(r.to_json(), str(path)) == r
+        for key, row in d.items():
+            if isinstance(row, dict) and "test_acc" in row:
+                assert r.stage(key).test_acc == row["test_acc"] and r.stage(key).dev_acc == row.get("dev_acc")
+
+
+def test_attributes_defaults_and_unknown_fields_kept():
+    d = {
+        "cnn": {"dev_acc": 0.8, "test_acc": 0.75, "epoch": 7},
+        "snn_finetuned": {"dev_acc": 0.79, "test_acc": 0.74, "test_std": 0.01, "test_accs": [0.73, 0.75],
+                          "start": "qcfs", "partial": True},
+        "energy": {"ratio_all_ops": 0.2},
+        "seed": 3,
+        "data": {"name": "sst2"},
+        "notes": ["a note"],
+    }  # fmt: skip
+    r = RunResult.from_json(d)
+    ft = r.stage("snn_finetuned")
+    assert (ft.test_std, ft.test_accs, ft.partial, ft.extra) == (0.01, (0.73, 0.75), True, {"start": "qcfs"})
+    assert r.stage("cnn").test_std is None and "snn_converted" not in r and r.seed == 3
+    assert r.extra == {"data": {"name": "sst2"}} and r.energy == {"ratio_all_ops": 0.2}
+    assert r.to_json() == d
+    with pytest.raises(SpiketextError, match="no snn_converted result"):
+        r.stage("snn_converted")
+
+
+def test_a_damaged_row_is_named():
+    with pytest.raises(SpiketextError, match=r"x.json: cnn.test_acc is 'high', not a number"):
+        RunResult.from_json({"cnn": {"test_acc": "high"}}, "x.json")
+    with pytest.raises(SpiketextError, match="not a mapping"):
+        StageResult.from_json([0.5], "x.json: cnn")
