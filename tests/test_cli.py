@@ -409,7 +409,7 @@ def test_every_parsed_option_reaches_its_verb():
     import inspect
     import re
 
-    from spiketext import cli
+    from spiketext import cli, commands
 
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
@@ -421,11 +421,11 @@ def test_every_parsed_option_reaches_its_verb():
             continue
         source, seen = inspect.getsource(func), set()
         while True:  # the module's helpers (and name tuples) the command uses, transitively
-            new = {n for n in re.findall(r"\b(_[A-Za-z]\w*)\b", source) if hasattr(cli, n)} - seen
+            new = {n for n in re.findall(r"\b(_[A-Za-z]\w*)\b", source) if hasattr(commands, n)} - seen
             if not new:
                 break
             for n in new:
-                obj = getattr(cli, n)
+                obj = getattr(commands, n)
                 source += inspect.getsource(obj) if callable(obj) else repr(obj)
             seen |= new
         cls = p.get_default("config_class")  # options generated from a verb's config: all read by `_config`
@@ -450,7 +450,7 @@ def test_a_verbs_options_are_its_configs_fields_and_come_back_unchanged(verb):
     import argparse
     import dataclasses
 
-    from spiketext import cli
+    from spiketext import cli, commands
 
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[verb]
@@ -458,11 +458,11 @@ def test_a_verbs_options_are_its_configs_fields_and_come_back_unchanged(verb):
     dests = {a.dest for a in sub._actions}
     assert {f.name for f in dataclasses.fields(cls)} <= dests
     args = parser.parse_args([verb, "PATH", *(["OUT.nir"] if verb == "export-nir" else [])])
-    assert cli._config(args) == cls()
+    assert commands._config(args) == cls()
     if verb == "attack":
         argv = ["attack", "RUN", "--attack", "pwws", "--n", "7", "--no-recheck", "--victims", "cnn,snn-regular",
                 "--confirm", "2/3", "--per-model-sets", "--draws", "4", "--eval-draws", "5", "--mlm", "M"]  # fmt: skip
-        c = cli._config(parser.parse_args(argv))
+        c = commands._config(parser.parse_args(argv))
         assert (c.attack, c.n, c.recheck, c.victims, c.confirm, c.same_set, c.draws, c.eval_draws, c.mlm) == (
             "pwws", 7, False, ("cnn", "snn-regular"), (2, 3), False, 4, 5, "M"
         )  # fmt: skip
