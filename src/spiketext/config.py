@@ -397,15 +397,12 @@ class RunConfig:
 
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # The authors' training (DESIGN.md; README, "Deviations"): the CNN for all 200 epochs at lr 1e-4 or 5e-4 by
-    # data set, batch 32, AdamW without weight decay, the epoch chosen on dev (the authors chose it on test: each
-    # epoch's test accuracy is recorded for that labelled comparison);
-    # plain conversion; T = 50; up to 30 SNN epochs with the per-step loss at lr 1e-4, no weight decay, stopped
-    # after 5 epochs without a better dev accuracy (the authors ran all 30 and took the best test epoch; on the
-    # committed SST-2 and MR dev curves the best dev epoch was 3 and 2 of 30 and no later epoch beat it, so
-    # patience 5 selects the same epochs at about a quarter of the cost; `--set finetune.patience=null` runs all 30).
-    # `--set cnn.patience=20 --set cnn.weight_decay=0.01 --set finetune.weight_decay=0.01` gives the first version's
-    # training back.
+    # The authors' training (DESIGN.md; docs/results.md, "Deviations"): the CNN for all 200 epochs at lr 1e-4 or
+    # 5e-4 by data set, batch 32, AdamW without weight decay, the epoch chosen on dev (the authors chose it on test:
+    # each epoch's test accuracy is recorded for that labelled comparison); plain conversion; T = 50; up to 30 SNN
+    # epochs with the per-step loss at lr 1e-4, no weight decay, stopped after 5 epochs without a better dev
+    # accuracy (on the SST-2 and MR dev curves the best dev epoch was 3 and 2 of 30 and no later epoch beat it;
+    # `--set finetune.patience=null` runs all 30).
     "paper": {
         "cnn": {"patience": None, "weight_decay": 0.0, "record_test": True},
         "finetune": {"weight_decay": 0.0, "record_test": True, "patience": 5},
