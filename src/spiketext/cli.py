@@ -8,6 +8,7 @@ import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from spiketext import __version__
 from spiketext.commands import (
@@ -128,7 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log progress (-vv: debug logs)")
     sub = parser.add_subparsers(dest="command", required=True)
+    _data_commands(sub)
+    _run_commands(sub)
+    _saved_run_commands(sub)
+    return parser
 
+
+def _data_commands(sub: Any) -> None:
+    """spiketext data describe | fetch | fetch-embeddings | export-embeddings."""
     data = sub.add_parser("data", help="inspect and fetch data sets")
     data_sub = data.add_subparsers(dest="data_command", required=True)
     source = _data_source_args()
@@ -156,7 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir")
     p.set_defaults(func=cmd_export_embeddings)
 
-    runargs = _run_args()
+
+def _run_commands(sub: Any) -> None:
+    """The verbs that train: run, sweep, reproduce, train-cnn, convert, finetune (and bench)."""
+    source, runargs = _data_source_args(), _run_args()
     p = sub.add_parser("run", parents=[source, runargs], help="CNN -> converted SNN -> fine-tuned SNN, evaluated")
     p.add_argument(
         "--restart",
@@ -212,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE", help="write the full result as JSON")
     p.set_defaults(func=cmd_bench)
 
+
+def _saved_run_commands(sub: Any) -> None:
+    """The verbs on a saved run: predict, evaluate, energy, attack, export-nir."""
     model_args = argparse.ArgumentParser(add_help=False)
     model_args.add_argument("path", metavar="PATH", help="a run folder or a checkpoint (NAME.json)")
     model_args.add_argument(
@@ -264,7 +278,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("texts", nargs="+", metavar="TEXT")
     p.add_argument("--raster", metavar="FILE.png", help="save a spike raster of the first text (SNN)")
     p.set_defaults(func=cmd_predict)
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
