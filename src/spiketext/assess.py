@@ -170,7 +170,7 @@ def export_nir(
     all; 0 skips the check): spikes that differ per layer, and both accuracies. Reset by subtraction or a raised
     initial membrane export only with `lossy` (as reset-to-zero IF neurons started at 0); the report then gives
     the accuracy change. Returns the report; `check.equal` is False where an exact export's spikes differ."""
-    from spiketext.nir_export import _nir, compare_layers, graph_metadata, lossy_changes, nir_module, run_nir, to_nir
+    from spiketext.nir_export import _nir, graph_metadata, lossy_changes, nir_module, to_nir
 
     c: ExportConfig = with_settings(config, ExportConfig, settings)
     model, lossy, split, n, seed, batch_size = c.model, c.lossy, c.split, c.check, c.seed, c.batch_size
@@ -183,23 +183,7 @@ def export_nir(
     out = Path(out)
     check_writable(out.parent, "NIR output folder")
     changes = lossy_changes(snn)
-    T = bundle.num_steps
-    meta = {
-        "format": "spiketext NIR export 1",
-        "source": bundle.path,
-        "labels": bundle.labels,
-        "neurons_per_class": snn.num_outputs // snn.num_classes,
-        "num_steps": T,
-        "max_len": feat.max_len,
-        "input_code": snn.input_code,
-        "input_domain": snn.input_domain,
-        "input_scale": snn.input_scale,
-        "readout": snn.readout_mode,
-        "exact": not changes,
-        "changes": changes,
-        "input": "spikes [D, L] per step: the input code applied to the checkpoint's e⁺ embeddings (spiketext.encode)",
-        "class_scores": "class c: the sum over T steps of outputs [n·c, n·c + n)",
-    }
+    meta = _nir_metadata(bundle, changes)
     graph = to_nir(snn, feat.max_len, lossy, meta)
     atomic_write(out, lambda tmp: nir.write(str(tmp), graph))
     back = nir.read(str(out))
@@ -220,7 +204,41 @@ def export_nir(
     if corpus.labels != bundle.labels:
         raise SpiketextError(f"labels of the data {corpus.labels} differ from the model's {bundle.labels}")
     texts, labels = part.texts[:n] if n else part.texts, np.asarray(part.labels[:n] if n else part.labels)
-    module = nir_module(back)
+    report["check"] = {"split": split, **_round_trip(bundle, nir_module(back), texts, labels, seed, batch_size)}
+    return report
+
+
+def _nir_metadata(bundle: ModelBundle, changes: list[str]) -> dict[str, Any]:
+    """What an exported graph carries beside the network: labels, T, L, the input code and its domain."""
+    snn = bundle.model
+    return {
+        "format": "spiketext NIR export 1",
+        "source": bundle.path,
+        "labels": bundle.labels,
+        "neurons_per_class": snn.num_outputs // snn.num_classes,
+        "num_steps": bundle.num_steps,
+        "max_len": bundle.featurizer.max_len,
+        "input_code": snn.input_code,
+        "input_domain": snn.input_domain,
+        "input_scale": snn.input_scale,
+        "input_noise": snn.input_noise,
+        "readout": snn.readout_mode,
+        "exact": not changes,
+        "changes": changes,
+        "input": "spikes [D, L] per step: the input code applied to the checkpoint's e⁺ embeddings (spiketext.encode)",
+        "class_scores": "class c: the sum over T steps of outputs [n·c, n·c + n)",
+    }
+
+
+@torch.no_grad()
+def _round_trip(
+    bundle: ModelBundle, module: Any, texts: list[str], labels: np.ndarray, seed: int, batch_size: int
+) -> dict[str, Any]:
+    """spiketext's SNN and the NIR graph run by nirtorch on the same input spikes: spikes that differ per layer,
+    both accuracies, and how often the predictions agree."""
+    from spiketext.nir_export import compare_layers, run_nir
+
+    snn, feat, T = bundle.model, bundle.featurizer, bundle.num_steps
     mismatches: dict[str, int] = {}
     compared = 0
     preds_ours, preds_nir = [], []
@@ -237,8 +255,7 @@ def export_nir(
         preds_nir.append(snn.readout(theirs).sum(0).argmax(-1))
     p_ours, p_nir = torch.cat(preds_ours).numpy(), torch.cat(preds_nir).numpy()
     acc_ours, acc_nir = float(np.mean(p_ours == labels)), float(np.mean(p_nir == labels))
-    report["check"] = {
-        "split": split,
+    return {
         "sentences": len(texts),
         "seed": seed,
         "num_steps": T,
@@ -251,4 +268,3 @@ def export_nir(
         "acc_change": acc_nir - acc_ours,
         "predictions_agree": float(np.mean(p_ours == p_nir)),
     }
-    return report
