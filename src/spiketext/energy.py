@@ -50,67 +50,13 @@ def energy_report(
     n = counter.sentences
     if n == 0:
         raise ValueError("no sentences were counted")
-    ac, mac, mem = costs.e_ac_pj, costs.e_mac_pj, costs.e_mem_pj
-    membrane_cost = ac if counter.beta == 1.0 else mac
-    snn_layers, snn_e, snn_e_mem, snn_e_memory = [], 0.0, 0.0, 0.0
-    for name, c in counter.layers.items():
-        e_syn = (c["synaptic_ops"] + c["current_acs"]) * ac + c["macs"] * mac
-        e_mem = c["neuron_steps"] * membrane_cost
-        # memory traffic (module docstring): synaptic op 3 words (2 in the pool: no weight), scale MAC 2,
-        # membrane update 2, held current 1, spike event 1
-        accesses = (
-            c["synaptic_ops"] * (2 if name == "pool" else 3)
-            + c["macs"] * 2
-            + c["neuron_steps"] * 2
-            + c["current_acs"]
-            + c["spikes"]
-        )
-        snn_e += e_syn
-        snn_e_mem += e_syn + e_mem
-        snn_e_memory += e_syn + e_mem + accesses * mem
-        snn_layers.append(
-            {
-                "name": name,
-                "input_rate": c["input_spikes"] / max(c["input_size"], 1),
-                # spikes each input unit sends in one inference (rate × T): against E_MAC / E_AC, the break-even
-                "input_spikes_per_unit": c["input_spikes"] * counter.num_steps / max(c["input_size"], 1),
-                "firing_rate": c["spikes"] / max(c["neuron_steps"], 1),
-                "synaptic_ops": c["synaptic_ops"],
-                "current_acs": c["current_acs"],
-                "macs": c["macs"],
-                "membrane_updates": c["neuron_steps"],
-                "memory_accesses": accesses,
-                "formula": formula_snn(
-                    name, counter.num_filters, counter.outputs, len(counter.kernel_sizes), counter.held_current
-                ),
-                "energy_pj": e_syn,
-                "energy_pj_with_membrane": e_syn + e_mem,
-                "energy_pj_memory": e_syn + e_mem + accesses * mem,
-            }
-        )
-    cnn_layers, cnn_e, cnn_e_memory = [], 0.0, 0.0
-    for layer in cnn_layer_macs(dim, length, counter.num_filters, counter.kernel_sizes, counter.outputs):
-        macs, acs, outs = int(layer["macs"]) * n, int(layer["acs"]) * n, int(layer["outputs"]) * n
-        e = macs * mac + acs * ac
-        accesses = 2 * macs + acs + outs
-        cnn_e += e
-        cnn_e_memory += e + accesses * mem
-        name = str(layer["name"])
-        cnn_layers.append(
-            {
-                "name": name,
-                "input_rate": cnn_input_mean if name.startswith("conv") else None,
-                "macs": macs,
-                "acs": acs,
-                "memory_accesses": accesses,
-                "formula": {
-                    "pool": f"{counter.num_filters}·(L−k+1) adds (ACs) + {counter.num_filters} scales (MACs), per k",
-                    "fc": f"{len(counter.kernel_sizes)}·{counter.num_filters}·{counter.outputs}",
-                }.get(name, f"F·D·k·(L−k+1) = {counter.num_filters}·{dim}·{name[4:]}·({length}−{name[4:]}+1)"),
-                "energy_pj": e,
-                "energy_pj_memory": e + accesses * mem,
-            }
-        )
+    snn_layers = _snn_layers(counter, costs)
+    cnn_layers = _cnn_layers(counter, dim, length, cnn_input_mean, costs)
+    snn_e = sum(x["energy_pj"] for x in snn_layers)
+    snn_e_mem = sum(x["energy_pj_with_membrane"] for x in snn_layers)
+    snn_e_memory = sum(x["energy_pj_memory"] for x in snn_layers)
+    cnn_e = sum(x["energy_pj"] for x in cnn_layers)
+    cnn_e_memory = sum(x["energy_pj_memory"] for x in cnn_layers)
     # spikes per synapse per inference: the SNN's synaptic events where the CNN does one MAC (conv and fc layers)
     cnn_macs = {layer["name"]: layer["macs"] for layer in cnn_layers}
     for layer in snn_layers:
@@ -144,8 +90,75 @@ def energy_report(
         / snn_e,
         # an input spike replaces one MAC with one AC: the SNN's input layer costs less than the CNN's only while
         # each input unit sends fewer than about E_MAC / E_AC spikes per inference
-        "break_even_spikes_per_unit": mac / ac,
+        "break_even_spikes_per_unit": costs.e_mac_pj / costs.e_ac_pj,
     }
+
+
+def _snn_layers(counter: SNNCounter, costs: EnergyCosts) -> list[dict]:
+    """The SNN's rows: operations, memory accesses and energy per layer (the module docstring's rules)."""
+    ac, mac, mem = costs.e_ac_pj, costs.e_mac_pj, costs.e_mem_pj
+    membrane_cost = ac if counter.beta == 1.0 else mac
+    rows = []
+    for name, c in counter.layers.items():
+        e_syn = (c["synaptic_ops"] + c["current_acs"]) * ac + c["macs"] * mac
+        e_mem = c["neuron_steps"] * membrane_cost
+        # memory traffic (module docstring): synaptic op 3 words (2 in the pool: no weight), scale MAC 2,
+        # membrane update 2, held current 1, spike event 1
+        accesses = (
+            c["synaptic_ops"] * (2 if name == "pool" else 3)
+            + c["macs"] * 2
+            + c["neuron_steps"] * 2
+            + c["current_acs"]
+            + c["spikes"]
+        )
+        rows.append(
+            {
+                "name": name,
+                "input_rate": c["input_spikes"] / max(c["input_size"], 1),
+                # spikes each input unit sends in one inference (rate × T): against E_MAC / E_AC, the break-even
+                "input_spikes_per_unit": c["input_spikes"] * counter.num_steps / max(c["input_size"], 1),
+                "firing_rate": c["spikes"] / max(c["neuron_steps"], 1),
+                "synaptic_ops": c["synaptic_ops"],
+                "current_acs": c["current_acs"],
+                "macs": c["macs"],
+                "membrane_updates": c["neuron_steps"],
+                "memory_accesses": accesses,
+                "formula": formula_snn(
+                    name, counter.num_filters, counter.outputs, len(counter.kernel_sizes), counter.held_current
+                ),
+                "energy_pj": e_syn,
+                "energy_pj_with_membrane": e_syn + e_mem,
+                "energy_pj_memory": e_syn + e_mem + accesses * mem,
+            }
+        )
+    return rows
+
+
+def _cnn_layers(counter: SNNCounter, dim: int, length: int, input_mean: float, costs: EnergyCosts) -> list[dict]:
+    """The CNN's rows over the same sentences: MACs, ACs, memory accesses and energy per layer."""
+    n, ac, mac, mem = counter.sentences, costs.e_ac_pj, costs.e_mac_pj, costs.e_mem_pj
+    rows = []
+    for layer in cnn_layer_macs(dim, length, counter.num_filters, counter.kernel_sizes, counter.outputs):
+        macs, acs, outs = int(layer["macs"]) * n, int(layer["acs"]) * n, int(layer["outputs"]) * n
+        e = macs * mac + acs * ac
+        accesses = 2 * macs + acs + outs
+        name = str(layer["name"])
+        rows.append(
+            {
+                "name": name,
+                "input_rate": input_mean if name.startswith("conv") else None,
+                "macs": macs,
+                "acs": acs,
+                "memory_accesses": accesses,
+                "formula": {
+                    "pool": f"{counter.num_filters}·(L−k+1) adds (ACs) + {counter.num_filters} scales (MACs), per k",
+                    "fc": f"{len(counter.kernel_sizes)}·{counter.num_filters}·{counter.outputs}",
+                }.get(name, f"F·D·k·(L−k+1) = {counter.num_filters}·{dim}·{name[4:]}·({length}−{name[4:]}+1)"),
+                "energy_pj": e,
+                "energy_pj_memory": e + accesses * mem,
+            }
+        )
+    return rows
 
 
 @torch.no_grad()
