@@ -4,7 +4,11 @@
 # noise σ added to every word unit before coding (snn.input_noise; the CNN trains on the same dithered input,
 # cnn.input_noise), σ = 0.1, 0.2, 0.3 on seed 0, then 3 seeds of the σ chosen on dev; test accuracy over 5 draws.
 # Runs go to runs/noise/ (checkpoints included); light files are copied to benchmarks/results/noise/.
-# Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/noise.sh [select DATASET | seeds DATASET SIGMA | copy]
+# `attack DATASET SIGMA`: TextFooler, N = 1,000, the adaptive attacker (--confirm 8/15), on seed 0's CNN, its
+# noisy SNN and the controls (the CNN fed the same dithered input, σ matched on dev, the SNN without noise), as
+# benchmarks/robustness.sh does for the paper's Bernoulli SNN; written to results/robustness/DATASET-noiseSIGMA_adaptive.
+# Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/noise.sh [select DATASET | seeds DATASET SIGMA |
+#        attack DATASET SIGMA | copy]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ST=${ST:-.venv/bin/spiketext}
@@ -18,6 +22,16 @@ one() {  # one DATASET SIGMA SEED
     --set test_repeats=5 --set finetune.dev_repeats=3 --out "$dest" > "$dest.log" 2>&1
 }
 
+attack() {  # attack DATASET SIGMA
+  local dest="benchmarks/results/robustness/$1-noise$2_adaptive"
+  [ -f "$dest/attack_textfooler.json" ] && return 0
+  /usr/bin/time -v "$ST" attack "$RUNS/$1/sigma$2/seed0" --attack textfooler --n "${N:-1000}" \
+    --victims cnn,snn,cnn-noise,cnn-noise-matched,snn-regular --confirm 8/15 --out "$dest" \
+    --json "$dest/summary.json" 2> "$RUNS/$1-noise$2_adaptive.time"
+  gzip -f "$dest/attack_textfooler.csv"
+  grep -E "Elapsed|Maximum resident" "$RUNS/$1-noise$2_adaptive.time" > "$dest/run.time"
+}
+
 copy() {
   mkdir -p "$OUT"
   (cd "$RUNS" && find . \( -name checkpoints -o -name state \) -prune -o -type f \
@@ -29,6 +43,7 @@ mkdir -p "$RUNS"
 case "${1:-}" in
   select) mkdir -p "$RUNS/$2"; for s in 0.1 0.2 0.3; do mkdir -p "$RUNS/$2/sigma$s"; one "$2" "$s" 0; done ;;
   seeds) for seed in 0 1 2; do mkdir -p "$RUNS/$2/sigma$3"; one "$2" "$3" "$seed"; done ;;
+  attack) attack "$2" "$3" ;;
   copy) copy ;;
-  *) echo "usage: noise.sh select DATASET | seeds DATASET SIGMA | copy" >&2; exit 2 ;;
+  *) echo "usage: noise.sh select DATASET | seeds DATASET SIGMA | attack DATASET SIGMA | copy" >&2; exit 2 ;;
 esac

@@ -3,8 +3,8 @@
     python benchmarks/readme_tables.py [--check]
 
 Each table sits between `<!-- table:NAME -->` and `<!-- /table:NAME -->` in README.md or a file of docs/ and is
-the output of one benchmark script over committed files (NAME: method, energy, frontier, robustness). `--check`
-exits 1 if any is stale (and names the files).
+the output of one benchmark script over committed files (NAME: method, energy, frontier, robustness,
+robustness_energy). `--check` exits 1 if any is stale (and names the files).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ SOURCES = {
     "energy": ["benchmarks/energy_table.py"],
     "frontier": ["benchmarks/frontier_table.py"],
     "robustness": ["benchmarks/robustness_table.py"],
+    "robustness_energy": ["benchmarks/robustness_energy.py"],
 }
 
 

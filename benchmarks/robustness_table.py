@@ -19,9 +19,9 @@ def name(key: str, v: dict) -> str:
     """A victim's row label from its recorded description."""
     if key == "cnn":
         return "CNN"
-    if v.get("noise_steps"):
+    if v.get("kind") != "snn" and v.get("noise_steps"):
         noise = f"{v['noise_steps']} Bernoulli steps"
-    elif v.get("input_noise"):
+    elif v.get("kind") != "snn" and v.get("input_noise"):
         noise = f"σ = {v['input_noise']} at {v['noise_levels']} levels"
     if key == "cnn-noise":
         return f"CNN fed the SNN's input noise ({noise})"
