@@ -26,8 +26,8 @@ from spiketext.inference import classify as classify_texts
 from spiketext.io import atomic_write, check_writable
 from spiketext.runs import run_folder_of
 from spiketext.runtime import autocast_dtype, evaluation_seed, generator
-from spiketext.saved import check_positive, check_seed, check_steps, load_model, run_corpus, split_of
-from spiketext.verbs import EnergyConfig, EvaluateConfig, ExportConfig, with_settings
+from spiketext.saved import check_steps, load_model, run_corpus, split_of
+from spiketext.verbs import EnergyConfig, EvaluateConfig, ExportConfig, check_positive, check_seed, with_settings
 from spiketext.viz import raster_figure, save_figure
 
 

@@ -25,18 +25,6 @@ def load_model(path: str | Path, name: str = "snn_finetuned", cache_dir: str | P
     return load_bundle(resolve_model_path(path, name), cache)
 
 
-def check_positive(value: int | None, name: str, most: int | None = None) -> None:
-    if value is not None and value < 1:
-        raise SpiketextError(f"{name} {value}: must be a positive integer (>= 1)")
-    if value is not None and most is not None and value > most:
-        raise SpiketextError(f"{name} {value}: at most {most:,}; lower it")
-
-
-def check_seed(seed: int | None) -> None:
-    if seed is not None and seed < 0:
-        raise SpiketextError(f"seed {seed}: must be >= 0")
-
-
 def check_steps(bundle: ModelBundle, num_steps: int | None, batch: int) -> None:
     """Refuse a T whose inference cannot fit, before allocating (one line with the estimate); without --num-steps
     the checkpoint's own T is checked (a damaged or hostile checkpoint may name any)."""

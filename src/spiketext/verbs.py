@@ -47,14 +47,16 @@ def opt(
     return field(default=default, metadata=meta)
 
 
-def _positive(value: int | None, name: str, most: int | None = None) -> None:
+def check_positive(value: int | None, name: str, most: int | None = None) -> None:
+    """A count given or None: refused below 1 or above `most`, naming the setting."""
     if value is not None and value < 1:
         raise SpiketextError(f"{name} {value}: must be a positive integer (>= 1)")
     if value is not None and most is not None and value > most:
         raise SpiketextError(f"{name} {value}: at most {most:,}; lower it")
 
 
-def _seed(seed: int | None) -> None:
+def check_seed(seed: int | None) -> None:
+    """A seed given or None: refused below 0."""
     if seed is not None and seed < 0:
         raise SpiketextError(f"seed {seed}: must be >= 0")
 
@@ -91,9 +93,9 @@ class EvaluateConfig:
     def __post_init__(self) -> None:
         _choice(self.model, "--model", CHECKPOINTS)
         _choice(self.split, "split", choices(SplitName))
-        _positive(self.repeats, "repeats", MAX_REPEATS)
-        _positive(self.num_steps, "num_steps")
-        _seed(self.seed)
+        check_positive(self.repeats, "repeats", MAX_REPEATS)
+        check_positive(self.num_steps, "num_steps")
+        check_seed(self.seed)
 
 
 @dataclass(frozen=True)
@@ -119,9 +121,9 @@ class EnergyConfig:
         _choice(self.split, "split", choices(SplitName))
         _choice(self.costs, "energy costs", choices(Costs))
         _choice(self.precision, "precision", choices(Precision))
-        _positive(self.num_steps, "num_steps")
-        _positive(self.batch_size, "batch_size")
-        _seed(self.seed)
+        check_positive(self.num_steps, "num_steps")
+        check_positive(self.batch_size, "batch_size")
+        check_seed(self.seed)
 
 
 @dataclass(frozen=True)
@@ -142,8 +144,8 @@ class ExportConfig:
         _choice(self.split, "split", choices(SplitName))
         if self.check is not None and self.check < 0:
             raise SpiketextError(f"--check {self.check}: the number of sentences to check must be >= 0 (0 skips it)")
-        _positive(self.batch_size, "batch_size")
-        _seed(self.seed)
+        check_positive(self.batch_size, "batch_size")
+        check_seed(self.seed)
 
 
 @dataclass(frozen=True)
@@ -211,13 +213,13 @@ class AttackConfig:
             raise SpiketextError("--legacy-protocol attacks without confirmation: drop --confirm, or the legacy flag")
         if self.confirm is not None and not 1 <= self.confirm[0] <= self.confirm[1] <= 1000:
             raise SpiketextError(f"confirm {self.confirm}: give k of m with 1 <= k <= m <= 1000")
-        _positive(self.n, "n")
-        _positive(self.draws, "draws", MAX_REPEATS)
-        _positive(self.eval_draws, "eval_draws", MAX_REPEATS)
-        _positive(self.noise_steps, "noise_steps", 10_000)
+        check_positive(self.n, "n")
+        check_positive(self.draws, "draws", MAX_REPEATS)
+        check_positive(self.eval_draws, "eval_draws", MAX_REPEATS)
+        check_positive(self.noise_steps, "noise_steps", 10_000)
         if self.eval_draws % 2 == 0:
             raise SpiketextError(f"--eval-draws {self.eval_draws}: an odd number, so that a majority exists")
-        _seed(self.seed)
+        check_seed(self.seed)
 
 
 VerbConfig = EvaluateConfig | EnergyConfig | ExportConfig | AttackConfig
