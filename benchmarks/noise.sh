@@ -7,8 +7,10 @@
 # `attack DATASET SIGMA`: TextFooler, N = 1,000, the adaptive attacker (--confirm 8/15), on seed 0's CNN, its
 # noisy SNN and the controls (the CNN fed the same dithered input, σ matched on dev, the SNN without noise), as
 # benchmarks/robustness.sh does for the paper's Bernoulli SNN; written to results/robustness/DATASET-noiseSIGMA_adaptive.
+# `pos DATASET SIGMA`: the same attack with WordNet installed (Debian's wordnet-base), so that every substitute
+# shares a part of speech with the word it replaces (results/robustness/DATASET-noiseSIGMA-pos_adaptive).
 # Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/noise.sh [select DATASET | seeds DATASET SIGMA |
-#        attack DATASET SIGMA | copy]
+#        attack DATASET SIGMA | pos DATASET SIGMA | copy]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ST=${ST:-.venv/bin/spiketext}
@@ -22,14 +24,15 @@ one() {  # one DATASET SIGMA SEED
     --set test_repeats=5 --set finetune.dev_repeats=3 --out "$dest" > "$dest.log" 2>&1
 }
 
-attack() {  # attack DATASET SIGMA
-  local dest="benchmarks/results/robustness/$1-noise$2_adaptive"
+attack() {  # attack DATASET SIGMA [TAG VICTIMS]
+  local name="$1-noise$2${3:-}_adaptive"
+  local dest="benchmarks/results/robustness/$name"
   [ -f "$dest/attack_textfooler.json" ] && return 0
   /usr/bin/time -v "$ST" attack "$RUNS/$1/sigma$2/seed0" --attack textfooler --n "${N:-1000}" \
-    --victims cnn,snn,cnn-noise,cnn-noise-matched,snn-regular --confirm 8/15 --out "$dest" \
-    --json "$dest/summary.json" 2> "$RUNS/$1-noise$2_adaptive.time"
+    --victims "${4:-cnn,snn,cnn-noise,cnn-noise-matched,snn-regular}" --confirm 8/15 --out "$dest" \
+    --json "$dest/summary.json" 2> "$RUNS/$name.time"
   gzip -f "$dest/attack_textfooler.csv"
-  grep -E "Elapsed|Maximum resident" "$RUNS/$1-noise$2_adaptive.time" > "$dest/run.time"
+  grep -E "Elapsed|Maximum resident" "$RUNS/$name.time" > "$dest/run.time"
 }
 
 copy() {
@@ -44,6 +47,7 @@ case "${1:-}" in
   select) mkdir -p "$RUNS/$2"; for s in 0.1 0.2 0.3; do mkdir -p "$RUNS/$2/sigma$s"; one "$2" "$s" 0; done ;;
   seeds) for seed in 0 1 2; do mkdir -p "$RUNS/$2/sigma$3"; one "$2" "$3" "$seed"; done ;;
   attack) attack "$2" "$3" ;;
+  pos) ls /usr/share/wordnet/data.noun > /dev/null; attack "$2" "$3" -pos cnn,snn,cnn-noise,snn-regular ;;
   copy) copy ;;
-  *) echo "usage: noise.sh select DATASET | seeds DATASET SIGMA | attack DATASET SIGMA | copy" >&2; exit 2 ;;
+  *) echo "usage: noise.sh select DATASET | seeds DATASET SIGMA | attack|pos DATASET SIGMA | copy" >&2; exit 2 ;;
 esac
