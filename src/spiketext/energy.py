@@ -226,32 +226,37 @@ def count_energy(
     by_costs = {k: energy_report(counter, dim, length, mean, c) for k, c in COSTS.items()}
     report["ratios_by_costs"] = {k: r["ratio"] for k, r in by_costs.items()}
     report["ratios_memory_by_costs"] = {k: r["ratio_memory"] for k, r in by_costs.items()}
-    code_draws = dim * length * num_steps if model.input_code not in DETERMINISTIC_CODES else 0
-    noise_draws = dim * length if model.input_noise > 0 else 0
-    draws = code_draws + noise_draws
-    e_draws = draws * COSTS[costs].e_draw_pj
-    notes = []
-    if code_draws:
-        notes.append("one uniform draw and one comparison per input unit and step")
-    if noise_draws:
-        notes.append(f"one normal draw per input unit for the input noise (σ = {model.input_noise})")
-    report["encoding"] = {
-        "code": model.input_code,
-        "domain": model.input_domain,
-        "input_noise": model.input_noise,
-        "random_draws_per_sentence": draws,
-        "draws_pj_per_sentence": e_draws,
-        "note": "; ".join(notes) + f", {COSTS[costs].e_draw_pj} pJ each (xorshift + compare as 7 integer adds; "
-        "an estimate)"
-        if draws
-        else "deterministic: counters only, no random draws",
-    }
+    report["encoding"] = _draws(model, dim, length, num_steps, COSTS[costs])
+    e_draws = report["encoding"]["draws_pj_per_sentence"]
     report["ratio_with_draws"] = (report["snn"]["energy_pj_per_sentence"] + e_draws) / report["cnn"][
         "energy_pj_per_sentence"
     ]
     if save_spikes is not None:
         report["saved_spikes"] = saved
     return report
+
+
+def _draws(model: SpikingTextCNN, dim: int, length: int, num_steps: int, costs: EnergyCosts) -> dict:
+    """The random draws the input needs per sentence (a random code's per unit and step, input noise's per unit)
+    and their estimated energy; none for a deterministic code without noise."""
+    code_draws = dim * length * num_steps if model.input_code not in DETERMINISTIC_CODES else 0
+    noise_draws = dim * length if model.input_noise > 0 else 0
+    draws = code_draws + noise_draws
+    notes = []
+    if code_draws:
+        notes.append("one uniform draw and one comparison per input unit and step")
+    if noise_draws:
+        notes.append(f"one normal draw per input unit for the input noise (σ = {model.input_noise})")
+    return {
+        "code": model.input_code,
+        "domain": model.input_domain,
+        "input_noise": model.input_noise,
+        "random_draws_per_sentence": draws,
+        "draws_pj_per_sentence": draws * costs.e_draw_pj,
+        "note": "; ".join(notes) + f", {costs.e_draw_pj} pJ each (xorshift + compare as 7 integer adds; an estimate)"
+        if draws
+        else "deterministic: counters only, no random draws",
+    }
 
 
 def energy_summary(report: dict) -> dict:
