@@ -77,13 +77,35 @@ def main() -> None:
             f"{r['diff']:+.1f} | [{r['ci'][0]:+.1f}, {r['ci'][1]:+.1f}] | {r['p']:.2g} | "
             f"{num(r['noise_cnn_diff'], '+.1f')} |"
         )
-    text = "\n".join(lines)
+    lines += ["", *_seed_means()]
+    text = "\n".join(lines).rstrip()
     print(text)
     if "--write" not in sys.argv[1:]:
         return
     out = RESULTS / "robustness" / "robustness_energy"
     out.with_suffix(".json").write_text(json.dumps(rows, indent=2) + "\n")
     out.with_suffix(".md").write_text(text + "\n")
+
+
+def _seed_means() -> list[str]:
+    """Clean test accuracy of the noisy models over the seeds committed (benchmarks/noise.sh seeds), mean ± std."""
+    import statistics
+
+    out = []
+    for folder in sorted((RESULTS / "noise").glob("*/sigma*")):
+        runs = [json.loads(f.read_text()) for f in sorted(folder.glob("seed*/results.json"))]
+        runs = [r for r in runs if "energy" in r and "snn_finetuned" in r and not r["snn_finetuned"].get("partial")]
+        if len(runs) < 2:
+            continue
+        snn = [100 * r["snn_finetuned"]["test_acc"] for r in runs]
+        cnn = [100 * r["cnn"]["test_acc"] for r in runs]
+        gap = [c - s for c, s in zip(cnn, snn, strict=True)]
+        out.append(
+            f"- {folder.parent.name}, σ = {folder.name[5:]}, {len(runs)} seeds: SNN {statistics.mean(snn):.2f} ± "
+            f"{statistics.pstdev(snn):.2f}, its CNN {statistics.mean(cnn):.2f} ± {statistics.pstdev(cnn):.2f}, "
+            f"SNN below its CNN by {statistics.mean(gap):.2f} ± {statistics.pstdev(gap):.2f} points"
+        )
+    return out
 
 
 if __name__ == "__main__":
