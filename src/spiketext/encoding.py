@@ -102,6 +102,11 @@ HELD_CURRENT_CODES = frozenset({"ttfs"})  # the first layer's synaptic current p
 INPUT_DOMAINS = choices(InputDomain)
 
 
+def stochastic_input(code: str, input_noise: float) -> bool:
+    """Does a model's input differ from draw to draw (a random code, or input noise on any code)?"""
+    return code not in DETERMINISTIC_CODES or input_noise > 0
+
+
 def signed_input(x: torch.Tensor) -> torch.Tensor:
     """e⁺ [B, D, L] -> s [B, D, L]: 2e⁺ − 1 at word positions, 0 at padding (a position whose D values are all 0)."""
     return torch.where(_words(x), 2 * x - 1, torch.zeros((), dtype=x.dtype, device=x.device))

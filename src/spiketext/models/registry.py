@@ -13,7 +13,7 @@ from typing import Any
 from torch import nn
 
 from spiketext.config import Activation, ModelKind, Readout, SNNConfig, choices
-from spiketext.encoding import DETERMINISTIC_CODES, INPUT_CODES, INPUT_DOMAINS
+from spiketext.encoding import INPUT_CODES, INPUT_DOMAINS, stochastic_input
 from spiketext.errors import SpiketextError
 from spiketext.models.spiking import SpikingTextCNN
 from spiketext.models.textcnn import StandardTextCNN, TailoredTextCNN
@@ -115,7 +115,7 @@ class SpikingSpec:
     @property
     def stochastic(self) -> bool:
         """Does the SNN's input differ from draw to draw (a random code, or input noise)?"""
-        return self.input_code not in DETERMINISTIC_CODES or self.input_noise > 0
+        return stochastic_input(self.input_code, self.input_noise)
 
     @classmethod
     def from_config(cls, snn: SNNConfig) -> SpikingSpec:

@@ -23,11 +23,11 @@ from torch import nn
 
 from spiketext.config import Readout, choices
 from spiketext.encoding import (
-    DETERMINISTIC_CODES,
     HELD_CURRENT_CODES,
     INPUT_CODES,
     INPUT_DOMAINS,
     dither,
+    stochastic_input,
     to_domain,
 )
 from spiketext.models.textcnn import population_logits
@@ -84,7 +84,7 @@ class SpikingTextCNN(nn.Module):
     @property
     def stochastic(self) -> bool:
         """Does the input differ from draw to draw (a random code, or input noise)?"""
-        return self.input_code not in DETERMINISTIC_CODES or self.input_noise > 0
+        return stochastic_input(self.input_code, self.input_noise)
 
     @property
     def num_filters(self) -> int:
