@@ -9,8 +9,10 @@
 # benchmarks/robustness.sh does for the paper's Bernoulli SNN; written to results/robustness/DATASET-noiseSIGMA_adaptive.
 # `pos DATASET SIGMA`: the same attack with WordNet installed (Debian's wordnet-base), so that every substitute
 # shares a part of speech with the word it replaces (results/robustness/DATASET-noiseSIGMA-pos_adaptive).
+# `six SIGMA`: seed 0 of the four other data sets at σ, and the same TextFooler attack on each.
+# `cheap SIGMA`: DeepWordBug, TextBugger and PWWS on SST-2 and MR, the same protocol (N = 1,000, every control).
 # Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/noise.sh [select DATASET | seeds DATASET SIGMA |
-#        attack DATASET SIGMA | pos DATASET SIGMA | copy]
+#        attack DATASET SIGMA [ATTACK] | pos DATASET SIGMA | six SIGMA | cheap SIGMA | copy]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ST=${ST:-.venv/bin/spiketext}
@@ -24,15 +26,18 @@ one() {  # one DATASET SIGMA SEED
     --set test_repeats=5 --set finetune.dev_repeats=3 --out "$dest" > "$dest.log" 2>&1
 }
 
-attack() {  # attack DATASET SIGMA [TAG VICTIMS]
-  local name="$1-noise$2${3:-}_adaptive"
+attack() {  # attack DATASET SIGMA [ATTACK TAG VICTIMS EXTRA...]
+  local a=${3:-textfooler}
+  local name="$1-noise$2${4:-}_adaptive"
   local dest="benchmarks/results/robustness/$name"
-  [ -f "$dest/attack_textfooler.json" ] && return 0
-  /usr/bin/time -v "$ST" attack "$RUNS/$1/sigma$2/seed0" --attack textfooler --n "${N:-1000}" \
-    --victims "${4:-cnn,snn,cnn-noise,cnn-noise-matched,snn-regular}" --confirm 8/15 --out "$dest" \
-    --json "$dest/summary.json" 2> "$RUNS/$name.time"
-  gzip -f "$dest/attack_textfooler.csv"
-  grep -E "Elapsed|Maximum resident" "$RUNS/$name.time" > "$dest/run.time"
+  # textfooler's files keep their first names (summary.json, run.time); other attacks add their name
+  local tag=""; [ "$a" = textfooler ] || tag="_$a"
+  [ -f "$dest/attack_$a.json" ] && return 0
+  /usr/bin/time -v "$ST" attack "$RUNS/$1/sigma$2/seed0" --attack "$a" --n "${N:-1000}" \
+    --victims "${5:-cnn,snn,cnn-noise,cnn-noise-matched,snn-regular}" --confirm 8/15 --out "$dest" \
+    --json "$dest/summary$tag.json" "${@:6}" 2> "$RUNS/$name$tag.time"
+  gzip -f "$dest/attack_$a.csv"
+  grep -E "Elapsed|Maximum resident" "$RUNS/$name$tag.time" > "$dest/run$tag.time"
 }
 
 copy() {
@@ -47,7 +52,14 @@ case "${1:-}" in
   select) mkdir -p "$RUNS/$2"; for s in 0.1 0.2 0.3; do mkdir -p "$RUNS/$2/sigma$s"; one "$2" "$s" 0; done ;;
   seeds) for seed in 0 1 2; do mkdir -p "$RUNS/$2/sigma$3"; one "$2" "$3" "$seed"; done ;;
   attack) attack "$2" "$3" ;;
-  pos) ls /usr/share/wordnet/data.noun > /dev/null; attack "$2" "$3" -pos cnn,snn,cnn-noise,snn-regular ;;
+  pos) ls /usr/share/wordnet/data.noun > /dev/null; attack "$2" "$3" textfooler -pos cnn,snn,cnn-noise,snn-regular ;;
+  # the other data sets: seed 0 at σ (chosen on SST-2 dev), then TextFooler under every control
+  six) for d in sst5 subj chnsenti waimai; do mkdir -p "$RUNS/$d/sigma$2"; one "$d" "$2" 0; done
+       for d in sst5 subj chnsenti waimai; do attack "$d" "$2"; done ;;
+  # the cheap attacks on SST-2 and MR (WordNet installed: substitutes share a part of speech with the word)
+  cheap) ls /usr/share/wordnet/data.noun > /dev/null
+         for a in deepwordbug textbugger pwws; do for d in sst2 mr; do attack "$d" "$2" "$a"; done; done ;;
   copy) copy ;;
-  *) echo "usage: noise.sh select DATASET | seeds DATASET SIGMA | attack|pos DATASET SIGMA | copy" >&2; exit 2 ;;
+  *) echo "usage: noise.sh select DATASET | seeds DATASET SIGMA | attack DATASET SIGMA [ATTACK] | pos DATASET SIGMA |" \
+          "six SIGMA | cheap SIGMA | copy" >&2; exit 2 ;;
 esac

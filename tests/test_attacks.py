@@ -16,6 +16,7 @@ from spiketext.attacks import ATTACKS, AttackResult, Victim, WordSpace, run_atta
 from spiketext.attacks.search import MIN_SIMILARITY, word_budget
 from spiketext.attacks.words import STOP_WORDS
 from spiketext.cli import main
+from spiketext.errors import SpiketextError
 
 
 class StubVictim:
@@ -175,6 +176,15 @@ def test_the_similarity_constraint_rejects_a_candidate():
     assert not r.success and r.changed == [] and r.perturbed == SENTENCE
     ws.similarity = lambda a, b: 0.9  # the same candidates above 0.8: the attack succeeds
     assert run_attack("textfooler", StubVictim(), ws, [(0, SENTENCE, 1)])[0].success
+
+
+def test_chinese_text_is_never_judged_by_the_english_sentence_encoder():
+    from spiketext.attacks.similarity import WordVectorSimilarity, load_similarity
+
+    sim, why = load_similarity("auto", space(), "zh")
+    assert isinstance(sim, WordVectorSimilarity) and "English" in why
+    with pytest.raises(SpiketextError, match="--similarity word-vectors"):
+        load_similarity("minilm", space(), "zh")
 
 
 @pytest.mark.slow

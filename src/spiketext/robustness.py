@@ -68,7 +68,7 @@ def attack(
     corpus, _ = run_corpus(path, data)
     examples = _examples(corpus, bundles["cnn"], c)
     space = WordSpace(vectors.words, np.asarray(vectors.vectors, dtype=np.float32))
-    sim, why = load_similarity(c.similarity, space)
+    sim, why = load_similarity(c.similarity, space, corpus.language)
     report: dict[str, Any] = {
         "attack": c.attack,
         "n": len(examples),
@@ -79,7 +79,12 @@ def attack(
         "substitutes": space.synonym_source if c.attack in ("pwws", "pso") else ("masked LM" if lm else None),
         "similarity": sim.name + (f" (fallback: {why})" if why else ""),
         "constraints": "≤ 10% of words (at least 1), stop words and non-alphabetic tokens kept, cosine ≥ 0.8 of "
-        "the whole sentence's embedding (not TextFooler's windowed Universal Sentence Encoder check)",
+        "the whole sentence's embedding (not TextFooler's windowed Universal Sentence Encoder check)"
+        + (
+            "; Chinese: no stop-word list ships offline, so only punctuation and digits are kept"
+            if corpus.language == "zh"
+            else ""
+        ),
         "substitute_pos_check": space.pos_check,
     }
     victims, names = _victims(bundles, c, corpus, report)

@@ -7,7 +7,8 @@ original, as in the paper (TextAttack with the Universal Sentence Encoder).
     word-vectors  the cosine of the means of the raw pretrained word vectors: the fallback where the extra is
                   absent. It barely binds (successful examples average 0.99), and the report says it was used.
 
-`load_similarity("auto")` takes MiniLM where it imports and says why not otherwise.
+`load_similarity("auto")` takes MiniLM where it imports and the text is English, and says why not otherwise:
+MiniLM was trained on English, so Chinese text is compared by its word vectors (a weak constraint, reported).
 """
 
 from __future__ import annotations
@@ -102,12 +103,22 @@ def load_minilm(device: str = "cpu") -> SentenceEncoderSimilarity:
     return SentenceEncoderSimilarity(model, "all-MiniLM-L6-v2")
 
 
-def load_similarity(kind: str, space: WordSpace) -> tuple[WordVectorSimilarity | SentenceEncoderSimilarity, str]:
-    """(similarity, why) for `kind` in auto|minilm|word-vectors; `why` says why auto fell back, else ''."""
+def load_similarity(
+    kind: str, space: WordSpace, language: str | None = "en"
+) -> tuple[WordVectorSimilarity | SentenceEncoderSimilarity, str]:
+    """(similarity, why) for `kind` in auto|minilm|word-vectors and the text's language (en|zh); `why` says why
+    auto fell back, else ''."""
     if kind not in SIMILARITY_KINDS:
         raise SpiketextError(f"--similarity {kind!r}: choose one of {', '.join(SIMILARITY_KINDS)}")
     if kind == "word-vectors":
         return WordVectorSimilarity(space), ""
+    if language == "zh":
+        if kind == "minilm":
+            raise SpiketextError(
+                "--similarity minilm: all-MiniLM-L6-v2 is an English sentence encoder and this text is Chinese; "
+                "use --similarity word-vectors (or auto)"
+            )
+        return WordVectorSimilarity(space), "all-MiniLM-L6-v2 is an English sentence encoder; the text is Chinese"
     try:
         return load_minilm(), ""
     except SpiketextError as e:
