@@ -4,7 +4,7 @@
 
 Each table sits between `<!-- table:NAME -->` and `<!-- /table:NAME -->` in README.md or a file of docs/ and is
 the output of one benchmark script over committed files (NAME: method, energy, frontier, robustness,
-robustness_energy). `--check` exits 1 if any is stale (and names the files).
+robustness_detail, robustness_energy). `--check` exits 1 if any is stale (and names the files).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ SOURCES = {
     "energy": ["benchmarks/energy_table.py"],
     "frontier": ["benchmarks/frontier_table.py"],
     "robustness": ["benchmarks/robustness_table.py"],
+    "robustness_detail": ["benchmarks/robustness_table.py", "--detail"],
     "robustness_energy": ["benchmarks/robustness_energy.py"],
 }
 

@@ -21,6 +21,10 @@ ROWS = [
     ("sst2", "efficient + input noise σ = 0.2 (TTFS, T = 16)", "sst2-noise0.2_adaptive", "noise/sst2/sigma0.2/seed0"),
     ("mr", "paper setting: Bernoulli input, T = 50 (quick preset)", "mr_adaptive", "robustness/quick_mr.log"),
     ("mr", "efficient + input noise σ = 0.1 (TTFS, T = 16)", "mr-noise0.1_adaptive", "noise/mr/sigma0.1/seed0"),
+    *(
+        (d, "efficient + input noise σ = 0.1 (TTFS, T = 16)", f"{d}-noise0.1_adaptive", f"noise/{d}/sigma0.1/seed0")
+        for d in ("sst5", "subj", "chnsenti", "waimai")
+    ),
 ]
 
 

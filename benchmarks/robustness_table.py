@@ -1,18 +1,25 @@
-"""The robustness table of docs/robustness.md from benchmarks/results/robustness/<dataset>_<attacker>/summary.json
-(`benchmarks/robustness.sh`): per data set and attacker, every victim's clean accuracy on the sample, its success
-rate on the shared examples, and the paired comparison with the CNN (difference, bootstrap 95% interval, McNemar),
-the transfer of the CNN's adversarial examples, and the seconds each victim's attack took.
+"""The robustness tables of docs/robustness.md from benchmarks/results/robustness/<folder>/summary*.json
+(`benchmarks/robustness.sh`, `benchmarks/noise.sh`; a folder is one model and attacker, `summary.json` its
+TextFooler attack, `summary_NAME.json` the others).
 
-    python benchmarks/robustness_table.py
+    python benchmarks/robustness_table.py            one row per attack: every control against the CNN
+    python benchmarks/robustness_table.py --detail   per attack: every victim's clean accuracy, success rate,
+                                                     paired comparison with the CNN, transfer, seconds; the
+                                                     label checks (a held-out judge, a blind hand-labelled sample)
+
+Every comparison is on the examples all victims of that attack classify correctly: the difference of success
+rates against the CNN and its bootstrap 95% interval (McNemar's exact p in --detail).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "robustness"
+CONTROLS = ("snn", "cnn-noise", "cnn-noise-matched", "snn-regular")
 
 
 def name(key: str, v: dict) -> str:
@@ -27,21 +34,64 @@ def name(key: str, v: dict) -> str:
         return f"CNN fed the SNN's input noise ({noise})"
     if key == "cnn-noise-matched":
         return f"CNN, noise matched on dev ({noise})"
-    code, steps = v.get("input_code", "bernoulli"), v.get("num_steps", 50)  # files without them: the quick preset
     if key == "snn-regular":
-        return f"SNN weights, deterministic {code} code, no input noise"
-    return f"SNN ({code}, T = {steps}" + (f", input noise σ = {v['input_noise']})" if v.get("input_noise") else ")")
+        return f"SNN weights, deterministic {v.get('input_code', 'regular')} code, no input noise"
+    return f"SNN ({snn_model(v)})"
 
 
-def main() -> None:
-    lines = []
-    for path in sorted(RESULTS.glob("*/summary.json")):
-        r = json.loads(path.read_text())
-        dataset, attacker = path.parent.name.rsplit("_", 1)
+def snn_model(v: dict) -> str:
+    """The SNN's input, short: files without input_code are the quick preset (Bernoulli, T = 50)."""
+    code, steps = v.get("input_code", "bernoulli"), v.get("num_steps", 50)
+    noise = f", σ = {v['input_noise']}" if v.get("input_noise") else ""
+    return f"{code}, T = {steps}{noise}"
+
+
+def reports() -> list[tuple[str, str, Path, dict]]:
+    """(data set, attacker, summary path, report) for every committed attack, ordered by folder then attack."""
+    out = []
+    for folder in sorted(p for p in RESULTS.iterdir() if p.is_dir()):
+        dataset, attacker = folder.name.rsplit("_", 1)
+        for path in sorted(folder.glob("summary*.json")):
+            out.append((dataset, attacker, path, json.loads(path.read_text())))
+    return out
+
+
+def cell(c: dict | None) -> str:
+    return "–" if c is None else f"{100 * c['diff']:+.1f} [{100 * c['ci_low']:+.1f}, {100 * c['ci_high']:+.1f}]"
+
+
+def attacker_of(folder_attacker: str, r: dict) -> str:
+    # the part-of-speech check binds word substitutes only: DeepWordBug's one-letter edits have none
+    pos = str(r.get("substitute_pos_check", "none")).startswith("WordNet") and r["attack"] != "deepwordbug"
+    a = folder_attacker + (", POS" if pos else "")
+    snn = r.get("snn", {}).get("victim", {})
+    return a + (f", {snn['draws']} draws" if snn.get("draws", 8) != 8 else "")
+
+
+def summary() -> list[str]:
+    lines = [
+        "| data | SNN input | attack | attacker | shared examples | CNN fooled % | SNN − CNN | CNN + the SNN's noise "
+        "− CNN | CNN, noise matched on dev − CNN | SNN without noise − CNN |",
+        "|---|---|---|---|---:|---:|---|---|---|---|",
+    ]
+    for dataset, attacker, _, r in reports():
+        comps = r.get("comparisons", {})
+        cells = " | ".join(cell(comps.get(k)) for k in CONTROLS)
+        snn = snn_model(r["snn"]["victim"])
+        lines.append(
+            f"| {dataset.split('-')[0]} | {snn} | {r['attack']} | {attacker_of(attacker, r)} | "
+            f"{r['example_set']['common']} | {100 * r['cnn']['success_rate']:.1f} | {cells} |"
+        )
+    return lines
+
+
+def detail() -> list[str]:
+    lines: list[str] = []
+    for dataset, attacker, path, r in reports():
         s = r["example_set"]
         lines += [
-            f"**{dataset.upper()}, {r['attack']}, {attacker} attacker** ({s['common']} of {r['n']} test examples "
-            "that every victim classifies correctly):",
+            f"**{dataset.upper()}, {r['attack']}, {attacker_of(attacker, r)} attacker** ({s['common']} of {r['n']} "
+            f"test examples that every victim classifies correctly; `{path.relative_to(ROOT)}`):",
             "",
             "| victim | clean acc on the sample (%) | success (%) | vs CNN (points) | 95% interval | McNemar p | "
             "CNN's examples transfer (%) | seconds |",
@@ -61,14 +111,46 @@ def main() -> None:
             )
         if r.get("noise_match"):
             m = r["noise_match"]
-            lines.append("")
             level = f"{m['noise_steps']} Bernoulli steps" if m.get("noise_steps") else f"σ = {m['input_noise']}"
-            lines.append(
-                f"Noise matched on dev: {level} (dev {100 * m['dev_acc']:.2f}% against the "
-                f"SNN's {100 * m['snn_dev_acc']:.2f}%)."
-            )
+            lines += ["", f"Noise matched on dev: {level} (dev {100 * m['dev_acc']:.2f}% against the SNN's "
+                      f"{100 * m['snn_dev_acc']:.2f}%)."]  # fmt: skip
         lines.append("")
-    print("\n".join(lines).strip())
+    lines += label_checks()
+    return lines
+
+
+def label_checks() -> list[str]:
+    """Every label check committed beside the attacks: held-out judges and blind hand-labelled samples."""
+    lines = [
+        "**Label checks** (TextFooler's successes; `benchmarks/label_check.py`, `benchmarks/hand_labels.py`): the "
+        "share of successes whose perturbed sentence still reads as the gold label, per victim.",
+        "",
+        "| folder | reader | victim | successes read | gold label kept (%) |",
+        "|---|---|---|---:|---:|",
+    ]
+    for folder in sorted(p for p in RESULTS.iterdir() if p.is_dir()):
+        for path in sorted(folder.glob("label_check*.json")):
+            r = json.loads(path.read_text())
+            judge = r["judge"] if r["judge"].startswith("minilm:") else "quick-preset CNN of the other data set"
+            acc = f", {100 * r['judge_test_acc']:.1f}% on this test set" if "judge_test_acc" in r else ""
+            for v, c in r["victims"].items():
+                pct = "–" if c["label_preserving_pct"] is None else f"{c['label_preserving_pct']:.1f}"
+                lines.append(f"| {folder.name} | judge {judge}{acc} | {v} | {c['judge_agrees_on_original']} | {pct} |")
+        score = folder / "hand_labels" / "score.json"
+        if score.is_file():
+            for v, c in json.loads(score.read_text()).items():
+                lo, hi = c["kept_ci95"]
+                lines.append(
+                    f"| {folder.name} | one human, blind (perturbed sentence only; {c['flipped']} read as the other "
+                    f"label, {c['unclear']} unclear) | {v} | {c['n']} | {c['kept_pct']:.0f} [{lo:.0f}, {hi:.0f}] |"
+                )
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--detail", action="store_true", help="every victim of every attack, and the label checks")
+    print("\n".join(detail() if ap.parse_args().detail else summary()).strip())
 
 
 if __name__ == "__main__":
