@@ -11,8 +11,9 @@
 # shares a part of speech with the word it replaces (results/robustness/DATASET-noiseSIGMA-pos_adaptive).
 # `six SIGMA`: seed 0 of the four other data sets at σ, and the same TextFooler attack on each.
 # `cheap SIGMA`: DeepWordBug, TextBugger and PWWS on SST-2 and MR, the same protocol (N = 1,000, every control).
+# `draws SIGMA`: TextFooler's adaptive attacker with 8, 32 and 128 draws per query (SST-2, N = 200, CNN and SNN).
 # Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/noise.sh [select DATASET | seeds DATASET SIGMA |
-#        attack DATASET SIGMA [ATTACK] | pos DATASET SIGMA | six SIGMA | cheap SIGMA | copy]
+#        attack DATASET SIGMA [ATTACK] | pos DATASET SIGMA | six SIGMA | cheap SIGMA | draws SIGMA | copy]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ST=${ST:-.venv/bin/spiketext}
@@ -60,6 +61,8 @@ case "${1:-}" in
   cheap) ls /usr/share/wordnet/data.noun > /dev/null
          for a in deepwordbug textbugger pwws; do for d in sst2 mr; do attack "$d" "$2" "$a"; done; done ;;
   copy) copy ;;
+  # draws per query 8 / 32 / 128 for the adaptive attacker's expectation (SST-2, the first 200 test examples)
+  draws) for r in 8 32 128; do N=${N:-200} attack sst2 "$2" textfooler "-draws$r" cnn,snn --draws "$r"; done ;;
   *) echo "usage: noise.sh select DATASET | seeds DATASET SIGMA | attack DATASET SIGMA [ATTACK] | pos DATASET SIGMA |" \
-          "six SIGMA | cheap SIGMA | copy" >&2; exit 2 ;;
+          "six SIGMA | cheap SIGMA | draws SIGMA | copy" >&2; exit 2 ;;
 esac
