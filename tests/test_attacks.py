@@ -16,6 +16,7 @@ from spiketext.attacks import ATTACKS, AttackResult, Victim, WordSpace, run_atta
 from spiketext.attacks.search import MIN_SIMILARITY, word_budget
 from spiketext.attacks.words import STOP_WORDS
 from spiketext.cli import main
+from spiketext.config import SNNConfig
 from spiketext.errors import SpiketextError
 
 
@@ -349,7 +350,7 @@ def test_windowed_variant_scoring_equals_the_full_path(code):
     from spiketext.runtime import generator
 
     torch.manual_seed(0)
-    model = SpikingTextCNN(dim=6, num_classes=2, num_filters=12, input_code=code).eval()
+    model = SpikingTextCNN(dim=6, num_classes=2, num_filters=12, snn=SNNConfig(encoder=code)).eval()
     for conv in model.convs:
         conv.weight.data *= 4  # enough current that every layer spikes
     model.fc.weight.data *= 4

@@ -4,10 +4,10 @@ count against the TextCNN formula, and the energy arithmetic."""
 import pytest
 import torch
 
+from spiketext.config import SNNConfig
 from spiketext.counting import COSTS, SNNCounter, conv_synaptic_ops
 from spiketext.energy import count_energy, energy_report
 from spiketext.models.spiking import SpikingTextCNN
-from spiketext.neurons import NeuronParams
 
 
 def _count(model, spikes):
@@ -52,7 +52,7 @@ def test_counter_and_energy_arithmetic():
 
 def test_leaky_membrane_updates_cost_a_mac():
     model = SpikingTextCNN(
-        dim=3, num_classes=2, num_filters=4, kernel_sizes=(2,), neurons_per_class=1, neuron=NeuronParams(beta=0.9)
+        dim=3, num_classes=2, num_filters=4, kernel_sizes=(2,), neurons_per_class=1, snn=SNNConfig(beta=0.9)
     )
     spikes = torch.ones(2, 1, 3, 4)
     with torch.no_grad():
@@ -71,7 +71,7 @@ def test_count_energy_reports_spikes_per_unit_encoding_and_matched_precisions():
     x = torch.rand(6, 5, 9, generator=torch.Generator().manual_seed(0))
     for code, noise, draws in (("bernoulli", 0, 5 * 9 * 10), ("regular", 0, 0), ("regular", 0.1, 5 * 9)):
         model = SpikingTextCNN(
-            dim=5, num_classes=2, num_filters=4, kernel_sizes=(2, 3), input_code=code, input_noise=noise
+            dim=5, num_classes=2, num_filters=4, kernel_sizes=(2, 3), snn=SNNConfig(encoder=code, input_noise=noise)
         )
         report = count_energy(model, [x], 10, seed=1)
         first = report["snn"]["layers"][0]
@@ -132,10 +132,9 @@ def test_reviewer_accounting_recounted_by_hand():
     spike per unit at step 0, seen for 2 steps), two output neurons (weights 1). Every count written down below."""
     from spiketext.accounting import sram_pj
     from spiketext.models.textcnn import TailoredTextCNN
-    from spiketext.neurons import NeuronParams
 
     cnn = TailoredTextCNN(2, 2, num_filters=1, kernel_sizes=(2,), neurons_per_class=1, dropout=0.0)
-    snn = SpikingTextCNN(2, 2, 1, (2,), 1, NeuronParams(), "ttfs")
+    snn = SpikingTextCNN(2, 2, 1, (2,), 1, SNNConfig(encoder="ttfs"))
     with torch.no_grad():
         for m in (cnn, snn):
             m.convs[0].weight.fill_(1.0)

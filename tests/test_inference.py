@@ -7,17 +7,17 @@ import shutil
 import pytest
 import torch
 
+from spiketext.config import SNNConfig
 from spiketext.encoding import bernoulli_encode
 from spiketext.errors import SpiketextError
 from spiketext.inference import classify, load_bundle, save_bundle
-from spiketext.models.registry import Architecture, SpikingSpec, build_model, model_meta
+from spiketext.models.registry import Architecture, build_model, model_meta
 from spiketext.models.textcnn import init_linear_weights
-from spiketext.neurons import NeuronParams
 from spiketext.runtime import generator
 
 ARCH = Architecture(dim=6, num_classes=3, num_filters=5, kernel_sizes=(2, 3), neurons_per_class=4, dropout=0.5,
                     zero_mean_filters=True)  # fmt: skip
-SPEC = SpikingSpec(8, NeuronParams(0.9, 0.7, "subtract", "arctan", 2.0), "bernoulli")
+SPEC = SNNConfig(8, 0.9, 0.7, "subtract", "arctan", 2.0, "bernoulli")
 VOCAB = ["<pad>", "<unk>", "good", "bad"]
 DATA = {
     "language": "en",
@@ -52,7 +52,7 @@ def test_save_load_gives_identical_outputs(tmp_path, kind):
     if kind == "snn":
         s = bernoulli_encode(x, 8, torch.Generator().manual_seed(0))
         assert torch.equal(bundle.model(s), model(s))
-        assert bundle.model.out_neuron.params == SPEC.neuron and bundle.model.neuron.reset == "subtract"
+        assert bundle.model.out_neuron.params == SPEC == bundle.model.snn and bundle.model.snn.reset == "subtract"
     else:
         assert torch.equal(bundle.model(x), model(x))
     # the file holds no pickle: safetensors + JSON only
@@ -95,7 +95,7 @@ def test_an_edited_json_is_refused_and_a_legacy_one_loads_with_a_warning(tmp_pat
         (lambda m: m["data"].pop("vocab"), r"m.json: data.vocab is missing"),
         (lambda m: m["data"].update(labels=["a"]), r"1 labels for a model with 3 classes"),
         (lambda m: m["arch"].update(num_filters=7), r"convs.0.weight is \[5, 6, 2\], the architecture says \[7, 6"),
-        (lambda m: m["snn"].update(surrogate="bogus"), r"surrogate = 'bogus' is unknown; choose one of fast_sigmoid"),
+        (lambda m: m["snn"].update(surrogate="bogus"), r"m.json: setting snn.surrogate: 'bogus' is not one of"),
         (lambda m: m["arch"].update(dim=-4), r"dim = -4 is not a positive integer"),
         (lambda m: m["arch"].update(kernel_sizes=[2, 3, 2**40]), r"kernel_sizes = .* must be positive integers"),
         (lambda m: m.update(kind="lstm"), r"kind 'lstm' is unknown"),

@@ -1,15 +1,17 @@
 """Models on tiny shapes: the tailored and standard CNN, the SNN and its inference path, conversion, registry."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 
+from spiketext.config import SNNConfig
 from spiketext.encoding import bernoulli_encode, signed_input
 from spiketext.models import SpikingTextCNN, StandardTextCNN, TailoredTextCNN
 from spiketext.models.convert import convert, data_based_scales, model_based_scales, normalized_weights
 from spiketext.models.spiking import rate_ce_loss
 from spiketext.models.textcnn import init_linear_weights, population_logits
-from spiketext.neurons import NeuronParams
 from spiketext.runtime import generator
 
 
@@ -95,7 +97,7 @@ def test_branches_keep_their_own_neurons():
     # The three branches are scanned in one call; each must equal a separate IF layer on its own currents.
     from spiketext.neurons import lif_scan
 
-    snn = convert(tiny_cnn(), tiny_snn(neuron=NeuronParams(threshold=0.3)))
+    snn = convert(tiny_cnn(), tiny_snn(snn=SNNConfig(threshold=0.3)))
     spikes = bernoulli_encode(torch.rand(3, 6, 9), 12, torch.Generator().manual_seed(0))
     with torch.no_grad():
         _, layers = snn(spikes, record=True)
@@ -118,7 +120,7 @@ def test_class_scores_is_encode_forward_readout():
 
 
 def test_regular_code_snn_is_deterministic_and_ignores_the_generator():
-    snn = convert(tiny_cnn(), tiny_snn(input_code="regular"))
+    snn = convert(tiny_cnn(), tiny_snn(snn=SNNConfig(encoder="regular")))
     x = torch.rand(3, 6, 9)
     with torch.no_grad():
         a = snn.class_counts(x, 8, None)
@@ -145,16 +147,18 @@ def test_conversion_weights_normalizations_and_input_scale():
 
 def test_registry_round_trip_and_validation():
     from spiketext.errors import SpiketextError
-    from spiketext.models.registry import Architecture, SpikingSpec, build_model
+    from spiketext.models.registry import Architecture, build_model, snn_from_json
 
     arch = Architecture(dim=6, num_classes=3, num_filters=5, kernel_sizes=(2, 3), neurons_per_class=4)
     assert Architecture.from_json(arch.to_json(), "x") == arch
-    spec = SpikingSpec(8, NeuronParams(0.9, 0.7, "zero", "arctan", 2.0), "regular", 0.5)
-    assert SpikingSpec.from_json(spec.to_json(), "x") == spec
+    spec = SNNConfig(8, 0.9, 0.7, "zero", "arctan", 2.0, "regular", 0.5)
+    assert snn_from_json(dataclasses.asdict(spec), "x") == spec
     snn = build_model("snn", arch, spec)
-    assert snn.out_neuron.params == spec.neuron and snn.input_code == "regular" and snn.input_scale == 0.5
-    with pytest.raises(SpiketextError, match=r"m.json: surrogate = 'bogus' is unknown"):
-        SpikingSpec.from_json({**spec.to_json(), "surrogate": "bogus"}, "m.json")
+    assert snn.out_neuron.params is spec is snn.snn and snn.input_code == "regular" and snn.snn.input_scale == 0.5
+    with pytest.raises(SpiketextError, match=r"m.json: setting snn.surrogate: 'bogus' is not one of"):
+        snn_from_json({**dataclasses.asdict(spec), "surrogate": "bogus"}, "m.json")
+    with pytest.raises(SpiketextError, match=r"m.json: setting snn.beta: 1.5 must lie in \(0, 1\]"):
+        snn_from_json({**dataclasses.asdict(spec), "beta": 1.5}, "m.json")
     with pytest.raises(SpiketextError, match="dim = -3 is not a positive integer"):
         Architecture.from_json({**arch.to_json(), "dim": -3}, "m.json")
     signed = Architecture(dim=6, num_classes=3, input_domain="signed")
@@ -164,13 +168,15 @@ def test_registry_round_trip_and_validation():
     assert Architecture.from_json(old, "x").input_domain == "positive"
     with pytest.raises(SpiketextError, match="input_domain = 'both' is not positive or signed"):
         Architecture.from_json({**arch.to_json(), "input_domain": "both"}, "m.json")
-    noisy = SpikingSpec(8, NeuronParams(), "ttfs", input_noise=0.2)
-    assert SpikingSpec.from_json(noisy.to_json(), "x") == noisy and noisy.stochastic and not spec.stochastic
-    assert build_model("snn", signed, noisy).input_noise == 0.2
-    no_noise = {k: v for k, v in noisy.to_json().items() if k != "input_noise"}  # checkpoints from before it
-    assert SpikingSpec.from_json(no_noise, "x").input_noise == 0.0
-    with pytest.raises(SpiketextError, match="input_noise = -1"):
-        SpikingSpec.from_json({**noisy.to_json(), "input_noise": -1}, "m.json")
+    noisy = SNNConfig(8, encoder="ttfs", input_noise=0.2)
+    assert snn_from_json(dataclasses.asdict(noisy), "x") == noisy and noisy.stochastic and not spec.stochastic
+    assert build_model("snn", signed, noisy).stochastic
+    no_noise = {k: v for k, v in dataclasses.asdict(noisy).items() if k != "input_noise"}  # older checkpoints
+    assert snn_from_json(no_noise, "x").input_noise == 0.0
+    with pytest.raises(SpiketextError, match="snn.input_noise: -1.0 must lie in"):
+        snn_from_json({**dataclasses.asdict(noisy), "input_noise": -1}, "m.json")
+    with pytest.raises(SpiketextError, match="snn.encoder: 'morse' is not one of"):
+        SNNConfig(encoder="morse")  # type: ignore[arg-type]  # built in code: validated the same way
 
 
 def test_memory_estimate_grows_with_t():
@@ -222,8 +228,8 @@ def test_qcfs_conversion_reproduces_the_cnn():
     cnn.train()
     cnn(x[:64])
     cnn.eval()
-    half = NeuronParams(init_membrane=0.5)
-    snn = SpikingTextCNN(6, 3, 16, (2, 3), 4, neuron=half, input_code="regular", readout="membrane")
+    half = SNNConfig(init_membrane=0.5, encoder="regular", readout="membrane")
+    snn = SpikingTextCNN(6, 3, 16, (2, 3), 4, snn=half)
     convert(cnn, snn, conversion_weights(cnn, "qcfs", lambda: [x]))
     with torch.no_grad():
         agree = (snn.class_counts(x, L, None).argmax(-1) == cnn(x).argmax(-1)).float().mean()
@@ -250,8 +256,8 @@ def test_signed_qcfs_conversion_reproduces_the_cnn(code):
     cnn.train()
     cnn(x[:64])
     cnn.eval()
-    half = NeuronParams(init_membrane=0.5)
-    snn = SpikingTextCNN(6, 3, 16, (2, 3), 4, neuron=half, input_code=code, readout="membrane", input_domain="signed")
+    half = SNNConfig(init_membrane=0.5, encoder=code, readout="membrane")
+    snn = SpikingTextCNN(6, 3, 16, (2, 3), 4, snn=half, input_domain="signed")
     convert(cnn, snn, conversion_weights(cnn, "qcfs", lambda: [x]))
     with torch.no_grad():
         spikes = snn.encode(x, L, None)
@@ -263,7 +269,7 @@ def test_signed_qcfs_conversion_reproduces_the_cnn(code):
         if code == "ttfs":
             # integrate, then burst: the layer emits exactly clip(round(Q/θ), 0, T) spikes, the CNN's QCFS count
             _, layers = snn.class_scores(x, L, None, record=True)
-            theta = snn.neuron.threshold
+            theta = snn.snn.threshold
             expected_count = torch.floor(charge / theta + 0.5).clamp(0, L)
             assert (layers["conv2"].sum(0) != expected_count).float().mean() < 0.01  # exact but for ties
     print(code, float(agree))

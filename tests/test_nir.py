@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from conftest import TINY
+from spiketext.config import SNNConfig
 from spiketext.errors import SpiketextError
 from spiketext.models.spiking import SpikingTextCNN, mean_pool
-from spiketext.neurons import NeuronParams
 
 nir = pytest.importorskip("nir", reason="the nir extra is not installed (pip install 'spiketext[nir]')")
 pytest.importorskip("nirtorch", reason="the nir extra is not installed (pip install 'spiketext[nir]')")
@@ -21,8 +21,8 @@ from spiketext.nir_export import graph_metadata, lossy_changes, nir_module, run_
 
 def _model(seed: int = 0, **kw) -> SpikingTextCNN:
     torch.manual_seed(seed)
-    neuron = kw.pop("neuron", NeuronParams(reset="zero", threshold=0.5))
-    m = SpikingTextCNN(12, 3, num_filters=6, kernel_sizes=(2, 3), neurons_per_class=4, neuron=neuron, **kw)
+    snn = kw.pop("snn", SNNConfig(reset="zero", threshold=0.5))
+    m = SpikingTextCNN(12, 3, num_filters=6, kernel_sizes=(2, 3), neurons_per_class=4, snn=snn, **kw)
     with torch.no_grad():  # larger weights than the default init: every layer fires
         for p in m.parameters():
             p.mul_(3)
@@ -43,9 +43,9 @@ def _round_trip(m: SpikingTextCNN, path, L=9, B=5, T=12, seed=1, lossy=False):
     "kw",
     [
         {},
-        {"input_code": "regular"},
+        {"snn": SNNConfig(reset="zero", threshold=0.5, encoder="regular")},
         {"input_domain": "signed"},
-        {"readout": "membrane"},
+        {"snn": SNNConfig(reset="zero", threshold=0.5, readout="membrane")},
     ],
     ids=["bernoulli", "regular", "signed", "membrane-readout"],
 )
@@ -59,7 +59,7 @@ def test_a_reset_to_zero_snn_round_trips_exactly(tmp_path, kw):
     assert torch.equal(layers["pool"], nir_layers["pool_if"])
     assert torch.equal(out, theirs)
     assert out.abs().sum() > 0
-    if kw.get("readout") == "membrane":
+    if m.snn.readout == "membrane":
         assert "out_if" not in nir_layers  # the output layer does not spike: fc feeds the output
     else:
         assert torch.equal(layers["output"], nir_layers["out_if"])
@@ -87,25 +87,25 @@ def test_mean_pool_is_the_mean_as_count_times_one_over_n():
 
 
 def test_subtract_reset_is_refused_without_lossy_and_exported_as_reset_to_zero_with_it(tmp_path):
-    m = _model(neuron=NeuronParams(reset="subtract", threshold=0.5))
+    m = _model(snn=SNNConfig(reset="subtract", threshold=0.5))
     with pytest.raises(SpiketextError, match="--lossy"):
         to_nir(m, 9)
     out, _, theirs, _ = _round_trip(m, tmp_path / "lossy.nir", lossy=True)
     assert not torch.equal(out, theirs)  # the subtract model is not what NIR runs...
-    zero = _model(neuron=NeuronParams(reset="zero", threshold=0.5))
+    zero = _model(snn=SNNConfig(reset="zero", threshold=0.5))
     zero.load_state_dict(m.state_dict())
     out_zero, _, _, _ = _round_trip(zero, tmp_path / "zero.nir")
     assert torch.equal(out_zero, theirs)  # ...its reset-to-zero twin is, exactly
 
 
 def test_a_raised_initial_membrane_is_lossy_and_decay_or_held_currents_are_refused():
-    assert lossy_changes(_model(neuron=NeuronParams(reset="zero", init_membrane=0.5)))
+    assert lossy_changes(_model(snn=SNNConfig(reset="zero", init_membrane=0.5)))
     with pytest.raises(SpiketextError, match="initial membrane"):
-        to_nir(_model(neuron=NeuronParams(reset="zero", init_membrane=0.5)), 9)
+        to_nir(_model(snn=SNNConfig(reset="zero", init_membrane=0.5)), 9)
     with pytest.raises(SpiketextError, match="β = 0.9"):
-        to_nir(_model(neuron=NeuronParams(reset="zero", beta=0.9)), 9, lossy=True)
+        to_nir(_model(snn=SNNConfig(reset="zero", beta=0.9)), 9, lossy=True)
     with pytest.raises(SpiketextError, match="ttfs"):
-        to_nir(_model(input_code="ttfs"), 9, lossy=True)
+        to_nir(_model(snn=SNNConfig(encoder="ttfs")), 9, lossy=True)
     with pytest.raises(SpiketextError, match="shorter than the widest kernel"):
         to_nir(_model(), 2)
 

@@ -3,11 +3,11 @@
 import pytest
 import torch
 
+from spiketext.config import SNNConfig
 from spiketext.encoding import bernoulli_encode
 from spiketext.models import SpikingTextCNN
 from spiketext.models.spiking import rate_ce_loss
 from spiketext.models.textcnn import init_linear_weights
-from spiketext.neurons import NeuronParams
 from spiketext.runtime import generator
 
 pytest.importorskip("snntorch")
@@ -19,8 +19,8 @@ def test_engine_equals_reference_in_fp32(beta):
     from spiketext.bench.reference import ReferenceSNN
 
     D, C, T, B, L = 12, 2, 20, 6, 11
-    neuron = NeuronParams(beta=beta, threshold=0.3)
-    ours = SpikingTextCNN(D, C, num_filters=16, kernel_sizes=(3, 4, 5), neurons_per_class=10, neuron=neuron)
+    neuron = SNNConfig(beta=beta, threshold=0.3)
+    ours = SpikingTextCNN(D, C, num_filters=16, kernel_sizes=(3, 4, 5), neurons_per_class=10, snn=neuron)
     init_linear_weights(ours, generator(0))
     ref = ReferenceSNN(
         D, C, num_filters=16, kernel_sizes=(3, 4, 5), neurons_per_class=10, beta=beta, threshold=0.3

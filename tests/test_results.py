@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from spiketext.errors import SpiketextError
-from spiketext.results import RunResult, StageResult
+from spiketext.results import EnergySummary, RunResult, StageResult
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,7 +28,7 @@ def test_attributes_defaults_and_unknown_fields_kept():
         "cnn": {"dev_acc": 0.8, "test_acc": 0.75, "epoch": 7},
         "snn_finetuned": {"dev_acc": 0.79, "test_acc": 0.74, "test_std": 0.01, "test_accs": [0.73, 0.75],
                           "start": "qcfs", "partial": True},
-        "energy": {"ratio_all_ops": 0.2},
+        "energy": {"ratio": 0.25, "ratio_all_ops": 0.2, "ratio_memory_sram": {"32KB": 0.9}, "later_field": 1},
         "seed": 3,
         "data": {"name": "sst2"},
         "notes": ["a note"],
@@ -37,7 +37,16 @@ def test_attributes_defaults_and_unknown_fields_kept():
     ft = r.stage("snn_finetuned")
     assert (ft.test_std, ft.test_accs, ft.partial, ft.extra) == (0.01, (0.73, 0.75), True, {"start": "qcfs"})
     assert r.stage("cnn").test_std is None and "snn_converted" not in r and r.seed == 3
-    assert r.extra == {"data": {"name": "sst2"}} and r.energy == {"ratio_all_ops": 0.2}
+    assert r.extra == {"data": {"name": "sst2"}} and r.energy is not None
+    e = r.energy
+    assert (e.headline, e.ratio, e.ratio_memory_sram["32KB"], e.extra, e.ratio_lut) == (
+        0.2,
+        0.25,
+        0.9,
+        {"later_field": 1},
+        None,
+    )
+    assert EnergySummary.from_json({"ratio": 0.3}, "x").headline == 0.3  # a run from before the reviewer's accounting
     assert r.to_json() == d
     with pytest.raises(SpiketextError, match="no snn_converted result"):
         r.stage("snn_converted")
@@ -48,3 +57,5 @@ def test_a_damaged_row_is_named():
         RunResult.from_json({"cnn": {"test_acc": "high"}}, "x.json")
     with pytest.raises(SpiketextError, match="not a mapping"):
         StageResult.from_json([0.5], "x.json: cnn")
+    with pytest.raises(SpiketextError, match="x.json: 'energy' is not a mapping with a ratio"):
+        RunResult.from_json({"cnn": {"test_acc": 0.5}, "energy": {"ratio_all_ops": 0.2}}, "x.json")

@@ -16,10 +16,10 @@ import torch
 
 from conftest import TINY
 from spiketext.cli import main
+from spiketext.config import SNNConfig
 from spiketext.models import stacked
 from spiketext.models.spiking import SpikingTextCNN
 from spiketext.models.textcnn import TailoredTextCNN, init_linear_weights
-from spiketext.neurons import NeuronParams
 from spiketext.runtime import generator
 from spiketext.train import FitSettings, Member, cnn_logits, cnn_loss, fit_members
 
@@ -52,7 +52,7 @@ def test_stacked_cnn_equals_its_members(activation, domain):
 @pytest.mark.parametrize("code", ["bernoulli", "regular", "ttfs"])
 @pytest.mark.parametrize("readout", ["spikes", "membrane"])
 def test_stacked_snn_equals_its_members(code, readout):
-    ms = [SpikingTextCNN(D, 2, 6, (3, 4), 3, NeuronParams(), code, 1.0, readout) for _ in range(M)]
+    ms = [SpikingTextCNN(D, 2, 6, (3, 4), 3, SNNConfig(encoder=code, readout=readout)) for _ in range(M)]
     for i, m in enumerate(ms):
         init_linear_weights(m, generator(i, 1))
     x = _inputs()

@@ -37,6 +37,7 @@ from spiketext.config import (
     NORMALIZED_CHECKPOINTS,
     PRESETS,
     STAGES,
+    Language,
     Precision,
     choices,
 )
@@ -57,7 +58,7 @@ def _data_source_args() -> argparse.ArgumentParser:
     g.add_argument("--text-column", help="name of the text column (CSV/TSV/JSONL); found by common names if unset")
     g.add_argument("--label-column", help="name of the label column; found by common names if unset")
     g.add_argument("--encoding", help="encoding of own files (default utf-8; e.g. cp1252)")
-    g.add_argument("--language", choices=("en", "zh"), help="tokenizer for own data (default: detected)")
+    g.add_argument("--language", choices=choices(Language), help="tokenizer for own data (default: detected)")
     g.add_argument("--data-dir", help="folder with one sub-folder per data set (default $SPIKETEXT_DATA_DIR, ./data)")
     g.add_argument("--cache-dir", help="downloads, vectors (default $SPIKETEXT_CACHE_DIR, ~/.cache/spiketext)")
     g.add_argument("--split-seed", type=int, help="seed of the stratified split where one is made")

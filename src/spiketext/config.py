@@ -33,6 +33,7 @@ CACHE_DIR_ENV = "SPIKETEXT_CACHE_DIR"
 
 # --- every choice list, in one place (settings, models, CLI and checkpoints read them from here) ---------------
 InputCode = Literal["bernoulli", "regular", "ttfs"]  # snn.encoder: how input values become spikes
+DETERMINISTIC_CODES = frozenset({"regular", "ttfs"})  # the same spikes at every draw (bernoulli: random)
 InputDomain = Literal["positive", "signed"]  # model.input_domain: e⁺ ∈ [0, 1] (the paper) or s = 2e⁺ − 1 ∈ [−1, 1]
 Surrogate = Literal["fast_sigmoid", "arctan", "sigmoid", "triangle", "straight_through"]
 Reset = Literal["subtract", "zero"]
@@ -52,6 +53,7 @@ VictimName = Literal["cnn", "snn", "cnn-noise", "cnn-noise-matched", "snn-regula
 Sample = Literal["first", "random"]
 BackendKind = Literal["local", "processes", "ray"]  # where jobs run (spiketext.parallel)
 Similarity = Literal["auto", "minilm", "word-vectors"]  # an attack's sentence similarity (auto: MiniLM if installed)
+Language = Literal["en", "zh"]  # data.language: the tokenizer (zh: jieba)
 ModelKind = Literal["tailored_cnn", "standard_cnn", "snn"]
 SplitName = Literal["train", "dev", "test"]
 
@@ -102,7 +104,7 @@ class DataConfig:
     text_column: str | None = None
     label_column: str | None = None
     encoding: str = "utf-8"
-    language: str | None = None  # "en" or "zh"; None: the built-in's language, or detected from own text
+    language: Language | None = None  # None: the built-in's language, or detected from own text
     data_dir: str | None = None  # None: $SPIKETEXT_DATA_DIR, else ./data
     cache_dir: str | None = None  # None: $SPIKETEXT_CACHE_DIR, else ~/.cache/spiketext
     split_seed: int = 0
@@ -139,13 +141,7 @@ class DataConfig:
                 f"unknown data set {self.dataset!r}; choose one of {', '.join(BUILTIN_DATASETS)} "
                 "or pass your own with --train FILE",
             )
-            _check(
-                self.dev is None and self.test is None,
-                "data.dev / data.test",
-                "only with --train (own data)",
-            )
-        if self.language is not None:
-            _check(self.language in ("en", "zh"), "data.language", f"{self.language!r} is not 'en' or 'zh'")
+            _check(self.dev is None and self.test is None, "data.dev / data.test", "only with --train (own data)")
         for name in ("test_fraction", "dev_fraction"):
             value = getattr(self, name)
             _check(0.0 < value < 0.5, f"data.{name}", f"{value} must lie in (0, 0.5)")
@@ -198,9 +194,10 @@ class ModelConfig:
         _check(self.levels == "T" or self.levels >= 1, "model.levels", f"{self.levels} must be >= 1 or 'T'")
 
 
-@dataclass
+@dataclass(frozen=True)
 class SNNConfig:
-    """Spiking neurons and the input code (DESIGN.md §1.3)."""
+    """Spiking neurons and the input code (DESIGN.md §1.3): the one value the SNN, its LIF layers and its
+    checkpoint's "snn" mapping share. Validated here, once, however it is built (settings, a checkpoint, code)."""
 
     num_steps: int = 50  # T
     beta: float = 1.0  # membrane decay; 1 = integrate-and-fire
@@ -219,6 +216,10 @@ class SNNConfig:
     init_membrane: float = 0.0  # U[0] as a fraction of θ: 0 (the paper) or 0.5 (QCFS: spike counts round, not floor)
     readout: Readout = "spikes"  # spikes: output spike counts (the paper); membrane: summed output currents
 
+    @property
+    def stochastic(self) -> bool:  # does the input differ between draws (a random code, or input noise)?
+        return self.encoder not in DETERMINISTIC_CODES or self.input_noise > 0
+
     def __post_init__(self) -> None:
         _check(self.num_steps >= 1, "snn.num_steps", f"{self.num_steps} must be >= 1")
         _check(0 <= self.init_membrane < 1, "snn.init_membrane", f"{self.init_membrane} must lie in [0, 1)")
@@ -227,6 +228,9 @@ class SNNConfig:
         _check(0 < self.beta <= 1, "snn.beta", f"{self.beta} must lie in (0, 1]")
         _check(self.threshold > 0, "snn.threshold", f"{self.threshold} must be > 0")
         _check(self.slope > 0, "snn.slope", f"{self.slope} must be > 0")
+        for name, kind in (("reset", Reset), ("surrogate", Surrogate), ("encoder", InputCode), ("readout", Readout)):
+            value = getattr(self, name)
+            _check(value in choices(kind), f"snn.{name}", f"{value!r} is not one of {', '.join(choices(kind))}")
 
 
 def check_kernels(kernel_sizes: list[int], max_len: int) -> None:
@@ -350,15 +354,10 @@ class RunConfig:
     def __post_init__(self) -> None:
         _check(self.seed >= 0, "seed", f"{self.seed} must be >= 0")
         _check(1 <= self.seeds <= MAX_REPEATS, "seeds", f"{self.seeds} must lie in 1..{MAX_REPEATS}")
-        _check(
-            1 <= self.test_repeats <= MAX_REPEATS, "test_repeats", f"{self.test_repeats} must lie in 1..{MAX_REPEATS}"
-        )
+        _check(1 <= self.test_repeats <= MAX_REPEATS, "test_repeats", f"{self.test_repeats} must lie in 1..1000")
         _check(self.eval_batch_size >= 1, "eval_batch_size", f"{self.eval_batch_size} must be >= 1")
-        _check(
-            re.match(r"^(auto|cpu|cuda(:\d+)?)$", self.device) is not None,
-            "device",
-            f"{self.device!r} is not a device; use auto, cpu, cuda or cuda:N",
-        )
+        ok = re.match(r"^(auto|cpu|cuda(:\d+)?)$", self.device) is not None
+        _check(ok, "device", f"{self.device!r} is not a device; use auto, cpu, cuda or cuda:N")
         if self.data.max_len is not None:
             check_kernels(self.model.kernel_sizes, self.data.max_len)
         _check(

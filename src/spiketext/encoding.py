@@ -97,14 +97,8 @@ def ttfs_encode(
 
 InputCodeFn = Callable[[torch.Tensor, int, "torch.Generator | None", "torch.dtype | None", bool], torch.Tensor]
 INPUT_CODES: dict[str, InputCodeFn] = {"bernoulli": bernoulli_encode, "regular": regular_encode, "ttfs": ttfs_encode}
-DETERMINISTIC_CODES = frozenset({"regular", "ttfs"})
 HELD_CURRENT_CODES = frozenset({"ttfs"})  # the first layer's synaptic current persists after the spike
 INPUT_DOMAINS = choices(InputDomain)
-
-
-def stochastic_input(code: str, input_noise: float) -> bool:
-    """Does a model's input differ from draw to draw (a random code, or input noise on any code)?"""
-    return code not in DETERMINISTIC_CODES or input_noise > 0
 
 
 def signed_input(x: torch.Tensor) -> torch.Tensor:

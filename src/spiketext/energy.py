@@ -31,8 +31,8 @@ from pathlib import Path
 import torch
 
 from spiketext.accounting import reviewer_accounting
+from spiketext.config import DETERMINISTIC_CODES
 from spiketext.counting import COSTS, CNNCounter, EnergyCosts, SNNCounter, cnn_layer_macs, formula_snn
-from spiketext.encoding import DETERMINISTIC_CODES
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write
 from spiketext.models.spiking import SpikingTextCNN
@@ -183,9 +183,7 @@ def count_energy(
         raise SpiketextError(f"energy costs {costs!r}: choose one of {', '.join(COSTS)}")
     was = model.training
     model.eval()
-    counter = SNNCounter(
-        model.kernel_sizes, model.num_filters, model.num_outputs, model.neuron.beta, model.held_current
-    )
+    counter = SNNCounter(model.kernel_sizes, model.num_filters, model.num_outputs, model.snn.beta, model.held_current)
     cnn_counter = CNNCounter(model.convs[0].in_channels, model.num_filters, model.kernel_sizes, model.num_outputs)
     if cnn is not None:
         cnn_was = cnn.training
@@ -219,7 +217,7 @@ def count_energy(
     mean = total / max(size, 1)
     report = energy_report(counter, dim, length, mean, COSTS[costs])
     report["reviewer"] = reviewer_accounting(
-        counter.layers, cnn_counter.counts, model.neuron.beta, num_steps, not model.stochastic
+        counter.layers, cnn_counter.counts, model.snn.beta, num_steps, not model.stochastic
     )
     report["cnn_counts"] = cnn_counter.counts
     # the same counts priced with both models at one precision: fp32 against fp32, int8 against int8, ...
@@ -240,17 +238,17 @@ def _draws(model: SpikingTextCNN, dim: int, length: int, num_steps: int, costs: 
     """The random draws the input needs per sentence (a random code's per unit and step, input noise's per unit)
     and their estimated energy; none for a deterministic code without noise."""
     code_draws = dim * length * num_steps if model.input_code not in DETERMINISTIC_CODES else 0
-    noise_draws = dim * length if model.input_noise > 0 else 0
+    noise_draws = dim * length if model.snn.input_noise > 0 else 0
     draws = code_draws + noise_draws
     notes = []
     if code_draws:
         notes.append("one uniform draw and one comparison per input unit and step")
     if noise_draws:
-        notes.append(f"one normal draw per input unit for the input noise (σ = {model.input_noise})")
+        notes.append(f"one normal draw per input unit for the input noise (σ = {model.snn.input_noise})")
     return {
         "code": model.input_code,
         "domain": model.input_domain,
-        "input_noise": model.input_noise,
+        "input_noise": model.snn.input_noise,
         "random_draws_per_sentence": draws,
         "draws_pj_per_sentence": draws * costs.e_draw_pj,
         "note": "; ".join(notes) + f", {costs.e_draw_pj} pJ each (xorshift + compare as 7 integer adds; an estimate)"

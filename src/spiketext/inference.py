@@ -24,13 +24,13 @@ import torch
 from torch import nn
 
 from spiketext.checkpoint import load_checkpoint, save_checkpoint
-from spiketext.config import DEFAULT_ENGLISH_EMBEDDINGS
+from spiketext.config import DEFAULT_ENGLISH_EMBEDDINGS, Language, choices
 from spiketext.data.embeddings import PositiveTransform, WordVectors, load_vectors
 from spiketext.data.load import embeddings_digest
 from spiketext.data.tokenize import get_tokenizer
 from spiketext.data.vocab import PAD, PAD_ID, UNK, UNK_ID, Vocabulary
 from spiketext.errors import SpiketextError
-from spiketext.models.registry import FORMAT, KINDS, Architecture, SpikingSpec, build_model
+from spiketext.models.registry import FORMAT, KINDS, Architecture, build_model, snn_from_json
 from spiketext.runtime import generator
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class ModelBundle:
 
     @property
     def num_steps(self) -> int | None:
-        return self.meta.get("snn", {}).get("num_steps") if self.kind == "snn" else None
+        return self.model.snn.num_steps if self.kind == "snn" else None
 
 
 def save_bundle(stem: Path, model: nn.Module, table: torch.Tensor | np.ndarray, meta: dict[str, Any]) -> None:
@@ -116,7 +116,7 @@ def expected_shapes(kind: str, arch: Architecture) -> dict[str, tuple[int, ...]]
 
 
 def _check_bundle(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> tuple:
-    """Validate a checkpoint's JSON against its tensors; returns (kind, arch, spec, data)."""
+    """Validate a checkpoint's JSON against its tensors; returns (kind, arch, snn, data)."""
     where = f"{path}.json" if path.suffix != ".json" else str(path)
     if meta.get("format") != FORMAT:
         raise SpiketextError(f"{where}: not a spiketext model checkpoint (no 'format: {FORMAT}')")
@@ -124,7 +124,7 @@ def _check_bundle(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, 
     if kind not in KINDS:
         raise SpiketextError(f"{where}: kind {kind!r} is unknown; choose one of {', '.join(KINDS)}")
     arch = Architecture.from_json(meta.get("arch"), where)
-    spec = SpikingSpec.from_json(meta.get("snn"), where) if kind == "snn" else None
+    snn = snn_from_json(meta.get("snn"), where) if kind == "snn" else None
     data = meta.get("data")
     if not isinstance(data, dict):
         raise SpiketextError(f"{where}: the 'data' mapping is missing; the checkpoint is damaged")
@@ -140,7 +140,7 @@ def _check_bundle(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, 
     max_len = data.get("max_len")
     if not isinstance(max_len, int) or isinstance(max_len, bool) or not max(arch.kernel_sizes) <= max_len <= 1 << 16:
         raise SpiketextError(f"{where}: data.max_len = {max_len!r} does not fit the kernel sizes; checkpoint damaged")
-    if data.get("language") not in ("en", "zh"):
+    if data.get("language") not in choices(Language):
         raise SpiketextError(f"{where}: data.language = {data.get('language')!r} is not en or zh; checkpoint damaged")
     transform = data.get("transform")
     if transform is not None:
@@ -166,7 +166,7 @@ def _check_bundle(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, 
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise SpiketextError(f"{where}: weights do not match the architecture: {problems[0]}{more}; checkpoint damaged")
-    return kind, arch, spec, data
+    return kind, arch, snn, data
 
 
 def _open_vectors(path: Path, data: dict[str, Any], cache_dir: Path) -> WordVectors | None:
@@ -192,8 +192,8 @@ def load_bundle(path: str | Path, cache_dir: Path | None = None, open_vocabulary
     if path.suffix in (".json", ".safetensors"):
         path = path.with_suffix("")
     tensors, meta = load_checkpoint(path)
-    kind, arch, spec, data = _check_bundle(path, tensors, meta)
-    model = build_model(kind, arch, spec)
+    kind, arch, snn, data = _check_bundle(path, tensors, meta)
+    model = build_model(kind, arch, snn)
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     model.eval()
     transform = PositiveTransform(**data["transform"]) if data.get("transform") else None

@@ -18,7 +18,7 @@ from spiketext.data.describe import describe
 from spiketext.data.load import digests_differ, input_digests, load_corpus, prepare_corpus
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, check_writable, read_json_object
-from spiketext.models.registry import Architecture, SpikingSpec
+from spiketext.models.registry import Architecture
 from spiketext.runs import RESULT_ROWS, Context, RunDir, check_run_memory, relocate_data
 from spiketext.runtime import autocast_dtype, resolve_device
 
@@ -169,18 +169,8 @@ def open_run(cfg: RunConfig, out: str | Path, seed: int | None = None, restart: 
             )
     data = prepare_corpus(corpus, cfg.data, seed)
     check_kernels(cfg.model.kernel_sizes, data.max_len)
-    arch = Architecture(
-        dim=data.dim,
-        num_classes=data.corpus.num_classes,
-        num_filters=cfg.model.num_filters,
-        kernel_sizes=tuple(cfg.model.kernel_sizes),
-        neurons_per_class=cfg.model.neurons_per_class,
-        dropout=cfg.model.dropout,
-        zero_mean_filters=cfg.model.zero_mean_filters,
-        activation=cfg.model.activation,
-        levels=cfg.qcfs_levels() if cfg.model.activation == "qcfs" else 0,
-        input_domain=cfg.model.input_domain,
-    )
+    levels = cfg.qcfs_levels() if cfg.model.activation == "qcfs" else 0
+    arch = Architecture.of(cfg.model, data.dim, data.corpus.num_classes, levels)
     check_run_memory(cfg, arch, data.max_len, device)
     # Only now, with the data read and the settings checked, does the folder become this run's.
     if existing is None or not progress or restart is not None:
@@ -190,4 +180,4 @@ def open_run(cfg: RunConfig, out: str | Path, seed: int | None = None, restart: 
     if not (run.root / "data.json").is_file() or not progress:
         atomic_write_json(run.root / "data.json", describe(data))
     dtype = autocast_dtype(cfg.precision, device)
-    return Context(cfg, run, data, device, dtype, seed, arch, SpikingSpec.from_config(cfg.snn), inputs)
+    return Context(cfg, run, data, device, dtype, seed, arch, inputs)

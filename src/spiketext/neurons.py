@@ -23,38 +23,13 @@ U[t] − θ (one tensor of the input's size and dtype); for β = 1 the backward 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 
-from spiketext.config import Reset, Surrogate, choices
+from spiketext.config import Reset, SNNConfig, Surrogate, choices
 
 SURROGATES = choices(Surrogate)
 RESETS = choices(Reset)
-
-
-@dataclass(frozen=True)
-class NeuronParams:
-    """One value for a layer of LIF neurons: decay β (1 = IF), threshold θ, reset, surrogate and its slope k."""
-
-    beta: float = 1.0
-    threshold: float = 1.0
-    reset: Reset = "subtract"
-    surrogate: Surrogate = "fast_sigmoid"
-    slope: float = 25.0
-    init_membrane: float = 0.0  # U[0] as a fraction of θ (0: the paper; 0.5: QCFS)
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.init_membrane < 1:
-            raise ValueError(f"init_membrane {self.init_membrane} must lie in [0, 1)")
-        if not 0 < self.beta <= 1:
-            raise ValueError(f"beta {self.beta} must lie in (0, 1]")
-        if self.threshold <= 0 or self.slope <= 0:
-            raise ValueError(f"threshold {self.threshold} and slope {self.slope} must be > 0")
-        if self.reset not in RESETS:
-            raise ValueError(f"unknown reset {self.reset!r}; choose one of {', '.join(RESETS)}")
-        if self.surrogate not in SURROGATES:
-            raise ValueError(f"unknown surrogate {self.surrogate!r}; choose one of {', '.join(SURROGATES)}")
 
 
 def surrogate_grad(x: torch.Tensor, kind: str = "fast_sigmoid", slope: float = 25.0) -> torch.Tensor:
@@ -212,9 +187,10 @@ def lif_scan(
 class LIF(torch.nn.Module):
     """A layer of LIF neurons over time: [T, ...] currents -> [T, ...] spikes (state lives in one call)."""
 
-    def __init__(self, params: NeuronParams | None = None) -> None:
+    def __init__(self, params: SNNConfig | None = None) -> None:
+        """`params`: the SNN's settings; a layer reads β, θ, the reset, the surrogate, its slope and U[0]."""
         super().__init__()
-        self.params = params or NeuronParams()
+        self.params = params or SNNConfig()
 
     @property
     def beta(self) -> float:

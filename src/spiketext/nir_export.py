@@ -59,7 +59,7 @@ def _nir():
 
 def lossy_changes(model: SpikingTextCNN) -> list[str]:
     """What an export as NIR IF neurons changes in `model` (empty: the export is exact)."""
-    p = model.neuron
+    p = model.snn
     changes = []
     if p.reset != "zero":
         changes.append(f"reset by {p.reset} becomes reset to 0 (NIR's IF resets to a fixed potential)")
@@ -71,9 +71,9 @@ def lossy_changes(model: SpikingTextCNN) -> list[str]:
 def refusals(model: SpikingTextCNN) -> list[str]:
     """What no NIR IF graph can express, even lossily."""
     out = []
-    if model.neuron.beta != 1.0:
+    if model.snn.beta != 1.0:
         out.append(
-            f"β = {model.neuron.beta}: NIR export covers IF neurons (β = 1); NIR's LIF leaves its discretisation to "
+            f"β = {model.snn.beta}: NIR export covers IF neurons (β = 1); NIR's LIF leaves its discretisation to "
             "the executor, so it would not be the same network"
         )
     if model.held_current:
@@ -100,7 +100,7 @@ def to_nir(model: SpikingTextCNN, length: int, lossy: bool = False, metadata: di
     ks = model.kernel_sizes
     if length < max(ks):
         raise SpiketextError(f"NIR export: L = {length} is shorter than the widest kernel ({max(ks)})")
-    F, n_pool, theta = model.num_filters, len(ks) * model.num_filters, float(model.neuron.threshold)
+    F, n_pool, theta = model.num_filters, len(ks) * model.num_filters, float(model.snn.threshold)
     D = model.convs[0].in_channels
 
     def f32(x) -> np.ndarray:
@@ -143,7 +143,7 @@ def to_nir(model: SpikingTextCNN, length: int, lossy: bool = False, metadata: di
     nodes["fc"] = nir.Linear(weight=f32(model.fc.weight.detach().cpu()))
     edges.append(("pool_if", "fc"))
     nodes["output"] = nir.Output(output_type=np.array([model.num_outputs]))
-    if model.readout_mode == "membrane":
+    if model.snn.readout == "membrane":
         edges.append(("fc", "output"))
     else:
         nodes["out_if"] = neurons((model.num_outputs,))

@@ -27,6 +27,7 @@ from spiketext.models.convert import conversion_weights, convert
 from spiketext.models.registry import build_model
 from spiketext.models.spiking import SpikingTextCNN
 from spiketext.models.textcnn import TailoredTextCNN, init_linear_weights
+from spiketext.results import EnergySummary
 from spiketext.runs import Context, results_markdown, stage
 from spiketext.runtime import evaluation_seed, generator
 from spiketext.train import (
@@ -57,7 +58,7 @@ def _eval_snn(ctx: Context, model: SpikingTextCNN, split: str, repeats: int, num
         ctx.data.ids[split],
         ctx.labels(split),
         ctx.table,
-        num_steps or ctx.spec.num_steps,
+        num_steps or ctx.cfg.snn.num_steps,
         evaluation_seed(split, ctx.seed),
         repeats,
         ctx.cfg.eval_batch_size,
@@ -82,16 +83,16 @@ def _snn_result(ctx: Context, model: SpikingTextCNN, epoch: int | None, note: st
 
 def _code_note(ctx: Context, test: dict) -> str:
     code = (
-        f"T = {test['num_steps']}, deterministic {ctx.spec.input_code} code"
-        if not ctx.spec.stochastic
-        else f"T = {test['num_steps']}, {ctx.spec.input_code} code, test mean over {len(test['accs'])} draws"
+        f"T = {test['num_steps']}, deterministic {ctx.cfg.snn.encoder} code"
+        if not ctx.cfg.snn.stochastic
+        else f"T = {test['num_steps']}, {ctx.cfg.snn.encoder} code, test mean over {len(test['accs'])} draws"
     )
-    if ctx.spec.input_noise:
-        code += f", input noise σ = {ctx.spec.input_noise}"
+    if ctx.cfg.snn.input_noise:
+        code += f", input noise σ = {ctx.cfg.snn.input_noise}"
     if ctx.arch.input_domain == "signed":
         code += ", signed input (spikes of ±1)"
-    extras = [f"membrane from {ctx.spec.neuron.init_membrane}·θ"] if ctx.spec.neuron.init_membrane else []
-    if ctx.spec.readout == "membrane":
+    extras = [f"membrane from {ctx.cfg.snn.init_membrane}·θ"] if ctx.cfg.snn.init_membrane else []
+    if ctx.cfg.snn.readout == "membrane":
         extras.append("membrane readout (non-spiking output layer, not the paper's)")
     return ", ".join([code, *extras])
 
@@ -196,7 +197,7 @@ def finetune_members(
     members = []
     for ctx, snn, start_dev in zip(ctxs, snns, start_devs, strict=True):
         f = ctx.cfg.finetune
-        T = f.num_steps or ctx.spec.num_steps
+        T = f.num_steps or ctx.cfg.snn.num_steps
         members.append(
             Member(
                 snn,
@@ -214,7 +215,7 @@ def finetune_members(
             )
         )
     ctx, f = ctxs[0], ctxs[0].cfg.finetune
-    T = f.num_steps or ctx.spec.num_steps
+    T = f.num_steps or ctx.cfg.snn.num_steps
     settings = FitSettings(f.epochs, f.lr, f.weight_decay, f.batch_size, ctx.seed, stage_name, f.patience, keep_start)
     return fit_members(members, snn_loss(T, ctx.dtype, f.loss), settings)
 
@@ -283,10 +284,10 @@ def convert_stage(ctx: Context, normalization: str = "none") -> dict:
             cnn,  # type: ignore[arg-type]
             normalization,
             _train_batches(ctx, ctx.table),  # type: ignore[arg-type]
-            ctx.spec.neuron.threshold,
-            ctx.spec.input_scale,
+            ctx.cfg.snn.threshold,
+            ctx.cfg.snn.input_scale,
         )
-        snn = convert(cnn, build_model("snn", ctx.arch, ctx.spec).to(ctx.device), weights)  # type: ignore[arg-type]
+        snn = convert(cnn, build_model("snn", ctx.arch, ctx.cfg.snn).to(ctx.device), weights)  # type: ignore[arg-type]
         result = {**_snn_result(ctx, snn, None), "normalization": normalization}
         ctx.save_model(key, snn, "snn", result)
         return result
@@ -313,7 +314,7 @@ def finetune_start(ctx: Context) -> tuple[SpikingTextCNN, float, str]:
     init = max(candidates, key=lambda name: converted[name]["dev_acc"])  # a tie: the earlier candidate
     snn = ctx.load_model(NORMALIZED_CHECKPOINTS[init])
     # the converted result's dev accuracy is the starting model's when fine-tuning runs at the same T
-    start_dev = converted[init]["dev_acc"] if f.num_steps in (None, ctx.spec.num_steps) else -1.0
+    start_dev = converted[init]["dev_acc"] if f.num_steps in (None, ctx.cfg.snn.num_steps) else -1.0
     return snn, start_dev, init  # type: ignore[return-value]
 
 
@@ -338,7 +339,7 @@ def energy_stage(ctx: Context) -> dict:
         inputs = (x for x, _ in iterate_batches(ids, labels, ctx.table, ctx.cfg.eval_batch_size))
         seed = evaluation_seed("test", ctx.seed)  # the first test draw of _eval_snn: the counted spikes are those
         cnn = ctx.load_model("cnn")
-        report = count_energy(snn, inputs, ctx.spec.num_steps, seed, "fp32", ctx.dtype, cnn=cnn)  # type: ignore
+        report = count_energy(snn, inputs, ctx.cfg.snn.num_steps, seed, "fp32", ctx.dtype, cnn=cnn)  # type: ignore
         report.update(model="snn_finetuned", split="test", seed=seed)
         write_energy(report, ctx.run.root)
         return energy_summary(report)
@@ -355,7 +356,7 @@ def baselines_stage(ctx: Context) -> dict:
         return _cnn_result(ctx, model, raw, res.best_epoch)
 
     def direct() -> dict:
-        snn = build_model("snn", ctx.arch, ctx.spec)
+        snn = build_model("snn", ctx.arch, ctx.cfg.snn)
         init_linear_weights(snn, generator(ctx.seed, 52, 0xC0FFEE))
         snn.to(ctx.device)
         res = _finetune(ctx, snn, "snn_direct")  # type: ignore[arg-type]
@@ -369,8 +370,8 @@ def baselines_stage(ctx: Context) -> dict:
         rand = dataclasses.replace(ctx, data=with_random_embeddings(ctx.data, ctx.seed), _table=None)
         cnn, res = _train_tailored_cnn(rand, "random_emb_cnn", rand.table)
         ctx.run.update_results("random_emb_cnn", _cnn_result(rand, cnn, rand.table, res.best_epoch))
-        weights = conversion_weights(cnn, "none", _train_batches(rand, rand.table), 1.0, rand.spec.input_scale)
-        snn = convert(cnn, build_model("snn", rand.arch, rand.spec).to(rand.device), weights)  # type: ignore[arg-type]
+        weights = conversion_weights(cnn, "none", _train_batches(rand, rand.table), 1.0, rand.cfg.snn.input_scale)
+        snn = convert(cnn, build_model("snn", rand.arch, rand.cfg.snn).to(rand.device), weights)  # type: ignore[arg-type]
         res = _finetune(rand, snn, "random_emb_snn_finetune")  # type: ignore[arg-type]
         ctx.run.update_results("random_emb_snn_finetuned", _snn_result(rand, snn, res.best_epoch))  # type: ignore
     return ctx.run.results()
@@ -390,24 +391,26 @@ def finish(ctx: Context) -> dict:
         "deviation": ctx.data.vectors.deviation,
         "skipped": ctx.data.corpus.skipped,
     }
-    code = f"{ctx.spec.input_code} (deterministic) input" if not ctx.spec.stochastic else f"{ctx.spec.input_code} input"
-    code += f" with noise σ = {ctx.spec.input_noise}" if ctx.spec.input_noise else ""
+    code = (
+        f"{ctx.cfg.snn.encoder} (deterministic) input" if not ctx.cfg.snn.stochastic else f"{ctx.cfg.snn.encoder} input"
+    )
+    code += f" with noise σ = {ctx.cfg.snn.input_noise}" if ctx.cfg.snn.input_noise else ""
     notes = [
-        f"dev-selected epochs; SNN accuracies at T = {ctx.spec.num_steps} with {code} "
+        f"dev-selected epochs; SNN accuracies at T = {ctx.cfg.snn.num_steps} with {code} "
         f"(seeds recorded in results.json); seed {ctx.seed}; precision {ctx.cfg.precision} "
         f"({'bf16' if ctx.dtype is not None else 'fp32'} on {ctx.device.type})"
     ]
     if "energy" in results:
-        e = results["energy"]
+        e = EnergySummary.from_json(results["energy"], str(ctx.run.root / "results.json"))
         headline = (
-            f"E_SNN / E_CNN = {e['ratio_all_ops']:.3f} on windows touching a real word with every operation (the "
-            f"reviewer's accounting; memory-inclusive at a 32 KB SRAM {e['ratio_memory_sram']['32KB']:.3f}), "
-            if e.get("ratio_all_ops") is not None
+            f"E_SNN / E_CNN = {e.ratio_all_ops:.3f} on windows touching a real word with every operation (the "
+            f"reviewer's accounting; memory-inclusive at a 32 KB SRAM {e.ratio_memory_sram['32KB']:.3f}), "
+            if e.ratio_all_ops is not None
             else ""
         )
         notes.append(
-            f"energy (test set, {e['costs']}, T = {e['num_steps']}): {headline}{e['ratio']:.3f} counting synaptic "
-            f"ops only (input layer included), {e['ratio_with_membrane']:.3f} with membrane updates (the first "
+            f"energy (test set, {e.costs}, T = {e.num_steps}): {headline}{e.ratio:.3f} counting synaptic "
+            f"ops only (input layer included), {e.ratio_with_membrane:.3f} with membrane updates (the first "
             "accounting, every padded window); every term in energy.md"
         )
     if ctx.data.vectors.deviation:

@@ -128,10 +128,10 @@ def method_table(runs: str | Path) -> dict:
                 row[key] = 100 * s.test_acc
                 row[f"{key}_std"] = 100 * (s.test_std or 0.0) if (multi or key != "cnn") else None
                 row[f"{key}_dev"] = 100 * s.dev_acc if s.dev_acc is not None else None
-        energy = r.energy or {}
-        row["energy_ratio"] = energy.get("ratio_all_ops")  # the reviewer's accounting (None: the first one only)
-        row["energy_ratio_memory_32KB"] = (energy.get("ratio_memory_sram") or {}).get("32KB")
-        row["energy_ratio_first_accounting"] = energy.get("ratio")
+        e = r.energy
+        row["energy_ratio"] = e.ratio_all_ops if e else None  # the reviewer's accounting (None: the first one only)
+        row["energy_ratio_memory_32KB"] = e.ratio_memory_sram.get("32KB") if e else None
+        row["energy_ratio_first_accounting"] = e.ratio if e else None
         row.setdefault("snn_finetuned", None)
         row["cnn_std_seeds"] = row.get("cnn_std")  # the older name
         table.setdefault(preset, {})[dataset] = row

@@ -1,7 +1,8 @@
 """A run's results as typed values: `RunResult` (results.json) of `StageResult` rows (one per model: the CNN, the
-converted and fine-tuned SNN, the baselines), read by the seed summaries, sweeps and the method table as
-attributes. JSON stays the on-disk format: `from_json` reads every results.json written so far (fields a file
-lacks take their defaults; fields it has that are not named here are kept in `extra`), `to_json` writes it back.
+converted and fine-tuned SNN, the baselines) and its `EnergySummary`, read by the seed summaries, sweeps and the
+method table as attributes. JSON stays the on-disk format: `from_json` reads every results.json written so far
+(fields a file lacks take their defaults; fields it has that are not named here are kept in `extra`), `to_json`
+writes it back.
 """
 
 from __future__ import annotations
@@ -53,12 +54,62 @@ class StageResult:
 
 
 @dataclass(frozen=True)
+class EnergySummary:
+    """results.json's "energy": the ratios a run keeps from its energy report (`energy.energy_summary`; every term
+    is in the run's energy.md). `ratio` is the first accounting (synaptic operations only, every padded window);
+    `ratio_all_ops` the reviewer's (every operation, windows touching a real word), absent from older runs."""
+
+    ratio: float
+    ratio_with_membrane: float | None = None
+    cnn_nj_per_sentence: float | None = None
+    snn_nj_per_sentence: float | None = None
+    snn_nj_per_sentence_with_membrane: float | None = None
+    input_rate: float | None = None
+    num_steps: int | None = None
+    costs: str | None = None
+    ratio_int8_matched: float | None = None
+    ratio_memory: float | None = None
+    ratio_with_draws: float | None = None
+    input_spikes_per_unit: float | None = None
+    note: str | None = None
+    accounting: str | None = None
+    ratio_all_ops: float | None = None
+    ratio_all_ops_padded: float | None = None
+    ratio_all_ops_int8: float | None = None
+    ratio_zero_skip_cnn: float | None = None
+    ratio_quantized_cnn: float | None = None
+    activation_bits: int | None = None
+    ratio_lut: float | None = None
+    ratio_event_driven: float | None = None
+    ratio_memory_sram: Mapping[str, float] = field(default_factory=dict)  # SRAM size -> memory-inclusive ratio
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def headline(self) -> float:
+        """The reviewer's all-operations ratio where the run has it, else the first accounting's."""
+        return self.ratio_all_ops if self.ratio_all_ops is not None else self.ratio
+
+    @classmethod
+    def from_json(cls, d: Any, where: str) -> EnergySummary:
+        if not isinstance(d, dict) or not isinstance(d.get("ratio"), (int, float)):
+            raise SpiketextError(f"{where}: 'energy' is not a mapping with a ratio: the file is damaged")
+        names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        known = {k: v for k, v in d.items() if k in names and v is not None}
+        return cls(**known, extra={k: v for k, v in d.items() if k not in names})
+
+    def to_json(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        out = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in out.items() if v is not None and v != {}}
+        return {**out, **self.extra}
+
+
+@dataclass(frozen=True)
 class RunResult:
-    """results.json: the stage rows, the energy summary (a mapping of ratios, see `energy.energy_summary`), and the
-    run's notes; `seeds` where the file is a summary over seeds."""
+    """results.json: the stage rows, the energy summary, and the run's notes; `seeds` where the file is a summary
+    over seeds."""
 
     stages: Mapping[str, StageResult]
-    energy: Mapping[str, Any] | None = None
+    energy: EnergySummary | None = None
     seed: int | None = None
     seeds: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
@@ -88,7 +139,7 @@ class RunResult:
                 extra[key] = value
         return cls(
             stages=stages,
-            energy=d.get("energy"),
+            energy=EnergySummary.from_json(d["energy"], where) if d.get("energy") is not None else None,
             seed=d.get("seed"),
             seeds=tuple(d.get("seeds") or ()),
             notes=tuple(d.get("notes") or ()),
@@ -98,7 +149,7 @@ class RunResult:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: s.to_json() for k, s in self.stages.items()}
         if self.energy is not None:
-            out["energy"] = dict(self.energy)
+            out["energy"] = self.energy.to_json()
         if self.seed is not None:
             out["seed"] = self.seed
         if self.seeds:

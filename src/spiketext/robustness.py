@@ -204,10 +204,10 @@ def transfer(adversarial: dict[int, tuple[list[str], int]], victims: dict[str, A
 def _noise_of(snn: ModelBundle, noise_steps: int | None) -> dict[str, Any]:
     """The cnn-noise control's Victim settings: the SNN's own input noise without its spiking."""
     model = snn.model
-    if model.input_code == "bernoulli" and model.input_noise:
+    if model.input_code == "bernoulli" and model.snn.input_noise:
         raise SpiketextError("cnn-noise: a Bernoulli SNN with input noise as well has no noisy-CNN control; drop it")
-    if model.input_noise:  # a deterministic code, dithered: the CNN reads the same dithered, quantized values
-        return {"input_noise": model.input_noise, "noise_levels": snn.num_steps or 1}
+    if model.snn.input_noise:  # a deterministic code, dithered: the CNN reads the same dithered, quantized values
+        return {"input_noise": model.snn.input_noise, "noise_levels": snn.num_steps or 1}
     return {"noise_steps": noise_steps or snn.num_steps or 1}
 
 
@@ -225,7 +225,7 @@ def match_noise(cnn: ModelBundle, snn: ModelBundle, corpus: Corpus, seed: int, m
     dev = split_of(corpus, "dev")
     x = cnn.featurizer.encode(list(dev.texts))  # [N, D, L]
     labels = torch.as_tensor(dev.labels)
-    dithered = bool(snn.model.input_noise) and snn.model.input_code != "bernoulli"
+    dithered = bool(snn.model.snn.input_noise) and snn.model.input_code != "bernoulli"
     domain = getattr(cnn.model, "input_domain", "positive")
     tried: dict[Any, float] = {}
     if dithered:  # σ from 0.05 to 1 (more noise, lower accuracy)

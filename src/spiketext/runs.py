@@ -40,7 +40,7 @@ from spiketext.data.prepare import PreparedData
 from spiketext.errors import SpiketextError
 from spiketext.inference import save_bundle
 from spiketext.io import atomic_write_json, atomic_write_text, read_json_object
-from spiketext.models.registry import Architecture, SpikingSpec, build_model, model_meta
+from spiketext.models.registry import Architecture, build_model, model_meta, snn_from_json
 from spiketext.models.spiking import memory_bytes, parameter_bytes
 from spiketext.runtime import check_memory
 
@@ -263,7 +263,6 @@ class Context:
     dtype: torch.dtype | None  # autocast dtype for the SNN (None: fp32)
     seed: int
     arch: Architecture
-    spec: SpikingSpec
     inputs: dict = field(default_factory=dict)
     _table: torch.Tensor | None = field(default=None, repr=False)
 
@@ -306,14 +305,14 @@ class Context:
         return meta
 
     def save_model(self, key: str, model: nn.Module, kind: str, result: dict) -> None:
-        spec = self.spec if kind == "snn" else None
-        meta = model_meta(kind, self.arch, spec, self.data_meta(), {"result": result})
+        snn = self.cfg.snn if kind == "snn" else None
+        meta = model_meta(kind, self.arch, snn, self.data_meta(), {"result": result})
         save_bundle(self.run.checkpoint(key), model, self.table, meta)
 
     def load_model(self, key: str) -> nn.Module:
         tensors, meta = load_checkpoint(self.run.checkpoint(key))
-        spec = SpikingSpec.from_json(meta["snn"], str(self.run.checkpoint(key))) if meta["kind"] == "snn" else None
-        model = build_model(meta["kind"], self.arch, spec).to(self.device)
+        snn = snn_from_json(meta["snn"], str(self.run.checkpoint(key))) if meta["kind"] == "snn" else None
+        model = build_model(meta["kind"], self.arch, snn).to(self.device)
         model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
         return model
 

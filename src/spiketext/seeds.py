@@ -32,7 +32,7 @@ from spiketext.pipeline import (
     train_cnn_stage,
     train_tailored_cnns,
 )
-from spiketext.results import RunResult, StageResult
+from spiketext.results import EnergySummary, RunResult, StageResult
 from spiketext.runs import RESULT_ROWS, Context, results_markdown, stage_done
 from spiketext.runtime import resolve_device
 
@@ -142,31 +142,19 @@ def summarize_seeds(cfg: RunConfig, out: Path, per_seed: list[dict] | list[RunRe
     return summary
 
 
-def _mean_energy(energies: list) -> dict | None:
+def _mean_energy(energies: list[EnergySummary | None]) -> EnergySummary | None:
     """The seeds' energy ratios averaged (only those every seed has); None unless every seed has a report."""
     if not energies or any(e is None for e in energies):
         return None
-    energy = {
-        k: float(np.mean([e[k] for e in energies]))
-        for k in (
-            "ratio",
-            "ratio_with_membrane",
-            "ratio_int8_matched",
-            "ratio_memory",
-            "input_spikes_per_unit",
-            "ratio_all_ops",
-            "ratio_all_ops_padded",
-            "ratio_all_ops_int8",
-            "ratio_zero_skip_cnn",
-            "ratio_quantized_cnn",
-            "ratio_lut",
-        )  # fmt: skip
-        if all(e.get(k) is not None for e in energies)
-    }
-    if all(e.get("accounting") == "reviewer" for e in energies):
-        energy["accounting"] = "reviewer"
-    if all(e.get("ratio_memory_sram") for e in energies):
-        sizes = energies[0]["ratio_memory_sram"]
-        energy["ratio_memory_sram"] = {s: float(np.mean([e["ratio_memory_sram"][s] for e in energies])) for s in sizes}
-    energy["note"] = f"mean over {len(energies)} seeds; each seed's energy.md has every term"
-    return energy
+    es = [e for e in energies if e is not None]
+    keys = ("ratio", "ratio_with_membrane", "ratio_int8_matched", "ratio_memory", "input_spikes_per_unit",
+            "ratio_all_ops", "ratio_all_ops_padded", "ratio_all_ops_int8", "ratio_zero_skip_cnn",
+            "ratio_quantized_cnn", "ratio_lut")  # fmt: skip
+    mean = {k: float(np.mean([getattr(e, k) for e in es])) for k in keys if all(getattr(e, k) is not None for e in es)}
+    if all(e.accounting == "reviewer" for e in es):
+        mean["accounting"] = "reviewer"
+    if all(e.ratio_memory_sram for e in es):
+        sizes = es[0].ratio_memory_sram
+        mean["ratio_memory_sram"] = {s: float(np.mean([e.ratio_memory_sram[s] for e in es])) for s in sizes}
+    mean["note"] = f"mean over {len(es)} seeds; each seed's energy.md has every term"
+    return EnergySummary(**mean)

@@ -201,7 +201,7 @@ def summarize_sweep(out: str | Path) -> dict:
         results = RunResult.from_json(raw, str(folder / "results.json"))
         missing = [name for name, ok in (("point.json", point is not None), ("results.json", bool(raw))) if not ok]
         missing += [k for k in ("cnn", "snn_finetuned") if raw and k not in results]
-        missing += ["energy"] if raw and not isinstance(results.energy, dict) else []
+        missing += ["energy"] if raw and results.energy is None else []
         if missing:
             unfinished.append(f"{folder.name} (no {', '.join(missing)})")
             continue
@@ -219,19 +219,19 @@ def summarize_sweep(out: str | Path) -> dict:
                 "converted_test_acc": start.test_acc,
                 "cnn_test_acc": cnn.test_acc,
                 # the reviewer's accounting where the run has it (spiketext.accounting), else the first one's
-                "energy_ratio": e.get("ratio_all_ops", e["ratio"]),
-                "energy_accounting": e.get("accounting", "first (synaptic ops only, padded CNN)"),
-                "energy_ratio_synaptic_only": e["ratio"],
-                "energy_ratio_memory_32KB": (e.get("ratio_memory_sram") or {}).get("32KB"),
-                "energy_ratio_zero_skip_cnn": e.get("ratio_zero_skip_cnn"),
-                "energy_ratio_all_ops_int8": e.get("ratio_all_ops_int8"),
-                "energy_ratio_quantized_cnn": e.get("ratio_quantized_cnn"),
+                "energy_ratio": e.headline,
+                "energy_accounting": e.accounting or "first (synaptic ops only, padded CNN)",
+                "energy_ratio_synaptic_only": e.ratio,
+                "energy_ratio_memory_32KB": e.ratio_memory_sram.get("32KB"),
+                "energy_ratio_zero_skip_cnn": e.ratio_zero_skip_cnn,
+                "energy_ratio_all_ops_int8": e.ratio_all_ops_int8,
+                "energy_ratio_quantized_cnn": e.ratio_quantized_cnn,
                 "cnn_dev_acc": cnn.dev_acc,
-                "energy_ratio_with_membrane": e["ratio_with_membrane"],
-                "energy_ratio_int8": e.get("ratio_int8_matched"),
-                "energy_ratio_memory": e.get("ratio_memory"),
-                "input_spikes_per_unit": e.get("input_spikes_per_unit"),
-                "input_rate": e["input_rate"],
+                "energy_ratio_with_membrane": e.ratio_with_membrane,
+                "energy_ratio_int8": e.ratio_int8_matched,
+                "energy_ratio_memory": e.ratio_memory,
+                "input_spikes_per_unit": e.input_spikes_per_unit,
+                "input_rate": e.input_rate,
                 "run": str(folder.relative_to(out)),
                 "device": (read_json_object(folder / "config.json") or {}).get("device"),
             }

@@ -263,84 +263,21 @@ class PSO(Recipe):
     def search(self, st: SearchState) -> tuple[list[str], int, list[int], bool]:
         label, tokens, rng = st.label, st.tokens, st.rng
         subs = {i: self.space.synonyms(tokens[i]) for i in st.positions}
-        subs = {i: s for i, s in subs.items() if s}
-        if not subs:
+        sw = _Swarm(st, {i: s for i, s in subs.items() if s})
+        if not sw.subs:
             return tokens, int(st.p0.argmax()), [], False
-        cache: dict[tuple[str, ...], np.ndarray] = {}
 
-        def score(sents: list[list[str]]) -> np.ndarray:  # class probabilities [K, C], each sentence once
-            todo = list(dict.fromkeys(tuple(s) for s in sents if tuple(s) not in cache))
-            if todo:
-                cache.update(zip(todo, st.probs([list(t) for t in todo]), strict=True))
-            return np.stack([cache[tuple(s)] for s in sents])
+        def done(win: list[str]) -> tuple[list[str], int, list[int], bool]:
+            return win, int(sw.score([win])[0].argmax()), sw.changed(win), True
 
-        def changed(s: list[str]) -> list[int]:
-            return [i for i in subs if s[i] != tokens[i]]
-
-        similar: dict[tuple[str, ...], bool] = {}
-
-        def allowed_many(sents: list[list[str]]) -> list[bool]:
-            """Within the word budget and similar enough (similarities computed once per sentence, batched)."""
-            within = [len(changed(s)) <= st.budget for s in sents]
-            need = list(dict.fromkeys(tuple(s) for s, w in zip(sents, within, strict=True) if w))
-            need = [t for t in need if t not in similar and list(t) != tokens]
-            if need:
-                sims = st.similarity(tokens, [split_tokens(list(t)) for t in need])
-                similar.update({t: bool(v >= MIN_SIMILARITY) for t, v in zip(need, sims, strict=True)})
-            return [w and (s == tokens or similar[tuple(s)]) for s, w in zip(sents, within, strict=True)]
-
-        def allowed(s: list[str]) -> bool:
-            return allowed_many([s])[0]
-
-        def best_at(s: list[str], i: int) -> tuple[list[str], float]:
-            """The best substitute at position i of s (fitness), or s itself."""
-            trials = [replace(s, i, w) for w in subs[i]]
-            trials = [t for t, ok in zip(trials, allowed_many(trials), strict=True) if ok]
-            if not trials:
-                return s, 1 - score([s])[0, label]
-            f = 1 - score(trials)[:, label]
-            return trials[int(f.argmax())], float(f.max())
-
-        # where to mutate: positions weighted by the gain of their best substitute on the original sentence
-        f_orig = 1 - float(st.p0[label])
-        gains = np.array([max(best_at(tokens, i)[1] - f_orig, 0.0) for i in subs]) + 1e-6
-        weights = gains / gains.sum()
-
-        def mutate(s: list[str]) -> list[str]:
-            """Pick a position by `weights` and put the best substitute there (one word's candidates scored)."""
-            return best_at(s, list(subs)[int(rng.choice(len(subs), p=weights))])[0]
-
-        rechecked: set[tuple[str, ...]] = set()
-
-        def flipped(sents: list[list[str]]) -> list[str] | None:
-            p = score(sents)
-            news = list(dict.fromkeys(tuple(s) for s, q in zip(sents, p, strict=True) if q.argmax() != label))
-            news = [t for t in news if t not in rechecked]
-            if news:  # a stochastic victim's flips asked once more (SearchState.recheck)
-                cands = [list(t) for t in news]
-                cache.update(zip(news, st.recheck(cands, score(cands)), strict=True))
-                rechecked.update(news)
-                p = score(sents)
-            ok = allowed_many(sents)
-            wins = [(s, q[label]) for s, q, a in zip(sents, p, ok, strict=True) if q.argmax() != label and a]
-            if st.adaptive:  # the most damaging distinct flips first, each confirmed on fresh draws
-                seen: dict[tuple[str, ...], float] = {}
-                for s, q in wins:
-                    seen.setdefault(tuple(s), q)
-                for t in sorted(seen, key=seen.__getitem__)[:3]:
-                    if st.victim.confirmed(split_tokens(list(t)), label):
-                        return list(t)
-                return None
-            return wins[st.most_similar([s for s, _ in wins])][0] if wins else None
-
-        pop = [mutate(tokens) for _ in range(self.pop_size)]
-        if (win := flipped(pop)) is not None:
-            return win, int(score([win])[0].argmax()), changed(win), True
-        fit = 1 - score(pop)[:, label]
+        pop = [sw.mutate(tokens) for _ in range(self.pop_size)]
+        if (win := sw.flipped(pop)) is not None:
+            return done(win)
+        fit = 1 - sw.score(pop)[:, label]
         local, local_fit = [list(p) for p in pop], fit.copy()
         g = int(fit.argmax())
         glob, glob_fit = list(pop[g]), float(fit[g])
-        keys = sorted(subs)
+        keys = sorted(sw.subs)
         V = rng.uniform(-self.v_max, self.v_max, size=(self.pop_size, len(keys)))
         for it in range(self.max_iters):
             frac = it / self.max_iters
@@ -354,27 +291,105 @@ class PSO(Recipe):
                 turn = 1 / (1 + np.exp(-V[k]))  # probability of taking the guide's word at each position
                 for guide, p_turn in ((local[k], p_local), (glob, p_glob)):
                     if rng.uniform() < p_turn:
-                        moved = list(pop[k])
-                        for j, i in enumerate(keys):
-                            if rng.uniform() < turn[j]:
-                                moved[i] = guide[i]
-                        if allowed(moved):
-                            pop[k] = moved
-            if (win := flipped(pop)) is not None:
-                return win, int(score([win])[0].argmax()), changed(win), True
+                        pop[k] = sw.turn(pop[k], guide, keys, turn)
+            if (win := sw.flipped(pop)) is not None:
+                return done(win)
             for k in range(self.pop_size):  # mutation: more likely the fewer words a particle has changed
-                if rng.uniform() < 1 - 2 * len(changed(pop[k])) / len(tokens):
-                    pop[k] = mutate(pop[k])
-            if (win := flipped(pop)) is not None:
-                return win, int(score([win])[0].argmax()), changed(win), True
-            fit = 1 - score(pop)[:, label]
+                if rng.uniform() < 1 - 2 * len(sw.changed(pop[k])) / len(tokens):
+                    pop[k] = sw.mutate(pop[k])
+            if (win := sw.flipped(pop)) is not None:
+                return done(win)
+            fit = 1 - sw.score(pop)[:, label]
             for k in range(self.pop_size):
                 if fit[k] > local_fit[k]:
                     local[k], local_fit[k] = list(pop[k]), fit[k]
             if fit.max() > glob_fit:
                 g = int(fit.argmax())
                 glob, glob_fit = list(pop[g]), float(fit[g])
-        return glob, int(score([glob])[0].argmax()), changed(glob), False
+        return glob, int(sw.score([glob])[0].argmax()), sw.changed(glob), False
+
+
+class _Swarm:
+    """One sentence's particle-swarm search state: scores cached per sentence (each asked once), the constraints
+    checked once per sentence, the mutation weights, and the flip test (`SearchState.recheck`, the adaptive
+    attacker's confirmation)."""
+
+    def __init__(self, st: SearchState, subs: dict[int, list[str]]) -> None:
+        self.st, self.subs = st, subs
+        self.cache: dict[tuple[str, ...], np.ndarray] = {}
+        self.similar: dict[tuple[str, ...], bool] = {}
+        self.rechecked: set[tuple[str, ...]] = set()
+        if not subs:
+            return
+        # where to mutate: positions weighted by the gain of their best substitute on the original sentence
+        f_orig = 1 - float(st.p0[st.label])
+        gains = np.array([max(self.best_at(st.tokens, i)[1] - f_orig, 0.0) for i in subs]) + 1e-6
+        self.weights = gains / gains.sum()
+
+    def score(self, sents: list[list[str]]) -> np.ndarray:
+        """Class probabilities [K, C], each sentence asked of the victim once."""
+        todo = list(dict.fromkeys(tuple(s) for s in sents if tuple(s) not in self.cache))
+        if todo:
+            self.cache.update(zip(todo, self.st.probs([list(t) for t in todo]), strict=True))
+        return np.stack([self.cache[tuple(s)] for s in sents])
+
+    def changed(self, s: list[str]) -> list[int]:
+        return [i for i in self.subs if s[i] != self.st.tokens[i]]
+
+    def allowed_many(self, sents: list[list[str]]) -> list[bool]:
+        """Within the word budget and similar enough (similarities computed once per sentence, batched)."""
+        tokens = self.st.tokens
+        within = [len(self.changed(s)) <= self.st.budget for s in sents]
+        need = list(dict.fromkeys(tuple(s) for s, w in zip(sents, within, strict=True) if w))
+        need = [t for t in need if t not in self.similar and list(t) != tokens]
+        if need:
+            sims = self.st.similarity(tokens, [split_tokens(list(t)) for t in need])
+            self.similar.update({t: bool(v >= MIN_SIMILARITY) for t, v in zip(need, sims, strict=True)})
+        return [w and (s == tokens or self.similar[tuple(s)]) for s, w in zip(sents, within, strict=True)]
+
+    def best_at(self, s: list[str], i: int) -> tuple[list[str], float]:
+        """The best substitute at position i of s (fitness), or s itself."""
+        trials = [replace(s, i, w) for w in self.subs[i]]
+        trials = [t for t, ok in zip(trials, self.allowed_many(trials), strict=True) if ok]
+        if not trials:
+            return s, 1 - self.score([s])[0, self.st.label]
+        f = 1 - self.score(trials)[:, self.st.label]
+        return trials[int(f.argmax())], float(f.max())
+
+    def mutate(self, s: list[str]) -> list[str]:
+        """Pick a position by the weights and put the best substitute there (one word's candidates scored)."""
+        return self.best_at(s, list(self.subs)[int(self.st.rng.choice(len(self.subs), p=self.weights))])[0]
+
+    def turn(self, s: list[str], guide: list[str], keys: list[int], turn: np.ndarray) -> list[str]:
+        """s with the guide's word at each position with probability turn[j]; s itself if that breaks a rule."""
+        moved = list(s)
+        for j, i in enumerate(keys):
+            if self.st.rng.uniform() < turn[j]:
+                moved[i] = guide[i]
+        return moved if self.allowed_many([moved])[0] else s
+
+    def flipped(self, sents: list[list[str]]) -> list[str] | None:
+        """A flipping sentence of the population that the rules allow, or None."""
+        st, label = self.st, self.st.label
+        p = self.score(sents)
+        news = list(dict.fromkeys(tuple(s) for s, q in zip(sents, p, strict=True) if q.argmax() != label))
+        news = [t for t in news if t not in self.rechecked]
+        if news:  # a stochastic victim's flips asked once more (SearchState.recheck)
+            cands = [list(t) for t in news]
+            self.cache.update(zip(news, st.recheck(cands, self.score(cands)), strict=True))
+            self.rechecked.update(news)
+            p = self.score(sents)
+        ok = self.allowed_many(sents)
+        wins = [(s, q[label]) for s, q, a in zip(sents, p, ok, strict=True) if q.argmax() != label and a]
+        if st.adaptive:  # the most damaging distinct flips first, each confirmed on fresh draws
+            seen: dict[tuple[str, ...], float] = {}
+            for s, q in wins:
+                seen.setdefault(tuple(s), q)
+            for t in sorted(seen, key=seen.__getitem__)[:3]:
+                if st.victim.confirmed(split_tokens(list(t)), label):
+                    return list(t)
+            return None
+        return wins[st.most_similar([s for s, _ in wins])][0] if wins else None
 
 
 RECIPES: dict[str, type[Recipe]] = {r.name: r for r in (TextFooler, PWWS, TextBugger, DeepWordBug, BertAttack, PSO)}

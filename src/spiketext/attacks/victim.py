@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from spiketext.config import VictimMode, choices
-from spiketext.encoding import DETERMINISTIC_CODES, bernoulli_encode, dithered_input
+from spiketext.config import DETERMINISTIC_CODES, VictimMode, choices
+from spiketext.encoding import bernoulli_encode, dithered_input
 from spiketext.errors import SpiketextError
 from spiketext.inference import ModelBundle
 from spiketext.runtime import autocast, generator
@@ -106,8 +106,8 @@ class Victim:
     def describe(self) -> dict[str, Any]:
         model = self.bundle.model
         code = {"input_code": model.input_code, "num_steps": self.bundle.num_steps} if self.bundle.kind == "snn" else {}
-        if self.bundle.kind == "snn" and model.input_noise:
-            code["input_noise"] = model.input_noise
+        if self.bundle.kind == "snn" and model.snn.input_noise:
+            code["input_noise"] = model.snn.input_noise
         if self.deterministic:
             return {"kind": self.bundle.kind, "mode": "deterministic", **code}
         d: dict[str, Any] = {"kind": self.bundle.kind, "mode": self.mode, "eval_draws": self.eval_draws, **code}
@@ -190,7 +190,7 @@ def deterministic_twin(bundle: ModelBundle) -> ModelBundle:
         raise SpiketextError("a deterministic twin needs an SNN checkpoint")
     model = copy.deepcopy(bundle.model)
     code = model.input_code if model.input_code in DETERMINISTIC_CODES else "regular"
-    model.input_code, model.input_noise = code, 0.0
+    model.snn = dataclasses.replace(model.snn, encoder=code, input_noise=0.0)
     meta = {**bundle.meta, "snn": {**bundle.meta["snn"], "encoder": code, "input_noise": 0.0}}
     return dataclasses.replace(bundle, model=model, meta=meta)
 

@@ -1,23 +1,23 @@
 """Typed model descriptions, and the one place that builds a model from one.
 
-`Architecture` (the layers) and `SpikingSpec` (T, the neurons, the input code) are what a checkpoint's JSON
-stores under "arch" and "snn"; `build_model` turns them into a fresh module. `from_json` validates what it reads
+`Architecture` (the layers) and `SNNConfig` (T, the neurons, the input code: the run's own setting) are what a
+checkpoint's JSON stores under "arch" and "snn"; `build_model` turns them into a fresh module. Reading validates
 (a hand-edited or damaged checkpoint gets one line naming the file and the field, never a half-built model).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
 
-from spiketext.config import Activation, ModelKind, Readout, SNNConfig, choices
-from spiketext.encoding import INPUT_CODES, INPUT_DOMAINS, stochastic_input
+from spiketext.config import Activation, ModelConfig, ModelKind, SNNConfig, choices, from_dict
+from spiketext.encoding import INPUT_DOMAINS
 from spiketext.errors import SpiketextError
 from spiketext.models.spiking import SpikingTextCNN
 from spiketext.models.textcnn import StandardTextCNN, TailoredTextCNN
-from spiketext.neurons import RESETS, SURROGATES, NeuronParams
 
 KINDS = choices(ModelKind)
 FORMAT = "spiketext-model/1"
@@ -51,6 +51,13 @@ class Architecture:
     @property
     def num_outputs(self) -> int:
         return self.neurons_per_class * self.num_classes
+
+    @classmethod
+    def of(cls, model: ModelConfig, dim: int, num_classes: int, levels: int) -> Architecture:
+        """The layers `model` describes for D = `dim`, C = `num_classes` and the resolved qcfs levels (0: relu)."""
+        shared = {f.name: getattr(model, f.name) for f in dataclasses.fields(cls) if hasattr(model, f.name)}
+        shared.update(dim=dim, num_classes=num_classes, kernel_sizes=tuple(model.kernel_sizes), levels=levels)
+        return cls(**shared)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,82 +108,18 @@ class Architecture:
         )
 
 
-@dataclass(frozen=True)
-class SpikingSpec:
-    """What the SNN adds to the architecture: T, the neurons, the input code and its rate scale α."""
-
-    num_steps: int = 50
-    neuron: NeuronParams = field(default_factory=NeuronParams)
-    input_code: str = "bernoulli"
-    input_scale: float = 1.0
-    readout: str = "spikes"
-    input_noise: float = 0.0
-
-    @property
-    def stochastic(self) -> bool:
-        """Does the SNN's input differ from draw to draw (a random code, or input noise)?"""
-        return stochastic_input(self.input_code, self.input_noise)
-
-    @classmethod
-    def from_config(cls, snn: SNNConfig) -> SpikingSpec:
-        neuron = NeuronParams(snn.beta, snn.threshold, snn.reset, snn.surrogate, snn.slope, snn.init_membrane)
-        return cls(snn.num_steps, neuron, snn.encoder, snn.input_scale, snn.readout, snn.input_noise)
-
-    def to_json(self) -> dict[str, Any]:
-        """The checkpoint's "snn" mapping (the keys of `SNNConfig`)."""
-        n = self.neuron
-        return {
-            "num_steps": self.num_steps,
-            "beta": n.beta,
-            "threshold": n.threshold,
-            "reset": n.reset,
-            "surrogate": n.surrogate,
-            "slope": n.slope,
-            "encoder": self.input_code,
-            "input_scale": self.input_scale,
-            "init_membrane": n.init_membrane,
-            "readout": self.readout,
-            "input_noise": self.input_noise,
-        }
-
-    @classmethod
-    def from_json(cls, d: Any, where: str) -> SpikingSpec:
-        if not isinstance(d, dict):
-            raise SpiketextError(f"{where}: 'snn' is not a mapping; the checkpoint is damaged")
-        num = (int, float)
-
-        def in_choices(key: str, allowed: tuple[str, ...], default: str) -> str:
-            value = d.get(key, default)
-            if value not in allowed:
-                raise SpiketextError(
-                    f"{where}: {key} = {value!r} is unknown; choose one of {', '.join(allowed)} (edit the checkpoint)"
-                )
-            return value
-
-        return cls(
-            num_steps=_field(d, "num_steps", int, where, lambda v: v >= 1, "a positive integer"),
-            neuron=NeuronParams(
-                beta=float(_field(d, "beta", num, where, lambda v: 0 < v <= 1, "in (0, 1]")),
-                threshold=float(_field(d, "threshold", num, where, lambda v: 0 < v < float("inf"), "> 0")),
-                reset=in_choices("reset", RESETS, "subtract"),  # type: ignore[arg-type]
-                surrogate=in_choices("surrogate", SURROGATES, "fast_sigmoid"),  # type: ignore[arg-type]
-                slope=float(_field(d, "slope", num, where, lambda v: 0 < v < float("inf"), "> 0")),
-                init_membrane=float(
-                    _field({"init_membrane": 0.0, **d}, "init_membrane", num, where, lambda v: 0 <= v < 1, "in [0, 1)")
-                ),
-            ),
-            input_code=in_choices("encoder", tuple(INPUT_CODES), "bernoulli"),
-            input_scale=float(
-                _field({"input_scale": 1.0, **d}, "input_scale", num, where, lambda v: 0 < v <= 1, "in (0, 1]")
-            ),
-            readout=in_choices("readout", choices(Readout), "spikes"),
-            input_noise=float(
-                _field({"input_noise": 0.0, **d}, "input_noise", num, where, lambda v: 0 <= v < 10, "in [0, 10)")
-            ),
-        )
+def snn_from_json(d: Any, where: str) -> SNNConfig:
+    """A checkpoint's "snn" mapping -> the SNNConfig it was built from (keys an older checkpoint lacks take their
+    defaults); one line naming the file and the field if it is damaged."""
+    if not isinstance(d, dict):
+        raise SpiketextError(f"{where}: 'snn' is not a mapping; the checkpoint is damaged")
+    try:
+        return from_dict(SNNConfig, d, "snn")
+    except SpiketextError as e:
+        raise SpiketextError(f"{where}: {e}; the checkpoint is damaged (or edited by hand)") from None
 
 
-def build_model(kind: str, arch: Architecture, snn: SpikingSpec | None = None) -> nn.Module:
+def build_model(kind: str, arch: Architecture, snn: SNNConfig | None = None) -> nn.Module:
     """A fresh model of `kind` (tailored_cnn, standard_cnn, snn)."""
     common = {
         "dim": arch.dim,
@@ -198,22 +141,15 @@ def build_model(kind: str, arch: Architecture, snn: SpikingSpec | None = None) -
         return StandardTextCNN(**common, dropout=arch.dropout)  # reads raw vectors: no input domain
     if kind == "snn":
         if snn is None:
-            raise ValueError("an SNN needs its SpikingSpec")
+            raise ValueError("an SNN needs its SNNConfig")
         return SpikingTextCNN(
-            **common,
-            neurons_per_class=arch.neurons_per_class,
-            neuron=snn.neuron,
-            input_code=snn.input_code,
-            input_scale=snn.input_scale,
-            readout=snn.readout,
-            input_domain=arch.input_domain,
-            input_noise=snn.input_noise,
+            **common, neurons_per_class=arch.neurons_per_class, snn=snn, input_domain=arch.input_domain
         )
     raise ValueError(f"unknown model kind {kind!r}; choose one of {', '.join(KINDS)}")
 
 
 def model_meta(
-    kind: str, arch: Architecture, snn: SpikingSpec | None, data: dict[str, Any], extra: dict[str, Any]
+    kind: str, arch: Architecture, snn: SNNConfig | None, data: dict[str, Any], extra: dict[str, Any]
 ) -> dict[str, Any]:
     """A checkpoint's JSON: format, kind, "arch", "snn" (or null), "data" (vocabulary, labels, transform...)."""
     if kind not in KINDS:
@@ -222,7 +158,7 @@ def model_meta(
         "format": FORMAT,
         "kind": kind,
         "arch": arch.to_json(),
-        "snn": snn.to_json() if snn is not None else None,
+        "snn": dataclasses.asdict(snn) if snn is not None else None,
         "data": data,
         **extra,
     }

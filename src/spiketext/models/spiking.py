@@ -21,17 +21,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from spiketext.config import Readout, choices
+from spiketext.config import SNNConfig
 from spiketext.encoding import (
     HELD_CURRENT_CODES,
     INPUT_CODES,
     INPUT_DOMAINS,
     dither,
-    stochastic_input,
     to_domain,
 )
 from spiketext.models.textcnn import population_logits
-from spiketext.neurons import LIF, NeuronParams
+from spiketext.neurons import LIF
 from spiketext.runtime import autocast
 
 
@@ -49,42 +48,38 @@ class SpikingTextCNN(nn.Module):
         num_filters: int = 100,
         kernel_sizes: tuple[int, ...] = (3, 4, 5),
         neurons_per_class: int = 10,
-        neuron: NeuronParams | None = None,
-        input_code: str = "bernoulli",
-        input_scale: float = 1.0,
-        readout: str = "spikes",
+        snn: SNNConfig | None = None,
         input_domain: str = "positive",
-        input_noise: float = 0.0,
     ) -> None:
+        """The layers as `TailoredTextCNN`'s; `snn` (validated where it was built): T, the neurons, the input code."""
         super().__init__()
-        if input_code not in INPUT_CODES:
-            raise ValueError(f"unknown input code {input_code!r}; choose one of {', '.join(INPUT_CODES)}")
         if input_domain not in INPUT_DOMAINS:
             raise ValueError(f"unknown input domain {input_domain!r}; choose one of {', '.join(INPUT_DOMAINS)}")
+        self.snn = snn or SNNConfig()
         self.input_domain = input_domain
-        # ttfs: the first layer's synaptic current is held from the spike on (cumulative over steps)
-        self.held_current = input_code in HELD_CURRENT_CODES
-        if readout not in choices(Readout):
-            raise ValueError(f"unknown readout {readout!r}; spikes or membrane")
-        self.readout_mode = readout
         self.num_classes = num_classes
-        self.input_scale = input_scale
-        self.input_code = input_code
-        self.input_noise = input_noise
-        self.neuron = neuron or NeuronParams()
         self.kernel_sizes = tuple(kernel_sizes)
         self.convs = nn.ModuleList(nn.Conv1d(dim, num_filters, k, bias=False) for k in kernel_sizes)
         self.fc = nn.Linear(num_filters * len(kernel_sizes), neurons_per_class * num_classes, bias=False)
         # One LIF module per layer serves the three branches: neurons are element-wise and stateless between
         # calls, so every branch keeps its own membranes.
-        self.conv_neuron = LIF(self.neuron)
-        self.pool_neuron = LIF(self.neuron)
-        self.out_neuron = LIF(self.neuron)
+        self.conv_neuron = LIF(self.snn)
+        self.pool_neuron = LIF(self.snn)
+        self.out_neuron = LIF(self.snn)
+
+    @property
+    def input_code(self) -> str:
+        return self.snn.encoder
+
+    @property
+    def held_current(self) -> bool:
+        """ttfs: the first layer's synaptic current is held from the spike on (cumulative over steps)."""
+        return self.snn.encoder in HELD_CURRENT_CODES
 
     @property
     def stochastic(self) -> bool:
         """Does the input differ from draw to draw (a random code, or input noise)?"""
-        return stochastic_input(self.input_code, self.input_noise)
+        return self.snn.stochastic
 
     @property
     def num_filters(self) -> int:
@@ -97,23 +92,25 @@ class SpikingTextCNN(nn.Module):
     def encode(
         self,
         x: torch.Tensor,
-        num_steps: int,
-        generator: torch.Generator | None,
+        num_steps: int | None = None,
+        generator: torch.Generator | None = None,
         dtype: torch.dtype | None = None,
         shared_noise: bool = False,
     ) -> torch.Tensor:
-        """e⁺ [B, D, L] -> input spikes [T, B, D, L] for α·v (α = `input_scale`, v the input domain's value), in the
-        model's code: 0/1, or for the signed domain −1/0/1 (|v| coded, the sign carried by the spike's channel).
+        """e⁺ [B, D, L] -> input spikes [T, B, D, L] (T = `num_steps`, None: the model's snn.num_steps) for α·v
+        (α = `input_scale`, v the input domain's value), in the model's code: 0/1, or for the signed domain −1/0/1
+        (|v| coded, the sign carried by the spike's channel).
 
         With input noise σ, v + σ·ε (ε ~ N(0, 1) from `generator`, one draw per unit; shared over the batch with
         `shared_noise`) is coded instead at every nonzero unit, clipped to the domain: padding and dead-zone units
         stay silent."""
+        num_steps = num_steps or self.snn.num_steps
         v = to_domain(x, self.input_domain)
-        if self.input_noise > 0:
-            v = dither(v, self.input_noise, generator, self.input_domain == "signed", shared_noise)
+        if self.snn.input_noise > 0:
+            v = dither(v, self.snn.input_noise, generator, self.input_domain == "signed", shared_noise)
         rate = v.abs() if self.input_domain == "signed" else v
-        rate = rate if self.input_scale == 1.0 else rate * self.input_scale
-        spikes = INPUT_CODES[self.input_code](rate, num_steps, generator, dtype or torch.float32, shared_noise)
+        rate = rate if self.snn.input_scale == 1.0 else rate * self.snn.input_scale
+        spikes = INPUT_CODES[self.snn.encoder](rate, num_steps, generator, dtype or torch.float32, shared_noise)
         return spikes * torch.sign(v).to(spikes.dtype) if self.input_domain == "signed" else spikes
 
     def forward(self, spikes: torch.Tensor, record: bool = False, events: dict | None = None):
@@ -156,13 +153,13 @@ class SpikingTextCNN(nn.Module):
         pool_current = torch.cat(pooled, dim=-1)
         s_pool = self.pool_neuron(pool_current)  # [T, B, len(ks)·F]
         current = self.fc(s_pool)  # [T, B, n·C]
-        out = current if self.readout_mode == "membrane" else self.out_neuron(current)
+        out = current if self.snn.readout == "membrane" else self.out_neuron(current)
         if events is not None:
             events["pool"] = int(event_updates(pool_current, s_pool))
-            events["fc"] = int(event_updates(current, None if self.readout_mode == "membrane" else out))
+            events["fc"] = int(event_updates(current, None if self.snn.readout == "membrane" else out))
         if layers is not None:
             layers["pool"] = s_pool
-            layers["output_current" if self.readout_mode == "membrane" else "output"] = out
+            layers["output_current" if self.snn.readout == "membrane" else "output"] = out
             return out, layers
         return out
 
@@ -170,7 +167,7 @@ class SpikingTextCNN(nn.Module):
     def class_scores_variants(
         self,
         x: torch.Tensor,
-        num_steps: int,
+        num_steps: int | None = None,
         generator: torch.Generator | None = None,
         dtype: torch.dtype | None = None,
         max_span: int = 1,
@@ -185,7 +182,7 @@ class SpikingTextCNN(nn.Module):
         swapped in. The other sentences run in full. Equal to the full path up to the rounding of the conv sums
         (a window is summed in another order), which can move a membrane that sits on θ: a test bounds it.
         """
-        T, B, L = num_steps, x.shape[0], x.shape[-1]
+        T, B, L = num_steps or self.snn.num_steps, x.shape[0], x.shape[-1]
         diff = (x != x[:1]).any(1)  # [B, L] columns that differ from the first sentence
         cols = torch.arange(L).expand(B, L)
         first = torch.where(diff, cols, L).min(1).values
@@ -248,7 +245,7 @@ class SpikingTextCNN(nn.Module):
     def class_scores(
         self,
         x: torch.Tensor,
-        num_steps: int,
+        num_steps: int | None = None,
         generator: torch.Generator | None = None,
         dtype: torch.dtype | None = None,
         record: bool = False,
@@ -271,7 +268,7 @@ class SpikingTextCNN(nn.Module):
     def class_counts(
         self,
         x: torch.Tensor,
-        num_steps: int,
+        num_steps: int | None = None,
         generator: torch.Generator | None = None,
         dtype: torch.dtype | None = None,
         shared_noise: bool = False,

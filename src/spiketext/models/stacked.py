@@ -82,5 +82,5 @@ def snn_class_scores(
             pooled.append(mean_pool(m0.conv_neuron(current)))  # [T, M, B, F]
         s_pool = m0.pool_neuron(torch.cat(pooled, dim=-1))  # [T, M, B, len(ks)·F]
         current = stacked_linear(s_pool, torch.stack([m.fc.weight for m in models]))  # [T, M, B, n·C]
-        out = current if m0.readout_mode == "membrane" else m0.out_neuron(current)
+        out = current if m0.snn.readout == "membrane" else m0.out_neuron(current)
         return m0.readout(out)
