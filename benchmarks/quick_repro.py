@@ -1,9 +1,10 @@
 """Does the quick preset give the same numbers from one process to the next, and from one revision to another?
 
-Runs `spiketext run --dataset sst2 --preset quick` in fresh processes, one after another (never side by side), for
-each git revision named (checked out into a temporary worktree; "WORKTREE" is the working tree as it is), and
-prints the CNN / converted / fine-tuned test accuracies, E_SNN / E_CNN, and the first CNN epoch's training loss of
-every run, with the CPU and the precision `auto` picked. Used to check that a refactor left the numbers alone.
+Runs `spiketext run --dataset sst2 --preset quick` (or `--preset NAME`) in fresh processes, one after another
+(never side by side), for each git revision named (checked out into a temporary worktree; "WORKTREE" is the
+working tree as it is), and prints the CNN / converted / fine-tuned test accuracies, E_SNN / E_CNN, and the first
+CNN epoch's training loss of every run, with the CPU and the precision `auto` picked. Used to check that a
+refactor left the numbers alone.
 
     SPIKETEXT_DATA_DIR=../shared/data python benchmarks/quick_repro.py --revisions 4a758c8 WORKTREE --runs 2 \
         --json benchmarks/results/quick_repro.json
@@ -33,10 +34,10 @@ def source_of(revision: str, scratch: Path) -> Path:
     return tree / "src"
 
 
-def one_run(src: Path, out: Path) -> dict:
+def one_run(src: Path, out: Path, preset: str = "quick") -> dict:
     env = {**os.environ, "PYTHONPATH": str(src)}
     t0 = time.perf_counter()
-    cmd = [sys.executable, "-m", "spiketext.cli", "run", "--dataset", "sst2", "--preset", "quick", "--out", str(out)]
+    cmd = [sys.executable, "-m", "spiketext.cli", "run", "--dataset", "sst2", "--preset", preset, "--out", str(out)]
     subprocess.run(cmd, env=env, check=True, capture_output=True)
     results = json.loads((out / "results.json").read_text())
     first = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])
@@ -45,6 +46,7 @@ def one_run(src: Path, out: Path) -> dict:
         "snn_converted": results["snn_converted"]["test_acc"],
         "snn_finetuned": results["snn_finetuned"]["test_acc"],
         "energy_ratio": results["energy"]["ratio"],
+        "energy_ratio_all_ops": results["energy"].get("ratio_all_ops"),
         "first_cnn_epoch_loss": first["train_loss"],
         "notes": results.get("notes", [])[:1],
         "seconds": time.perf_counter() - t0,
@@ -55,18 +57,20 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--revisions", nargs="+", default=["WORKTREE"])
     p.add_argument("--runs", type=int, default=2, help="fresh processes per revision")
+    p.add_argument("--preset", default="quick", help="the preset run on SST-2 (default quick)")
     p.add_argument("--json", help="write the results here")
     args = p.parse_args()
     sys.path.insert(0, str(REPO / "src"))
     from spiketext.runtime import cpu_description
 
-    report: dict = {"cpu": cpu_description(), "runs": []}
+    report: dict = {"cpu": cpu_description(), "preset": args.preset, "runs": []}
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         try:
             for r in range(args.runs):  # revisions interleaved: A B A B, so drift in the machine hits both alike
                 for rev in args.revisions:
-                    row = {"revision": rev, "run": r, **one_run(source_of(rev, scratch), scratch / f"{rev}-{r}")}
+                    numbers = one_run(source_of(rev, scratch), scratch / f"{rev}-{r}", args.preset)
+                    row = {"revision": rev, "run": r, **numbers}
                     report["runs"].append(row)
                     print(json.dumps(row), flush=True)
         finally:
