@@ -52,9 +52,9 @@ def test_a_dithered_snn_is_stochastic_and_its_controls_read_the_same_noise(tmp_p
     argv += [*TINY, "--set", "cnn.epochs=2", "--set", "finetune.epochs=1", "--set", "snn.input_noise=0.3"]
     assert main(argv) == 0
     cnn, snn = api.load_model(out, "cnn"), api.load_model(out, "snn_finetuned")
-    assert snn.model.input_noise == 0.3 and snn.model.input_code == "ttfs" and not Victim(snn).deterministic
+    assert snn.model.snn.input_noise == 0.3 and snn.model.input_code == "ttfs" and not Victim(snn).deterministic
     twin = deterministic_twin(snn)  # its own deterministic code, without the noise
-    assert twin.model.input_code == "ttfs" and twin.model.input_noise == 0 and Victim(twin).deterministic
+    assert twin.model.input_code == "ttfs" and twin.model.snn.input_noise == 0 and Victim(twin).deterministic
     noisy = Victim(cnn, input_noise=0.3, noise_levels=snn.num_steps)
     x = cnn.featurizer.encode_tokens([["good", "film"], ["awful", "plot", "the"]])
     want = torch.softmax(cnn.model(dithered_input(x, 0.3, snn.num_steps, "signed", generator(3), True)), -1)

@@ -7,11 +7,13 @@ import argparse
 import dataclasses
 import logging
 import sys
+import typing
 from collections.abc import Sequence
 from typing import Any
 
 from spiketext import __version__
 from spiketext.commands import (
+    _DATA_OPTIONS,
     _check_json,
     _safe,
     cmd_attack,
@@ -37,7 +39,7 @@ from spiketext.config import (
     NORMALIZED_CHECKPOINTS,
     PRESETS,
     STAGES,
-    Language,
+    DataConfig,
     Precision,
     choices,
 )
@@ -52,20 +54,16 @@ def _data_source_args() -> argparse.ArgumentParser:
     g = p.add_argument_group("data")
     g.add_argument("name", nargs="?", metavar="DATASET", help=f"built-in data set: {', '.join(BUILTIN_DATASETS)}")
     g.add_argument("--dataset", help="same as DATASET")
-    g.add_argument("--train", metavar="FILE", help="own data: CSV/TSV with header, JSONL, or 'label text' lines")
-    g.add_argument("--dev", metavar="FILE", help="own dev file (default: 10%% of train, stratified)")
-    g.add_argument("--test", metavar="FILE", help="own test file (default: 10%% of train, stratified)")
-    g.add_argument("--text-column", help="name of the text column (CSV/TSV/JSONL); found by common names if unset")
-    g.add_argument("--label-column", help="name of the label column; found by common names if unset")
-    g.add_argument("--encoding", help="encoding of own files (default utf-8; e.g. cp1252)")
-    g.add_argument("--language", choices=choices(Language), help="tokenizer for own data (default: detected)")
-    g.add_argument("--data-dir", help="folder with one sub-folder per data set (default $SPIKETEXT_DATA_DIR, ./data)")
-    g.add_argument("--cache-dir", help="downloads, vectors (default $SPIKETEXT_CACHE_DIR, ~/.cache/spiketext)")
-    g.add_argument("--split-seed", type=int, help="seed of the stratified split where one is made")
-    g.add_argument("--max-len", type=int, help="fixed length L (default: the data set's, or 95th pct of own data)")
-    g.add_argument("--embeddings", help="glove-6b-50d, train-skipgram, or a GloVe/word2vec file (text or binary)")
-    g.add_argument("--clip", type=float, help="clip width c of the positive transform (default 3)")
-    g.add_argument("--strict", action="store_true", default=None, help="an empty text is an error, not skipped")
+    hints = typing.get_type_hints(DataConfig)
+    for name, (metavar, text) in _DATA_OPTIONS.items():
+        flag = "--" + name.replace("_", "-")
+        kinds = [a for a in typing.get_args(hints[name]) or (hints[name],) if a is not type(None)]
+        if kinds == [bool]:
+            g.add_argument(flag, action="store_true", default=None, help=text)
+            continue
+        literal = typing.get_origin(kinds[0]) is typing.Literal
+        kind = str if literal else kinds[0]
+        g.add_argument(flag, type=kind, metavar=metavar, choices=choices(kinds[0]) if literal else None, help=text)
     return p
 
 

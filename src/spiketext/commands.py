@@ -26,17 +26,32 @@ def _safe(text: str) -> str:
     return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
+# data.* settings with a command-line option of the same name: (metavar, help); the option's type and choices come
+# from DataConfig's own hints, and `commands._data_overrides` passes every one of them on
+_DATA_OPTIONS: dict[str, tuple[str | None, str]] = {
+    "train": ("FILE", "own data: CSV/TSV with header, JSONL, or 'label text' lines"),
+    "dev": ("FILE", "own dev file (default: 10%% of train, stratified)"),
+    "test": ("FILE", "own test file (default: 10%% of train, stratified)"),
+    "text_column": (None, "name of the text column (CSV/TSV/JSONL); found by common names if unset"),
+    "label_column": (None, "name of the label column; found by common names if unset"),
+    "encoding": (None, "encoding of own files (default utf-8; e.g. cp1252)"),
+    "language": (None, "tokenizer for own data (default: detected)"),
+    "data_dir": (None, "folder with one sub-folder per data set (default $SPIKETEXT_DATA_DIR, ./data)"),
+    "cache_dir": (None, "downloads, vectors (default $SPIKETEXT_CACHE_DIR, ~/.cache/spiketext)"),
+    "split_seed": (None, "seed of the stratified split where one is made"),
+    "max_len": (None, "fixed length L (default: the data set's, or 95th pct of own data)"),
+    "embeddings": (None, "glove-6b-50d, train-skipgram, or a GloVe/word2vec file (text or binary)"),
+    "clip": (None, "clip width c of the positive transform (default 3)"),
+    "strict": (None, "an empty text is an error, not skipped"),
+}
+
+
 def _data_overrides(args: argparse.Namespace) -> dict:
     """The data settings given on the command line (unset ones are left to the config file or the defaults)."""
     if args.name and args.dataset and args.name != args.dataset:
         raise SpiketextError(f"two data set names given ({args.name!r}, {args.dataset!r}); give one")
     given = {"dataset": args.name or args.dataset, **{k: getattr(args, k) for k in _DATA_OPTIONS}}
     return {k: v for k, v in given.items() if v is not None}
-
-
-# data.* settings that have a command-line option of the same name
-_DATA_OPTIONS = ("train", "dev", "test", "text_column", "label_column", "encoding", "language", "data_dir",
-                 "cache_dir", "split_seed", "max_len", "embeddings", "clip", "strict")  # fmt: skip
 
 
 def _data_config(args: argparse.Namespace) -> DataConfig:
