@@ -13,6 +13,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+from spiketext.results import AttackReport  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results"
 # (data set, model, attack folder under results/robustness, the run's folder (results.json) or its printed log)
 ROWS = [
@@ -34,18 +37,18 @@ def main() -> None:
         summary = RESULTS / "robustness" / attack / "summary.json"
         if not summary.is_file():
             continue
-        s = json.loads(summary.read_text())
-        c = s["comparisons"]["snn"]
+        s = AttackReport.from_json(json.loads(summary.read_text()), str(summary))
+        c, noisy = s.comparisons["snn"], s.comparisons.get("cnn-noise")
         row = {
             "dataset": dataset,
             "model": model,
-            "examples": s["example_set"]["common"],
-            "cnn_success": 100 * s["cnn"]["success_rate"],
-            "snn_success": 100 * s["snn"]["success_rate"],
-            "diff": 100 * c["diff"],
-            "ci": [100 * c["ci_low"], 100 * c["ci_high"]],
-            "p": c["p_value"],
-            "noise_cnn_diff": 100 * s["comparisons"]["cnn-noise"]["diff"] if "cnn-noise" in s["comparisons"] else None,
+            "examples": s.shared,
+            "cnn_success": 100 * s.summaries["cnn"].success_rate,
+            "snn_success": 100 * s.summaries["snn"].success_rate,
+            "diff": 100 * c.diff,
+            "ci": [100 * c.ci_low, 100 * c.ci_high],
+            "p": c.p_value,
+            "noise_cnn_diff": 100 * noisy.diff if noisy else None,
             "cnn_acc": None,
             "snn_acc": None,
             "energy": None,

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+from spiketext.results import AttackReport, PairedComparison  # noqa: E402
+
 RESULTS = ROOT / "benchmarks" / "results" / "robustness"
 CONTROLS = ("snn", "cnn-noise", "cnn-noise-matched", "snn-regular")
 
@@ -46,26 +50,26 @@ def snn_model(v: dict) -> str:
     return f"{code}, T = {steps}{noise}"
 
 
-def reports() -> list[tuple[str, str, Path, dict]]:
+def reports() -> list[tuple[str, str, Path, AttackReport]]:
     """(data set, attacker, summary path, report) for every committed attack, ordered by folder then attack."""
     out = []
     for folder in sorted(p for p in RESULTS.iterdir() if p.is_dir()):
         dataset, attacker = folder.name.rsplit("_", 1)
         for path in sorted(folder.glob("summary*.json")):
-            out.append((dataset, attacker, path, json.loads(path.read_text())))
+            out.append((dataset, attacker, path, AttackReport.from_json(json.loads(path.read_text()), str(path))))
     return out
 
 
-def cell(c: dict | None) -> str:
-    return "–" if c is None else f"{100 * c['diff']:+.1f} [{100 * c['ci_low']:+.1f}, {100 * c['ci_high']:+.1f}]"
+def cell(c: PairedComparison | None) -> str:
+    return "–" if c is None else f"{100 * c.diff:+.1f} [{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]"
 
 
-def attacker_of(folder_attacker: str, r: dict) -> str:
+def attacker_of(folder_attacker: str, r: AttackReport) -> str:
     # the part-of-speech check binds word substitutes only: DeepWordBug's one-letter edits have none
-    pos = str(r.get("substitute_pos_check", "none")).startswith("WordNet") and r["attack"] != "deepwordbug"
+    pos = str(r.extra.get("substitute_pos_check", "none")).startswith("WordNet") and r.attack != "deepwordbug"
     a = folder_attacker + (", POS" if pos else "")
-    snn = r.get("snn", {}).get("victim", {})
-    return a + (f", {snn['draws']} draws" if snn.get("draws", 8) != 8 else "")
+    draws = r.summaries["snn"].victim.get("draws", 8) if "snn" in r.summaries else 8
+    return a + (f", {draws} draws" if draws != 8 else "")
 
 
 def summary() -> list[str]:
@@ -75,12 +79,11 @@ def summary() -> list[str]:
         "|---|---|---|---|---:|---:|---|---|---|---|",
     ]
     for dataset, attacker, _, r in reports():
-        comps = r.get("comparisons", {})
-        cells = " | ".join(cell(comps.get(k)) for k in CONTROLS)
-        snn = snn_model(r["snn"]["victim"])
+        cells = " | ".join(cell(r.comparisons.get(k)) for k in CONTROLS)
+        snn = snn_model(r.summaries["snn"].victim)
         lines.append(
-            f"| {dataset.split('-')[0]} | {snn} | {r['attack']} | {attacker_of(attacker, r)} | "
-            f"{r['example_set']['common']} | {100 * r['cnn']['success_rate']:.1f} | {cells} |"
+            f"| {dataset.split('-')[0]} | {snn} | {r.attack} | {attacker_of(attacker, r)} | "
+            f"{r.shared} | {100 * r.summaries['cnn'].success_rate:.1f} | {cells} |"
         )
     return lines
 
@@ -88,29 +91,28 @@ def summary() -> list[str]:
 def detail() -> list[str]:
     lines: list[str] = []
     for dataset, attacker, path, r in reports():
-        s = r["example_set"]
+        s = r.example_set
         lines += [
-            f"**{dataset.upper()}, {r['attack']}, {attacker_of(attacker, r)} attacker** ({s['common']} of {r['n']} "
+            f"**{dataset.upper()}, {r.attack}, {attacker_of(attacker, r)} attacker** ({r.shared} of {r.n} "
             f"test examples that every victim classifies correctly; `{path.relative_to(ROOT)}`):",
             "",
             "| victim | clean acc on the sample (%) | success (%) | vs CNN (points) | 95% interval | McNemar p | "
             "CNN's examples transfer (%) | seconds |",
             "|---|---:|---:|---:|---|---:|---:|---:|",
         ]
-        for key in r["victims"]:
-            v, c = r[key], r.get("comparisons", {}).get(key)
-            t = r.get("transfer", {}).get(key)
-            clean = 100 * s["clean_correct"][key] / r["n"]
-            diff = f"{100 * c['diff']:+.1f}" if c else "–"
-            ci = f"[{100 * c['ci_low']:+.1f}, {100 * c['ci_high']:+.1f}]" if c else "–"
-            p = f"{c['p_value']:.2g}" if c else "–"
+        for key in r.victims:
+            v, c, t = r.summaries[key], r.comparisons.get(key), r.transfer.get(key)
+            clean = 100 * s["clean_correct"][key] / r.n
+            diff = f"{100 * c.diff:+.1f}" if c else "–"
+            ci = f"[{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]" if c else "–"
+            p = f"{c.p_value:.2g}" if c else "–"
             tr = f"{100 * t['rate']:.1f}" if t else "–"
             lines.append(
-                f"| {name(key, v['victim'])} | {clean:.1f} | {100 * v['success_rate']:.1f} | {diff} | {ci} | {p} | "
-                f"{tr} | {v['seconds']:.0f} |"
+                f"| {name(key, v.victim)} | {clean:.1f} | {100 * v.success_rate:.1f} | {diff} | {ci} | {p} | "
+                f"{tr} | {v.seconds or 0:.0f} |"
             )
-        if r.get("noise_match"):
-            m = r["noise_match"]
+        if r.noise_match:
+            m = r.noise_match
             level = f"{m['noise_steps']} Bernoulli steps" if m.get("noise_steps") else f"σ = {m['input_noise']}"
             lines += ["", f"Noise matched on dev: {level} (dev {100 * m['dev_acc']:.2f}% against the SNN's "
                       f"{100 * m['snn_dev_acc']:.2f}%)."]  # fmt: skip

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from spiketext.errors import SpiketextError
-from spiketext.results import EnergySummary, RunResult, StageResult
+from spiketext.results import AttackReport, EnergySummary, RunResult, StageResult
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,3 +59,19 @@ def test_a_damaged_row_is_named():
         StageResult.from_json([0.5], "x.json: cnn")
     with pytest.raises(SpiketextError, match="x.json: 'energy' is not a mapping with a ratio"):
         RunResult.from_json({"cnn": {"test_acc": 0.5}, "energy": {"ratio_all_ops": 0.2}}, "x.json")
+
+
+def test_every_committed_attack_summary_loads_as_a_typed_report_and_round_trips():
+    files = sorted((REPO / "benchmarks" / "results" / "robustness").glob("*/summary*.json"))
+    assert len(files) >= 8
+    for path in files:
+        d = json.loads(path.read_text())
+        r = AttackReport.from_json(d, str(path))
+        assert r.to_json() == d
+        assert r.summaries["cnn"].success_rate == d["cnn"]["success_rate"] and r.shared == d["example_set"]["common"]
+        for key, c in r.comparisons.items():
+            # the comparison's two rates are the CNN's and the victim's success on the shared examples
+            assert c.n == r.shared and c.diff == c.rate_b - c.rate_a
+            assert c.rate_b == r.summaries[key].success_rate and c.rate_a == r.summaries["cnn"].success_rate
+    with pytest.raises(SpiketextError, match="x.json: not an attack report"):
+        AttackReport.from_json({"attack": "pwws"}, "x.json")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spiketext.errors import SpiketextError
+from spiketext.stats import PairedComparison  # re-exported: an AttackReport's comparisons
 
 
 @dataclass(frozen=True)
@@ -157,4 +158,87 @@ class RunResult:
         out.update(self.extra)
         if self.notes:
             out["notes"] = list(self.notes)
+        return out
+
+
+@dataclass(frozen=True)
+class VictimSummary:
+    """One victim of an attack (`attacks.summarize`): rates are fractions over its attacked examples."""
+
+    n: int
+    attacked: int
+    clean_acc: float
+    attacked_acc: float
+    success_rate: float
+    search_success_rate: float
+    confirmed: float | None = None  # successes / the search's own successes (a stochastic victim's second look)
+    perturbed_words_pct: float = 0.0
+    mean_queries: float = 0.0
+    mean_similarity: float | None = None
+    seconds: float | None = None
+    victim: Mapping[str, Any] = field(default_factory=dict)  # how it was scored: kind, code, T, noise, draws
+    checkpoint: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AttackReport:
+    """An attack's summary JSON (`spiketext attack --json`, `api.attack`): every victim's summary, and where the
+    victims share one example set, each one's paired comparison with the CNN and the CNN's examples' transfer."""
+
+    attack: str
+    n: int
+    victims: tuple[str, ...]
+    summaries: Mapping[str, VictimSummary]
+    comparisons: Mapping[str, PairedComparison] = field(default_factory=dict)
+    example_set: Mapping[str, Any] = field(default_factory=dict)  # rule, common, clean_correct per victim
+    transfer: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # victim -> {n, fooled, rate}
+    noise_match: Mapping[str, Any] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)  # protocol, similarity, constraints, substitutes, ...
+
+    @property
+    def shared(self) -> int | None:
+        """How many examples every victim was attacked on (None: each on its own, the legacy protocol)."""
+        return self.example_set.get("common")
+
+    @classmethod
+    def from_json(cls, d: Any, where: str) -> AttackReport:
+        if not isinstance(d, dict) or not isinstance(d.get("victims"), list):
+            raise SpiketextError(f"{where}: not an attack report (no 'victims' list): the file is damaged")
+        names = {f.name for f in dataclasses.fields(VictimSummary)} - {"extra"}
+        summaries = {}
+        for key in d["victims"]:
+            if not isinstance(d.get(key), dict):
+                raise SpiketextError(f"{where}: no summary for the victim {key!r}: the file is damaged")
+            s = d[key]
+            summaries[key] = VictimSummary(
+                **{k: v for k, v in s.items() if k in names}, extra={k: v for k, v in s.items() if k not in names}
+            )
+        own = {"attack", "n", "victims", "comparisons", "example_set", "transfer", "noise_match", *d["victims"]}
+        return cls(
+            attack=d["attack"],
+            n=d["n"],
+            victims=tuple(d["victims"]),
+            summaries=summaries,
+            comparisons={k: PairedComparison(**v) for k, v in (d.get("comparisons") or {}).items()},
+            example_set=d.get("example_set") or {},
+            transfer=d.get("transfer") or {},
+            noise_match=d.get("noise_match"),
+            extra={k: v for k, v in d.items() if k not in own},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"attack": self.attack, "n": self.n, "victims": list(self.victims), **self.extra}
+        if self.noise_match is not None:
+            out["noise_match"] = dict(self.noise_match)
+        if self.example_set:
+            out["example_set"] = dict(self.example_set)
+        for key, s in self.summaries.items():
+            row = {f.name: getattr(s, f.name) for f in dataclasses.fields(s) if f.name != "extra"}
+            out[key] = {k: v for k, v in row.items() if v is not None or k in ("confirmed", "mean_similarity")}
+            out[key].update(s.extra)
+        if self.transfer:
+            out["transfer"] = {k: dict(v) for k, v in self.transfer.items()}
+        if self.comparisons:
+            out["comparisons"] = {k: dataclasses.asdict(c) for k, c in self.comparisons.items()}
         return out
