@@ -18,6 +18,7 @@ from spiketext.attacks.words import STOP_WORDS
 from spiketext.cli import main
 from spiketext.config import SNNConfig
 from spiketext.errors import SpiketextError
+from spiketext.models.architecture import Architecture
 
 
 class StubVictim:
@@ -350,7 +351,7 @@ def test_windowed_variant_scoring_equals_the_full_path(code):
     from spiketext.runtime import generator
 
     torch.manual_seed(0)
-    model = SpikingTextCNN(dim=6, num_classes=2, num_filters=12, snn=SNNConfig(encoder=code)).eval()
+    model = SpikingTextCNN(Architecture(dim=6, num_classes=2, num_filters=12), SNNConfig(encoder=code)).eval()
     for conv in model.convs:
         conv.weight.data *= 4  # enough current that every layer spikes
     model.fc.weight.data *= 4

@@ -5,6 +5,7 @@ import torch
 from spiketext.config import SNNConfig
 from spiketext.encoding import INPUT_CODES, bernoulli_encode, binomial_rates, regular_encode
 from spiketext.models import SpikingTextCNN
+from spiketext.models.architecture import Architecture
 
 
 def test_bernoulli_mean_approaches_input_and_is_seeded():
@@ -36,7 +37,7 @@ def test_regular_code_fires_round_tx_times_evenly():
     assert s[:, 2].tolist() == [1, 0, 1, 0]  # rate 0.5: every other step
     y = torch.rand(6, 5, generator=torch.Generator().manual_seed(0))
     assert torch.equal(regular_encode(y, 50).sum(0), torch.floor(50 * y + 0.5))
-    model = SpikingTextCNN(dim=6, num_classes=2, num_filters=3, snn=SNNConfig(encoder="regular"))
+    model = SpikingTextCNN(Architecture(dim=6, num_classes=2, num_filters=3), SNNConfig(encoder="regular"))
     assert torch.equal(model.encode(y.unsqueeze(0).expand(2, 6, 5), 8, None), model.encode(y.expand(2, 6, 5), 8, None))
 
 
@@ -92,15 +93,12 @@ def test_signed_domain_keeps_padding_at_zero_and_quantizes_the_magnitude():
 
 def test_input_noise_dithers_word_units_only_is_seeded_and_unbiased():
     model = SpikingTextCNN(
-        dim=2,
-        num_classes=2,
-        num_filters=2,
-        kernel_sizes=(1,),
-        snn=SNNConfig(encoder="ttfs", input_noise=0.3),
-        input_domain="signed",
+        Architecture(dim=2, num_classes=2, num_filters=2, kernel_sizes=(1,), input_domain="signed"),
+        SNNConfig(encoder="ttfs", input_noise=0.3),
     )
     clean = SpikingTextCNN(
-        dim=2, num_classes=2, num_filters=2, kernel_sizes=(1,), snn=SNNConfig(encoder="ttfs"), input_domain="signed"
+        Architecture(dim=2, num_classes=2, num_filters=2, kernel_sizes=(1,), input_domain="signed"),
+        SNNConfig(encoder="ttfs"),
     )
     assert model.stochastic and not clean.stochastic
     x = torch.zeros(1, 2, 3)
@@ -120,12 +118,8 @@ def test_input_noise_dithers_word_units_only_is_seeded_and_unbiased():
 
 def test_input_noise_shared_over_a_batch_gives_identical_sentences_identical_spikes():
     model = SpikingTextCNN(
-        dim=3,
-        num_classes=2,
-        num_filters=2,
-        kernel_sizes=(1,),
-        snn=SNNConfig(encoder="ttfs", input_noise=0.2),
-        input_domain="signed",
+        Architecture(dim=3, num_classes=2, num_filters=2, kernel_sizes=(1,), input_domain="signed"),
+        SNNConfig(encoder="ttfs", input_noise=0.2),
     )
     x = torch.rand(1, 3, 4).expand(3, 3, 4).clone()
     spikes = model.encode(x, 8, torch.Generator().manual_seed(0), shared_noise=True)

@@ -7,6 +7,7 @@ import torch
 from spiketext.config import SNNConfig
 from spiketext.counting import COSTS, SNNCounter, conv_synaptic_ops
 from spiketext.energy import count_energy, energy_report
+from spiketext.models.architecture import Architecture
 from spiketext.models.spiking import SpikingTextCNN
 
 
@@ -19,7 +20,7 @@ def _count(model, spikes):
 
 def test_counter_and_energy_arithmetic():
     g = torch.Generator().manual_seed(1)
-    model = SpikingTextCNN(dim=5, num_classes=2, num_filters=4, kernel_sizes=(2, 3), neurons_per_class=3)
+    model = SpikingTextCNN(Architecture(dim=5, num_classes=2, num_filters=4, kernel_sizes=(2, 3), neurons_per_class=3))
     T, B, L = 6, 2, 8
     spikes = (torch.rand(T, B, 5, L, generator=g) < 0.5).float()
     with torch.no_grad():
@@ -52,7 +53,7 @@ def test_counter_and_energy_arithmetic():
 
 def test_leaky_membrane_updates_cost_a_mac():
     model = SpikingTextCNN(
-        dim=3, num_classes=2, num_filters=4, kernel_sizes=(2,), neurons_per_class=1, snn=SNNConfig(beta=0.9)
+        Architecture(dim=3, num_classes=2, num_filters=4, kernel_sizes=(2,), neurons_per_class=1), SNNConfig(beta=0.9)
     )
     spikes = torch.ones(2, 1, 3, 4)
     with torch.no_grad():
@@ -71,7 +72,8 @@ def test_count_energy_reports_spikes_per_unit_encoding_and_matched_precisions():
     x = torch.rand(6, 5, 9, generator=torch.Generator().manual_seed(0))
     for code, noise, draws in (("bernoulli", 0, 5 * 9 * 10), ("regular", 0, 0), ("regular", 0.1, 5 * 9)):
         model = SpikingTextCNN(
-            dim=5, num_classes=2, num_filters=4, kernel_sizes=(2, 3), snn=SNNConfig(encoder=code, input_noise=noise)
+            Architecture(dim=5, num_classes=2, num_filters=4, kernel_sizes=(2, 3)),
+            SNNConfig(encoder=code, input_noise=noise),
         )
         report = count_energy(model, [x], 10, seed=1)
         first = report["snn"]["layers"][0]
@@ -97,7 +99,9 @@ def test_signed_spikes_and_held_current_are_counted():
     spikes[0, 0, 0, 2], spikes[1, 1, 3, 0] = 1.0, -1.0
     assert conv_synaptic_ops(spikes, 2, 5) == (2 + 1) * 5  # position 2: 2 windows, position 0: 1
     for held in (False, True):
-        model = SpikingTextCNN(dim=D, num_classes=2, num_filters=5, kernel_sizes=(2,), neurons_per_class=1)
+        model = SpikingTextCNN(
+            Architecture(dim=D, num_classes=2, num_filters=5, kernel_sizes=(2,), neurons_per_class=1)
+        )
         with torch.no_grad():
             _, layers = model(spikes, record=True)
         counter = SNNCounter((2,), 5, 2, beta=1.0, held_current=held)
@@ -108,7 +112,7 @@ def test_signed_spikes_and_held_current_are_counted():
 
 def test_memory_inclusive_column_follows_its_stated_rules():
     g = torch.Generator().manual_seed(4)
-    model = SpikingTextCNN(dim=5, num_classes=2, num_filters=4, kernel_sizes=(2, 3), neurons_per_class=3)
+    model = SpikingTextCNN(Architecture(dim=5, num_classes=2, num_filters=4, kernel_sizes=(2, 3), neurons_per_class=3))
     T, B, L = 5, 2, 7
     spikes = (torch.rand(T, B, 5, L, generator=g) < 0.4).float()
     with torch.no_grad():
@@ -133,8 +137,8 @@ def test_reviewer_accounting_recounted_by_hand():
     from spiketext.accounting import sram_pj
     from spiketext.models.textcnn import TailoredTextCNN
 
-    cnn = TailoredTextCNN(2, 2, num_filters=1, kernel_sizes=(2,), neurons_per_class=1, dropout=0.0)
-    snn = SpikingTextCNN(2, 2, 1, (2,), 1, SNNConfig(encoder="ttfs"))
+    cnn = TailoredTextCNN(Architecture(2, 2, num_filters=1, kernel_sizes=(2,), neurons_per_class=1, dropout=0.0))
+    snn = SpikingTextCNN(Architecture(2, 2, 1, (2,), 1), SNNConfig(encoder="ttfs"))
     with torch.no_grad():
         for m in (cnn, snn):
             m.convs[0].weight.fill_(1.0)

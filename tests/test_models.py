@@ -9,6 +9,7 @@ import torch
 from spiketext.config import SNNConfig
 from spiketext.encoding import bernoulli_encode, signed_input
 from spiketext.models import SpikingTextCNN, StandardTextCNN, TailoredTextCNN
+from spiketext.models.architecture import Architecture
 from spiketext.models.convert import convert, data_based_scales, model_based_scales, normalized_weights
 from spiketext.models.spiking import rate_ce_loss
 from spiketext.models.textcnn import init_linear_weights, population_logits
@@ -17,14 +18,24 @@ from spiketext.runtime import generator
 
 def tiny_cnn(dim=6, classes=3, zero_mean=True, seed=0):
     cnn = TailoredTextCNN(
-        dim, classes, num_filters=5, kernel_sizes=(2, 3), neurons_per_class=4, dropout=0.0, zero_mean_filters=zero_mean
+        Architecture(
+            dim,
+            classes,
+            num_filters=5,
+            kernel_sizes=(2, 3),
+            neurons_per_class=4,
+            dropout=0.0,
+            zero_mean_filters=zero_mean,
+        )
     )
     init_linear_weights(cnn, generator(seed))
     return cnn
 
 
-def tiny_snn(dim=6, classes=3, **kw):
-    return SpikingTextCNN(dim, classes, num_filters=5, kernel_sizes=(2, 3), neurons_per_class=4, **kw)
+def tiny_snn(dim=6, classes=3, snn=None, **kw):
+    return SpikingTextCNN(
+        Architecture(dim, classes, num_filters=5, kernel_sizes=(2, 3), neurons_per_class=4, **kw), snn
+    )
 
 
 def test_tailored_cnn_shapes_zero_mean_and_population():
@@ -36,7 +47,7 @@ def test_tailored_cnn_shapes_zero_mean_and_population():
     assert set(w) == {"convs.0.weight", "convs.1.weight", "fc.weight"}
     torch.testing.assert_close(w["convs.1.weight"].mean(dim=(1, 2)), torch.zeros(5), atol=1e-6, rtol=0)
     assert population_logits(torch.arange(6.0), 2).tolist() == [3.0, 12.0]  # class 0 owns outputs 0..2
-    assert StandardTextCNN(6, 3, 5, (2, 3))(torch.randn(7, 6, 9)).shape == (7, 3)
+    assert StandardTextCNN(Architecture(6, 3, 5, (2, 3)))(torch.randn(7, 6, 9)).shape == (7, 3)
 
 
 def test_snn_shapes_record_and_loss():
@@ -166,6 +177,10 @@ def test_registry_round_trip_and_validation():
     assert build_model("snn", signed, spec).input_domain == "signed" == build_model("tailored_cnn", signed).input_domain
     old = {k: v for k, v in arch.to_json().items() if k != "input_domain"}  # checkpoints from before the field
     assert Architecture.from_json(old, "x").input_domain == "positive"
+    with pytest.raises(SpiketextError, match="activation 'qcfs' with 0 levels"):
+        Architecture(dim=6, num_classes=3, activation="qcfs")  # built in code: checked by the value itself
+    with pytest.raises(SpiketextError, match=r"m.json: activation 'qcfs' with 0 levels.*checkpoint is damaged"):
+        Architecture.from_json({**arch.to_json(), "activation": "qcfs"}, "m.json")
     with pytest.raises(SpiketextError, match="input_domain = 'both' is not positive or signed"):
         Architecture.from_json({**arch.to_json(), "input_domain": "both"}, "m.json")
     noisy = SNNConfig(8, encoder="ttfs", input_noise=0.2)
@@ -200,7 +215,7 @@ def test_qcfs_activation_values_and_gradients():
 
 def test_qcfs_cnn_initialises_lambda_from_the_data_and_exports_it():
     torch.manual_seed(0)
-    cnn = TailoredTextCNN(6, 3, 5, (2, 3), 4, dropout=0.0, activation="qcfs", levels=4)
+    cnn = TailoredTextCNN(Architecture(6, 3, 5, (2, 3), 4, dropout=0.0, activation="qcfs", levels=4))
     init_linear_weights(cnn, generator(0))
     assert float(cnn.qcfs_lambda.detach()) == 0.0
     x = torch.rand(16, 6, 9)
@@ -222,14 +237,14 @@ def test_qcfs_conversion_reproduces_the_cnn():
 
     torch.manual_seed(1)
     L = 8
-    cnn = TailoredTextCNN(6, 3, 16, (2, 3), 4, dropout=0.0, activation="qcfs", levels=L)
+    cnn = TailoredTextCNN(Architecture(6, 3, 16, (2, 3), 4, dropout=0.0, activation="qcfs", levels=L))
     init_linear_weights(cnn, generator(1))
     x = torch.floor(torch.rand(200, 6, 9) * L + 0.5) / L  # inputs on the regular code's levels
     cnn.train()
     cnn(x[:64])
     cnn.eval()
     half = SNNConfig(init_membrane=0.5, encoder="regular", readout="membrane")
-    snn = SpikingTextCNN(6, 3, 16, (2, 3), 4, snn=half)
+    snn = SpikingTextCNN(Architecture(6, 3, 16, (2, 3), 4), half)
     convert(cnn, snn, conversion_weights(cnn, "qcfs", lambda: [x]))
     with torch.no_grad():
         agree = (snn.class_counts(x, L, None).argmax(-1) == cnn(x).argmax(-1)).float().mean()
@@ -249,7 +264,9 @@ def test_signed_qcfs_conversion_reproduces_the_cnn(code):
     from spiketext.models.convert import conversion_weights
 
     L = 8
-    cnn = TailoredTextCNN(6, 3, 16, (2, 3), 4, dropout=0.0, activation="qcfs", levels=L, input_domain="signed")
+    cnn = TailoredTextCNN(
+        Architecture(6, 3, 16, (2, 3), 4, dropout=0.0, activation="qcfs", levels=L, input_domain="signed")
+    )
     init_linear_weights(cnn, generator(2))
     x = quantize_input(torch.rand(200, 6, 9, generator=torch.Generator().manual_seed(3)), L, "signed")
     x[:, :, 7:] = 0  # padding at the end
@@ -257,7 +274,7 @@ def test_signed_qcfs_conversion_reproduces_the_cnn(code):
     cnn(x[:64])
     cnn.eval()
     half = SNNConfig(init_membrane=0.5, encoder=code, readout="membrane")
-    snn = SpikingTextCNN(6, 3, 16, (2, 3), 4, snn=half, input_domain="signed")
+    snn = SpikingTextCNN(Architecture(6, 3, 16, (2, 3), 4, input_domain="signed"), half)
     convert(cnn, snn, conversion_weights(cnn, "qcfs", lambda: [x]))
     with torch.no_grad():
         spikes = snn.encode(x, L, None)

@@ -16,13 +16,14 @@ from spiketext.models.spiking import SpikingTextCNN, mean_pool
 nir = pytest.importorskip("nir", reason="the nir extra is not installed (pip install 'spiketext[nir]')")
 pytest.importorskip("nirtorch", reason="the nir extra is not installed (pip install 'spiketext[nir]')")
 
+from spiketext.models.architecture import Architecture  # noqa: E402
 from spiketext.nir_export import graph_metadata, lossy_changes, nir_module, run_nir, to_nir  # noqa: E402
 
 
 def _model(seed: int = 0, **kw) -> SpikingTextCNN:
     torch.manual_seed(seed)
     snn = kw.pop("snn", SNNConfig(reset="zero", threshold=0.5))
-    m = SpikingTextCNN(12, 3, num_filters=6, kernel_sizes=(2, 3), neurons_per_class=4, snn=snn, **kw)
+    m = SpikingTextCNN(Architecture(12, 3, num_filters=6, kernel_sizes=(2, 3), neurons_per_class=4, **kw), snn)
     with torch.no_grad():  # larger weights than the default init: every layer fires
         for p in m.parameters():
             p.mul_(3)

@@ -6,6 +6,7 @@ import torch
 from spiketext.config import SNNConfig
 from spiketext.encoding import bernoulli_encode
 from spiketext.models import SpikingTextCNN
+from spiketext.models.architecture import Architecture
 from spiketext.models.spiking import rate_ce_loss
 from spiketext.models.textcnn import init_linear_weights
 from spiketext.runtime import generator
@@ -20,7 +21,7 @@ def test_engine_equals_reference_in_fp32(beta):
 
     D, C, T, B, L = 12, 2, 20, 6, 11
     neuron = SNNConfig(beta=beta, threshold=0.3)
-    ours = SpikingTextCNN(D, C, num_filters=16, kernel_sizes=(3, 4, 5), neurons_per_class=10, snn=neuron)
+    ours = SpikingTextCNN(Architecture(D, C, num_filters=16, kernel_sizes=(3, 4, 5), neurons_per_class=10), neuron)
     init_linear_weights(ours, generator(0))
     ref = ReferenceSNN(
         D, C, num_filters=16, kernel_sizes=(3, 4, 5), neurons_per_class=10, beta=beta, threshold=0.3

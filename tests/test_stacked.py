@@ -18,6 +18,7 @@ from conftest import TINY
 from spiketext.cli import main
 from spiketext.config import SNNConfig
 from spiketext.models import stacked
+from spiketext.models.architecture import Architecture
 from spiketext.models.spiking import SpikingTextCNN
 from spiketext.models.textcnn import TailoredTextCNN, init_linear_weights
 from spiketext.runtime import generator
@@ -38,7 +39,9 @@ def test_stacked_cnn_equals_its_members(activation, domain):
     levels = 4 if activation == "qcfs" else 0
 
     def members():
-        ms = [TailoredTextCNN(D, 2, 6, (3, 4), 3, 0.5, True, activation, levels, domain) for _ in range(M)]
+        ms = [
+            TailoredTextCNN(Architecture(D, 2, 6, (3, 4), 3, 0.5, True, activation, levels, domain)) for _ in range(M)
+        ]
         for i, m in enumerate(ms):
             init_linear_weights(m, generator(i, 1))
         return ms
@@ -52,7 +55,7 @@ def test_stacked_cnn_equals_its_members(activation, domain):
 @pytest.mark.parametrize("code", ["bernoulli", "regular", "ttfs"])
 @pytest.mark.parametrize("readout", ["spikes", "membrane"])
 def test_stacked_snn_equals_its_members(code, readout):
-    ms = [SpikingTextCNN(D, 2, 6, (3, 4), 3, SNNConfig(encoder=code, readout=readout)) for _ in range(M)]
+    ms = [SpikingTextCNN(Architecture(D, 2, 6, (3, 4), 3), SNNConfig(encoder=code, readout=readout)) for _ in range(M)]
     for i, m in enumerate(ms):
         init_linear_weights(m, generator(i, 1))
     x = _inputs()
@@ -62,14 +65,14 @@ def test_stacked_snn_equals_its_members(code, readout):
 
 
 def test_each_member_gets_its_own_gradient():
-    ms = [TailoredTextCNN(D, 2, 6, (3, 4), 3, 0.0) for _ in range(2)]
+    ms = [TailoredTextCNN(Architecture(D, 2, 6, (3, 4), 3, 0.0)) for _ in range(2)]
     for i, m in enumerate(ms):
         init_linear_weights(m, generator(i, 1))
     x, y = _inputs()[:2], torch.tensor([[0, 1, 0, 1], [1, 1, 0, 0]])
     losses, _ = cnn_loss()(ms, x, y, [generator(i, 2) for i in range(2)])
     losses.sum().backward()
     for i, m in enumerate(ms):
-        alone = TailoredTextCNN(D, 2, 6, (3, 4), 3, 0.0)
+        alone = TailoredTextCNN(Architecture(D, 2, 6, (3, 4), 3, 0.0))
         alone.load_state_dict(m.state_dict())
         loss, _ = cnn_loss()([alone], x[i : i + 1], y[i : i + 1], [generator(i, 2)])
         loss.sum().backward()
@@ -81,7 +84,7 @@ def _members(tmp_path, task, fail=None):
     ids, labels, table = task
     out = []
     for seed in (0, 1):
-        model = TailoredTextCNN(table.shape[1], 2, 8, (2, 3), 2, 0.5)
+        model = TailoredTextCNN(Architecture(table.shape[1], 2, 8, (2, 3), 2, 0.5))
         init_linear_weights(model, generator(seed, 7))
 
         def dev(m, seed=seed):

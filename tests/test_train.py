@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from spiketext.errors import SpiketextError
+from spiketext.models.architecture import Architecture
 from spiketext.models.textcnn import TailoredTextCNN, init_linear_weights
 from spiketext.runtime import generator
 from spiketext.train import FitSettings, accuracy, cnn_logits, cnn_loss, fit
@@ -20,7 +21,7 @@ def task(n=64, dim=4, length=6):
 
 
 def model():
-    m = TailoredTextCNN(4, 2, num_filters=4, kernel_sizes=(2,), neurons_per_class=2, dropout=0.0)
+    m = TailoredTextCNN(Architecture(4, 2, num_filters=4, kernel_sizes=(2,), neurons_per_class=2, dropout=0.0))
     init_linear_weights(m, generator(0))
     return m
 

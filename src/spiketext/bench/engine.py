@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from spiketext.models.architecture import Architecture
 from spiketext.models.spiking import SpikingTextCNN, rate_ce_loss
 from spiketext.models.textcnn import init_linear_weights
 from spiketext.runtime import autocast_dtype, generator, tune_cpu_allocator
@@ -73,7 +74,7 @@ def matmul_peak(dtype: torch.dtype, device: torch.device, n: int = 2048, reps: i
 
 def build(shape: Shape, impl: str, device: torch.device):
     """The spiketext SNN or the reference, with identical seeded weights."""
-    ours = SpikingTextCNN(shape.dim, shape.classes, shape.filters, shape.kernels, shape.per_class)
+    ours = SpikingTextCNN(Architecture(shape.dim, shape.classes, shape.filters, tuple(shape.kernels), shape.per_class))
     init_linear_weights(ours, generator(0))
     if impl == "spiketext":
         return ours.to(device)

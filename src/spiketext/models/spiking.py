@@ -25,10 +25,10 @@ from spiketext.config import SNNConfig
 from spiketext.encoding import (
     HELD_CURRENT_CODES,
     INPUT_CODES,
-    INPUT_DOMAINS,
     dither,
     to_domain,
 )
+from spiketext.models.architecture import Architecture
 from spiketext.models.textcnn import population_logits
 from spiketext.neurons import LIF
 from spiketext.runtime import autocast
@@ -41,26 +41,15 @@ def mean_pool(spikes: torch.Tensor) -> torch.Tensor:
 
 
 class SpikingTextCNN(nn.Module):
-    def __init__(
-        self,
-        dim: int,
-        num_classes: int,
-        num_filters: int = 100,
-        kernel_sizes: tuple[int, ...] = (3, 4, 5),
-        neurons_per_class: int = 10,
-        snn: SNNConfig | None = None,
-        input_domain: str = "positive",
-    ) -> None:
-        """The layers as `TailoredTextCNN`'s; `snn` (validated where it was built): T, the neurons, the input code."""
+    def __init__(self, arch: Architecture, snn: SNNConfig | None = None) -> None:
+        """The layers of `arch` (as `TailoredTextCNN`'s); `snn`: T, the neurons, the input code. Both validated where
+        they were built."""
         super().__init__()
-        if input_domain not in INPUT_DOMAINS:
-            raise ValueError(f"unknown input domain {input_domain!r}; choose one of {', '.join(INPUT_DOMAINS)}")
-        self.snn = snn or SNNConfig()
-        self.input_domain = input_domain
-        self.num_classes = num_classes
-        self.kernel_sizes = tuple(kernel_sizes)
-        self.convs = nn.ModuleList(nn.Conv1d(dim, num_filters, k, bias=False) for k in kernel_sizes)
-        self.fc = nn.Linear(num_filters * len(kernel_sizes), neurons_per_class * num_classes, bias=False)
+        self.arch, self.snn = arch, snn or SNNConfig()
+        self.num_classes, self.input_domain = arch.num_classes, arch.input_domain
+        self.kernel_sizes = tuple(arch.kernel_sizes)
+        self.convs = nn.ModuleList(nn.Conv1d(arch.dim, arch.num_filters, k, bias=False) for k in arch.kernel_sizes)
+        self.fc = nn.Linear(arch.num_filters * len(arch.kernel_sizes), arch.num_outputs, bias=False)
         # One LIF module per layer serves the three branches: neurons are element-wise and stateless between
         # calls, so every branch keeps its own membranes.
         self.conv_neuron = LIF(self.snn)

@@ -58,7 +58,7 @@ def cnn_logits(models: list[TailoredTextCNN], x: torch.Tensor, generators: list)
     else:
         pooled = torch.cat([torch.relu(a).mean(-1) for a in pre], dim=-1)
     masks = zip(models, generators, strict=True)  # each member's dropout from its own generator
-    h = torch.stack([dropout(pooled[j], m.dropout, m.training, g) for j, (m, g) in enumerate(masks)])
+    h = torch.stack([dropout(pooled[j], m.arch.dropout, m.training, g) for j, (m, g) in enumerate(masks)])
     out = stacked_linear(h, torch.stack([m.fc.weight for m in models]))  # [M, B, n·C]
     return population_logits(out, m0.num_classes)
 

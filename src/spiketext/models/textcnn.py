@@ -18,8 +18,8 @@ import math
 import torch
 from torch import nn
 
-from spiketext.config import Activation, choices
-from spiketext.encoding import INPUT_DOMAINS, to_domain
+from spiketext.encoding import to_domain
+from spiketext.models.architecture import Architecture
 
 
 def init_linear_weights(module: nn.Module, generator: torch.Generator) -> None:
@@ -72,36 +72,37 @@ def population_logits(out: torch.Tensor, num_classes: int) -> torch.Tensor:
 
 
 class TailoredTextCNN(nn.Module):
-    def __init__(
-        self,
-        dim: int,
-        num_classes: int,
-        num_filters: int = 100,
-        kernel_sizes: tuple[int, ...] = (3, 4, 5),
-        neurons_per_class: int = 10,
-        dropout: float = 0.5,
-        zero_mean_filters: bool = False,
-        activation: str = "relu",
-        levels: int = 0,
-        input_domain: str = "positive",
-    ) -> None:
+    def __init__(self, arch: Architecture) -> None:
+        """The layers `arch` describes (validated when it was built): D, C, F, the kernel sizes, n, dropout, the
+        zero-mean filters, the activation (relu, or qcfs with L levels) and the input domain."""
         super().__init__()
-        if activation not in choices(Activation) or (activation == "qcfs" and levels < 1):
-            raise ValueError(f"activation {activation!r} with {levels} levels: relu, or qcfs with levels >= 1")
-        if input_domain not in INPUT_DOMAINS:
-            raise ValueError(f"unknown input domain {input_domain!r}; choose one of {', '.join(INPUT_DOMAINS)}")
-        self.num_classes, self.dropout, self.zero_mean_filters = num_classes, dropout, zero_mean_filters
-        self.activation, self.levels, self.input_domain = activation, levels, input_domain
-        self.kernel_sizes = tuple(kernel_sizes)
-        self.convs = nn.ModuleList(nn.Conv1d(dim, num_filters, k, bias=False) for k in kernel_sizes)
-        self.fc = nn.Linear(num_filters * len(kernel_sizes), neurons_per_class * num_classes, bias=False)
-        if activation == "qcfs":
+        self.arch = arch
+        self.kernel_sizes = tuple(arch.kernel_sizes)
+        self.convs = nn.ModuleList(nn.Conv1d(arch.dim, arch.num_filters, k, bias=False) for k in arch.kernel_sizes)
+        self.fc = nn.Linear(arch.num_filters * len(arch.kernel_sizes), arch.num_outputs, bias=False)
+        if arch.activation == "qcfs":
             # λ: 0 until the first training batch sets it to the 99.9th percentile of the positive activations
             self.qcfs_lambda = nn.Parameter(torch.zeros(()))
 
+    @property
+    def num_classes(self) -> int:
+        return self.arch.num_classes
+
+    @property
+    def input_domain(self) -> str:
+        return self.arch.input_domain
+
+    @property
+    def activation(self) -> str:
+        return self.arch.activation
+
+    @property
+    def levels(self) -> int:
+        return self.arch.levels
+
     def conv_weight(self, i: int) -> torch.Tensor:
         w = self.convs[i].weight  # [F, D, k]
-        return w - w.mean(dim=(1, 2), keepdim=True) if self.zero_mean_filters else w
+        return w - w.mean(dim=(1, 2), keepdim=True) if self.arch.zero_mean_filters else w
 
     def _lambda(self, pre: list[torch.Tensor]) -> torch.Tensor:
         if self.training and float(self.qcfs_lambda.detach()) <= 0:
@@ -141,7 +142,7 @@ class TailoredTextCNN(nn.Module):
 
     def outputs(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """x [B, D, L] -> population outputs [B, n·C]."""
-        return self.fc(dropout(self.features(x), self.dropout, self.training, generator))
+        return self.fc(dropout(self.features(x), self.arch.dropout, self.training, generator))
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """x [B, D, L] -> class logits [B, C]."""
@@ -157,21 +158,15 @@ class TailoredTextCNN(nn.Module):
 class StandardTextCNN(nn.Module):
     """Kim (2014) TextCNN baseline: raw vectors, Conv1d with biases, ReLU, max pooling, dropout, Linear(·, C)."""
 
-    def __init__(
-        self,
-        dim: int,
-        num_classes: int,
-        num_filters: int = 100,
-        kernel_sizes: tuple[int, ...] = (3, 4, 5),
-        dropout: float = 0.5,
-    ) -> None:
+    def __init__(self, arch: Architecture) -> None:
+        """D, C, F, the kernel sizes and dropout of `arch` (the tailored CNN's other settings do not apply)."""
         super().__init__()
-        self.num_classes, self.dropout = num_classes, dropout
-        self.kernel_sizes = tuple(kernel_sizes)
-        self.convs = nn.ModuleList(nn.Conv1d(dim, num_filters, k) for k in kernel_sizes)
-        self.fc = nn.Linear(num_filters * len(kernel_sizes), num_classes)
+        self.arch, self.num_classes = arch, arch.num_classes
+        self.kernel_sizes = tuple(arch.kernel_sizes)
+        self.convs = nn.ModuleList(nn.Conv1d(arch.dim, arch.num_filters, k) for k in arch.kernel_sizes)
+        self.fc = nn.Linear(arch.num_filters * len(arch.kernel_sizes), arch.num_classes)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """x [B, D, L] raw embeddings -> logits [B, C]."""
         h = torch.cat([torch.relu(conv(x)).amax(-1) for conv in self.convs], dim=-1)
-        return self.fc(dropout(h, self.dropout, self.training, generator))
+        return self.fc(dropout(h, self.arch.dropout, self.training, generator))
