@@ -14,6 +14,8 @@ rates against the CNN and its bootstrap 95% interval (McNemar's exact p in --det
 from __future__ import annotations
 
 import argparse
+import csv
+import gzip
 import json
 import sys
 from pathlib import Path
@@ -21,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 from spiketext.results import AttackReport, PairedComparison  # noqa: E402
+from spiketext.stats import compare_paired  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "robustness"
 CONTROLS = ("snn", "cnn-noise", "cnn-noise-matched", "snn-regular")
@@ -60,6 +63,23 @@ def reports() -> list[tuple[str, str, Path, AttackReport]]:
     return out
 
 
+def snn_vs_noisy_cnn(path: Path, r: AttackReport) -> PairedComparison | None:
+    """The SNN against the CNN fed its input noise, paired on the shared examples (from the attack's CSV): what
+    spiking adds beyond the noise. None where the attack had no such control."""
+    if "cnn-noise" not in r.victims or "snn" not in r.victims:
+        return None
+    rows = path.parent / f"attack_{r.attack}.csv.gz"
+    with gzip.open(rows, "rt", encoding="utf-8") as f:
+        success: dict[str, dict[int, bool]] = {"snn": {}, "cnn-noise": {}}
+        for row in csv.DictReader(f):
+            if row["model"] in success:
+                success[row["model"]][int(row["index"])] = row["status"] == "success"
+    ids = sorted(success["snn"])
+    if sorted(success["cnn-noise"]) != ids:
+        raise SystemExit(f"{rows}: the SNN and the noisy CNN were not attacked on the same examples")
+    return compare_paired([success["cnn-noise"][i] for i in ids], [success["snn"][i] for i in ids])
+
+
 def cell(c: PairedComparison | None) -> str:
     return "–" if c is None else f"{100 * c.diff:+.1f} [{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}]"
 
@@ -75,11 +95,11 @@ def attacker_of(folder_attacker: str, r: AttackReport) -> str:
 def summary() -> list[str]:
     lines = [
         "| data | SNN input | attack | attacker | shared examples | CNN fooled % | SNN − CNN | CNN + the SNN's noise "
-        "− CNN | CNN, noise matched on dev − CNN | SNN without noise − CNN |",
-        "|---|---|---|---|---:|---:|---|---|---|---|",
+        "− CNN | CNN, noise matched on dev − CNN | SNN without noise − CNN | SNN − CNN + the SNN's noise |",
+        "|---|---|---|---|---:|---:|---|---|---|---|---|",
     ]
-    for dataset, attacker, _, r in reports():
-        cells = " | ".join(cell(r.comparisons.get(k)) for k in CONTROLS)
+    for dataset, attacker, path, r in reports():
+        cells = " | ".join([*(cell(r.comparisons.get(k)) for k in CONTROLS), cell(snn_vs_noisy_cnn(path, r))])
         snn = snn_model(r.summaries["snn"].victim)
         lines.append(
             f"| {dataset.split('-')[0]} | {snn} | {r.attack} | {attacker_of(attacker, r)} | "
