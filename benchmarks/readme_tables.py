@@ -4,7 +4,7 @@
 
 Each table sits between `<!-- table:NAME -->` and `<!-- /table:NAME -->` in README.md or a file of docs/ and is
 the output of one benchmark script over committed files (NAME: method, energy, frontier, robustness,
-robustness_detail, robustness_energy). `--check` exits 1 if any is stale (and names the files).
+robustness_detail, robustness_draws, robustness_energy). `--check` exits 1 if any is stale (and names the files).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ SOURCES = {
     "frontier": ["benchmarks/frontier_table.py"],
     "robustness": ["benchmarks/robustness_table.py"],
     "robustness_detail": ["benchmarks/robustness_table.py", "--detail"],
+    "robustness_draws": ["benchmarks/robustness_table.py", "--draws"],
     "robustness_energy": ["benchmarks/robustness_energy.py"],
 }
 

@@ -3,6 +3,7 @@
 TextFooler attack, `summary_NAME.json` the others).
 
     python benchmarks/robustness_table.py            one row per attack: every control against the CNN
+    python benchmarks/robustness_table.py --draws    the adaptive attacker's draws per query against the margin
     python benchmarks/robustness_table.py --detail   per attack: every victim's clean accuracy, success rate,
                                                      paired comparison with the CNN, transfer, seconds; the
                                                      label checks (a held-out judge, a blind hand-labelled sample)
@@ -101,12 +102,32 @@ def summary() -> list[str]:
         "|---|---|---|---|---:|---:|---|---|---|---|---|---|",
     ]
     for dataset, attacker, path, r in reports():
+        if "-draws" in dataset:  # the draws-per-query study has its own table (--draws)
+            continue
         pairs = [cell(snn_vs(path, r, k)) for k in ("cnn-noise", "cnn-noise-matched")]
         cells = " | ".join([*(cell(r.comparisons.get(k)) for k in CONTROLS), *pairs])
         snn = snn_model(r.summaries["snn"].victim)
         lines.append(
             f"| {dataset.split('-')[0]} | {snn} | {r.attack} | {attacker_of(dataset, attacker, r)} | "
             f"{r.shared} | {100 * r.summaries['cnn'].success_rate:.1f} | {cells} |"
+        )
+    return lines
+
+
+def draws() -> list[str]:
+    """The draws-per-query study (`noise.sh draws`): the SNN against the CNN as the attacker's draws grow."""
+    lines = [
+        "| draws per query | shared examples | CNN fooled % | SNN fooled % | SNN − CNN (points) | 95% interval | "
+        "McNemar p | the SNN's attack (s) |",
+        "|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    rows = [(r.summaries["snn"].victim.get("draws", 8), r) for d, _, _, r in reports() if "-draws" in d]
+    for n, r in sorted(rows, key=lambda x: x[0]):
+        c, snn = r.comparisons["snn"], r.summaries["snn"]
+        lines.append(
+            f"| {n} | {r.shared} | {100 * r.summaries['cnn'].success_rate:.1f} | {100 * snn.success_rate:.1f} | "
+            f"{100 * c.diff:+.1f} | [{100 * c.ci_low:+.1f}, {100 * c.ci_high:+.1f}] | {c.p_value:.2g} | "
+            f"{snn.seconds or 0:.0f} |"
         )
     return lines
 
@@ -175,7 +196,9 @@ def label_checks() -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--detail", action="store_true", help="every victim of every attack, and the label checks")
-    print("\n".join(detail() if ap.parse_args().detail else summary()).strip())
+    ap.add_argument("--draws", action="store_true", help="the draws-per-query study only")
+    args = ap.parse_args()
+    print("\n".join(detail() if args.detail else draws() if args.draws else summary()).strip())
 
 
 if __name__ == "__main__":
