@@ -40,7 +40,11 @@ def attack(
     confirm. `legacy`: the legacy protocol (each victim on its own examples, an example the search's own score gets
     wrong left unattacked, no confirmation). With `out`: attack_NAME.json / .md / .csv (every example) / .png
     there, never replacing a finished attack's files unless `overwrite`. The report names each model's checkpoint."""
-    from spiketext.attacks import ATTACKS, WordSpace, run_attack, summarize, write_report
+    from spiketext.attacks import (
+        ATTACKS,
+        WordSpace,
+        write_report,
+    )
     from spiketext.attacks.recipes import NEEDS_MLM
     from spiketext.attacks.report import check_no_report
     from spiketext.attacks.similarity import load_similarity
@@ -69,7 +73,38 @@ def attack(
     examples = _examples(corpus, bundles["cnn"], c)
     space = WordSpace(vectors.words, np.asarray(vectors.vectors, dtype=np.float32))
     sim, why = load_similarity(c.similarity, space, corpus.language)
-    report: dict[str, Any] = {
+    report = _report_header(
+        c,
+        examples,
+        space,
+        sim.name + (f" (fallback: {why})" if why else ""),
+        lm,
+        corpus,
+    )
+    victims, names = _victims(bundles, c, corpus, report)
+    chosen, clean = examples, {}
+    if c.same_set and not c.legacy and len(victims) > 1:
+        chosen, clean = _shared_examples(victims, examples, report)
+    rows, outcomes, adversarial = _run_victims(c, victims, names, space, chosen, sim, lm, clean, report)
+    if "cnn" in victims and len(victims) > 1 and not c.legacy:
+        report["transfer"] = transfer(adversarial["cnn"], {k: v for k, v in victims.items() if k != "cnn"})
+    if "example_set" in report and "cnn" in victims:
+        report["comparisons"] = _comparisons(outcomes, [e[0] for e in chosen])
+    if out is not None:
+        report["files"] = write_report(report, rows, bundles["cnn"].labels, out)
+    return report
+
+
+def _report_header(
+    c: AttackConfig,
+    examples: list,
+    space: Any,
+    similarity: str,
+    lm: Any,
+    corpus: Corpus,
+) -> dict:
+    """What the attack was: its settings, constraints and word resources (the report's first keys)."""
+    return {
         "attack": c.attack,
         "n": len(examples),
         "sample": c.sample,
@@ -77,7 +112,7 @@ def attack(
         "victims": list(c.victims),
         "protocol": "legacy (each victim on its own examples, no confirmation)" if c.legacy else "same examples",
         "substitutes": space.synonym_source if c.attack in ("pwws", "pso") else ("masked LM" if lm else None),
-        "similarity": sim.name + (f" (fallback: {why})" if why else ""),
+        "similarity": similarity,
         "constraints": "≤ 10% of words (at least 1), stop words and non-alphabetic tokens kept, cosine ≥ 0.8 of "
         "the whole sentence's embedding (not TextFooler's windowed Universal Sentence Encoder check)"
         + (
@@ -87,11 +122,25 @@ def attack(
         ),
         "substitute_pos_check": space.pos_check,
     }
-    victims, names = _victims(bundles, c, corpus, report)
-    chosen, clean = examples, {}
-    if c.same_set and not c.legacy and len(victims) > 1:
-        chosen, clean = _shared_examples(victims, examples, report)
-    rows, outcomes, adversarial = [], {}, {}
+
+
+def _run_victims(
+    c: AttackConfig,
+    victims: dict,
+    names: dict,
+    space: Any,
+    chosen: list,
+    sim: Any,
+    lm: Any,
+    clean: dict,
+    report: dict,
+) -> tuple[list, dict, dict]:
+    """Each victim attacked on `chosen`: its summary into `report`, every example's row, who was fooled."""
+    from spiketext.attacks import run_attack, summarize
+
+    rows: list = []
+    outcomes: dict = {}
+    adversarial: dict = {}
     for key, victim in victims.items():
         t0 = time.perf_counter()
         results = run_attack(
@@ -99,18 +148,16 @@ def attack(
             clean=clean.get(key),
         )  # fmt: skip
         summary = summarize(results)
-        summary.update(seconds=time.perf_counter() - t0, victim=victim.describe(), checkpoint=names[key])
+        summary.update(
+            seconds=time.perf_counter() - t0,
+            victim=victim.describe(),
+            checkpoint=names[key],
+        )
         report[key] = summary
         outcomes[key] = {r.index: r.success for r in results}
         adversarial[key] = {r.index: (r.perturbed, r.label) for r in results if r.success}
         rows += [(f"{key}:{names[key]}", r) for r in results]
-    if "cnn" in victims and len(victims) > 1 and not c.legacy:
-        report["transfer"] = transfer(adversarial["cnn"], {k: v for k, v in victims.items() if k != "cnn"})
-    if "example_set" in report and "cnn" in victims:
-        report["comparisons"] = _comparisons(outcomes, [e[0] for e in chosen])
-    if out is not None:
-        report["files"] = write_report(report, rows, bundles["cnn"].labels, out)
-    return report
+    return rows, outcomes, adversarial
 
 
 def _examples(corpus: Corpus, cnn: ModelBundle, c: AttackConfig) -> list[tuple[int, list[str], int]]:
@@ -124,14 +171,24 @@ def _examples(corpus: Corpus, cnn: ModelBundle, c: AttackConfig) -> list[tuple[i
 
 
 def _victims(
-    bundles: dict[str, ModelBundle], c: AttackConfig, corpus: Corpus, report: dict[str, Any]
+    bundles: dict[str, ModelBundle],
+    c: AttackConfig,
+    corpus: Corpus,
+    report: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Every victim `c.victims` names, and the checkpoint name each reports; the noise match goes into `report`."""
     from spiketext.attacks import Victim
     from spiketext.attacks.victim import deterministic_twin
 
     dtype = autocast_dtype("auto", torch.device("cpu"))
-    common = dict(mode=c.mode, seed=c.seed, draws=c.draws, dtype=dtype, eval_draws=c.eval_draws, recheck=c.recheck)
+    common = dict(
+        mode=c.mode,
+        seed=c.seed,
+        draws=c.draws,
+        dtype=dtype,
+        eval_draws=c.eval_draws,
+        recheck=c.recheck,
+    )
     common["confirm"] = c.confirm
     T = bundles["snn"].num_steps or 1
     victims: dict[str, Any] = {}
@@ -207,7 +264,10 @@ def _noise_of(snn: ModelBundle, noise_steps: int | None) -> dict[str, Any]:
     if model.input_code == "bernoulli" and model.snn.input_noise:
         raise SpiketextError("cnn-noise: a Bernoulli SNN with input noise as well has no noisy-CNN control; drop it")
     if model.snn.input_noise:  # a deterministic code, dithered: the CNN reads the same dithered, quantized values
-        return {"input_noise": model.snn.input_noise, "noise_levels": snn.num_steps or 1}
+        return {
+            "input_noise": model.snn.input_noise,
+            "noise_levels": snn.num_steps or 1,
+        }
     return {"noise_steps": noise_steps or snn.num_steps or 1}
 
 
@@ -229,7 +289,19 @@ def match_noise(cnn: ModelBundle, snn: ModelBundle, corpus: Corpus, seed: int, m
     domain = getattr(cnn.model, "input_domain", "positive")
     tried: dict[Any, float] = {}
     if dithered:  # σ from 0.05 to 1 (more noise, lower accuracy)
-        candidates: list[Any] = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0]
+        candidates: list[Any] = [
+            0.05,
+            0.1,
+            0.15,
+            0.2,
+            0.25,
+            0.3,
+            0.4,
+            0.5,
+            0.6,
+            0.8,
+            1.0,
+        ]
     else:
         candidates = sorted(
             {s for s in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128) if s <= max_steps} | {max_steps}
