@@ -64,22 +64,28 @@ def reports() -> list[tuple[str, str, Path, AttackReport]]:
     return out
 
 
-def snn_vs(path: Path, r: AttackReport, other: str) -> PairedComparison | None:
-    """The SNN against another victim (`cnn-noise`: the CNN fed its input noise; `cnn-noise-matched`: the CNN at
-    the noise that matches the SNN's dev accuracy), paired on the shared examples from the attack's CSV: what
-    spiking adds beyond the noise. None where the attack had no such victim."""
-    if other not in r.victims or "snn" not in r.victims:
-        return None
+def snn_vs(path: Path, r: AttackReport, others: tuple[str, ...]) -> list[PairedComparison | None]:
+    """The SNN against other victims (`cnn-noise`: the CNN fed its input noise; `cnn-noise-matched`: the CNN at
+    the noise that matches the SNN's dev accuracy), paired on the shared examples from the attack's CSV (read
+    once): what spiking adds beyond the noise. None for a victim the attack did not have."""
+    wanted = [o for o in others if o in r.victims and "snn" in r.victims]
+    success: dict[str, dict[int, bool]] = {k: {} for k in ("snn", *wanted)}
     rows = path.parent / f"attack_{r.attack}.csv.gz"
-    with gzip.open(rows, "rt", encoding="utf-8") as f:
-        success: dict[str, dict[int, bool]] = {"snn": {}, other: {}}
-        for row in csv.DictReader(f):
-            if row["model"] in success:
-                success[row["model"]][int(row["index"])] = row["status"] == "success"
+    if wanted:
+        with gzip.open(rows, "rt", encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                if row["model"] in success:
+                    success[row["model"]][int(row["index"])] = row["status"] == "success"
     ids = sorted(success["snn"])
-    if sorted(success[other]) != ids:
-        raise SystemExit(f"{rows}: the SNN and {other} were not attacked on the same examples")
-    return compare_paired([success[other][i] for i in ids], [success["snn"][i] for i in ids])
+    out: list[PairedComparison | None] = []
+    for other in others:
+        if other not in wanted:
+            out.append(None)
+            continue
+        if sorted(success[other]) != ids:
+            raise SystemExit(f"{rows}: the SNN and {other} were not attacked on the same examples")
+        out.append(compare_paired([success[other][i] for i in ids], [success["snn"][i] for i in ids]))
+    return out
 
 
 def cell(c: PairedComparison | None) -> str:
@@ -104,7 +110,7 @@ def summary() -> list[str]:
     for dataset, attacker, path, r in reports():
         if "-draws" in dataset:  # the draws-per-query study has its own table (--draws)
             continue
-        pairs = [cell(snn_vs(path, r, k)) for k in ("cnn-noise", "cnn-noise-matched")]
+        pairs = [cell(c) for c in snn_vs(path, r, ("cnn-noise", "cnn-noise-matched"))]
         cells = " | ".join([*(cell(r.comparisons.get(k)) for k in CONTROLS), *pairs])
         snn = snn_model(r.summaries["snn"].victim)
         lines.append(
