@@ -46,7 +46,6 @@ class SpikingTextCNN(nn.Module):
         they were built."""
         super().__init__()
         self.arch, self.snn = arch, snn or SNNConfig()
-        self.num_classes, self.input_domain = arch.num_classes, arch.input_domain
         self.kernel_sizes = tuple(arch.kernel_sizes)
         self.convs = nn.ModuleList(nn.Conv1d(arch.dim, arch.num_filters, k, bias=False) for k in arch.kernel_sizes)
         self.fc = nn.Linear(arch.num_filters * len(arch.kernel_sizes), arch.num_outputs, bias=False)
@@ -55,6 +54,14 @@ class SpikingTextCNN(nn.Module):
         self.conv_neuron = LIF(self.snn)
         self.pool_neuron = LIF(self.snn)
         self.out_neuron = LIF(self.snn)
+
+    @property
+    def num_classes(self) -> int:
+        return self.arch.num_classes
+
+    @property
+    def input_domain(self) -> str:
+        return self.arch.input_domain
 
     @property
     def input_code(self) -> str:

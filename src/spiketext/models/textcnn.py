@@ -161,10 +161,14 @@ class StandardTextCNN(nn.Module):
     def __init__(self, arch: Architecture) -> None:
         """D, C, F, the kernel sizes and dropout of `arch` (the tailored CNN's other settings do not apply)."""
         super().__init__()
-        self.arch, self.num_classes = arch, arch.num_classes
+        self.arch = arch
         self.kernel_sizes = tuple(arch.kernel_sizes)
         self.convs = nn.ModuleList(nn.Conv1d(arch.dim, arch.num_filters, k) for k in arch.kernel_sizes)
         self.fc = nn.Linear(arch.num_filters * len(arch.kernel_sizes), arch.num_classes)
+
+    @property
+    def num_classes(self) -> int:
+        return self.arch.num_classes
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """x [B, D, L] raw embeddings -> logits [B, C]."""
