@@ -17,6 +17,7 @@ from spiketext.attacks.search import MIN_SIMILARITY, word_budget
 from spiketext.attacks.words import STOP_WORDS
 from spiketext.cli import main
 from spiketext.config import SNNConfig
+from spiketext.encoding import Draw
 from spiketext.errors import SpiketextError
 from spiketext.models.architecture import Architecture
 
@@ -363,8 +364,8 @@ def test_windowed_variant_scoring_equals_the_full_path(code):
     variants[4][:, 3] = 0.0  # a word out of the vocabulary
     variants[5][:, 4:12] = torch.rand(6, 8)  # many words: scored in full
     x = torch.stack(variants)  # [B, D, L]; variants[6] == the first sentence
-    full = model.class_scores(x, 12, generator(3), None, shared_noise=True)
-    fast = model.class_scores_variants(x, 12, generator(3), None)
+    full = model.class_scores(x, Draw(12, generator(3), shared_noise=True))
+    fast = model.class_scores_variants(x, Draw(12, generator(3)))
     assert full.sum() > 0
     torch.testing.assert_close(fast, full)
 

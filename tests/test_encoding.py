@@ -3,7 +3,7 @@
 import torch
 
 from spiketext.config import SNNConfig
-from spiketext.encoding import INPUT_CODES, bernoulli_encode, binomial_rates, regular_encode
+from spiketext.encoding import INPUT_CODES, Draw, bernoulli_encode, binomial_rates, regular_encode
 from spiketext.models import SpikingTextCNN
 from spiketext.models.architecture import Architecture
 
@@ -38,7 +38,7 @@ def test_regular_code_fires_round_tx_times_evenly():
     y = torch.rand(6, 5, generator=torch.Generator().manual_seed(0))
     assert torch.equal(regular_encode(y, 50).sum(0), torch.floor(50 * y + 0.5))
     model = SpikingTextCNN(Architecture(dim=6, num_classes=2, num_filters=3), SNNConfig(encoder="regular"))
-    assert torch.equal(model.encode(y.unsqueeze(0).expand(2, 6, 5), 8, None), model.encode(y.expand(2, 6, 5), 8, None))
+    assert torch.equal(model.encode(y.unsqueeze(0).expand(2, 6, 5), Draw(8)), model.encode(y.expand(2, 6, 5), Draw(8)))
 
 
 def test_shared_noise_gives_every_sentence_the_same_uniforms():
@@ -106,14 +106,14 @@ def test_input_noise_dithers_word_units_only_is_seeded_and_unbiased():
     T = 16
 
     def draw(seed: int) -> torch.Tensor:
-        return model.encode(x, T, torch.Generator().manual_seed(seed))  # [T, 1, 2, 3]
+        return model.encode(x, Draw(T, torch.Generator().manual_seed(seed)))  # [T, 1, 2, 3]
 
     assert torch.equal(draw(1), draw(1)) and not torch.equal(draw(1), draw(2))
     assert all(not draw(s)[:, :, :, 1:].any() for s in range(20))  # padding stays silent
     held = torch.stack([draw(s).cumsum(0).sum(0)[0, :, 0] / T for s in range(400)])  # the held charge k/T·sign
     assert torch.allclose(held.mean(0), torch.tensor([0.8, -0.6]), atol=0.04)  # unbiased away from the clip
     assert 0.2 < float(held[:, 1].std()) < 0.4  # σ = 0.3 plus the rounding
-    assert torch.equal(clean.encode(x, T, None), clean.encode(x, T, torch.Generator().manual_seed(3)))
+    assert torch.equal(clean.encode(x, Draw(T)), clean.encode(x, Draw(T, torch.Generator().manual_seed(3))))
 
 
 def test_input_noise_shared_over_a_batch_gives_identical_sentences_identical_spikes():
@@ -122,7 +122,7 @@ def test_input_noise_shared_over_a_batch_gives_identical_sentences_identical_spi
         SNNConfig(encoder="ttfs", input_noise=0.2),
     )
     x = torch.rand(1, 3, 4).expand(3, 3, 4).clone()
-    spikes = model.encode(x, 8, torch.Generator().manual_seed(0), shared_noise=True)
+    spikes = model.encode(x, Draw(8, torch.Generator().manual_seed(0), shared_noise=True))
     assert torch.equal(spikes[:, 0], spikes[:, 1]) and torch.equal(spikes[:, 0], spikes[:, 2])
-    spikes = model.encode(x, 8, torch.Generator().manual_seed(0))
+    spikes = model.encode(x, Draw(8, torch.Generator().manual_seed(0)))
     assert not torch.equal(spikes[:, 0], spikes[:, 1])

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from spiketext.config import SNNConfig
-from spiketext.encoding import bernoulli_encode, signed_input
+from spiketext.encoding import Draw, bernoulli_encode, signed_input
 from spiketext.models import SpikingTextCNN, StandardTextCNN, TailoredTextCNN
 from spiketext.models.architecture import Architecture
 from spiketext.models.convert import convert, data_based_scales, model_based_scales, normalized_weights
@@ -121,12 +121,12 @@ def test_class_scores_is_encode_forward_readout():
     snn = convert(tiny_cnn(), tiny_snn())
     x = torch.rand(4, 6, 9)
     with torch.no_grad():
-        scores = snn.class_scores(x, 7, torch.Generator().manual_seed(2))
+        scores = snn.class_scores(x, Draw(7, torch.Generator().manual_seed(2)))
         by_hand = snn.readout(snn(bernoulli_encode(x, 7, torch.Generator().manual_seed(2), torch.float32)))
-        counts = snn.class_counts(x, 7, torch.Generator().manual_seed(2))
+        counts = snn.class_counts(x, Draw(7, torch.Generator().manual_seed(2)))
     assert scores.shape == (7, 4, 3) and torch.equal(scores, by_hand)
     assert torch.equal(counts, by_hand.sum(0)) and counts.dtype == torch.float32
-    scores_r, layers = snn.class_scores(x, 7, torch.Generator().manual_seed(2), record=True)
+    scores_r, layers = snn.class_scores(x, Draw(7, torch.Generator().manual_seed(2)), record=True)
     assert torch.equal(scores_r, scores) and set(layers) == {"input", "conv2", "conv3", "pool", "output"}
 
 
@@ -134,8 +134,8 @@ def test_regular_code_snn_is_deterministic_and_ignores_the_generator():
     snn = convert(tiny_cnn(), tiny_snn(snn=SNNConfig(encoder="regular")))
     x = torch.rand(3, 6, 9)
     with torch.no_grad():
-        a = snn.class_counts(x, 8, None)
-        b = snn.class_counts(x, 8, torch.Generator().manual_seed(5))
+        a = snn.class_counts(x, Draw(8))
+        b = snn.class_counts(x, Draw(8, torch.Generator().manual_seed(5)))
     assert torch.equal(a, b)
 
 
@@ -247,8 +247,8 @@ def test_qcfs_conversion_reproduces_the_cnn():
     snn = SpikingTextCNN(Architecture(6, 3, 16, (2, 3), 4), half)
     convert(cnn, snn, conversion_weights(cnn, "qcfs", lambda: [x]))
     with torch.no_grad():
-        agree = (snn.class_counts(x, L, None).argmax(-1) == cnn(x).argmax(-1)).float().mean()
-        _, layers = snn.class_scores(x, L, None, record=True)
+        agree = (snn.class_counts(x, Draw(L)).argmax(-1) == cnn(x).argmax(-1)).float().mean()
+        _, layers = snn.class_scores(x, Draw(L), record=True)
         rate = layers["pool"].mean(0) * cnn.qcfs_scale()
     assert float(agree) >= 0.9
     assert float((rate - cnn.features(x).detach()).abs().mean()) < 0.1 * cnn.qcfs_scale()
@@ -277,15 +277,15 @@ def test_signed_qcfs_conversion_reproduces_the_cnn(code):
     snn = SpikingTextCNN(Architecture(6, 3, 16, (2, 3), 4, input_domain="signed"), half)
     convert(cnn, snn, conversion_weights(cnn, "qcfs", lambda: [x]))
     with torch.no_grad():
-        spikes = snn.encode(x, L, None)
+        spikes = snn.encode(x, Draw(L))
         assert set(spikes.unique().tolist()) <= {-1.0, 0.0, 1.0} and not spikes[..., 7:].any()
         charge = sum(snn._current(conv, spikes.flatten(0, 1), L, 200).sum(0) for conv in snn.convs[:1])
         expected = torch.nn.functional.conv1d(signed_input(x), snn.convs[0].weight)
         assert torch.allclose(charge, expected * L, atol=1e-3)  # T steps of the CNN's (scaled) input current
-        agree = (snn.class_counts(x, L, None).argmax(-1) == cnn(x).argmax(-1)).float().mean()
+        agree = (snn.class_counts(x, Draw(L)).argmax(-1) == cnn(x).argmax(-1)).float().mean()
         if code == "ttfs":
             # integrate, then burst: the layer emits exactly clip(round(Q/θ), 0, T) spikes, the CNN's QCFS count
-            _, layers = snn.class_scores(x, L, None, record=True)
+            _, layers = snn.class_scores(x, Draw(L), record=True)
             theta = snn.snn.threshold
             expected_count = torch.floor(charge / theta + 0.5).clamp(0, L)
             assert (layers["conv2"].sum(0) != expected_count).float().mean() < 0.01  # exact but for ties

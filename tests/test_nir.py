@@ -16,6 +16,7 @@ from spiketext.models.spiking import SpikingTextCNN, mean_pool
 nir = pytest.importorskip("nir", reason="the nir extra is not installed (pip install 'spiketext[nir]')")
 pytest.importorskip("nirtorch", reason="the nir extra is not installed (pip install 'spiketext[nir]')")
 
+from spiketext.encoding import Draw  # noqa: E402
 from spiketext.models.architecture import Architecture  # noqa: E402
 from spiketext.nir_export import graph_metadata, lossy_changes, nir_module, run_nir, to_nir  # noqa: E402
 
@@ -33,7 +34,7 @@ def _model(seed: int = 0, **kw) -> SpikingTextCNN:
 def _round_trip(m: SpikingTextCNN, path, L=9, B=5, T=12, seed=1, lossy=False):
     nir.write(str(path), to_nir(m, L, lossy=lossy, metadata={"labels": ["a", "b", "c"]}))
     x = torch.rand(B, 12, L, generator=torch.Generator().manual_seed(seed))  # e⁺ [B, D, L]
-    spikes = m.encode(x, T, torch.Generator().manual_seed(seed))  # [T, B, D, L]
+    spikes = m.encode(x, Draw(T, torch.Generator().manual_seed(seed)))  # [T, B, D, L]
     with torch.no_grad():
         out, layers = m(spikes, record=True)
     theirs, nir_layers = run_nir(nir_module(str(path)), spikes, record=True)

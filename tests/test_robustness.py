@@ -9,6 +9,7 @@ import torch
 from conftest import TINY
 from spiketext import api
 from spiketext.cli import main
+from spiketext.encoding import Draw
 from spiketext.errors import SpiketextError
 
 
@@ -61,7 +62,7 @@ def test_a_dithered_snn_is_stochastic_and_its_controls_read_the_same_noise(tmp_p
     assert torch.allclose(noisy._scores(x, generator(3), shared=True), want)
     # the CNN fed the dithered input at T levels reads what the SNN's first layer integrates: the held charge k/T
     v = dithered_input(x, 0.3, snn.num_steps, "signed", generator(5))
-    spikes = snn.model.encode(x, snn.num_steps, generator(5))  # [T, B, D, L]
+    spikes = snn.model.encode(x, Draw(snn.num_steps, generator(5)))  # [T, B, D, L]
     held = spikes.cumsum(0).sum(0) / snn.num_steps
     assert torch.allclose(held, torch.where(x.abs().amax(1, keepdim=True) > 0, 2 * v - 1, 0), atol=1e-6)
     summary = tmp_path / "s.json"

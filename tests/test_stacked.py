@@ -17,6 +17,7 @@ import torch
 from conftest import TINY
 from spiketext.cli import main
 from spiketext.config import SNNConfig
+from spiketext.encoding import Draw
 from spiketext.models import stacked
 from spiketext.models.architecture import Architecture
 from spiketext.models.spiking import SpikingTextCNN
@@ -60,7 +61,7 @@ def test_stacked_snn_equals_its_members(code, readout):
         init_linear_weights(m, generator(i, 1))
     x = _inputs()
     got = stacked.snn_class_scores(ms, x, 5, [generator(i, 2) for i in range(M)])  # [T, M, B, C]
-    ref = torch.stack([m.class_scores(x[i], 5, generator(i, 2)) for i, m in enumerate(ms)], dim=1)
+    ref = torch.stack([m.class_scores(x[i], Draw(5, generator(i, 2))) for i, m in enumerate(ms)], dim=1)
     torch.testing.assert_close(got, ref, atol=1e-5, rtol=1e-5)
 
 

@@ -18,6 +18,7 @@ from spiketext.checkpoint import checkpoint_exists
 from spiketext.config import (
     DataConfig,
 )
+from spiketext.encoding import Draw
 from spiketext.energy import count_energy
 from spiketext.energy_files import write_energy
 from spiketext.errors import SpiketextError
@@ -148,7 +149,7 @@ def raster(model: ModelBundle, text: str, path: str | Path, seed: int = 0, num_s
     check_steps(model, num_steps, 1)
     check_writable(Path(path).parent, "raster folder")
     x = model.featurizer.encode([text])
-    _, layers = model.model.class_scores(x, num_steps or model.num_steps, generator(seed), record=True)
+    _, layers = model.model.class_scores(x, Draw(num_steps, generator(seed)), record=True)
     layers = {k: v[:, 0] for k, v in layers.items() if k != "output_current"}  # batch of one -> [T, ...]
     save_figure(raster_figure(layers, title=text, labels=model.labels), path)
     return {k: int(v.sum()) for k, v in layers.items()}
@@ -243,7 +244,7 @@ def _round_trip(
     compared = 0
     preds_ours, preds_nir = [], []
     for b, i in enumerate(range(0, len(texts), batch_size)):
-        spikes = snn.encode(feat.encode(texts[i : i + batch_size]), T, generator(seed, b))  # [T, B, D, L]
+        spikes = snn.encode(feat.encode(texts[i : i + batch_size]), Draw(T, generator(seed, b)))  # [T, B, D, L]
         ours, layers = snn(spikes, record=True)
         theirs, nir_layers = run_nir(module, spikes, record=True)
         differ = compare_layers(layers, nir_layers, snn.kernel_sizes)

@@ -25,10 +25,31 @@ Input domains (`model.input_domain`, the CNN is trained in it and the SNN reads 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
 from spiketext.config import InputDomain, choices
+
+
+@dataclass(frozen=True)
+class Draw:
+    """How one pass draws its input spikes [T, B, D, L]: T steps (None: the model's own snn.num_steps), the seeded
+    random stream (None: unseeded; a deterministic code ignores it), the spike and autocast dtype (None: fp32), and
+    whether the batch shares its noise (every sentence against the same uniforms: a sentence's spikes then depend
+    on the seed alone, not on its place in the batch)."""
+
+    num_steps: int | None = None
+    generator: torch.Generator | None = None
+    dtype: torch.dtype | None = None
+    shared_noise: bool = False
+
+    def __post_init__(self) -> None:
+        if self.num_steps is not None and (isinstance(self.num_steps, bool) or self.num_steps < 1):
+            raise ValueError(f"Draw.num_steps {self.num_steps!r}: T must be an integer >= 1 (None: the model's own)")
+
+
+DEFAULT_DRAW = Draw()  # the model's own T, an unseeded stream, fp32, noise per sentence
 
 
 def bernoulli_encode(

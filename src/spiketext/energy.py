@@ -33,6 +33,7 @@ import torch
 from spiketext.accounting import reviewer_accounting
 from spiketext.config import DETERMINISTIC_CODES
 from spiketext.counting import COSTS, CNNCounter, EnergyCosts, SNNCounter, cnn_layer_macs, formula_snn
+from spiketext.encoding import Draw
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write
 from spiketext.models.spiking import SpikingTextCNN
@@ -192,7 +193,7 @@ def count_energy(
     for x in inputs:
         gen = gen or generator(seed, device=x.device)
         events: dict = {}
-        _, layers = model.class_scores(x, num_steps, gen, dtype, record=True, events=events)
+        _, layers = model.class_scores(x, Draw(num_steps, gen, dtype), record=True, events=events)
         words = x.abs().amax(dim=1) > 0  # [B, L]: padding is the all-zero column
         counter.add(layers, words, events)
         cnn_counter.add(x, words, cnn)

@@ -29,6 +29,7 @@ from spiketext.data.embeddings import PositiveTransform, WordVectors, load_vecto
 from spiketext.data.load import embeddings_digest
 from spiketext.data.tokenize import get_tokenizer
 from spiketext.data.vocab import PAD, PAD_ID, UNK, UNK_ID, Vocabulary
+from spiketext.encoding import Draw
 from spiketext.errors import SpiketextError
 from spiketext.models.registry import FORMAT, KINDS, Architecture, build_model, snn_from_json
 from spiketext.runtime import generator
@@ -242,10 +243,8 @@ def classify(
         chunk = texts[start : start + batch_size]
         tokens = f.tokenize(chunk)
         x = f.encode_tokens(tokens)
-        if bundle.kind == "snn":
-            scores = bundle.model.class_counts(x, num_steps or bundle.num_steps, gen)  # type: ignore[operator]
-        else:
-            scores = bundle.model(x)
+        snn = bundle.kind == "snn"
+        scores = bundle.model.class_counts(x, Draw(num_steps, gen)) if snn else bundle.model(x)  # type: ignore[operator]
         for text, toks, s in zip(chunk, tokens, scores, strict=True):
             c = int(s.argmax())
             known = sum(1 for t in toks[: f.max_len] if t in f.vocab.stoi or (f.vectors and t in f.vectors.index))

@@ -18,7 +18,7 @@ from spiketext.errors import SpiketextError
 from spiketext.inference import ModelBundle
 from spiketext.io import check_writable
 from spiketext.runtime import autocast_dtype, generator
-from spiketext.saved import load_model, run_corpus, split_of
+from spiketext.saved import load_model, run_corpus, run_vectors, split_of
 from spiketext.verbs import AttackConfig, with_settings
 
 
@@ -62,9 +62,7 @@ def attack(
     bundles = {"cnn": load_model(path, "cnn"), "snn": load_model(path, c.model)}
     if bundles["cnn"].kind == "snn" or bundles["snn"].kind != "snn":
         raise SpiketextError(f"{path}: an attack needs a run folder with both the CNN and an SNN")
-    vectors = bundles["cnn"].featurizer.vectors
-    if vectors is None:
-        raise SpiketextError(f"{path}: attacks need the pretrained vectors ({bundles['cnn'].featurizer.vectors_name})")
+    vectors = run_vectors(bundles["cnn"], path)
     if out is not None:
         check_writable(out)
         if not c.overwrite:
@@ -72,14 +70,15 @@ def attack(
     corpus, _ = run_corpus(path, data)
     examples = _examples(corpus, bundles["cnn"], c)
     space = WordSpace(vectors.words, np.asarray(vectors.vectors, dtype=np.float32))
-    sim, why = load_similarity(c.similarity, space, corpus.language)
+    language = bundles["cnn"].featurizer.language  # the model's: a corpus of own files may not name one
+    sim, why = load_similarity(c.similarity, space, language)
     report = _report_header(
         c,
         examples,
         space,
         sim.name + (f" (fallback: {why})" if why else ""),
         lm,
-        corpus,
+        language,
     )
     victims, names = _victims(bundles, c, corpus, report)
     chosen, clean = examples, {}
@@ -101,7 +100,7 @@ def _report_header(
     space: Any,
     similarity: str,
     lm: Any,
-    corpus: Corpus,
+    language: str,
 ) -> dict:
     """What the attack was: its settings, constraints and word resources (the report's first keys)."""
     return {
@@ -117,7 +116,7 @@ def _report_header(
         "the whole sentence's embedding (not TextFooler's windowed Universal Sentence Encoder check)"
         + (
             "; Chinese: no stop-word list ships offline, so only punctuation and digits are kept"
-            if corpus.language == "zh"
+            if language == "zh"
             else ""
         ),
         "substitute_pos_check": space.pos_check,

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from spiketext.config import DataConfig, RunConfig
+from spiketext.config import TRAINED_EMBEDDINGS, DataConfig, RunConfig
 from spiketext.data.corpus import Corpus
+from spiketext.data.embeddings import WordVectors, embedding_matrix, train_skipgram
 from spiketext.data.load import digests_differ, input_digests, load_corpus
 from spiketext.errors import SpiketextError
 from spiketext.inference import ModelBundle, load_bundle
@@ -67,6 +69,44 @@ def run_corpus(path: str | Path, data: DataConfig | None) -> tuple[Corpus, RunCo
                 "pass the data explicitly to evaluate on the new content"
             )
     return corpus, cfg
+
+
+def run_vectors(bundle: ModelBundle, path: str | Path) -> WordVectors:
+    """The word vectors a run's model was made from: the pretrained table, or, for `train-skipgram`, the skip-gram
+    vectors the run trained. Those are not kept with the run (300d over a corpus vocabulary is ~25 MB a run, more
+    than everything else in a committed folder) because they are a function of the run's training split, its
+    settings and its seed (one gensim worker), so they are rebuilt (cached after the first time) and checked
+    against the checkpoint's own e⁺ table: every vocabulary row must be the transform of its rebuilt vector."""
+    f = bundle.featurizer
+    if f.vectors is not None:
+        return f.vectors
+    if f.vectors_name != TRAINED_EMBEDDINGS:
+        raise SpiketextError(
+            f"{path}: the model's vectors ({f.vectors_name}) are not available here; put the vector file where the "
+            "run's config.json names it"
+        )
+    corpus, cfg = run_corpus(path, None)
+    if cfg is None or f.transform is None:
+        raise SpiketextError(f"{path}: trained skip-gram vectors are rebuilt from a run folder's own config.json")
+    d = cfg.data
+    tokens = f.tokenize(corpus.splits["train"].texts)
+    vectors = train_skipgram(
+        tokens,
+        d.resolved_cache_dir(),
+        dim=d.skipgram_dim,
+        epochs=d.skipgram_epochs,
+        window=d.skipgram_window,
+        min_count=d.skipgram_min_count,
+        seed=cfg.seed,
+    )
+    expected = embedding_matrix(f.vocab, vectors, f.transform)
+    worst = float(np.abs(expected - f.table.numpy()).max()) if expected.shape == tuple(f.table.shape) else np.inf
+    if worst > 1e-5:
+        raise SpiketextError(
+            f"{path}: the rebuilt skip-gram vectors do not give the checkpoint's table (largest difference "
+            f"{worst:.2g}): the training split, its tokenizer or gensim differ from the run's"
+        )
+    return vectors
 
 
 def split_of(corpus: Corpus, split: str):

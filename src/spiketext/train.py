@@ -30,7 +30,7 @@ from spiketext.checkpoint import (
     save_checkpoint,
 )
 from spiketext.data.batching import iterate_batches
-from spiketext.encoding import binomial_rates, dithered_input, quantize_input
+from spiketext.encoding import Draw, binomial_rates, dithered_input, quantize_input
 from spiketext.errors import SpiketextError
 from spiketext.models import stacked
 from spiketext.models.spiking import SNN_LOSSES, SpikingTextCNN
@@ -84,7 +84,7 @@ def snn_loss(num_steps: int, dtype: torch.dtype | None, kind: str = "rate") -> L
 
     def loss(models, x, y, gens):
         if len(models) == 1:
-            scores = models[0].class_scores(x[0], num_steps, gens[0], dtype).unsqueeze(1)  # [T, 1, B, C]
+            scores = models[0].class_scores(x[0], Draw(num_steps, gens[0], dtype)).unsqueeze(1)  # [T, 1, B, C]
         else:
             scores = stacked.snn_class_scores(models, x, num_steps, gens, dtype)  # [T, M, B, C]
         losses = torch.stack([criterion(scores[:, j], y[j]) for j in range(len(models))])
@@ -120,7 +120,8 @@ def snn_counts(
     """[N, L] ids -> [N, C] class spike counts summed over T, one Bernoulli draw seeded by `seed`."""
     gen = generator(seed, device=table.device)
     dummy = np.zeros(len(ids), dtype=np.int64)
-    out = [model.class_counts(x, num_steps, gen, dtype) for x, _ in iterate_batches(ids, dummy, table, batch_size)]
+    draw = Draw(num_steps, gen, dtype)
+    out = [model.class_counts(x, draw) for x, _ in iterate_batches(ids, dummy, table, batch_size)]
     return torch.cat(out).cpu()
 
 

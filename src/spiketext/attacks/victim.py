@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from spiketext.config import DETERMINISTIC_CODES, VictimMode, choices
-from spiketext.encoding import bernoulli_encode, dithered_input
+from spiketext.encoding import Draw, bernoulli_encode, dithered_input
 from spiketext.errors import SpiketextError
 from spiketext.inference import ModelBundle
 from spiketext.runtime import autocast, generator
@@ -135,9 +135,9 @@ class Victim:
             with autocast("cpu", self.dtype):
                 return torch.softmax(model(x).float(), -1)
         if shared and self.windowed and x.shape[0] > 1:
-            scores = model.class_scores_variants(x, self.bundle.num_steps, gen, self.dtype)
+            scores = model.class_scores_variants(x, Draw(None, gen, self.dtype))
         else:
-            scores = model.class_scores(x, self.bundle.num_steps, gen, self.dtype, shared_noise=shared)
+            scores = model.class_scores(x, Draw(None, gen, self.dtype, shared))
         return torch.softmax(scores.float().mean(0), -1)
 
     @torch.no_grad()

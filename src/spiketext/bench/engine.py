@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from spiketext.encoding import Draw
 from spiketext.models.architecture import Architecture
 from spiketext.models.spiking import SpikingTextCNN, rate_ce_loss
 from spiketext.models.textcnn import init_linear_weights
@@ -94,7 +95,7 @@ def step_functions(shape: Shape, impl: str, device: torch.device, precision: str
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
 
     def forward_scores():
-        return model.class_scores(x, shape.steps, g, dtype)  # the one inference path of each implementation
+        return model.class_scores(x, Draw(shape.steps, g, dtype))  # the one inference path of each implementation
 
     def train_step() -> None:
         loss = rate_ce_loss(forward_scores(), y)

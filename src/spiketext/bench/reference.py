@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from spiketext.encoding import bernoulli_encode
+from spiketext.encoding import Draw, bernoulli_encode
 from spiketext.models.spiking import SpikingTextCNN
 
 
@@ -74,12 +74,7 @@ class ReferenceSNN(nn.Module):
         """[T, B, n·C] -> [T, B, C]."""
         return out.unflatten(-1, (self.num_classes, -1)).sum(-1)
 
-    def class_scores(
-        self,
-        x: torch.Tensor,
-        num_steps: int,
-        generator: torch.Generator | None = None,
-        dtype: torch.dtype | None = None,
-    ) -> torch.Tensor:
-        """e⁺ [B, D, L] -> per-step class scores [T, B, C]: Bernoulli input, fp32 (as the authors ran it)."""
-        return self.readout(self(bernoulli_encode(x, num_steps, generator, torch.float32)))
+    def class_scores(self, x: torch.Tensor, draw: Draw) -> torch.Tensor:
+        """e⁺ [B, D, L] -> per-step class scores [T, B, C]: Bernoulli input, fp32 (as the authors ran it; the
+        draw's dtype is not used)."""
+        return self.readout(self(bernoulli_encode(x, draw.num_steps, draw.generator, torch.float32)))

@@ -11,20 +11,24 @@ Input: the model's input domain (e⁺, or signed s = 2e⁺ − 1 sent as spikes 
 held-current code (ttfs) the conv layer integrates the held current for T steps, then fires its charge as a burst
 (`_current`): the first layer's latency is 2T steps.
 
-`class_scores(x, num_steps, generator)` is the one inference path: it encodes e⁺ with the model's input code,
+`class_scores(x, Draw(T, generator, dtype))` is the one inference path: it encodes e⁺ with the model's input code,
 runs the network under the requested autocast and returns per-step class scores. Training losses, evaluation,
 `classify`, the energy counter, the attack victim and the engine benchmark all call it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import nn
 
 from spiketext.config import SNNConfig
 from spiketext.encoding import (
+    DEFAULT_DRAW,
     HELD_CURRENT_CODES,
     INPUT_CODES,
+    Draw,
     dither,
     to_domain,
 )
@@ -85,28 +89,21 @@ class SpikingTextCNN(nn.Module):
     def num_outputs(self) -> int:
         return self.fc.out_features
 
-    def encode(
-        self,
-        x: torch.Tensor,
-        num_steps: int | None = None,
-        generator: torch.Generator | None = None,
-        dtype: torch.dtype | None = None,
-        shared_noise: bool = False,
-    ) -> torch.Tensor:
-        """e⁺ [B, D, L] -> input spikes [T, B, D, L] (T = `num_steps`, None: the model's snn.num_steps) for α·v
+    def encode(self, x: torch.Tensor, draw: Draw = DEFAULT_DRAW) -> torch.Tensor:
+        """e⁺ [B, D, L] -> input spikes [T, B, D, L] (T = `draw.num_steps`, None: the model's own) for α·v
         (α = `input_scale`, v the input domain's value), in the model's code: 0/1, or for the signed domain −1/0/1
         (|v| coded, the sign carried by the spike's channel).
 
-        With input noise σ, v + σ·ε (ε ~ N(0, 1) from `generator`, one draw per unit; shared over the batch with
-        `shared_noise`) is coded instead at every nonzero unit, clipped to the domain: padding and dead-zone units
-        stay silent."""
-        num_steps = num_steps or self.snn.num_steps
+        With input noise σ, v + σ·ε (ε ~ N(0, 1) from the draw's generator, one draw per unit; shared over the batch
+        with `draw.shared_noise`) is coded instead at every nonzero unit, clipped to the domain: padding and
+        dead-zone units stay silent."""
+        T, gen = draw.num_steps or self.snn.num_steps, draw.generator
         v = to_domain(x, self.input_domain)
         if self.snn.input_noise > 0:
-            v = dither(v, self.snn.input_noise, generator, self.input_domain == "signed", shared_noise)
+            v = dither(v, self.snn.input_noise, gen, self.input_domain == "signed", draw.shared_noise)
         rate = v.abs() if self.input_domain == "signed" else v
         rate = rate if self.snn.input_scale == 1.0 else rate * self.snn.input_scale
-        spikes = INPUT_CODES[self.snn.encoder](rate, num_steps, generator, dtype or torch.float32, shared_noise)
+        spikes = INPUT_CODES[self.snn.encoder](rate, T, gen, draw.dtype or torch.float32, draw.shared_noise)
         return spikes * torch.sign(v).to(spikes.dtype) if self.input_domain == "signed" else spikes
 
     def forward(self, spikes: torch.Tensor, record: bool = False, events: dict | None = None):
@@ -160,16 +157,9 @@ class SpikingTextCNN(nn.Module):
         return out
 
     @torch.no_grad()
-    def class_scores_variants(
-        self,
-        x: torch.Tensor,
-        num_steps: int | None = None,
-        generator: torch.Generator | None = None,
-        dtype: torch.dtype | None = None,
-        max_span: int = 1,
-    ) -> torch.Tensor:
+    def class_scores_variants(self, x: torch.Tensor, draw: Draw = DEFAULT_DRAW, max_span: int = 1) -> torch.Tensor:
         """Class scores [T, B, C] of sentences that are variants of the batch's first one, on shared noise: what
-        `class_scores(x, T, generator, dtype, shared_noise=True)` computes, faster. x [B, D, L].
+        `class_scores(x, draw)` computes with `draw.shared_noise` on, faster. x [B, D, L].
 
         An attack's candidates differ from each other in one word. With shared noise their input spikes differ
         only in that word's column, so their conv neurons differ only within kmax − 1 positions of it: the first
@@ -178,7 +168,8 @@ class SpikingTextCNN(nn.Module):
         swapped in. The other sentences run in full. Equal to the full path up to the rounding of the conv sums
         (a window is summed in another order), which can move a membrane that sits on θ: a test bounds it.
         """
-        T, B, L = num_steps or self.snn.num_steps, x.shape[0], x.shape[-1]
+        draw = dataclasses.replace(draw, shared_noise=True)
+        T, B, L, dtype = draw.num_steps or self.snn.num_steps, x.shape[0], x.shape[-1], draw.dtype
         diff = (x != x[:1]).any(1)  # [B, L] columns that differ from the first sentence
         cols = torch.arange(L).expand(B, L)
         first = torch.where(diff, cols, L).min(1).values
@@ -188,8 +179,8 @@ class SpikingTextCNN(nn.Module):
         windowed = (last - first < max_span) & (last >= 0)
         windowed[0] = False
         if W >= L or not bool(windowed.any()):
-            return self.class_scores(x, num_steps, generator, dtype, shared_noise=True)
-        spikes = self.encode(x, T, generator, dtype, shared_noise=True)  # [T, B, D, L]
+            return self.class_scores(x, draw)
+        spikes = self.encode(x, draw)  # [T, B, D, L]
         full = torch.nonzero(~windowed).squeeze(1)  # includes 0, the reference
         win = torch.nonzero(windowed).squeeze(1)
         lo = (first[win] - (kmax - 1)).clamp(0, L - W)  # [Bw]
@@ -239,38 +230,24 @@ class SpikingTextCNN(nn.Module):
         return population_logits(out, self.num_classes)
 
     def class_scores(
-        self,
-        x: torch.Tensor,
-        num_steps: int | None = None,
-        generator: torch.Generator | None = None,
-        dtype: torch.dtype | None = None,
-        record: bool = False,
-        shared_noise: bool = False,
-        events: dict | None = None,
+        self, x: torch.Tensor, draw: Draw = DEFAULT_DRAW, record: bool = False, events: dict | None = None
     ):
         """The inference path: e⁺ x [B, D, L] -> per-step class scores [T, B, C] (sum over T: spike counts).
 
-        Spikes come from the model's input code with `generator` (unused by a deterministic code); the network
-        runs under autocast in `dtype` (None: fp32). With `record`, returns (scores, layers) as `forward` does
-        (and fills `events` with each layer's event-driven update count).
+        Spikes come from the model's input code as `draw` says (T, generator, shared noise); the network runs
+        under autocast in `draw.dtype` (None: fp32). With `record`, returns (scores, layers) as `forward` does (and
+        fills `events` with each layer's event-driven update count).
         """
-        spikes = self.encode(x, num_steps, generator, dtype, shared_noise)
-        with autocast(x.device, dtype):
+        spikes = self.encode(x, draw)
+        with autocast(x.device, draw.dtype):
             if record:
                 out, layers = self(spikes, record=True, events=events)
                 return self.readout(out), layers
             return self.readout(self(spikes))
 
-    def class_counts(
-        self,
-        x: torch.Tensor,
-        num_steps: int | None = None,
-        generator: torch.Generator | None = None,
-        dtype: torch.dtype | None = None,
-        shared_noise: bool = False,
-    ) -> torch.Tensor:
+    def class_counts(self, x: torch.Tensor, draw: Draw = DEFAULT_DRAW) -> torch.Tensor:
         """e⁺ x [B, D, L] -> class spike counts over T [B, C] (float32): what the prediction's argmax reads."""
-        return self.class_scores(x, num_steps, generator, dtype, shared_noise=shared_noise).sum(0).float()
+        return self.class_scores(x, draw).sum(0).float()
 
 
 def event_updates(current: torch.Tensor, spikes: torch.Tensor | None) -> torch.Tensor:

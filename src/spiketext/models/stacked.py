@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from spiketext.encoding import to_domain
+from spiketext.encoding import Draw, to_domain
 from spiketext.models.spiking import SpikingTextCNN, mean_pool
 from spiketext.models.textcnn import TailoredTextCNN, dropout, population_logits, qcfs, quantize
 from spiketext.runtime import autocast
@@ -70,7 +70,7 @@ def snn_class_scores(
     spikes drawn from its own generator (as `SpikingTextCNN.class_scores`)."""
     m0, T = models[0], num_steps
     spikes = torch.stack(
-        [m.encode(xm, T, g, dtype) for m, xm, g in zip(models, x, generators, strict=True)]
+        [m.encode(xm, Draw(T, g, dtype)) for m, xm, g in zip(models, x, generators, strict=True)]
     )  # [M, T, B, D, L]
     B = spikes.shape[2]
     flat = spikes.flatten(1, 2)  # [M, T·B, D, L]
