@@ -4,7 +4,7 @@ Runs `spiketext run --dataset sst2 --preset quick` (or `--preset NAME`) in fresh
 (never side by side), for each git revision named (checked out into a temporary worktree; "WORKTREE" is the
 working tree as it is), and prints the CNN / converted / fine-tuned test accuracies, E_SNN / E_CNN, and the first
 CNN epoch's training loss of every run, with the CPU and the precision `auto` picked. Used to check that a
-refactor left the numbers alone.
+refactor left the numbers alone; each run also records the sha256 of every checkpoint it wrote.
 
     SPIKETEXT_DATA_DIR=../shared/data python benchmarks/quick_repro.py --revisions 4a758c8 WORKTREE --runs 2 \
         --json benchmarks/results/quick_repro.json
@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from hashlib import sha256
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,6 +50,8 @@ def one_run(src: Path, out: Path, preset: str = "quick") -> dict:
         "energy_ratio_all_ops": results["energy"].get("ratio_all_ops"),
         "first_cnn_epoch_loss": first["train_loss"],
         "notes": results.get("notes", [])[:1],
+        # every trained weight, bit for bit: equal digests mean equal models, not just equal rounded accuracies
+        "weights_sha256": {f.name: sha256(f.read_bytes()).hexdigest()[:16] for f in sorted(out.rglob("*.safetensors"))},
         "seconds": time.perf_counter() - t0,
     }
 

@@ -10,13 +10,13 @@ from spiketext.config import (
     Normalization,
     RunConfig,
     Surrogate,
-    build_run_config,
     choices,
     from_dict,
     parse_override,
     to_dict,
 )
 from spiketext.errors import SpiketextError
+from spiketext.presets import build_run_config
 
 
 def cfg(**overrides):
@@ -51,6 +51,7 @@ def test_choice_lists_have_one_home():
         ({"seed": -1}, r"setting seed: -1 must be >= 0"),
         ({"model": {"input_domain": "signed"}, "cnn": {"noise_steps": 50}}, r"setting cnn.noise_steps: Binomial"),
         ({"model": {"input_domain": "negative"}}, r"'negative' is not one of positive, signed"),
+        ({"data": {"dataset": "chnsenti", "skipgram_window": 0}}, r"setting data.skipgram_window: 0 must be >= 1"),
     ],
 )
 def test_bad_values_name_the_setting(overrides, message):

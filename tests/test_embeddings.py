@@ -1,6 +1,10 @@
+import hashlib
+import json
+
 import numpy as np
 import pytest
 
+from spiketext.config import SkipgramSettings
 from spiketext.data.embeddings import (
     PositiveTransform,
     WordVectors,
@@ -80,12 +84,24 @@ def test_dimension_mismatch_names_both():
     check_dimension(50, 50, "a", "b")
 
 
+def _known_key(corpus, params):
+    h = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
+    for tokens in corpus:
+        h.update("\x1f".join(tokens).encode("utf-8"))
+        h.update(b"\x1e")
+    return h.hexdigest()[:16]
+
+
 def test_skipgram_is_seeded_and_cached(tmp_path):
     corpus = [["我", "喜欢", "这个", "酒店"], ["房间", "很", "干净"], ["服务", "太", "差", "了"]] * 20
-    a = train_skipgram(corpus, tmp_path / "a", dim=8, epochs=2, seed=1)
-    b = train_skipgram(corpus, tmp_path / "b", dim=8, epochs=2, seed=1)
-    c = train_skipgram(corpus, tmp_path / "a", dim=8, epochs=2, seed=2)
+    a = train_skipgram(corpus, tmp_path / "a", SkipgramSettings(dim=8, epochs=2), seed=1)
+    b = train_skipgram(corpus, tmp_path / "b", SkipgramSettings(dim=8, epochs=2), seed=1)
+    c = train_skipgram(corpus, tmp_path / "a", SkipgramSettings(dim=8, epochs=2), seed=2)
     np.testing.assert_array_equal(a.vectors, b.vectors)
+    # the cache key is a known function of the settings and the seed, so tables already cached stay valid
+    (folder,) = (tmp_path / "b" / "vectors").iterdir()
+    params = {"dim": 8, "epochs": 2, "window": 5, "min_count": 1, "seed": 1}
+    assert folder.name == "skipgram-" + _known_key(corpus, params)
     assert a.words == b.words and set(a.words) == {t for s in corpus for t in s}
     assert not np.array_equal(a.vectors, c.vectors)
     assert "sgns.merge.bigram" in a.deviation

@@ -6,9 +6,9 @@ import json
 import pytest
 
 from conftest import write_tiny_task
-from spiketext.config import build_run_config
 from spiketext.errors import SpiketextError
 from spiketext.ledger import differing_settings, first_stage, flat_keys, open_run, restart_from
+from spiketext.presets import build_run_config
 from spiketext.runs import RunDir
 
 

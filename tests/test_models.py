@@ -113,7 +113,7 @@ def test_branches_keep_their_own_neurons():
     with torch.no_grad():
         _, layers = snn(spikes, record=True)
         for k, conv in zip((2, 3), snn.convs, strict=True):
-            alone = lif_scan(conv(spikes.flatten(0, 1)).unflatten(0, (12, 3)), threshold=0.3)
+            alone = lif_scan(conv(spikes.flatten(0, 1)).unflatten(0, (12, 3)), SNNConfig(threshold=0.3))
             assert torch.equal(layers[f"conv{k}"], alone) and alone.sum() > 0
 
 

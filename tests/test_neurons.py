@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from spiketext import neurons
+from spiketext.config import SNNConfig as N  # the neurons' settings (β, θ, reset, surrogate, slope, U[0])
 from spiketext.neurons import SURROGATES, lif_loop, lif_scan, spike, surrogate_grad
 
 
@@ -20,11 +21,11 @@ def test_if_neuron_hand_computed():
 def test_lif_hand_computed_with_leak_and_zero_reset():
     # β = 0.5, I = 1.2: U = 1.2 (spike) -> zero reset: U = 0·0.5 + 1.2 = 1.2 (spike) ...
     current = torch.full((3, 1), 1.2)
-    assert lif_scan(current, beta=0.5, reset="zero").flatten().tolist() == [1, 1, 1]
+    assert lif_scan(current, N(beta=0.5, reset="zero")).flatten().tolist() == [1, 1, 1]
     # subtract: U = 1.2 (spike), 0.5·1.2 + 1.2 − 1 = 0.8, 0.4 + 1.2 = 1.6 (spike)
-    assert lif_scan(current, beta=0.5).flatten().tolist() == [1, 0, 1]
+    assert lif_scan(current, N(beta=0.5)).flatten().tolist() == [1, 0, 1]
     # θ = 2, β = 1: U = 1.2, 2.4 (spike), 1.6, 2.8 (spike)
-    assert lif_scan(torch.full((4, 1), 1.2), threshold=2.0).flatten().tolist() == [0, 1, 0, 1]
+    assert lif_scan(torch.full((4, 1), 1.2), N(threshold=2.0)).flatten().tolist() == [0, 1, 0, 1]
 
 
 def test_rate_of_if_neuron_approaches_input():
@@ -54,7 +55,7 @@ def test_matches_snntorch_leaky(beta, threshold):
     ref = torch.stack(out)
     (ref * weights).sum().backward()
     ours_in = current.clone().requires_grad_()
-    ours = lif_scan(ours_in, beta, threshold)
+    ours = lif_scan(ours_in, N(beta=beta, threshold=threshold))
     (ours * weights).sum().backward()
     assert torch.equal(ours, ref) and ref.sum() > 0
     torch.testing.assert_close(ours_in.grad, ref_in.grad, atol=1e-5, rtol=1e-5)
@@ -67,8 +68,8 @@ def test_fused_scan_equals_autograd_loop(beta, reset, surrogate):
     current = torch.rand(25, 4, 9, generator=g) * 1.2
     w = torch.randn(25, 4, 9, generator=g)
     a, b = current.clone().requires_grad_(), current.clone().requires_grad_()
-    sa = lif_scan(a, beta, 1.0, reset, surrogate, 5.0)
-    sb = lif_loop(b, beta, 1.0, reset, surrogate, 5.0)
+    sa = lif_scan(a, N(beta=beta, reset=reset, surrogate=surrogate, slope=5.0))
+    sb = lif_loop(b, N(beta=beta, reset=reset, surrogate=surrogate, slope=5.0))
     (sa * w).sum().backward()
     (sb * w).sum().backward()
     assert torch.equal(sa, sb)
@@ -83,8 +84,8 @@ def test_blocked_backward_equals_autograd_loop(monkeypatch, cache_floats):
     w = torch.randn(25, 4, 9, generator=g)
     for beta, reset in [(1.0, "subtract"), (0.7, "zero")]:
         a, b = current.clone().requires_grad_(), current.clone().requires_grad_()
-        (lif_scan(a, beta, 1.0, reset) * w).sum().backward()
-        (lif_loop(b, beta, 1.0, reset) * w).sum().backward()
+        (lif_scan(a, N(beta=beta, reset=reset)) * w).sum().backward()
+        (lif_loop(b, N(beta=beta, reset=reset)) * w).sum().backward()
         torch.testing.assert_close(a.grad, b.grad, atol=1e-5, rtol=1e-5)
 
 
@@ -141,8 +142,8 @@ def test_initial_membrane_half_threshold(beta, reset):
     current = torch.rand(20, 3, 7, generator=g) * 1.2
     w = torch.randn(20, 3, 7, generator=g)
     a, b = current.clone().requires_grad_(), current.clone().requires_grad_()
-    sa = lif_scan(a, beta, 0.8, reset, "fast_sigmoid", 5.0, init_membrane=0.5)
-    sb = lif_loop(b, beta, 0.8, reset, "fast_sigmoid", 5.0, init_membrane=0.5)
+    sa = lif_scan(a, N(beta=beta, threshold=0.8, reset=reset, slope=5.0, init_membrane=0.5))
+    sb = lif_loop(b, N(beta=beta, threshold=0.8, reset=reset, slope=5.0, init_membrane=0.5))
     (sa * w).sum().backward()
     (sb * w).sum().backward()
     assert torch.equal(sa, sb)
@@ -154,7 +155,7 @@ def test_initial_membrane_turns_floor_into_round():
     T, theta = 8, 1.0
     c = torch.tensor([0.0, 0.1, 0.3, 0.44, 0.56, 0.8, 1.0])
     current = c.expand(T, -1).clone()
-    rest = lif_scan(current, threshold=theta).sum(0)
-    half = lif_scan(current, threshold=theta, init_membrane=0.5).sum(0)
+    rest = lif_scan(current, N(threshold=theta)).sum(0)
+    half = lif_scan(current, N(threshold=theta, init_membrane=0.5)).sum(0)
     assert rest.tolist() == torch.floor(T * c / theta - 1e-6).clamp_min(0).tolist()  # H(0) = 0: exact hits wait
     assert half.tolist() == torch.floor(T * c / theta + 0.5).clamp(0, T).tolist()

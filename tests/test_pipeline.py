@@ -12,8 +12,8 @@ import pytest
 from conftest import TINY
 from spiketext import api
 from spiketext.cli import main
-from spiketext.config import build_run_config
 from spiketext.errors import SpiketextError
+from spiketext.presets import build_run_config
 
 
 def run_tiny(data, vectors, out, *extra) -> int:

@@ -72,7 +72,8 @@ def test_config_rejects_unknown_and_mistyped_keys(tmp_path):
 
 
 def test_yaml_exponent_without_dot_is_a_number(tmp_path):
-    from spiketext.config import build_run_config, parse_override
+    from spiketext.config import parse_override
+    from spiketext.presets import build_run_config
 
     keys, value = parse_override("finetune.lr=1e-5")
     cfg = build_run_config("paper", overrides={"data": {"dataset": "sst2"}, "finetune": {"lr": value}})
@@ -84,7 +85,7 @@ def test_yaml_exponent_without_dot_is_a_number(tmp_path):
 
 
 def test_cnn_noise_steps_can_follow_t_and_input_scale_is_checked():
-    from spiketext.config import build_run_config
+    from spiketext.presets import build_run_config
 
     over = {"data": {"dataset": "sst2"}, "snn": {"num_steps": 8}, "cnn": {"noise_steps": "T"}}
     assert build_run_config("paper", overrides=over).cnn_noise_steps() == 8

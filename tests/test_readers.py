@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from spiketext.config import ReadOptions, SplitSettings
 from spiketext.data.corpus import label_order, load_files
 from spiketext.data.readers import read_records
 from spiketext.errors import SpiketextError
@@ -26,7 +27,7 @@ def test_cp1252_with_0x85_is_one_line(tmp_path):
     # 0x85 is "…" in cp1252; decoded as latin-1 + splitlines() it would split the line in two.
     p = tmp_path / "d.txt"
     p.write_bytes(b"1 wait for it \x85 great\n0 meh\n")
-    recs = read_records(p, encoding="cp1252")
+    recs = read_records(p, options=ReadOptions(encoding="cp1252"))
     assert len(recs) == 2 and recs[0].text == "wait for it \u2026 great"
 
 
@@ -40,7 +41,7 @@ def test_csv_quoted_multiline_and_columns_by_name(tmp_path):
     p = write(tmp_path / "d.csv", 'id,Sentence,Label\n1,"line one,\nline two",pos\n2,plain,neg\n')
     with pytest.raises(SpiketextError, match=r"d.csv: line 2: a quoted field runs over 2 lines"):
         read_records(p)
-    recs = read_records(p, multiline=True)
+    recs = read_records(p, options=ReadOptions(multiline=True))
     assert [(r.label, r.text, r.line) for r in recs] == [("pos", "line one,\nline two", 2), ("neg", "plain", 4)]
 
 
@@ -48,7 +49,7 @@ def test_jsonl_with_given_columns(tmp_path):
     p = write(
         tmp_path / "d.jsonl", json.dumps({"body": "fine", "stars": 5}) + "\n" + json.dumps({"body": "no", "stars": 1})
     )
-    recs = read_records(p, text_column="body", label_column="stars")
+    recs = read_records(p, options=ReadOptions(text_column="body", label_column="stars"))
     assert [(r.label, r.text) for r in recs] == [("5", "fine"), ("1", "no")]
 
 
@@ -58,16 +59,16 @@ def test_label_order():
 
 
 def test_own_csv_with_string_labels_is_split_and_mapped(review_csv):
-    corpus = load_files(review_csv, split_seed=3)
+    corpus = load_files(review_csv, splitting=SplitSettings(seed=3))
     assert corpus.labels == ["mixed", "neg", "pos"]
     sizes = {s: len(sp) for s, sp in corpus.splits.items()}
     assert sizes == {"train": 48, "dev": 6, "test": 6}  # 10% of 60 per class -> 2 each; 10% of 18 -> 2 each
     for s in ("dev", "test"):
         assert np.bincount(corpus.splits[s].labels).tolist() == [2, 2, 2]
     assert corpus.split_info["kind"] == "seeded-stratified" and corpus.split_info["seed"] == 3
-    again = load_files(review_csv, split_seed=3)
+    again = load_files(review_csv, splitting=SplitSettings(seed=3))
     assert again.splits["test"].texts == corpus.splits["test"].texts
-    assert load_files(review_csv, split_seed=4).splits["test"].texts != corpus.splits["test"].texts
+    assert load_files(review_csv, splitting=SplitSettings(seed=4)).splits["test"].texts != corpus.splits["test"].texts
 
 
 def test_train_and_test_carve_dev_from_train(tmp_path, review_csv):
@@ -96,7 +97,7 @@ def test_train_and_test_carve_dev_from_train(tmp_path, review_csv):
 def test_malformed_input_errors(tmp_path, name, content, kwargs, pattern):
     p = write(tmp_path / name, content)
     with pytest.raises(SpiketextError, match=pattern) as e:
-        read_records(p, **kwargs)
+        read_records(p, options=ReadOptions(**kwargs))
     assert "\n" not in str(e.value)
 
 
@@ -105,7 +106,7 @@ def test_undecodable_bytes_name_line_and_fix(tmp_path):
     p.write_bytes(b"1 fine\n0 caf\xe9 bad\n")
     with pytest.raises(SpiketextError, match=r"a.txt: line 2: byte 0xe9 at column 6 is not valid utf-8.*--encoding"):
         read_records(p)
-    assert read_records(p, encoding="cp1252")[1].text == "caf\u00e9 bad"
+    assert read_records(p, options=ReadOptions(encoding="cp1252"))[1].text == "caf\u00e9 bad"
 
 
 def test_test_label_never_seen_in_training(tmp_path, review_csv):
@@ -142,7 +143,9 @@ def test_a_stray_quote_cannot_swallow_the_file(tmp_path):
     p = write(tmp_path / "a.csv", "\n".join(rows) + "\n")
     with pytest.raises(SpiketextError, match=r"a.csv: line 6: a quoted field runs over 146 lines \(to line 151\)"):
         read_records(p)
-    assert len(read_records(p, multiline=True)) < 60  # what the lenient reading used to do, silently
+    assert (
+        len(read_records(p, options=ReadOptions(multiline=True))) < 60
+    )  # what the lenient reading used to do, silently
 
 
 def test_a_long_quoted_field_on_one_line_still_loads(tmp_path):
@@ -163,7 +166,7 @@ def test_utf16_file_gets_a_utf16_hint(tmp_path):
     p.write_bytes("text,label\ngood,1\nbad,0\n".encode("utf-16"))
     with pytest.raises(SpiketextError, match="UTF-16 byte-order mark; pass --encoding utf-16"):
         read_records(p)
-    assert len(read_records(p, encoding="utf-16")) == 2
+    assert len(read_records(p, options=ReadOptions(encoding="utf-16"))) == 2
 
 
 def test_folders_and_devices_are_refused_at_once(tmp_path):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from spiketext.config import build_run_config
+from spiketext.presets import build_run_config
 from spiketext.results import RunResult
 from spiketext.seeds import seed_config, summarize_seeds
 

@@ -1,7 +1,8 @@
 """The Python API: the functions the `spiketext` command calls, one per thing a user does.
 
 from spiketext import api
-from spiketext.config import DataConfig, build_run_config
+from spiketext.config import DataConfig
+from spiketext.presets import build_run_config
 
 results = api.run(build_run_config("quick", overrides={"data": {"dataset": "sst2"}}), "runs/sst2")
 model = api.load_model("runs/sst2")                     # the fine-tuned SNN of a run folder

@@ -37,7 +37,6 @@ from spiketext.config import (
     BUILTIN_DATASETS,
     CHECKPOINTS,
     NORMALIZED_CHECKPOINTS,
-    PRESETS,
     STAGES,
     DataConfig,
     Precision,
@@ -45,6 +44,7 @@ from spiketext.config import (
 )
 from spiketext.data.fetch import EMBEDDINGS
 from spiketext.errors import SpiketextError
+from spiketext.presets import PRESETS
 from spiketext.verbs import AttackConfig, EnergyConfig, EvaluateConfig, ExportConfig
 
 

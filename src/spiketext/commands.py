@@ -14,11 +14,11 @@ from typing import Any
 from spiketext.config import (
     DataConfig,
     RunConfig,
-    build_run_config,
     parse_override,
     set_nested,
 )
 from spiketext.errors import SpiketextError
+from spiketext.presets import build_run_config
 
 
 def _safe(text: str) -> str:

@@ -90,6 +90,54 @@ def _check(condition: bool, setting: str, message: str) -> None:
         raise SpiketextError(f"setting {setting}: {message}")
 
 
+@dataclass(frozen=True)
+class SkipgramSettings:
+    """How vectors are trained from the training text where none are pretrained (gensim skip-gram, DESIGN.md §1.5)."""
+
+    dim: int = 300
+    epochs: int = 5
+    window: int = 5
+    min_count: int = 1
+
+    def __post_init__(self) -> None:
+        for name in ("dim", "epochs", "window", "min_count"):
+            value = getattr(self, name)
+            _check(value >= 1, f"data.skipgram_{name}", f"{value} must be >= 1")
+
+
+DEFAULT_SKIPGRAM = SkipgramSettings()
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How a file of labelled examples is read (`spiketext.data.readers`)."""
+
+    encoding: str = "utf-8"
+    text_column: str | None = None  # None: the first of the usual names (text, sentence, review, ...)
+    label_column: str | None = None
+    # strict: a row with an empty text is an error naming its line (else skipped, counted and recorded)
+    strict: bool = False
+    multiline: bool = False  # a quoted CSV text may span lines (else an error: an unclosed quote swallows lines)
+
+
+DEFAULT_READ = ReadOptions()
+
+
+@dataclass(frozen=True)
+class SplitSettings:
+    """How missing dev/test splits are carved from train: seeded and stratified (`spiketext.data.splits`)."""
+
+    seed: int = 0
+    test_fraction: float = 0.1
+    dev_fraction: float = 0.1
+
+    def __post_init__(self) -> None:
+        _check(self.seed >= 0, "data.split_seed", f"{self.seed} must be >= 0")
+
+
+DEFAULT_SPLIT = SplitSettings()
+
+
 @dataclass
 class DataConfig:
     """Where the text comes from and how it becomes positive embeddings (DESIGN.md §1.1, §1.5).
@@ -151,9 +199,19 @@ class DataConfig:
             )
         _check(self.clip > 0, "data.clip", f"{self.clip} must be > 0")
         _check(0 <= self.dead_zone < 1, "data.dead_zone", f"{self.dead_zone} must lie in [0, 1) (a fraction of clip)")
-        _check(self.split_seed >= 0, "data.split_seed", f"{self.split_seed} must be >= 0")
-        for name in ("skipgram_dim", "skipgram_epochs", "skipgram_window", "skipgram_min_count"):
-            _check(getattr(self, name) >= 1, f"data.{name}", f"{getattr(self, name)} must be >= 1")
+        self.skipgram, self.split  # noqa: B018 (they validate themselves)
+
+    @property
+    def read_options(self) -> ReadOptions:
+        return ReadOptions(self.encoding, self.text_column, self.label_column, self.strict, self.multiline)
+
+    @property
+    def split(self) -> SplitSettings:
+        return SplitSettings(self.split_seed, self.test_fraction, self.dev_fraction)
+
+    @property
+    def skipgram(self) -> SkipgramSettings:
+        return SkipgramSettings(self.skipgram_dim, self.skipgram_epochs, self.skipgram_window, self.skipgram_min_count)
 
     def resolved_language(self) -> str | None:
         if self.language is not None:
@@ -393,57 +451,3 @@ class RunConfig:
         if self.cnn.lr is not None:
             return self.cnn.lr
         return PAPER_CNN_LR.get(self.data.dataset or "", 1e-4)
-
-
-PRESETS: dict[str, dict[str, Any]] = {
-    # The authors' training (DESIGN.md; docs/results.md, "Deviations"): the CNN for all 200 epochs at lr 1e-4 or
-    # 5e-4 by data set, batch 32, AdamW without weight decay, the epoch chosen on dev (the authors chose it on test:
-    # each epoch's test accuracy is recorded for that labelled comparison); plain conversion; T = 50; up to 30 SNN
-    # epochs with the per-step loss at lr 1e-4, no weight decay, stopped after 5 epochs without a better dev
-    # accuracy (on the SST-2 and MR dev curves the best dev epoch was 3 and 2 of 30 and no later epoch beat it;
-    # `--set finetune.patience=null` runs all 30).
-    "paper": {
-        "cnn": {"patience": None, "weight_decay": 0.0, "record_test": True},
-        "finetune": {"weight_decay": 0.0, "record_test": True, "patience": 5},
-    },
-    # spiketext's recipe (measured in the README): zero-mean filters and Binomial(T, e⁺)/T input noise for the
-    # CNN at lr 1e-3; fine-tuning from the conversion (plain copy or a normalization) with the best dev accuracy,
-    # on the T-averaged class scores (the quantity the prediction reads).
-    "spiketext": {
-        "model": {"zero_mean_filters": True},
-        "cnn": {"epochs": 60, "patience": 10, "lr": 1e-3, "noise_steps": 50},
-        "finetune": {"epochs": 10, "patience": 4, "lr": 3e-5, "loss": "count", "init": "dev", "dev_repeats": 3},
-    },
-    # A first look at SST-2 in about 10 minutes on 2 CPU cores: the spiketext recipe, shorter.
-    "quick": {
-        "model": {"zero_mean_filters": True},
-        "cnn": {"epochs": 30, "patience": 8, "lr": 1e-3, "noise_steps": 50},
-        "finetune": {"epochs": 3, "lr": 3e-5, "loss": "count", "init": "dev"},
-        "test_repeats": 1,
-    },
-    # The SNN worth choosing (README, "Energy"): a QCFS CNN (Bu et al., ICLR 2022) with L = T levels on signed
-    # inputs quantized to the code's levels; converted with θ = λ and membranes from θ/2; the input sent as one
-    # time-to-first-spike per unit on two signed channels, which the first layer integrates for T = 16 steps and
-    # then fires as a burst (T = 8 was 1.4 points short on MR); a non-spiking output layer read as its membrane;
-    # three fine-tuning epochs kept only if they beat the converted model on dev. The quick preset's CNN budget.
-    "efficient": {
-        "model": {"zero_mean_filters": True, "activation": "qcfs", "levels": "T", "input_domain": "signed"},
-        "cnn": {"epochs": 30, "patience": 8, "lr": 1e-3, "noise_steps": 0, "input_levels": "T"},
-        "snn": {"num_steps": 16, "encoder": "ttfs", "init_membrane": 0.5, "readout": "membrane"},
-        "finetune": {"epochs": 3, "lr": 3e-5, "loss": "count", "init": "qcfs"},
-        "test_repeats": 1,
-    },
-}
-
-
-def build_run_config(
-    preset: str = "paper", file: str | Path | None = None, overrides: dict[str, Any] | None = None
-) -> RunConfig:
-    """Preset, then a YAML/JSON file, then explicit overrides (nested dicts); unknown keys are errors."""
-    if preset not in PRESETS:
-        raise SpiketextError(f"setting preset: unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-    merged: dict[str, Any] = deep_merge({"data": {}}, PRESETS[preset])
-    if file is not None:
-        merged = deep_merge(merged, load_mapping(file))
-    merged = deep_merge(merged, overrides or {})
-    return from_dict(RunConfig, merged, "config")

@@ -15,7 +15,8 @@ from typing import Any
 
 from spiketext.config import NORMALIZED_CHECKPOINTS, STAGES, RunConfig, check_kernels, from_dict, to_dict
 from spiketext.data.describe import describe
-from spiketext.data.load import digests_differ, input_digests, load_corpus, prepare_corpus
+from spiketext.data.load import digests_differ, input_digests, load_corpus
+from spiketext.data.prepare import prepare
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, check_writable, read_json_object
 from spiketext.models.registry import Architecture
@@ -167,7 +168,7 @@ def open_run(cfg: RunConfig, out: str | Path, seed: int | None = None, restart: 
                 f"{run.root}: its results were computed from other content of {', '.join(changed)} (the file changed "
                 "since); run into a new --out, or delete the folder to start over"
             )
-    data = prepare_corpus(corpus, cfg.data, seed)
+    data = prepare(corpus, cfg.data, seed)
     check_kernels(cfg.model.kernel_sizes, data.max_len)
     levels = cfg.qcfs_levels() if cfg.model.activation == "qcfs" else 0
     arch = Architecture.of(cfg.model, data.dim, data.corpus.num_classes, levels)

@@ -26,10 +26,10 @@ import math
 
 import torch
 
-from spiketext.config import Reset, SNNConfig, Surrogate, choices
+from spiketext.config import SNNConfig, Surrogate, choices
 
 SURROGATES = choices(Surrogate)
-RESETS = choices(Reset)
+DEFAULT_NEURON = SNNConfig()  # IF neurons: β = 1, θ = 1, reset by subtraction, fast sigmoid (k = 25), U[0] = 0
 
 
 def surrogate_grad(x: torch.Tensor, kind: str = "fast_sigmoid", slope: float = 25.0) -> torch.Tensor:
@@ -83,16 +83,13 @@ def lif_step(
     return spike(mem - threshold, surrogate, slope), mem
 
 
-def lif_loop(
-    current: torch.Tensor,
-    beta: float = 1.0,
-    threshold: float = 1.0,
-    reset: str = "subtract",
-    surrogate: str = "fast_sigmoid",
-    slope: float = 25.0,
-    init_membrane: float = 0.0,
-) -> torch.Tensor:
-    """current [T, ...] -> spikes [T, ...], one autograd step at a time (reference implementation)."""
+def lif_loop(current: torch.Tensor, p: SNNConfig = DEFAULT_NEURON) -> torch.Tensor:
+    """current [T, ...] -> spikes [T, ...], one autograd step at a time (reference implementation).
+
+    `p`: the neurons' β, θ, reset, surrogate, slope and U[0] (the SNN's settings; its other fields are not read).
+    """
+    beta, threshold, reset, surrogate, slope = p.beta, p.threshold, p.reset, p.surrogate, p.slope
+    init_membrane = p.init_membrane
     mem = torch.full_like(current[0], init_membrane * threshold)
     s = torch.zeros_like(current[0])
     out = []
@@ -166,22 +163,13 @@ class _LIFScan(torch.autograd.Function):
         return grad, None, None, None, None, None, None
 
 
-def lif_scan(
-    current: torch.Tensor,
-    beta: float = 1.0,
-    threshold: float = 1.0,
-    reset: str = "subtract",
-    surrogate: str = "fast_sigmoid",
-    slope: float = 25.0,
-    init_membrane: float = 0.0,
-) -> torch.Tensor:
-    """current [T, ...] -> spikes [T, ...]; same numbers as `lif_loop`, with a fused hand-written backward."""
-    if reset not in RESETS:
-        raise ValueError(f"unknown reset {reset!r}; choose one of {', '.join(RESETS)}")
-    if surrogate not in SURROGATES:
-        raise ValueError(f"unknown surrogate {surrogate!r}; choose one of {', '.join(SURROGATES)}")
-    init = float(beta * init_membrane * threshold)
-    return _LIFScan.apply(current, float(beta), float(threshold), reset, surrogate, float(slope), init)
+def lif_scan(current: torch.Tensor, p: SNNConfig = DEFAULT_NEURON) -> torch.Tensor:
+    """current [T, ...] -> spikes [T, ...]; same numbers as `lif_loop`, with a fused hand-written backward.
+
+    `p` as for `lif_loop` (validated when it was built, so the kernel checks nothing).
+    """
+    init = float(p.beta * p.init_membrane * p.threshold)
+    return _LIFScan.apply(current, float(p.beta), float(p.threshold), p.reset, p.surrogate, float(p.slope), init)
 
 
 class LIF(torch.nn.Module):
@@ -197,8 +185,7 @@ class LIF(torch.nn.Module):
         return self.params.beta
 
     def forward(self, current: torch.Tensor) -> torch.Tensor:
-        p = self.params
-        return lif_scan(current, p.beta, p.threshold, p.reset, p.surrogate, p.slope, p.init_membrane)
+        return lif_scan(current, self.params)
 
     def extra_repr(self) -> str:
         p = self.params

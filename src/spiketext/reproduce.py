@@ -26,11 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from spiketext.config import BUILTIN_DATASETS, PRESETS, build_run_config, deep_merge
+from spiketext.config import BUILTIN_DATASETS, deep_merge
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, writer_lock
 from spiketext.parallel import Backend, Job, run_jobs
 from spiketext.pipeline import run_single
+from spiketext.presets import PRESETS, build_run_config
 from spiketext.results import RunResult
 from spiketext.runs import finetune_start_key
 from spiketext.seeds import run, seed_config, stacks_seeds, summarize_seeds

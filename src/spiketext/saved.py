@@ -88,17 +88,8 @@ def run_vectors(bundle: ModelBundle, path: str | Path) -> WordVectors:
     corpus, cfg = run_corpus(path, None)
     if cfg is None or f.transform is None:
         raise SpiketextError(f"{path}: trained skip-gram vectors are rebuilt from a run folder's own config.json")
-    d = cfg.data
     tokens = f.tokenize(corpus.splits["train"].texts)
-    vectors = train_skipgram(
-        tokens,
-        d.resolved_cache_dir(),
-        dim=d.skipgram_dim,
-        epochs=d.skipgram_epochs,
-        window=d.skipgram_window,
-        min_count=d.skipgram_min_count,
-        seed=cfg.seed,
-    )
+    vectors = train_skipgram(tokens, cfg.data.resolved_cache_dir(), cfg.data.skipgram, cfg.seed)
     expected = embedding_matrix(f.vocab, vectors, f.transform)
     worst = float(np.abs(expected - f.table.numpy()).max()) if expected.shape == tuple(f.table.shape) else np.inf
     if worst > 1e-5:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spiketext.config import DEFAULT_READ, DEFAULT_SPLIT, ReadOptions, SplitSettings
 from spiketext.data.readers import Record, read_records
 from spiketext.data.sources import DatasetSpec, locate_files
 from spiketext.data.splits import indices_digest, stratified_split
@@ -83,24 +84,17 @@ def _to_split(records: list[Record], label_ids: dict[str, int], path: Path, trai
     return Split([r.text for r in records], ids, lines, str(path))
 
 
-def _carve(
-    splits: dict[str, Split], seed: int, test_fraction: float, dev_fraction: float
-) -> tuple[dict[str, Split], dict]:
+def _carve(splits: dict[str, Split], splitting: SplitSettings) -> tuple[dict[str, Split], dict]:
     """Fill missing dev/test splits from train: test first (stream 0), then dev from the rest (stream 1)."""
-    info: dict = {"seed": seed, "carved_from_train": []}
+    info: dict = {"seed": splitting.seed, "carved_from_train": []}
     train = splits["train"]
-    if "test" not in splits:
-        rest, held = stratified_split(train.labels, test_fraction, seed, stream=0)
-        splits["test"], train = train.subset(held), train.subset(rest)
-        info["carved_from_train"].append("test")
-        info["test_fraction"] = test_fraction
-        info["test_digest"] = indices_digest(held)
-    if "dev" not in splits:
-        rest, held = stratified_split(train.labels, dev_fraction, seed, stream=1)
-        splits["dev"], train = train.subset(held), train.subset(rest)
-        info["carved_from_train"].append("dev")
-        info["dev_fraction"] = dev_fraction
-        info["dev_digest"] = indices_digest(held)
+    for stream, (name, fraction) in enumerate((("test", splitting.test_fraction), ("dev", splitting.dev_fraction))):
+        if name not in splits:
+            rest, held = stratified_split(train.labels, fraction, splitting.seed, stream=stream)
+            splits[name], train = train.subset(held), train.subset(rest)
+            info["carved_from_train"].append(name)
+            info[f"{name}_fraction"] = fraction
+            info[f"{name}_digest"] = indices_digest(held)
     splits["train"] = train
     if not info["carved_from_train"]:
         return splits, {"kind": "given"}
@@ -108,7 +102,7 @@ def _carve(
     for name in SPLITS:
         if len(splits[name]) == 0:
             raise SpiketextError(
-                f"split {name} is empty after a {int(100 * dev_fraction)}% stratified split; "
+                f"split {name} is empty after a {int(100 * splitting.dev_fraction)}% stratified split; "
                 "the data are too small: give more examples or pass --dev/--test files"
             )
     return {s: splits[s] for s in SPLITS}, info
@@ -118,9 +112,7 @@ def load_builtin(
     spec: DatasetSpec,
     data_dir: Path,
     cache_dir: Path,
-    split_seed: int = 0,
-    test_fraction: float = 0.1,
-    dev_fraction: float = 0.1,
+    splitting: SplitSettings = DEFAULT_SPLIT,
 ) -> Corpus:
     """Read a built-in data set from its published files (downloading them if needed) and split it."""
     paths = locate_files(spec, data_dir, cache_dir)
@@ -130,13 +122,12 @@ def load_builtin(
         path = paths[fname]
         lines: list[int] = []
         # published files are read as published (their counts are checked against PROVENANCE.md)
-        records = read_records(
-            path, spec.fmt, spec.encoding, spec.text_column, spec.label_column, skipped=lines, multiline=True
-        )
+        options = ReadOptions(spec.encoding, spec.text_column, spec.label_column, multiline=True)
+        records = read_records(path, spec.fmt, options, skipped=lines)
         splits["train" if split == "all" else split] = _to_split(records, label_ids, path, None)
         if lines:
             skipped[str(path)] = _skip_record(lines)
-    splits, info = _carve(splits, split_seed, test_fraction, dev_fraction)
+    splits, info = _carve(splits, splitting)
     if spec.official_split:
         info = {"kind": "official"}
     info["sizes"] = {s: len(splits[s]) for s in SPLITS}
@@ -200,14 +191,8 @@ def load_files(
     train: str | Path,
     dev: str | Path | None = None,
     test: str | Path | None = None,
-    encoding: str = "utf-8",
-    text_column: str | None = None,
-    label_column: str | None = None,
-    split_seed: int = 0,
-    test_fraction: float = 0.1,
-    dev_fraction: float = 0.1,
-    strict: bool = False,
-    multiline: bool = False,
+    options: ReadOptions = DEFAULT_READ,
+    splitting: SplitSettings = DEFAULT_SPLIT,
 ) -> Corpus:
     """Your own data: CSV/TSV with a header, JSONL, or `label text` lines (format from the extension).
 
@@ -220,18 +205,18 @@ def load_files(
     for s, p in given.items():
         if p:
             lines: list[int] = []
-            records[s] = read_records(p, None, encoding, text_column, label_column, strict, lines, multiline)
+            records[s] = read_records(p, None, options, lines)
             if lines:
                 skipped[str(p)] = _skip_record(lines)
     labels = label_order([r.label for r in records["train"]])
     if len(labels) < 2:
         raise located(train_path, None, f"only one label ({labels[0]!r}) in the training file; a classifier needs 2+")
-    rare = rare_classes(records["train"], train_path, strict)
+    rare = rare_classes(records["train"], train_path, options.strict)
     if 0 < len(rare) < len(labels):  # rare classes last: where scores tie, class 0 is never one of them
         labels = [x for x in labels if x not in rare] + [x for x in labels if x in rare]
     label_ids = {label: i for i, label in enumerate(labels)}
     splits = {s: _to_split(recs, label_ids, given[s], train_path) for s, recs in records.items()}
-    splits, info = _carve(splits, split_seed, test_fraction, dev_fraction)
+    splits, info = _carve(splits, splitting)
     info["sizes"] = {s: len(splits[s]) for s in SPLITS}
     return Corpus(
         name=train_path.stem,

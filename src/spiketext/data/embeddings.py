@@ -28,12 +28,12 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from spiketext.config import DEFAULT_ENGLISH_EMBEDDINGS, TRAINED_EMBEDDINGS
+from spiketext.config import DEFAULT_ENGLISH_EMBEDDINGS, DEFAULT_SKIPGRAM, TRAINED_EMBEDDINGS, SkipgramSettings
 from spiketext.data.fetch import EMBEDDINGS, fetch_embeddings
 from spiketext.data.vocab import PAD_ID, UNK_ID, Vocabulary
 from spiketext.errors import SpiketextError, located
@@ -383,38 +383,35 @@ def load_vector_file(path: str | Path, cache_dir: Path) -> WordVectors:
 def train_skipgram(
     token_lists: list[list[str]],
     cache_dir: Path,
-    dim: int = 300,
-    epochs: int = 5,
-    window: int = 5,
-    min_count: int = 1,
+    settings: SkipgramSettings = DEFAULT_SKIPGRAM,
     seed: int = 0,
 ) -> WordVectors:
     """Skip-gram vectors (gensim Word2Vec, sg=1, one worker so a seed fixes the result) on training text only.
 
     Cached under a key of the corpus and every setting, so repeated runs reuse one table.
     """
-    params = {"dim": dim, "epochs": epochs, "window": window, "min_count": min_count, "seed": seed}
+    params = {**asdict(settings), "seed": seed}
     h = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
     for tokens in token_lists:
         h.update("\x1f".join(tokens).encode("utf-8"))
         h.update(b"\x1e")
     dest = cache_dir / "vectors" / f"skipgram-{h.hexdigest()[:16]}"
-    deviation = SKIPGRAM_DEVIATION.format(dim=dim)
+    deviation = SKIPGRAM_DEVIATION.format(dim=settings.dim)
     cached = _load_cached(dest, TRAINED_EMBEDDINGS, deviation)
     if cached is not None:
         return cached
     from gensim.models import Word2Vec
 
-    log.info("training %dd skip-gram vectors on %d training texts (cached afterwards)", dim, len(token_lists))
+    log.info("training %dd skip-gram vectors on %d training texts (cached afterwards)", settings.dim, len(token_lists))
     model = Word2Vec(
         sentences=token_lists,
-        vector_size=dim,
-        window=window,
-        min_count=min_count,
+        vector_size=settings.dim,
+        window=settings.window,
+        min_count=settings.min_count,
         sg=1,
         workers=1,
         seed=seed,
-        epochs=epochs,
+        epochs=settings.epochs,
     )
     words, table = list(model.wv.index_to_key), np.asarray(model.wv.vectors, dtype=np.float32)
     if _atomic_save(dest, words, table, {"method": "gensim skip-gram", **params}):

@@ -32,45 +32,8 @@ log = logging.getLogger(__name__)
 def load_corpus(cfg: DataConfig) -> Corpus:
     """Raw texts and class ids for train/dev/test, from a built-in data set or your own files."""
     if cfg.dataset is not None:
-        return load_builtin(
-            DATASETS[cfg.dataset],
-            cfg.resolved_data_dir(),
-            cfg.resolved_cache_dir(),
-            cfg.split_seed,
-            cfg.test_fraction,
-            cfg.dev_fraction,
-        )
-    return load_files(
-        cfg.train,  # type: ignore[arg-type]
-        cfg.dev,
-        cfg.test,
-        encoding=cfg.encoding,
-        text_column=cfg.text_column,
-        label_column=cfg.label_column,
-        split_seed=cfg.split_seed,
-        test_fraction=cfg.test_fraction,
-        dev_fraction=cfg.dev_fraction,
-        strict=cfg.strict,
-        multiline=cfg.multiline,
-    )
-
-
-def prepare_corpus(corpus: Corpus, cfg: DataConfig, seed: int = 0) -> PreparedData:
-    """A corpus -> prepared data with `cfg`'s embeddings, L and transform (see `spiketext.data.prepare`)."""
-    return prepare(
-        corpus,
-        embeddings=cfg.embeddings,
-        cache_dir=cfg.resolved_cache_dir(),
-        language=cfg.resolved_language(),
-        max_len=cfg.max_len,
-        clip=cfg.clip,
-        dead_zone=cfg.dead_zone,
-        skipgram_dim=cfg.skipgram_dim,
-        skipgram_epochs=cfg.skipgram_epochs,
-        skipgram_window=cfg.skipgram_window,
-        skipgram_min_count=cfg.skipgram_min_count,
-        seed=seed,
-    )
+        return load_builtin(DATASETS[cfg.dataset], cfg.resolved_data_dir(), cfg.resolved_cache_dir(), cfg.split)
+    return load_files(cfg.train, cfg.dev, cfg.test, cfg.read_options, cfg.split)  # type: ignore[arg-type]
 
 
 def load_data(cfg: DataConfig, seed: int = 0) -> PreparedData:
@@ -78,7 +41,7 @@ def load_data(cfg: DataConfig, seed: int = 0) -> PreparedData:
 
     `seed` seeds anything trained from the data (skip-gram vectors for Chinese).
     """
-    return prepare_corpus(load_corpus(cfg), cfg, seed)
+    return prepare(load_corpus(cfg), cfg, seed)
 
 
 def describe_data(cfg: DataConfig) -> dict:

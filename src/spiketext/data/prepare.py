@@ -7,11 +7,10 @@ Nothing here is dense over the data set: ids are [N, L] int32; batches gather [B
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
-from spiketext.config import TRAINED_EMBEDDINGS
+from spiketext.config import TRAINED_EMBEDDINGS, DataConfig
 from spiketext.data.corpus import SPLITS, Corpus
 from spiketext.data.embeddings import (
     PositiveTransform,
@@ -48,50 +47,31 @@ def default_max_len(token_lists: list[list[str]]) -> int:
     return max(5, int(np.ceil(np.percentile(lengths, 95)))) if len(lengths) else 5
 
 
-def prepare(
-    corpus: Corpus,
-    embeddings: str | None,
-    cache_dir: Path,
-    language: str | None = None,
-    max_len: int | None = None,
-    clip: float = 3.0,
-    dead_zone: float = 0.0,
-    skipgram_dim: int = 300,
-    skipgram_epochs: int = 5,
-    skipgram_window: int = 5,
-    skipgram_min_count: int = 1,
-    seed: int = 0,
-) -> PreparedData:
+def prepare(corpus: Corpus, cfg: DataConfig, seed: int = 0) -> PreparedData:
     """Tokenize every split, build the training vocabulary, load or train vectors, and encode ids [N, L].
 
-    `embeddings` None picks the language default (GloVe 6B 50d for English, skip-gram for Chinese).
+    `seed` seeds anything trained from the data (skip-gram vectors). `cfg.embeddings` None picks the language
+    default (GloVe 6B 50d for English, skip-gram for Chinese).
     The vectors are frozen features, so a dev/test word outside the training vocabulary still gets its
     pretrained vector when the table has one; only words without a vector become the OOV vector (one rule for
     every split and for raw text at prediction time).
     """
-    language = language or corpus.language or detect_language(corpus.splits["train"].texts)
+    language = cfg.resolved_language() or corpus.language or detect_language(corpus.splits["train"].texts)
     tokenize = get_tokenizer(language)
     tokens = {s: [tokenize(t) for t in corpus.splits[s].texts] for s in SPLITS}
     vocab = Vocabulary.build(tokens["train"])
-    name = embeddings or (TRAINED_EMBEDDINGS if language == "zh" else "glove-6b-50d")
+    cache_dir = cfg.resolved_cache_dir()
+    name = cfg.embeddings or (TRAINED_EMBEDDINGS if language == "zh" else "glove-6b-50d")
     if name == TRAINED_EMBEDDINGS:
-        vectors = train_skipgram(
-            tokens["train"],
-            cache_dir,
-            dim=skipgram_dim,
-            epochs=skipgram_epochs,
-            window=skipgram_window,
-            min_count=skipgram_min_count,
-            seed=seed,
-        )
+        vectors = train_skipgram(tokens["train"], cache_dir, cfg.skipgram, seed)
     else:
         vectors = load_vectors(name, cache_dir)
     train_vocab_size = len(vocab)
     vocab = vocab.extended(
         t for s in ("dev", "test") for ts in tokens[s] for t in ts if t not in vocab.stoi and t in vectors.index
     )
-    transform = PositiveTransform.fit(vectors, clip, dead_zone)
-    L = max_len or corpus.max_len or default_max_len(tokens["train"])
+    transform = PositiveTransform.fit(vectors, cfg.clip, cfg.dead_zone)
+    L = cfg.max_len or corpus.max_len or default_max_len(tokens["train"])
     return PreparedData(
         corpus=corpus,
         language=language,

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from spiketext.config import DEFAULT_READ, ReadOptions
 from spiketext.errors import SpiketextError, located
 
 log = logging.getLogger(__name__)
@@ -157,26 +158,19 @@ def _find_column(
 
 
 def read_delimited(
-    path: Path,
-    delimiter: str,
-    encoding: str = "utf-8",
-    text_column: str | None = None,
-    label_column: str | None = None,
-    strict: bool = False,
-    skipped: list[int] | None = None,
-    multiline: bool = False,
+    path: Path, delimiter: str, options: ReadOptions = DEFAULT_READ, skipped: list[int] | None = None
 ) -> list[Record]:
     """CSV (RFC 4180 quoting) or TSV (no quoting) with a header row naming the columns."""
-    text = read_text(path, encoding)
+    text = read_text(path, options.encoding)
     quoting = csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quoting=quoting)
     try:
         header = next(reader)
     except StopIteration:
         raise located(path, 1, "the file is empty; a header row with text and label columns is expected") from None
-    ti = _find_column(path, header, text_column, TEXT_COLUMNS, "text")
-    li = _find_column(path, header, label_column, LABEL_COLUMNS, "label")
-    rows = _Rows(path, strict, skipped)
+    ti = _find_column(path, header, options.text_column, TEXT_COLUMNS, "text")
+    li = _find_column(path, header, options.label_column, LABEL_COLUMNS, "label")
+    rows = _Rows(path, options.strict, skipped)
     start = reader.line_num + 1
     limit = csv.field_size_limit()
     csv.field_size_limit(1 << 30)  # a long review is a legitimate field; restored below (process-wide setting)
@@ -185,7 +179,7 @@ def read_delimited(
             line, start = start, reader.line_num + 1
             if not row or (len(row) == 1 and not row[0].strip()):
                 continue
-            if reader.line_num > line and not multiline:
+            if reader.line_num > line and not options.multiline:
                 raise located(
                     path,
                     line,
@@ -211,17 +205,10 @@ def read_delimited(
     return rows.records
 
 
-def read_jsonl(
-    path: Path,
-    encoding: str = "utf-8",
-    text_column: str | None = None,
-    label_column: str | None = None,
-    strict: bool = False,
-    skipped: list[int] | None = None,
-) -> list[Record]:
+def read_jsonl(path: Path, options: ReadOptions = DEFAULT_READ, skipped: list[int] | None = None) -> list[Record]:
     """One JSON object per line with a text and a label field."""
-    rows = _Rows(path, strict, skipped)
-    for i, raw in enumerate(_lines(read_text(path, encoding)), start=1):
+    rows = _Rows(path, options.strict, skipped)
+    for i, raw in enumerate(_lines(read_text(path, options.encoding)), start=1):
         if not raw.strip():
             continue
         try:
@@ -231,8 +218,8 @@ def read_jsonl(
         if not isinstance(obj, dict):
             raise located(path, i, "expected a JSON object with a text and a label field")
         keys = list(obj.keys())
-        ti = _find_column(path, keys, text_column, TEXT_COLUMNS, "text", line=i)
-        li = _find_column(path, keys, label_column, LABEL_COLUMNS, "label", line=i)
+        ti = _find_column(path, keys, options.text_column, TEXT_COLUMNS, "text", line=i)
+        li = _find_column(path, keys, options.label_column, LABEL_COLUMNS, "label", line=i)
         text = obj[keys[ti]]
         if text is not None and not isinstance(text, str):
             raise located(path, i, f"the text field {keys[ti]!r} must be a string")
@@ -241,14 +228,7 @@ def read_jsonl(
 
 
 def read_records(
-    path: Path,
-    fmt: str | None = None,
-    encoding: str = "utf-8",
-    text_column: str | None = None,
-    label_column: str | None = None,
-    strict: bool = False,
-    skipped: list[int] | None = None,
-    multiline: bool = False,
+    path: Path, fmt: str | None = None, options: ReadOptions = DEFAULT_READ, skipped: list[int] | None = None
 ) -> list[Record]:
     """Read any supported file; `fmt` None: from the extension (see `detect_format`).
 
@@ -258,12 +238,12 @@ def read_records(
     fmt = fmt or detect_format(path)
     skipped = skipped if skipped is not None else []
     if fmt == "label_text":
-        records = read_label_text(path, encoding, strict, skipped)
+        records = read_label_text(path, options.encoding, options.strict, skipped)
     elif fmt in ("csv", "tsv"):
         delimiter = "," if fmt == "csv" else "\t"
-        records = read_delimited(path, delimiter, encoding, text_column, label_column, strict, skipped, multiline)
+        records = read_delimited(path, delimiter, options, skipped)
     elif fmt == "jsonl":
-        records = read_jsonl(path, encoding, text_column, label_column, strict, skipped)
+        records = read_jsonl(path, options, skipped)
     else:
         raise SpiketextError(f"{path}: unknown format {fmt!r}; use csv, tsv, jsonl or label_text")
     if not records:
