@@ -110,14 +110,13 @@ DEFAULT_SKIPGRAM = SkipgramSettings()
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """How a file of labelled examples is read (`spiketext.data.readers`)."""
+    """How a file of labelled examples is read (`spiketext.data.readers`): DataConfig's fields of these names."""
 
     encoding: str = "utf-8"
     text_column: str | None = None  # None: the first of the usual names (text, sentence, review, ...)
     label_column: str | None = None
-    # strict: a row with an empty text is an error naming its line (else skipped, counted and recorded)
     strict: bool = False
-    multiline: bool = False  # a quoted CSV text may span lines (else an error: an unclosed quote swallows lines)
+    multiline: bool = False
 
 
 DEFAULT_READ = ReadOptions()
@@ -168,12 +167,8 @@ class DataConfig:
     skipgram_epochs: int = 5
     skipgram_window: int = 5
     skipgram_min_count: int = 1
-    # Rows with an empty text are skipped with a warning that counts them (and recorded in data.json);
-    # strict: such a row is an error naming its line.
-    strict: bool = False
-    # A quoted CSV text that spans lines is an error (an unclosed quote would swallow the lines after it);
-    # true: such texts are allowed.
-    multiline: bool = False
+    strict: bool = False  # a row with an empty text: an error naming its line (else skipped, counted, recorded)
+    multiline: bool = False  # a quoted CSV text may span lines (else an error: an unclosed quote swallows lines)
 
     def __post_init__(self) -> None:
         _check(
