@@ -17,13 +17,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from hashlib import sha256
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quick_repro import REPO, source_of  # noqa: E402
+from quick_repro import revision_trees, source_of  # noqa: E402
 
 
 def one_attack(src: Path, run: Path, attack: str, n: int, victims: str, out: Path) -> dict:
@@ -55,21 +54,14 @@ def main() -> None:
     p.add_argument("--json", help="write the results here")
     args = p.parse_args()
     report: dict = {"run": str(args.run), "n": args.n, "victims": args.victims, "attacks": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        scratch = Path(tmp)
-        try:
-            for attack in args.attacks:
-                for rev in args.revisions:
-                    out = scratch / f"{rev}-{attack}"
-                    row = {"revision": rev, "attack": attack}
-                    row |= one_attack(source_of(rev, scratch), args.run.resolve(), attack, args.n, args.victims, out)
-                    report["attacks"].append(row)
-                    print(json.dumps(row), flush=True)
-        finally:
+    with revision_trees(args.revisions) as scratch:
+        for attack in args.attacks:
             for rev in args.revisions:
-                if rev != "WORKTREE":
-                    tree = str(scratch / f"rev-{rev}")
-                    subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", tree], capture_output=True)
+                out = scratch / f"{rev}-{attack}"
+                row = {"revision": rev, "attack": attack}
+                row |= one_attack(source_of(rev, scratch), args.run.resolve(), attack, args.n, args.victims, out)
+                report["attacks"].append(row)
+                print(json.dumps(row), flush=True)
     print("\n| attack | revision | CSV sha256 | rows | success rates | s |\n|---|---|---|---:|---|---:|")
     for r in report["attacks"]:
         rates = ", ".join(f"{k} {v}" for k, v in r["success_rates"].items())

@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from hashlib import sha256
 from pathlib import Path
 
@@ -33,6 +35,20 @@ def source_of(revision: str, scratch: Path) -> Path:
         subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), revision], check=True,
                        capture_output=True)  # fmt: skip
     return tree / "src"
+
+
+@contextmanager
+def revision_trees(revisions: list[str]) -> Iterator[Path]:
+    """A scratch folder for `source_of`; the worktrees it checked out are removed on the way out."""
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        try:
+            yield scratch
+        finally:
+            for rev in revisions:
+                if rev != "WORKTREE":
+                    tree = str(scratch / f"rev-{rev}")
+                    subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", tree], capture_output=True)
 
 
 def one_run(src: Path, out: Path, preset: str = "quick") -> dict:
@@ -67,20 +83,13 @@ def main() -> None:
     from spiketext.runtime import cpu_description
 
     report: dict = {"cpu": cpu_description(), "preset": args.preset, "runs": []}
-    with tempfile.TemporaryDirectory() as tmp:
-        scratch = Path(tmp)
-        try:
-            for r in range(args.runs):  # revisions interleaved: A B A B, so drift in the machine hits both alike
-                for rev in args.revisions:
-                    numbers = one_run(source_of(rev, scratch), scratch / f"{rev}-{r}", args.preset)
-                    row = {"revision": rev, "run": r, **numbers}
-                    report["runs"].append(row)
-                    print(json.dumps(row), flush=True)
-        finally:
+    with revision_trees(args.revisions) as scratch:
+        for r in range(args.runs):  # revisions interleaved: A B A B, so drift in the machine hits both alike
             for rev in args.revisions:
-                if rev != "WORKTREE":
-                    tree = str(scratch / f"rev-{rev}")
-                    subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", tree], capture_output=True)
+                numbers = one_run(source_of(rev, scratch), scratch / f"{rev}-{r}", args.preset)
+                row = {"revision": rev, "run": r, **numbers}
+                report["runs"].append(row)
+                print(json.dumps(row), flush=True)
     print(f"\n{report['cpu']}\n")
     print("| revision | run | CNN | converted | fine-tuned | E_SNN/E_CNN | first CNN epoch loss | s |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
