@@ -22,7 +22,7 @@ def test_conversion_is_a_copy_and_rates_approach_cnn_as_t_grows():
     target = cnn.features(x).detach() / lam1  # pooled activations, normalised into [0, 1]
     errors = []
     for T in (10, 100, 1000):
-        spikes = bernoulli_encode(x, T, torch.Generator().manual_seed(T))
+        spikes = bernoulli_encode(x, Draw(T, torch.Generator().manual_seed(T)))
         with torch.no_grad():
             _, layers = snn(spikes, record=True)
         rate = layers["pool"].mean(0)

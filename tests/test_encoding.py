@@ -1,5 +1,6 @@
 """Input codes: Bernoulli (mean, seeding, the step-wise stream, shared noise), regular (counts, spacing)."""
 
+import pytest
 import torch
 
 from spiketext.config import SNNConfig
@@ -10,14 +11,14 @@ from spiketext.models.architecture import Architecture
 
 def test_bernoulli_mean_approaches_input_and_is_seeded():
     x = torch.tensor([[0.0, 0.1, 0.5, 0.9, 1.0]])
-    s = bernoulli_encode(x, 20000, torch.Generator().manual_seed(0))
+    s = bernoulli_encode(x, Draw(20000, torch.Generator().manual_seed(0)))
     assert s.shape == (20000, 1, 5) and set(s.unique().tolist()) <= {0.0, 1.0}
     torch.testing.assert_close(s.mean(0), x, atol=0.01, rtol=0)
     assert s[:, 0, 0].sum() == 0 and s[:, 0, 4].sum() == 20000  # padding never spikes; 1 always does
-    again = bernoulli_encode(x, 20000, torch.Generator().manual_seed(0))
-    other = bernoulli_encode(x, 20000, torch.Generator().manual_seed(1))
+    again = bernoulli_encode(x, Draw(20000, torch.Generator().manual_seed(0)))
+    other = bernoulli_encode(x, Draw(20000, torch.Generator().manual_seed(1)))
     assert torch.equal(s, again) and not torch.equal(s, other)
-    assert bernoulli_encode(x, 3, torch.Generator().manual_seed(0), torch.bfloat16).dtype == torch.bfloat16
+    assert bernoulli_encode(x, Draw(3, torch.Generator().manual_seed(0), torch.bfloat16)).dtype == torch.bfloat16
     r = binomial_rates(x.expand(4000, 5), 50, torch.Generator().manual_seed(0))
     torch.testing.assert_close(r.mean(0), x[0], atol=0.01, rtol=0)
     assert torch.allclose(r * 50, (r * 50).round())  # multiples of 1/T
@@ -27,16 +28,16 @@ def test_bernoulli_per_step_draw_equals_one_draw_over_t():
     # The CPU encoder draws step by step; it must consume the generator exactly as one [T, ...] draw would.
     x = torch.rand(3, 7, 5)
     one = torch.rand((9, 3, 7, 5), generator=torch.Generator().manual_seed(4)) < x
-    assert torch.equal(bernoulli_encode(x, 9, torch.Generator().manual_seed(4), torch.float32), one.float())
+    assert torch.equal(bernoulli_encode(x, Draw(9, torch.Generator().manual_seed(4), torch.float32)), one.float())
 
 
 def test_regular_code_fires_round_tx_times_evenly():
     x = torch.tensor([0.0, 0.25, 0.5, 0.9, 1.0])
-    s = regular_encode(x, 4)
+    s = regular_encode(x, Draw(4))
     assert s.sum(0).tolist() == [0, 1, 2, 4, 4]
     assert s[:, 2].tolist() == [1, 0, 1, 0]  # rate 0.5: every other step
     y = torch.rand(6, 5, generator=torch.Generator().manual_seed(0))
-    assert torch.equal(regular_encode(y, 50).sum(0), torch.floor(50 * y + 0.5))
+    assert torch.equal(regular_encode(y, Draw(50)).sum(0), torch.floor(50 * y + 0.5))
     model = SpikingTextCNN(Architecture(dim=6, num_classes=2, num_filters=3), SNNConfig(encoder="regular"))
     assert torch.equal(model.encode(y.unsqueeze(0).expand(2, 6, 5), Draw(8)), model.encode(y.expand(2, 6, 5), Draw(8)))
 
@@ -44,9 +45,9 @@ def test_regular_code_fires_round_tx_times_evenly():
 def test_shared_noise_gives_every_sentence_the_same_uniforms():
     # A sentence's spikes must not depend on its place in the batch (the fixed attack victim relies on it).
     x = torch.rand(4, 3, 5, generator=torch.Generator().manual_seed(1))
-    both = bernoulli_encode(x, 6, torch.Generator().manual_seed(9), shared_noise=True)
+    both = bernoulli_encode(x, Draw(6, torch.Generator().manual_seed(9), shared_noise=True))
     for i in range(4):
-        alone = bernoulli_encode(x[i : i + 1], 6, torch.Generator().manual_seed(9), shared_noise=True)
+        alone = bernoulli_encode(x[i : i + 1], Draw(6, torch.Generator().manual_seed(9), shared_noise=True))
         assert torch.equal(both[:, i : i + 1], alone)
     u = torch.rand((6, 3, 5), generator=torch.Generator().manual_seed(9))
     assert torch.equal(both, (u.unsqueeze(1) < x).float())
@@ -55,8 +56,10 @@ def test_shared_noise_gives_every_sentence_the_same_uniforms():
 def test_every_input_code_has_the_same_signature():
     x = torch.rand(2, 3, 4)
     for name, code in INPUT_CODES.items():
-        s = code(x, 5, torch.Generator().manual_seed(0), torch.bfloat16, False)
+        s = code(x, Draw(5, torch.Generator().manual_seed(0), torch.bfloat16))
         assert s.shape == (5, 2, 3, 4) and s.dtype == torch.bfloat16, name
+        with pytest.raises(ValueError, match=r"needs T: pass Draw\(num_steps=T"):
+            code(x, Draw())
 
 
 def test_input_codes_match_the_config_choice_list():
@@ -69,12 +72,12 @@ def test_ttfs_fires_once_at_t_minus_k():
     from spiketext.encoding import ttfs_encode
 
     x = torch.tensor([[0.0, 0.1, 0.5, 1.0]])  # levels k = round(4·x): 0, 0, 2, 4
-    s = ttfs_encode(x, 4)  # [T, 1, 4]
+    s = ttfs_encode(x, Draw(4))  # [T, 1, 4]
     assert s.sum(0).tolist() == [[0.0, 0.0, 1.0, 1.0]]
     assert s[:, 0, 2].tolist() == [0, 0, 1, 0] and s[:, 0, 3].tolist() == [1, 0, 0, 0]
     # held from the spike on, it delivers k steps of current: the regular code's count
     held = s.cumsum(0).sum(0)
-    assert torch.equal(held, regular_encode(x, 4).sum(0))
+    assert torch.equal(held, regular_encode(x, Draw(4)).sum(0))
 
 
 def test_signed_domain_keeps_padding_at_zero_and_quantizes_the_magnitude():

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from spiketext.config import SNNConfig
-from spiketext.encoding import bernoulli_encode
+from spiketext.encoding import Draw, bernoulli_encode
 from spiketext.errors import SpiketextError
 from spiketext.inference import classify, load_bundle, save_bundle
 from spiketext.models.registry import Architecture, build_model, model_meta
@@ -50,7 +50,7 @@ def test_save_load_gives_identical_outputs(tmp_path, kind):
     assert torch.equal(x[0, :, 0], table[2]) and torch.equal(x[0, :, 3], table[0])
     model.eval()
     if kind == "snn":
-        s = bernoulli_encode(x, 8, torch.Generator().manual_seed(0))
+        s = bernoulli_encode(x, Draw(8, torch.Generator().manual_seed(0)))
         assert torch.equal(bundle.model(s), model(s))
         assert bundle.model.out_neuron.params == SPEC == bundle.model.snn and bundle.model.snn.reset == "subtract"
     else:

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from spiketext.config import SNNConfig
-from spiketext.encoding import bernoulli_encode
+from spiketext.encoding import Draw, bernoulli_encode
 from spiketext.models import SpikingTextCNN
 from spiketext.models.architecture import Architecture
 from spiketext.models.spiking import rate_ce_loss
@@ -27,7 +27,7 @@ def test_engine_equals_reference_in_fp32(beta):
         D, C, num_filters=16, kernel_sizes=(3, 4, 5), neurons_per_class=10, beta=beta, threshold=0.3
     ).copy_from(ours)
     g = torch.Generator().manual_seed(1)
-    spikes = bernoulli_encode(torch.rand(B, D, L, generator=g), T, g)
+    spikes = bernoulli_encode(torch.rand(B, D, L, generator=g), Draw(T, g))
     y = torch.tensor([0, 1, 1, 0, 1, 0])
 
     out_ours, out_ref = ours(spikes), ref(spikes)

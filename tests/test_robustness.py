@@ -15,7 +15,7 @@ from spiketext.errors import SpiketextError
 
 def test_noise_control_victim_and_deterministic_twin(tmp_path, tiny_task):
     from spiketext.attacks.victim import Victim, deterministic_twin
-    from spiketext.encoding import bernoulli_encode
+    from spiketext.encoding import Draw, bernoulli_encode
     from spiketext.runtime import generator
 
     data, vectors = tiny_task
@@ -28,7 +28,7 @@ def test_noise_control_victim_and_deterministic_twin(tmp_path, tiny_task):
     assert not noisy.deterministic and noisy.describe()["noise_steps"] == 8
     # the noisy CNN reads exactly the mean of the SNN code's Bernoulli input over its T steps
     x = cnn.featurizer.encode_tokens(tokens)
-    want = torch.softmax(cnn.model(bernoulli_encode(x, 8, generator(3), torch.float32, True).mean(0)), -1)
+    want = torch.softmax(cnn.model(bernoulli_encode(x, Draw(8, generator(3), torch.float32, True)).mean(0)), -1)
     assert torch.allclose(noisy._scores(x, generator(3), shared=True), want)
     # with many steps the noise vanishes: the noisy CNN's verdict is the CNN's
     calm = Victim(cnn, noise_steps=5000, eval_draws=3)

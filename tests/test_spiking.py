@@ -15,7 +15,7 @@ from tiny_models import tiny_cnn, tiny_snn
 def test_snn_shapes_record_and_loss():
     snn = tiny_snn()
     convert(tiny_cnn(), snn)
-    spikes = bernoulli_encode(torch.rand(4, 6, 9), 10, torch.Generator().manual_seed(0))
+    spikes = bernoulli_encode(torch.rand(4, 6, 9), Draw(10, torch.Generator().manual_seed(0)))
     out, layers = snn(spikes, record=True)
     assert out.shape == (10, 4, 12)
     assert {k: tuple(v.shape) for k, v in layers.items()} == {
@@ -36,7 +36,7 @@ def test_branches_keep_their_own_neurons():
     from spiketext.neurons import lif_scan
 
     snn = convert(tiny_cnn(), tiny_snn(snn=SNNConfig(threshold=0.3)))
-    spikes = bernoulli_encode(torch.rand(3, 6, 9), 12, torch.Generator().manual_seed(0))
+    spikes = bernoulli_encode(torch.rand(3, 6, 9), Draw(12, torch.Generator().manual_seed(0)))
     with torch.no_grad():
         _, layers = snn(spikes, record=True)
         for k, conv in zip((2, 3), snn.convs, strict=True):
@@ -49,7 +49,7 @@ def test_class_scores_is_encode_forward_readout():
     x = torch.rand(4, 6, 9)
     with torch.no_grad():
         scores = snn.class_scores(x, Draw(7, torch.Generator().manual_seed(2)))
-        by_hand = snn.readout(snn(bernoulli_encode(x, 7, torch.Generator().manual_seed(2), torch.float32)))
+        by_hand = snn.readout(snn(bernoulli_encode(x, Draw(7, torch.Generator().manual_seed(2), torch.float32))))
         counts = snn.class_counts(x, Draw(7, torch.Generator().manual_seed(2)))
     assert scores.shape == (7, 4, 3) and torch.equal(scores, by_hand)
     assert torch.equal(counts, by_hand.sum(0)) and counts.dtype == torch.float32

@@ -1,8 +1,9 @@
 """Input codes: embedding values in [0, 1] -> binary spike trains over T steps (DESIGN.md §1.3), and the two
 input domains the models read.
 
-Every code has one signature, `code(x [B, ...], num_steps, generator, dtype, shared_noise) -> [T, B, ...]`,
-and is registered in `INPUT_CODES` under its `snn.encoder` name; a new code is one function and one entry.
+Every code has one signature, `code(x [B, ...], draw) -> [T, B, ...]` (`Draw`: T, the seeded generator, the
+dtype, shared noise), and is registered in `INPUT_CODES` under its `snn.encoder` name; a new code is one function
+and one entry.
 
 - bernoulli: the paper's rate code, x_t ~ Bernoulli(e⁺) independently for every step, unit and position, drawn
   per batch from an explicit, seeded `torch.Generator` (never precomputed for a whole data set);
@@ -52,24 +53,24 @@ class Draw:
 DEFAULT_DRAW = Draw()  # the model's own T, an unseeded stream, fp32, noise per sentence
 
 
-def bernoulli_encode(
-    x: torch.Tensor,
-    num_steps: int,
-    generator: torch.Generator | None = None,
-    dtype: torch.dtype | None = None,
-    shared_noise: bool = False,
-) -> torch.Tensor:
-    """x [B, ...] with values in [0, 1] -> spikes [T, B, ...] of 0/1 in `dtype` (default x's dtype).
+def _steps(draw: Draw) -> int:
+    if draw.num_steps is None:
+        raise ValueError("an input code needs T: pass Draw(num_steps=T, ...)")
+    return draw.num_steps
+
+
+def bernoulli_encode(x: torch.Tensor, draw: Draw) -> torch.Tensor:
+    """x [B, ...] with values in [0, 1] -> spikes [T, B, ...] of 0/1 in `draw.dtype` (default x's dtype).
 
     Spikes are exact in bf16/fp16, so a low-precision dtype halves memory without changing a single spike.
-    With `shared_noise`, every sentence of the batch is compared against the same uniforms U [T, ...] (spikes =
-    U < x): a sentence's spikes then depend on the generator's seed alone, not on its place in the batch.
+    With `draw.shared_noise`, every sentence of the batch is compared against the same uniforms U [T, ...] (spikes
+    = U < x): a sentence's spikes then depend on the generator's seed alone, not on its place in the batch.
     """
-    dtype = dtype or x.dtype
-    shape = x.shape[1:] if shared_noise else x.shape
+    num_steps, generator, dtype = _steps(draw), draw.generator, draw.dtype or x.dtype
+    shape = x.shape[1:] if draw.shared_noise else x.shape
     if x.device.type != "cpu":  # one launch; the GPU has the memory
         u = torch.rand((num_steps, *shape), generator=generator, device=x.device, dtype=torch.float32)
-        return (u.unsqueeze(1) if shared_noise else u).lt(x.float().unsqueeze(0)).to(dtype)
+        return (u.unsqueeze(1) if draw.shared_noise else u).lt(x.float().unsqueeze(0)).to(dtype)
     # On a CPU, one step at a time: the same random stream as a single [T, ...] draw (a test checks this), without
     # a transient fp32 [T, ...] tensor of uniforms (48 MB at the paper's shape), and in cache.
     out = torch.empty((num_steps, *x.shape), dtype=dtype)
@@ -80,13 +81,7 @@ def bernoulli_encode(
     return out
 
 
-def regular_encode(
-    x: torch.Tensor,
-    num_steps: int,
-    generator: torch.Generator | None = None,
-    dtype: torch.dtype | None = None,
-    shared_noise: bool = False,
-) -> torch.Tensor:
+def regular_encode(x: torch.Tensor, draw: Draw) -> torch.Tensor:
     """x [B, ...] in [0, 1] -> spikes [T, B, ...]: a deterministic rate code with evenly spaced spikes,
     S[t] = ⌊(t+1)·x + ½⌋ − ⌊t·x + ½⌋, so that a unit fires round(T·x) times in T steps.
 
@@ -94,29 +89,24 @@ def regular_encode(
     standard deviation √(x(1−x)/T), 0.25 at T = 4): at equal T, equal spike counts and so equal energy.
     """
     xf = x.float().unsqueeze(0)
-    t = torch.arange(num_steps + 1, device=x.device, dtype=torch.float32).view(-1, *([1] * x.dim()))
+    t = torch.arange(_steps(draw) + 1, device=x.device, dtype=torch.float32).view(-1, *([1] * x.dim()))
     counts = torch.floor(t * xf + 0.5)  # [T+1, B, ...]
-    return (counts[1:] - counts[:-1]).to(dtype or x.dtype)
+    return (counts[1:] - counts[:-1]).to(draw.dtype or x.dtype)
 
 
-def ttfs_encode(
-    x: torch.Tensor,
-    num_steps: int,
-    generator: torch.Generator | None = None,
-    dtype: torch.dtype | None = None,
-    shared_noise: bool = False,
-) -> torch.Tensor:
+def ttfs_encode(x: torch.Tensor, draw: Draw) -> torch.Tensor:
     """x [B, ...] in [0, 1] -> spikes [T, B, ...]: one spike at step T − k for k = ⌊T·x + ½⌋ ≥ 1, none for k = 0.
 
     Read with a held synaptic current (`HELD_CURRENT_CODES`): the spike at T − k is seen for k steps, so the first
     layer integrates k/T of its weight, as from the regular code's round(T·x) spikes.
     """
+    num_steps = _steps(draw)
     k = torch.floor(x.float().clamp(0, 1) * num_steps + 0.5)  # [B, ...] levels 0..T
     t = torch.arange(num_steps, device=x.device, dtype=torch.float32).view(-1, *([1] * x.dim()))
-    return ((t == num_steps - k.unsqueeze(0)) & (k.unsqueeze(0) > 0)).to(dtype or x.dtype)
+    return ((t == num_steps - k.unsqueeze(0)) & (k.unsqueeze(0) > 0)).to(draw.dtype or x.dtype)
 
 
-InputCodeFn = Callable[[torch.Tensor, int, "torch.Generator | None", "torch.dtype | None", bool], torch.Tensor]
+InputCodeFn = Callable[[torch.Tensor, Draw], torch.Tensor]  # (x [B, ...], the draw with its T) -> spikes [T, B, ...]
 INPUT_CODES: dict[str, InputCodeFn] = {"bernoulli": bernoulli_encode, "regular": regular_encode, "ttfs": ttfs_encode}
 HELD_CURRENT_CODES = frozenset({"ttfs"})  # the first layer's synaptic current persists after the spike
 INPUT_DOMAINS = choices(InputDomain)

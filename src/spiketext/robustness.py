@@ -276,7 +276,7 @@ def match_noise(cnn: ModelBundle, snn: ModelBundle, corpus: Corpus, seed: int, m
     SNN's recorded dev accuracy (its checkpoint's result). For a Bernoulli SNN the Bernoulli steps n (1 .. the
     SNN's T) of a CNN fed the mean of n input draws; for a dithered deterministic code the σ of a CNN fed the
     dithered input quantized to T levels. Each candidate is scored by the mean accuracy of 3 seeded draws."""
-    from spiketext.encoding import bernoulli_encode, dithered_input
+    from spiketext.encoding import Draw, bernoulli_encode, dithered_input
 
     snn_dev = (snn.meta.get("result") or {}).get("dev_acc")
     if not isinstance(snn_dev, (int, float)):
@@ -312,7 +312,7 @@ def match_noise(cnn: ModelBundle, snn: ModelBundle, corpus: Corpus, seed: int, m
             if dithered:
                 rate = dithered_input(x, level, max_steps, domain, gen)
             else:
-                rate = bernoulli_encode(x, level, gen, torch.float32, shared_noise=False).mean(0)
+                rate = bernoulli_encode(x, Draw(level, gen, torch.float32)).mean(0)
             accs.append(float((cnn.model(rate).argmax(-1) == labels).float().mean()))
         tried[level] = float(np.mean(accs))
     # ties: the least noise (fewest steps are the most noise)

@@ -128,7 +128,7 @@ class Victim:
         model = self.bundle.model
         if self.bundle.kind != "snn":
             if self.noise_steps:  # the SNN's Bernoulli input, averaged over its T steps: noise without spikes
-                x = bernoulli_encode(x, self.noise_steps, gen, torch.float32, shared_noise=shared).mean(0)
+                x = bernoulli_encode(x, Draw(self.noise_steps, gen, torch.float32, shared)).mean(0)
             elif self.input_noise:  # a dithered deterministic code's input, integrated over its T steps
                 domain = getattr(model, "input_domain", "positive")
                 x = dithered_input(x, self.input_noise, self.noise_levels, domain, gen, shared_noise=shared)

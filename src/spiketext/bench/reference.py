@@ -77,4 +77,4 @@ class ReferenceSNN(nn.Module):
     def class_scores(self, x: torch.Tensor, draw: Draw) -> torch.Tensor:
         """e⁺ [B, D, L] -> per-step class scores [T, B, C]: Bernoulli input, fp32 (as the authors ran it; the
         draw's dtype is not used)."""
-        return self.readout(self(bernoulli_encode(x, draw.num_steps, draw.generator, torch.float32)))
+        return self.readout(self(bernoulli_encode(x, Draw(draw.num_steps, draw.generator, torch.float32))))

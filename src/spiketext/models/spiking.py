@@ -33,7 +33,7 @@ from spiketext.encoding import (
     to_domain,
 )
 from spiketext.models.architecture import Architecture
-from spiketext.models.textcnn import population_logits
+from spiketext.models.textcnn import ConvLayers, population_logits
 from spiketext.neurons import LIF
 from spiketext.runtime import autocast
 
@@ -44,24 +44,17 @@ def mean_pool(spikes: torch.Tensor) -> torch.Tensor:
     return spikes.sum(-1) * (1.0 / spikes.shape[-1])
 
 
-class SpikingTextCNN(nn.Module):
+class SpikingTextCNN(ConvLayers):
     def __init__(self, arch: Architecture, snn: SNNConfig | None = None) -> None:
         """The layers of `arch` (as `TailoredTextCNN`'s); `snn`: T, the neurons, the input code. Both validated where
         they were built."""
-        super().__init__()
-        self.arch, self.snn = arch, snn or SNNConfig()
-        self.kernel_sizes = tuple(arch.kernel_sizes)
-        self.convs = nn.ModuleList(nn.Conv1d(arch.dim, arch.num_filters, k, bias=False) for k in arch.kernel_sizes)
-        self.fc = nn.Linear(arch.num_filters * len(arch.kernel_sizes), arch.num_outputs, bias=False)
+        super().__init__(arch)
+        self.snn = snn or SNNConfig()
         # One LIF module per layer serves the three branches: neurons are element-wise and stateless between
         # calls, so every branch keeps its own membranes.
         self.conv_neuron = LIF(self.snn)
         self.pool_neuron = LIF(self.snn)
         self.out_neuron = LIF(self.snn)
-
-    @property
-    def num_classes(self) -> int:
-        return self.arch.num_classes
 
     @property
     def input_domain(self) -> str:
@@ -103,7 +96,7 @@ class SpikingTextCNN(nn.Module):
             v = dither(v, self.snn.input_noise, gen, self.input_domain == "signed", draw.shared_noise)
         rate = v.abs() if self.input_domain == "signed" else v
         rate = rate if self.snn.input_scale == 1.0 else rate * self.snn.input_scale
-        spikes = INPUT_CODES[self.snn.encoder](rate, T, gen, draw.dtype or torch.float32, draw.shared_noise)
+        spikes = INPUT_CODES[self.snn.encoder](rate, Draw(T, gen, draw.dtype or torch.float32, draw.shared_noise))
         return spikes * torch.sign(v).to(spikes.dtype) if self.input_domain == "signed" else spikes
 
     def forward(self, spikes: torch.Tensor, record: bool = False, events: dict | None = None):

@@ -71,22 +71,30 @@ def population_logits(out: torch.Tensor, num_classes: int) -> torch.Tensor:
     return out.unflatten(-1, (num_classes, -1)).sum(-1)
 
 
-class TailoredTextCNN(nn.Module):
-    def __init__(self, arch: Architecture) -> None:
-        """The layers `arch` describes (validated when it was built): D, C, F, the kernel sizes, n, dropout, the
-        zero-mean filters, the activation (relu, or qcfs with L levels) and the input domain."""
+class ConvLayers(nn.Module):
+    """The layers every model here builds from an `Architecture`: one Conv1d [F, D, k] per kernel size and a Linear
+    readout [outputs, len(ks)·F] (default n·C population neurons); bias-free unless `bias` (the standard TextCNN)."""
+
+    def __init__(self, arch: Architecture, bias: bool = False, outputs: int | None = None) -> None:
         super().__init__()
         self.arch = arch
         self.kernel_sizes = tuple(arch.kernel_sizes)
-        self.convs = nn.ModuleList(nn.Conv1d(arch.dim, arch.num_filters, k, bias=False) for k in arch.kernel_sizes)
-        self.fc = nn.Linear(arch.num_filters * len(arch.kernel_sizes), arch.num_outputs, bias=False)
-        if arch.activation == "qcfs":
-            # λ: 0 until the first training batch sets it to the 99.9th percentile of the positive activations
-            self.qcfs_lambda = nn.Parameter(torch.zeros(()))
+        self.convs = nn.ModuleList(nn.Conv1d(arch.dim, arch.num_filters, k, bias=bias) for k in arch.kernel_sizes)
+        self.fc = nn.Linear(arch.num_filters * len(arch.kernel_sizes), outputs or arch.num_outputs, bias=bias)
 
     @property
     def num_classes(self) -> int:
         return self.arch.num_classes
+
+
+class TailoredTextCNN(ConvLayers):
+    def __init__(self, arch: Architecture) -> None:
+        """The layers `arch` describes (validated when it was built): D, C, F, the kernel sizes, n, dropout, the
+        zero-mean filters, the activation (relu, or qcfs with L levels) and the input domain."""
+        super().__init__(arch)
+        if arch.activation == "qcfs":
+            # λ: 0 until the first training batch sets it to the 99.9th percentile of the positive activations
+            self.qcfs_lambda = nn.Parameter(torch.zeros(()))
 
     @property
     def input_domain(self) -> str:
@@ -155,20 +163,12 @@ class TailoredTextCNN(nn.Module):
         return w
 
 
-class StandardTextCNN(nn.Module):
+class StandardTextCNN(ConvLayers):
     """Kim (2014) TextCNN baseline: raw vectors, Conv1d with biases, ReLU, max pooling, dropout, Linear(·, C)."""
 
     def __init__(self, arch: Architecture) -> None:
         """D, C, F, the kernel sizes and dropout of `arch` (the tailored CNN's other settings do not apply)."""
-        super().__init__()
-        self.arch = arch
-        self.kernel_sizes = tuple(arch.kernel_sizes)
-        self.convs = nn.ModuleList(nn.Conv1d(arch.dim, arch.num_filters, k) for k in arch.kernel_sizes)
-        self.fc = nn.Linear(arch.num_filters * len(arch.kernel_sizes), arch.num_classes)
-
-    @property
-    def num_classes(self) -> int:
-        return self.arch.num_classes
+        super().__init__(arch, bias=True, outputs=arch.num_classes)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """x [B, D, L] raw embeddings -> logits [B, C]."""
