@@ -67,3 +67,24 @@ def test_option_strings_parse_to_their_values():
     assert parse_confirm("8/15") == (8, 15)
     with pytest.raises(SpiketextError, match="write it as K/M"):
         parse_confirm("eight")
+
+
+@pytest.mark.parametrize(
+    ("verb", "cls"),
+    [("evaluate", EvaluateConfig), ("energy", EnergyConfig), ("export-nir", ExportConfig), ("attack", AttackConfig)],
+)
+def test_every_choice_of_every_verb_option_parses_to_its_setting(verb, cls):
+    # each option with choices, given each of its values through the real parser, reaches the verb's config
+    from spiketext.cli import build_parser
+    from spiketext.commands import _config
+
+    parser = build_parser()
+    extra = ["x.nir"] if verb == "export-nir" else []
+    checked = 0
+    for f in dataclasses.fields(cls):
+        for value in f.metadata["choices"] or ():
+            flag = f.metadata["flag"] or "--" + f.name.replace("_", "-")
+            args = parser.parse_args([verb, "runs/x", *extra, flag, value])
+            assert getattr(_config(args), f.name) == value, (verb, flag, value)
+            checked += 1
+    assert checked > 0

@@ -78,7 +78,8 @@ def _config_options(p: argparse.ArgumentParser, cls: type) -> None:
             continue
         shown = ",".join(f.default) if isinstance(f.default, tuple) else f.default
         default = f" (default {shown})" if f.default is not None else ""
-        kind = m["type"] if m["type"] in (int, str) else str if m["type"] else type(f.default)
+        # a custom parser (parse_victims, ...) runs in commands._config; argparse keeps its string until then
+        kind = m["type"] if m["type"] in (int, str) else str if m["type"] or f.default is None else type(f.default)
         p.add_argument(flag, dest=f.name, type=kind, choices=m["choices"], metavar=m["metavar"],
                        default=argparse.SUPPRESS, help=m["help"] + default)  # fmt: skip
     p.set_defaults(config_class=cls)
