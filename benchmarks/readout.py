@@ -6,7 +6,9 @@ folder (the plain copy, the model-based and data-based normalizations, the fine-
 layer's scale λ₁ (the CNN's conv weights over the SNN's, W₁' = W₁·θ/λ₁, models/convert.py; 1 for the plain copy),
 every layer's firing rate on the test split at the checkpoint's T (one seeded draw, `api.energy`), and at each T
 of `--steps`: the share of test sentences whose output is silent (no output spike) or tied, the share given the
-most frequent class, and the test accuracy of that draw (`api.classify`, the run's first test seed).
+most frequent class, and the test accuracy of that draw (`api.classify`, the run's first test seed); then the
+SNN's and its CNN's accuracy on the sentences the SNN tied on and on the rest: the control for "the tied sentences
+are merely the hard ones".
 
     SPIKETEXT_DATA_DIR=../shared/data python benchmarks/readout.py runs/grid/paper_sst2/seed0 \
         runs/grid/paper_mr/seed0 --json benchmarks/results/readout/readout.json
@@ -43,25 +45,35 @@ def scale(run: Path, model: str) -> float | None:
     return float(np.mean(ratios))
 
 
+def _acc(right: np.ndarray, mask: np.ndarray) -> float | None:
+    return float(right[mask].mean()) if mask.any() else None
+
+
 def decisions(run: Path, model: str, texts: list[str], labels: np.ndarray, seed: int, T: int) -> dict:
-    """Silent / tied / majority shares and accuracy of one draw at T."""
+    """Silent / tied / majority shares and accuracy of one draw at T; the accuracy of the SNN and of its CNN on
+    the sentences the SNN tied on and on the rest (the control: are tied sentences lost, or merely hard?)."""
     out = api.classify(api.load_model(run, model), texts, seed=seed, num_steps=T)
     preds = np.array([o["class_id"] for o in out])
+    cnn = np.array([o["class_id"] for o in api.classify(api.load_model(run, "cnn"), texts)])
     silent = np.array([not any(o["spike_counts"].values()) for o in out])
     tied = np.array([o["tie"] for o in out])
+    right, cnn_right = preds == labels, cnn == labels
     return {
         "num_steps": T,
         "silent": float(silent.mean()),
         "tied": float(tied.mean()),
         "majority_share": collections.Counter(preds.tolist()).most_common(1)[0][1] / len(preds),
-        "acc": float((preds == labels).mean()),
-        "acc_untied": float((preds[~tied] == labels[~tied]).mean()) if (~tied).any() else None,
+        "acc": float(right.mean()),
+        "acc_tied": _acc(right, tied),
+        "acc_untied": _acc(right, ~tied),
+        "cnn_acc_tied": _acc(cnn_right, tied),
+        "cnn_acc_untied": _acc(cnn_right, ~tied),
     }
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("runs", nargs="+", type=Path, help="run folders with their checkpoints (--baselines runs)")
+    p.add_argument("runs", nargs="+", type=Path, help="run folders with their checkpoints (all SNNs: --baselines runs)")
     p.add_argument("--steps", type=int, nargs="+", default=[50, 200])
     p.add_argument("--json", type=Path)
     args = p.parse_args()
@@ -71,6 +83,8 @@ def main() -> None:
         test = split_of(corpus, "test")
         labels = np.asarray(test.labels)
         for model in MODELS:
+            if not (run / "checkpoints" / f"{model}.json").is_file():
+                continue  # a run without --baselines has only the plain copy and the fine-tuned SNN
             report = api.energy(run, model=model)
             layers = {layer["name"]: layer["firing_rate"] for layer in report["snn"]["layers"]}
             row = {
@@ -100,6 +114,19 @@ def main() -> None:
             f"{100 * d['acc']:.2f}" for d in r["by_steps"]
         )  # fmt: skip
         print(f"| {run.parent.name}/{run.name} | {name} | {lam} | {rates} | {cells} |")
+    print("\ntest accuracy (%) of the SNN and of its CNN on the sentences the SNN tied on (mostly: silent) and on the"
+          " rest, at each T: SNN / CNN\n")  # fmt: skip
+    print("| run | SNN | " + " | ".join(f"T = {T}: tied | T = {T}: the rest" for T in args.steps) + " |")
+    print("|---|---|" + "---:|---:|" * len(args.steps))
+    pct = lambda v: "–" if v is None else f"{100 * v:.1f}"  # noqa: E731
+    for r in rows:
+        name = r["model"].removeprefix("snn_").replace("converted_", "").replace("converted", "plain copy")
+        run = Path(r["run"])
+        cells = " | ".join(
+            f"{pct(d['acc_tied'])} / {pct(d['cnn_acc_tied'])} | {pct(d['acc_untied'])} / {pct(d['cnn_acc_untied'])}"
+            for d in r["by_steps"]
+        )
+        print(f"| {run.parent.name}/{run.name} | {name} | {cells} |")
     if args.json:
         args.json.write_text(json.dumps({"steps": args.steps, "rows": rows}, indent=1) + "\n")
 
