@@ -12,12 +12,14 @@ kill or a hang is the point) and classifies the outcome:
     cause      a clear error that names the wrong cause
 
 `tests/test_hostile.py` runs every case as a test; `python benchmarks/hostile.py` runs them all and prints the
-counts per class (benchmarks/results/hostile.{json,md}). The cases are those of issue 24's review.
+counts per class (benchmarks/results/hostile/). The cases are those of issue 24's review, then issue 35's: a
+refused command must leave its folder byte for byte as it was (`refused_unchanged` hashes it before and after).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -430,8 +432,8 @@ def setting_error(env: Env, setting: str, *needles: str) -> Outcome:
     return outcome
 
 
-def checkpoint_huge_steps(env: Env, verb: str) -> Outcome:
-    run, _, _ = env.copy(f"huge_T_{verb}")
+def checkpoint_huge_steps(env: Env, verb: str, name: str = "huge_T") -> Outcome:
+    run, _, _ = env.copy(f"{name}_{verb}")
     restamp(run / "checkpoints" / "snn_finetuned.json", lambda m: m["snn"].update(num_steps=10**12))
     argv = {
         "predict": ["predict", str(run), "good film"],
@@ -533,6 +535,239 @@ def file_modes(env: Env) -> Outcome:
     return Outcome("silent", f"not {oct(want)}: {bad[:4]}") if bad else Outcome("correct", f"every file {oct(want)}")
 
 
+# --- issue 35: nothing destroyed before it is checked ------------------------------------------------------------
+
+
+def folder_digest(folder: Path) -> dict[str, str]:
+    """Every file under `folder`, hidden ones included -> its sha256."""
+    files = (p for p in folder.rglob("*") if p.is_file())
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+def refused_unchanged(folder: Path, argv: list[str], *needles: str) -> Outcome:
+    """`argv` must be refused with a clear error naming `needles`, and leave `folder` byte for byte as it was."""
+    before = folder_digest(folder)
+    outcome = expect_error(cli(argv), *needles, wrong="lost")
+    after = folder_digest(folder)
+    if after != before:
+        changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+        return Outcome("lost", f"{outcome.kind}, and the folder changed: {changed[:6]}")
+    return outcome
+
+
+def restart_refused(env: Env, name: str, setting: str, restart: str, *needles: str) -> Outcome:
+    run, data, vectors = env.copy(name)
+    argv = ["run", *env.source(data, vectors), "--out", str(run), *TINY, *FAST, "--set", setting]
+    return refused_unchanged(run, [*argv, "--restart", restart], *needles)
+
+
+def restart_changed_data(env: Env) -> Outcome:
+    run, data, vectors = env.copy("restart_data")
+    data.write_text(data.read_text().replace("good", "nice"))
+    argv = ["run", *env.source(data, vectors), "--out", str(run), *TINY, *FAST, "--set", "finetune.lr=0.001"]
+    return refused_unchanged(run, [*argv, "--restart", "finetune"], "other content of train")
+
+
+def restart_baselines_off(env: Env) -> Outcome:
+    """A finished quick run (its fine-tuning starts from the best of four conversions), baselines off."""
+    out = env.root / "quick_nobaselines"
+    argv = ["run", *env.source(), "--out", str(out), "--preset", "quick", *TINY, *FAST]
+    assert cli(argv).rc == 0
+    return refused_unchanged(out, [*argv, "--restart", "baselines"], "baselines = false")
+
+
+def attacks_at_once(env: Env) -> Outcome:
+    """Two attacks into one --out at once: exactly one may write; the other is refused, naming the holder."""
+    run, _, _ = env.copy("attack_race")
+    out = env.root / "attack_race_out"
+    args = ["attack", str(run), "--attack", "deepwordbug", "--draws", "2", "--eval-draws", "3", "--out", str(out)]
+    first = spawn([*args, "--n", "40"])
+    try:
+        for _ in range(300):  # until the first has started on the folder (it creates it)
+            if out.exists() or first.poll() is not None:
+                break
+            time.sleep(0.05)
+        second = cli([*args, "--n", "5"])
+        _, first_err = first.communicate(timeout=600)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    if second.rc == 0 and first.returncode == 0:
+        return Outcome("lost", "both attacks wrote attack_deepwordbug.* into one folder")
+    if second.rc == 0:  # the second won the lock: the first must have been refused naming it
+        refused = Ran(first.returncode, first_err)
+        return expect_error(refused, "another spiketext process", f"pid {os.getpid()}")
+    return expect_error(second, "another spiketext process", f"pid {first.pid}")
+
+
+def nan_in_checkpoint(env: Env, verb: str) -> Outcome:
+    """ "threshold": NaN put into a checkpoint's JSON, its meta_sha256 kept."""
+    run, _, _ = env.copy(f"nan_ckpt_{verb}")
+    path = run / "checkpoints" / "snn_finetuned.json"
+    meta = json.loads(path.read_text())
+    meta["snn"]["threshold"] = float("nan")
+    path.write_text(json.dumps(meta))
+    argv = {"evaluate": ["evaluate", str(run)], "predict": ["predict", str(run), "good film"]}[verb]
+    return expect_error(cli(argv), "snn_finetuned.json", "snn.threshold is nan")
+
+
+def _bad_name(env: Env, name: str) -> Path:
+    return Path(os.fsdecode(os.fsencode(str(env.root)) + b"/" + name.encode() + b"\xff\xfe"))
+
+
+def non_utf8_out(env: Env, verb: str) -> Outcome:
+    if verb == "convert":
+        run, _, _ = env.copy("utf8_convert")
+        bad = _bad_name(env, "run")
+        shutil.copytree(run, bad)
+        return expect_error(cli(["convert", str(bad)]), "not valid UTF-8")
+    bad = _bad_name(env, "fresh")
+    outcome = expect_error(cli(["run", *env.source(), "--out", str(bad), *TINY, *FAST]), "not valid UTF-8")
+    if outcome.ok and bad.exists():
+        return Outcome("lost", "refused, but left the folder it created behind")
+    return outcome
+
+
+def undecodable_lock(env: Env) -> Outcome:
+    """A lock file holding bytes that are not UTF-8 (left by some other tool), held by another process."""
+    run, data, vectors = env.copy("badlock")
+    lock = run / ".spiketext.lock"
+    lock.write_bytes(b"pid 1 \xff\xfe\n")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl,sys,time; f=open(sys.argv[1],'rb'); fcntl.flock(f,fcntl.LOCK_EX); "
+         "print(flush=True); time.sleep(60)", str(lock)], stdout=subprocess.PIPE)  # fmt: skip
+    try:
+        holder.stdout.readline()
+        r = cli(["run", *env.source(data, vectors), "--out", str(run), *TINY, *FAST])
+    finally:
+        holder.kill()
+        holder.wait()
+    return expect_error(r, "another spiketext process")
+
+
+def describe_blank_texts(env: Env) -> Outcome:
+    data = env.root / "blank.csv"
+    data.write_text("text,label\n" + "".join(f" ,{'pos' if i % 2 else 'neg'}\n" for i in range(20)))
+    return expect_error(cli(["data", "describe", "--train", str(data)]), "every one of its 20", "empty text")
+
+
+def grid_same_value(env: Env) -> Outcome:
+    r = cli(["sweep", *env.source(), "--out", str(env.root / "dupval"), *TINY, "--grid", "snn.threshold=1,1.0"])
+    return expect_error(r, "given twice", "1 and 1.0")
+
+
+def digests_nulled(env: Env) -> Outcome:
+    """Randomized convolution weights, with every digest set to null in a file that claims this format."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    run, _, _ = env.copy("nulled")
+    stem = run / "checkpoints" / "snn_finetuned"
+    tensors = load_file(str(stem) + ".safetensors")
+    tensors = {k: torch.randn_like(v) if "conv" in k else v for k, v in tensors.items()}
+    save_file(tensors, str(stem) + ".safetensors")
+    meta = json.loads(Path(str(stem) + ".json").read_text())
+    meta.update(meta_sha256=None, weights_sha256=None, weights_bytes=None)
+    Path(str(stem) + ".json").write_text(json.dumps(meta))
+    return expect_error(cli(["evaluate", str(run)]), "snn_finetuned.json", "digests were removed")
+
+
+def legacy_strict(env: Env) -> Outcome:
+    """A checkpoint from before the digests (no format claim, no digests): --strict refuses it."""
+    run, _, _ = env.copy("legacy_strict")
+    path = run / "checkpoints" / "snn_finetuned.json"
+    meta = json.loads(path.read_text())
+    for key in ("meta_sha256", "weights_sha256", "weights_bytes", "checkpoint"):
+        meta.pop(key, None)
+    path.write_text(json.dumps(meta))
+    return expect_error(cli(["evaluate", str(run), "--strict"]), "snn_finetuned.json", "strict")
+
+
+def csv_nan_label(env: Env) -> Outcome:
+    data = env.root / "nanlabel.csv"
+    rows = env.data.read_text().splitlines()
+    rows[9] = rows[9].rsplit(",", 1)[0] + ",NaN"
+    data.write_text("\n".join(rows) + "\n")
+    return expect_error(cli(["data", "describe", "--train", str(data)]), "nanlabel.csv", "line 10", "'NaN'")
+
+
+def sweep_advice(env: Env) -> Outcome:
+    """A sweep rerun with another base setting: its advice must be one that `sweep` accepts."""
+    src = sweep_folder(env)
+    out = env.root / "sweep_advice"
+    shutil.copytree(src, out)
+    argv = ["sweep", *env.source(), "--out", str(out), *TINY, *FAST, "--grid", "snn.num_steps=4,8", "--in-process",
+            "--set", "finetune.lr=0.01"]  # fmt: skip
+    outcome = refused_unchanged(out, argv, "different settings")
+    if outcome.ok and "--restart" in outcome.detail:
+        return Outcome("cause", f"advises --restart, which sweep does not take: {outcome.detail}")
+    return outcome
+
+
+def nir_advice(env: Env) -> Outcome:
+    outcome = checkpoint_huge_steps(env, "export-nir", "advice")
+    if outcome.ok and "--num-steps" in outcome.detail:
+        return Outcome("cause", f"advises --num-steps, which export-nir does not take: {outcome.detail}")
+    return outcome
+
+
+def lock_after_refusal(env: Env) -> Outcome:
+    """A refused run leaves no lock file behind, and a held lock names the holder's whole command."""
+    run, data, vectors = env.copy("lock_left")
+    argv = ["run", *env.source(data, vectors), "--out", str(run), *TINY, *FAST, "--set", "cnn.lr=0.5"]
+    outcome = refused_unchanged(run, argv, "different settings")
+    if not outcome.ok:
+        return outcome
+    if (run / ".spiketext.lock").exists():
+        return Outcome("lost", "the lock file stayed behind")
+    (env.root / "lockbig").mkdir(exist_ok=True)
+    big, vectors = write_tiny_task(env.root / "lockbig", n=20000)
+    out = env.root / "lock_holder"
+    first = spawn(["run", "--train", str(big), "--embeddings", str(vectors), "--out", str(out), *TINY,
+                   "--set", "cnn.epochs=500", "--set", "cnn.patience=null"])  # fmt: skip
+    try:
+        text = ""
+        for _ in range(300):
+            lock = out / ".spiketext.lock"
+            text = lock.read_text() if lock.is_file() else ""
+            if text.strip():
+                break
+            time.sleep(0.1)
+    finally:
+        first.kill()
+        first.wait()
+    return Outcome("correct", text.strip()) if "cnn.patience=null" in text else Outcome("silent", f"lock: {text!r}")
+
+
+def describe_rare_once(env: Env) -> Outcome:
+    data = env.root / "rare_once.csv"
+    data.write_text(env.data.read_text() + "odd film,meh\nodd plot,meh\n")
+    out = io.StringIO()
+    with contextlib.redirect_stderr(out):
+        import logging
+
+        handler = logging.StreamHandler(out)
+        logging.getLogger().addHandler(handler)
+        try:
+            r = cli(["data", "describe", "--train", str(data)])
+        finally:
+            logging.getLogger().removeHandler(handler)
+    said = (r.out + r.err + out.getvalue()).count("'meh'")
+    return expect_ok(r, lambda: None if said == 1 else f"the rare class is named {said} times")
+
+
+def ray_quiet(env: Env) -> Outcome:
+    """A Ray sweep prints no warning of Ray's own (token authentication) on stderr."""
+    out = env.root / "ray_quiet"
+    argv = ["sweep", *env.source(), "--out", str(out), *TINY, *FAST, "--grid", "snn.num_steps=4", "--workers", "1"]
+    proc = spawn(argv)
+    _, err = proc.communicate(timeout=600)
+    if proc.returncode != 0:
+        return Outcome("cause", err[-300:])
+    noisy = [line for line in err.splitlines() if "authentication" in line.lower()]
+    return Outcome("silent", noisy[0][:200]) if noisy else Outcome("correct", "no Ray warning")
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -613,6 +848,35 @@ CASES = [
     Case("NaN in a vectors file names the file", "cause", nan_vectors),
     Case("sweep --cnn with no such folder", "cause", missing_cnn_folder),
     Case("files written with the user's umask", "mode", file_modes),
+    # issue 35
+    Case(
+        "finished run, kernel 30 > L, --restart cnn",
+        "lost",
+        lambda e: restart_refused(e, "k30", "model.kernel_sizes=[30]", "cnn", "kernel"),
+    ),
+    Case(
+        "finished run, T = 10^8, --restart convert",
+        "lost",
+        lambda e: restart_refused(e, "t1e8", "snn.num_steps=100000000", "convert", "snn.num_steps"),
+    ),
+    Case("changed train file, --restart finetune", "lost", restart_changed_data),
+    Case("--restart baselines on a quick run without baselines", "lost", restart_baselines_off),
+    Case("two attacks into one --out at once", "lost", attacks_at_once),
+    Case("checkpoint threshold NaN, digest kept: evaluate", "traceback", lambda e: nan_in_checkpoint(e, "evaluate")),
+    Case("checkpoint threshold NaN, digest kept: predict", "traceback", lambda e: nan_in_checkpoint(e, "predict")),
+    Case("--out not valid UTF-8: convert", "traceback", lambda e: non_utf8_out(e, "convert")),
+    Case("--out not valid UTF-8: run", "cause", lambda e: non_utf8_out(e, "run")),
+    Case("lock file with undecodable bytes", "traceback", undecodable_lock),
+    Case("data describe, every text blank", "cause", describe_blank_texts),
+    Case("--grid snn.threshold=1,1.0", "silent", grid_same_value),
+    Case("digests set to null, weights randomized", "silent", digests_nulled),
+    Case("a checkpoint without digests, --strict", "silent", legacy_strict),
+    Case("csv label NaN", "silent", csv_nan_label),
+    Case("sweep refusal advises only what sweep takes", "cause", sweep_advice),
+    Case("export-nir refusal advises only what export-nir takes", "cause", nir_advice),
+    Case("lock file: whole command, gone after a refusal", "silent", lock_after_refusal),
+    Case("data describe names a rare class once", "silent", describe_rare_once),
+    Case("a Ray sweep prints no token warning", "silent", ray_quiet, slow=True),
 ]
 
 

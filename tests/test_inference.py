@@ -81,12 +81,30 @@ def test_an_edited_json_is_refused_and_a_legacy_one_loads_with_a_warning(tmp_pat
     edit_json(tmp_path, lambda m: m.pop("weights_sha256"), restamp=False)
     with pytest.raises(SpiketextError, match=r"content was changed"):
         load_bundle(tmp_path / "m", tmp_path)
-    # a file from before the digests: loads, and says what is unchecked
+    # every digest removed from a file that claims this format (or set to null): damage, not age
+    for remove in (lambda m: (m.pop("weights_sha256"), m.pop("meta_sha256")), lambda m: m.update(meta_sha256=None)):
+        saved(tmp_path)
+        edit_json(tmp_path, remove, restamp=False)
+        with pytest.raises(SpiketextError, match=r"says 'spiketext-checkpoint/2' but has no .*digests were removed"):
+            load_bundle(tmp_path / "m", tmp_path)
+    # a file from before the digests (no format claim): loads, and says what is unchecked; strict refuses it
     saved(tmp_path)
-    edit_json(tmp_path, lambda m: (m.pop("weights_sha256"), m.pop("meta_sha256")), restamp=False)
+    edit_json(tmp_path, lambda m: (m.pop("weights_sha256"), m.pop("meta_sha256"), m.pop("checkpoint")), restamp=False)
     with caplog.at_level("WARNING"):
         load_bundle(tmp_path / "m", tmp_path)
     assert "its JSON (vocabulary, labels, settings) and its weights not checked" in caplog.text
+    with pytest.raises(SpiketextError, match="written without digests .* refused in strict mode"):
+        load_bundle(tmp_path / "m", tmp_path, strict=True)
+
+
+def test_a_non_finite_value_in_a_checkpoint_json_is_refused_naming_the_field(tmp_path):
+    saved(tmp_path)
+    path = tmp_path / "m.json"
+    meta = json.loads(path.read_text())
+    meta["snn"]["threshold"] = float("nan")
+    path.write_text(json.dumps(meta))  # meta_sha256 kept: the digest code must not be what trips over the NaN
+    with pytest.raises(SpiketextError, match=r"m.json: snn.threshold is nan, not a finite number"):
+        load_bundle(tmp_path / "m", tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -128,7 +146,7 @@ def test_damaged_weights_are_refused(tmp_path):
 def test_overflowing_header_without_a_recorded_digest(tmp_path):
     # a checkpoint from elsewhere (no digest): a header that promises an impossible tensor is one line too
     saved(tmp_path)
-    edit_json(tmp_path, lambda m: (m.pop("weights_sha256"), m.pop("weights_bytes")))
+    edit_json(tmp_path, lambda m: (m.pop("weights_sha256"), m.pop("weights_bytes"), m.pop("checkpoint")))
     weights = tmp_path / "m.safetensors"
     raw = weights.read_bytes()
     n = int.from_bytes(raw[:8], "little")

@@ -1,13 +1,16 @@
 """The run ledger (spiketext.ledger): a folder with progress refuses other settings or changed inputs, names the
-stage to restart from, and `restart_from` discards exactly that stage and the later ones."""
+stage to restart from, checks everything before it changes anything, and a restart discards exactly that stage and
+the later ones, only once the new stage has written (undone on a failure or after a kill)."""
 
+import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
 from conftest import write_tiny_task
 from spiketext.errors import SpiketextError
-from spiketext.ledger import differing_settings, first_stage, flat_keys, open_run, restart_from
+from spiketext.ledger import BACKUP, Restart, differing_settings, first_stage, flat_keys, open_run, started
 from spiketext.presets import build_run_config
 from spiketext.runs import RunDir
 
@@ -70,15 +73,84 @@ def test_changed_input_content_and_a_damaged_folder_are_refused(tmp_path):
     (out / "config.json").unlink()
     with pytest.raises(SpiketextError, match="holds results or checkpoints but no config.json"):
         open_run(_config(data, vectors), out)
-    with pytest.raises(SpiketextError, match="not a stage"):
-        restart_from(ctx.run, "train")
 
 
-def test_restarting_the_first_stage_empties_the_run(tmp_path):
+def folder_digest(folder: Path) -> dict[str, str]:
+    """Every file under `folder` (hidden ones too) -> its sha256: "byte for byte as it was"."""
+    files = (p for p in folder.rglob("*") if p.is_file())
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+
+
+def _finished(tmp_path: Path) -> tuple[Path, Path, Path, RunDir]:
     data, vectors = write_tiny_task(tmp_path, n=40)
     out = tmp_path / "run"
     ctx = open_run(_config(data, vectors), out)
-    _finish(ctx.run, "cnn", "snn_finetuned")
-    restart_from(ctx.run, "cnn")
-    assert json.loads((out / "results.json").read_text()) == {}
-    assert not (out / "config.json").exists() and not (out / "checkpoints" / "cnn.json").exists()
+    _finish(ctx.run, "cnn", "snn_converted", "snn_converted_data_norm_p999", "snn_finetuned")
+    (out / "state").mkdir()
+    (out / "state" / "snn_finetune_last.json").write_text("{}")
+    (out / "energy.md").write_text("energy")
+    return data, vectors, out, ctx.run
+
+
+@pytest.mark.parametrize(
+    ("restart", "override", "needle"),
+    [
+        ("cnn", {"model.kernel_sizes": [30]}, "kernel"),  # refused after the data is read: too long a kernel
+        ("convert", {"snn.num_steps": 100_000_000}, "snn.num_steps"),  # refused by the memory check
+        ("not-a-stage", {}, "not a stage"),
+        ("baselines", {}, "baselines = false"),  # nothing to start over: refused, never a silent deletion
+    ],
+)
+def test_a_refused_restart_leaves_the_folder_byte_for_byte(tmp_path, restart, override, needle):
+    data, vectors, out, _ = _finished(tmp_path)
+    before = folder_digest(out)
+    with pytest.raises(SpiketextError, match=needle):
+        open_run(_config(data, vectors, **override), out, restart=restart)
+    assert folder_digest(out) == before
+
+
+def test_changed_data_with_a_restart_that_keeps_stages_is_refused_first(tmp_path):
+    data, vectors, out, _ = _finished(tmp_path)
+    data.write_text(data.read_text().replace("good", "nice"), encoding="utf-8")
+    before = folder_digest(out)
+    with pytest.raises(SpiketextError, match="other content of train"):
+        open_run(_config(data, vectors, **{"finetune.lr": 0.5}), out, restart="finetune")
+    assert folder_digest(out) == before
+    # restarting the whole run is allowed on new data: nothing of the old run is kept
+    open_run(_config(data, vectors), out, restart="cnn")
+
+
+def test_a_restart_commits_on_the_first_write_and_rolls_back_before_it(tmp_path):
+    data, vectors, out, _ = _finished(tmp_path)
+    before = folder_digest(out)
+    cfg = _config(data, vectors, **{"finetune.lr": 0.5})
+    with pytest.raises(KeyboardInterrupt), started(open_run(cfg, out, restart="finetune")) as ctx:
+        assert not (out / "checkpoints" / "snn_finetuned.json").exists() and (out / BACKUP).is_dir()
+        assert set(json.loads((out / "results.json").read_text())) == {
+            "cnn", "snn_converted", "snn_converted_data_norm_p999"
+        }  # fmt: skip
+        raise KeyboardInterrupt  # Ctrl-C before the new stage wrote anything
+    assert folder_digest(out) == before and ctx.run.pending is None
+    with started(open_run(cfg, out, restart="finetune")) as ctx:
+        ctx.run.write_metrics("snn_finetune", [{"stage": "snn_finetune", "epoch": 1, "dev_acc": 0.6}])
+        assert not (out / BACKUP).exists()  # the new stage wrote: the old one is gone for good
+        raise_after = False
+    assert not raise_after and json.loads((out / "config.json").read_text())["finetune"]["lr"] == 0.5
+    # the normalized conversions belong to the convert stage: a fine-tuning restart keeps them
+    assert (out / "checkpoints" / "snn_converted_data_norm_p999.json").is_file()
+
+
+def test_a_restart_killed_before_the_new_stage_wrote_is_undone_when_reopened(tmp_path):
+    data, vectors, out, run = _finished(tmp_path)
+    before = folder_digest(out)
+    Restart(run, "cnn").begin()  # then kill -9: the backup stays behind
+    assert not (out / "config.json").exists() and (out / BACKUP).is_dir()
+    open_run(_config(data, vectors), out)  # the folder's own settings again
+    assert folder_digest(out) == before
+
+
+def test_restarting_the_first_stage_empties_the_run(tmp_path):
+    data, vectors, out, run = _finished(tmp_path)
+    Restart(run, "cnn").begin()
+    assert not (out / "results.json").exists() and not (out / "config.json").exists()
+    assert not any((out / "checkpoints").glob("*.json")) and not any((out / "state").glob("*"))

@@ -92,6 +92,11 @@ def test_train_and_test_carve_dev_from_train(tmp_path, review_csv):
         ("a.jsonl", '{"text": "a", "label": 1}\n{"text": "b", "label": 0\n', {}, r"a.jsonl: line 2: not valid JSON"),
         ("a.csv", "text,label\nok,pos,extra\n", {}, r"a.csv: line 2: expected 2 fields"),
         ("a.tsv", "", {}, r"a.tsv: line 1: the file is empty"),
+        # a missing-value marker is refused in CSV as a JSON NaN is in JSON Lines, never a class of its own
+        ("a.csv", "text,label\nok,pos\nfine,NaN\n", {}, r"a.csv: line 3: the label 'NaN' marks a missing value"),
+        ("a.tsv", "text\tlabel\nok\tNA\n", {}, r"a.tsv: line 2: the label 'NA' marks a missing value"),
+        # every labelled row blank: the cause is named, not "no labelled lines"
+        ("a.csv", "text,label\n ,pos\n,neg\n", {}, r"a.csv: every one of its 2 labelled row\(s\) has an empty text"),
     ],
 )
 def test_malformed_input_errors(tmp_path, name, content, kwargs, pattern):

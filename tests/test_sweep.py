@@ -52,6 +52,8 @@ def test_sweep_shares_the_cnn_and_writes_the_pareto_table(tmp_path, tiny_task, c
         (["snn.num_steps=4,,8"], "write it as key=v1,v2"),
         (["=4,8"], "write it as key=v1,v2"),
         (["snn.num_steps=4", "snn.num_steps=8"], "given twice"),
+        (["snn.num_steps=2,2"], "one value is given twice"),
+        (["snn.threshold=1,0.5,1.0"], r"given twice \(as 1 and 1.0\)"),  # compared as values, not as text
     ],
 )
 def test_malformed_grids_are_refused(items, message):

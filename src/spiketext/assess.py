@@ -8,6 +8,7 @@ read only if its files still have the content the run was made from (inputs.json
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from spiketext.energy_files import write_energy
 from spiketext.errors import SpiketextError
 from spiketext.inference import ModelBundle
 from spiketext.inference import classify as classify_texts
-from spiketext.io import atomic_write, check_writable
+from spiketext.io import atomic_write, check_writable, writer_lock
 from spiketext.runs import run_folder_of
 from spiketext.runtime import autocast_dtype, evaluation_seed, generator
 from spiketext.saved import check_steps, load_model, run_corpus, split_of
@@ -50,7 +51,7 @@ def evaluate(
     """
     c: EvaluateConfig = with_settings(config, EvaluateConfig, settings)
     split, repeats, seed, num_steps, model = c.split, c.repeats, c.seed, c.num_steps, c.model
-    bundle = load_model(path, model)
+    bundle = load_model(path, model, strict=c.strict)
     check_steps(bundle, num_steps, 256)
     corpus, _ = run_corpus(path, data)
     part = split_of(corpus, split)
@@ -98,9 +99,14 @@ def energy(
     A recount with other settings is named after them (e.g. energy_int8_T4.json), never over the run's own.
     """
     c: EnergyConfig = with_settings(config, EnergyConfig, settings)
+    with writer_lock(out) if out is not None else contextlib.nullcontext():  # energy.* beside a run's other files
+        return _energy(path, c, data, out)
+
+
+def _energy(path: str | Path, c: EnergyConfig, data: DataConfig | None, out: str | Path | None) -> dict:
     split, seed, num_steps, costs, model = c.split, c.seed, c.num_steps, c.costs, c.model
     batch_size, precision, save_spikes = c.batch_size, c.precision, c.save_spikes
-    bundle = load_model(path, model)
+    bundle = load_model(path, model, strict=c.strict)
     if bundle.kind != "snn":
         raise SpiketextError(f"{path}: energy needs an SNN checkpoint (snn_finetuned or snn_converted)")
     corpus, cfg = run_corpus(path, data)
@@ -171,18 +177,25 @@ def export_nir(
     all; 0 skips the check): spikes that differ per layer, and both accuracies. Reset by subtraction or a raised
     initial membrane export only with `lossy` (as reset-to-zero IF neurons started at 0); the report then gives
     the accuracy change. Returns the report; `check.equal` is False where an exact export's spikes differ."""
-    from spiketext.nir_export import _nir, graph_metadata, lossy_changes, nir_module, to_nir
+    from spiketext.nir_export import _nir
 
     c: ExportConfig = with_settings(config, ExportConfig, settings)
-    model, lossy, split, n, seed, batch_size = c.model, c.lossy, c.split, c.check, c.seed, c.batch_size
     nir = _nir()  # the extra is named with its install command before any work
-    bundle = load_model(path, model)
+    bundle = load_model(path, c.model, strict=c.strict)
     if bundle.kind != "snn":
         raise SpiketextError(f"{path}: NIR export needs an SNN checkpoint (snn_finetuned or snn_converted)")
-    check_steps(bundle, None, batch_size)
-    snn, feat = bundle.model, bundle.featurizer
+    # export-nir runs the checkpoint at its own T (a graph of another T would not be this model)
+    check_steps(bundle, None, c.batch_size, "lower --batch-size; a T this large means the checkpoint was edited")
     out = Path(out)
-    check_writable(out.parent, "NIR output folder")
+    with writer_lock(out.parent, "NIR output folder"):
+        return _export(bundle, out, c, path, data, nir)
+
+
+def _export(bundle: ModelBundle, out: Path, c: ExportConfig, path: str | Path, data: DataConfig | None, nir) -> dict:
+    from spiketext.nir_export import graph_metadata, lossy_changes, nir_module, to_nir
+
+    snn, feat = bundle.model, bundle.featurizer
+    lossy, split, n, seed, batch_size = c.lossy, c.split, c.check, c.seed, c.batch_size
     changes = lossy_changes(snn)
     meta = _nir_metadata(bundle, changes)
     graph = to_nir(snn, feat.max_len, lossy, meta)

@@ -4,8 +4,11 @@ A checkpoint `NAME` is two files, `NAME.safetensors` and `NAME.json`, each writt
 last and records the weights file's size and sha256, so a reader never pairs a JSON with a half-written, stale or
 corrupted weights file: any mismatch, a damaged header or an unreadable JSON is one error naming the file. The
 JSON's own content (vocabulary, labels, transform, settings, the weights' digest) is covered by `meta_sha256`, a
-sha256 of its canonical form, so an edited vocabulary or a removed weights digest is caught too. Files written
-before these digests load with a warning that names what is unchecked.
+sha256 of its canonical form, so an edited vocabulary or a removed weights digest is caught too.
+
+Every JSON written now says `"checkpoint": "spiketext-checkpoint/2"`, and a file that says so must carry both
+digests: removing them (or setting them to null) is damage, not age. Only files without that field (written before
+the digests existed) load with a warning naming what is unchecked, and `strict=True` refuses those too.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from spiketext.io import atomic_write, atomic_write_json, read_json_object, sha2
 
 log = logging.getLogger(__name__)
 META_DIGEST = "meta_sha256"
+CHECKPOINT_FORMAT = "spiketext-checkpoint/2"  # since this format, both digests are part of every checkpoint
 
 
 def meta_digest(meta: dict[str, Any]) -> str:
@@ -45,7 +49,12 @@ def save_checkpoint(stem: str | Path, tensors: dict[str, torch.Tensor], meta: di
     meta_path, weights = _paths(stem)
     cpu = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
     atomic_write(weights, lambda tmp: save_file(cpu, str(tmp)))
-    full = {**meta, "weights_bytes": weights.stat().st_size, "weights_sha256": sha256_file(weights)}
+    full = {
+        **meta,
+        "checkpoint": CHECKPOINT_FORMAT,
+        "weights_bytes": weights.stat().st_size,
+        "weights_sha256": sha256_file(weights),
+    }
     atomic_write_json(meta_path, {**full, META_DIGEST: meta_digest(full)})
 
 
@@ -53,18 +62,25 @@ def checkpoint_exists(stem: str | Path) -> bool:
     return _paths(stem)[0].is_file()
 
 
-def load_checkpoint(stem: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Read a checkpoint written by `save_checkpoint` (`stem` with or without an extension), verified."""
+def load_checkpoint(stem: str | Path, strict: bool = False) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Read a checkpoint written by `save_checkpoint` (`stem` with or without an extension), verified. A file from
+    before the digests loads with a warning, or with `strict` not at all."""
     meta_path, weights = _paths(stem)
     fix = "the checkpoint is damaged: copy it again, or rerun the stage that wrote it"
     if not meta_path.is_file() or not weights.is_file():
         stem = meta_path.with_suffix("")
         raise SpiketextError(f"{stem}: no checkpoint here (expected {meta_path.name} and {weights.name})")
-    meta = read_json_object(meta_path, fix)
+    meta = read_json_object(meta_path, fix)  # a NaN or ±inf anywhere in it is refused there, naming the field
     assert meta is not None
     recorded = meta.get(META_DIGEST)
     if recorded is not None and recorded != meta_digest(meta):
         raise SpiketextError(f"{meta_path}: its content was changed after it was written (meta_sha256 differs); {fix}")
+    missing = [key for key in (META_DIGEST, "weights_sha256", "weights_bytes") if meta.get(key) is None]
+    if missing and meta.get("checkpoint") is not None:
+        raise SpiketextError(
+            f"{meta_path}: says {meta.get('checkpoint')!r} but has no {', '.join(missing)}: its digests were removed "
+            f"(a checkpoint of this format always has them); {fix}"
+        )
     unchecked = [
         what
         for what, key in (("its JSON (vocabulary, labels, settings)", META_DIGEST), ("its weights", "weights_sha256"))
@@ -72,6 +88,11 @@ def load_checkpoint(stem: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
     ]
     if unchecked:
         what = " and ".join(unchecked)
+        if strict:
+            raise SpiketextError(
+                f"{meta_path}: written without digests (an older spiketext), so {what} cannot be checked; refused "
+                "in strict mode: rerun the stage that wrote it, or load it without --strict"
+            )
         log.warning("%s: written without digests (an older spiketext?): %s not checked", meta_path, what)
     size = weights.stat().st_size
     if meta.get("weights_bytes") not in (None, size):

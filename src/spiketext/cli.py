@@ -72,6 +72,8 @@ def _config_options(p: argparse.ArgumentParser, cls: type) -> None:
     for f in dataclasses.fields(cls):
         m = f.metadata
         flag = m["flag"] or "--" + f.name.replace("_", "-")
+        if flag in p._option_string_actions:  # --strict: one switch for the data and the checkpoints
+            continue
         if isinstance(f.default, bool):
             action = "store_false" if f.default else "store_true"
             p.add_argument(flag, dest=f.name, action=action, default=argparse.SUPPRESS, help=m["help"])
@@ -277,6 +279,7 @@ def _saved_run_commands(sub: Any) -> None:
     p = sub.add_parser("predict", parents=[model_args], help="classify text with a saved model")
     p.add_argument("texts", nargs="+", metavar="TEXT")
     p.add_argument("--raster", metavar="FILE.png", help="save a spike raster of the first text (SNN)")
+    p.add_argument("--strict", action="store_true", help="refuse a checkpoint written before digests existed")
     p.set_defaults(func=cmd_predict)
 
 

@@ -42,7 +42,11 @@ _DATA_OPTIONS: dict[str, tuple[str | None, str]] = {
     "max_len": (None, "fixed length L (default: the data set's, or 95th pct of own data)"),
     "embeddings": (None, "glove-6b-50d, train-skipgram, or a GloVe/word2vec file (text or binary)"),
     "clip": (None, "clip width c of the positive transform (default 3)"),
-    "strict": (None, "an empty text is an error, not skipped"),
+    "strict": (
+        None,
+        "an empty text or a rare class is an error, not skipped; on a saved run, a checkpoint written before "
+        "digests existed is refused too",
+    ),
 }
 
 
@@ -67,7 +71,7 @@ def _config(args: argparse.Namespace) -> Any:
     """The verb's config from every option `_config_options` made (the given ones; the rest keep their defaults)."""
     cls, values = args.config_class, {}
     for f in dataclasses.fields(cls):
-        if hasattr(args, f.name):
+        if getattr(args, f.name, None) is not None:  # unset: the field's default
             parse = f.metadata["type"]
             value = getattr(args, f.name)
             values[f.name] = parse(value) if parse not in (None, int, str) and isinstance(value, str) else value
@@ -78,7 +82,16 @@ def cmd_data_describe(args: argparse.Namespace) -> int:
     from spiketext import api
     from spiketext.data.describe import describe_markdown
 
-    d = api.describe_data(_data_config(args))
+    # the skipped rows and rare classes are lines of the report itself: not warned about a second time
+    quiet = [logging.getLogger(name) for name in ("spiketext.data.readers", "spiketext.data.corpus")]
+    levels = [q.level for q in quiet]
+    for q in quiet:
+        q.setLevel(logging.ERROR)
+    try:
+        d = api.describe_data(_data_config(args))
+    finally:
+        for q, level in zip(quiet, levels, strict=True):
+            q.setLevel(level)
     print(json.dumps(d, indent=2, ensure_ascii=False) if args.json else describe_markdown(d))
     return 0
 
@@ -318,7 +331,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         from spiketext.io import check_writable
 
         check_writable(Path(args.raster).parent, "raster folder")  # before any work
-    model = api.load_model(args.path, args.model)
+    model = api.load_model(args.path, args.model, strict=args.strict)
     results = api.classify(model, args.texts, seed=args.seed, num_steps=args.num_steps)
     if args.raster:
         api.raster(model, args.texts[0], args.raster, seed=args.seed, num_steps=args.num_steps)

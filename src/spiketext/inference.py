@@ -187,12 +187,15 @@ def _open_vectors(path: Path, data: dict[str, Any], cache_dir: Path) -> WordVect
     return None
 
 
-def load_bundle(path: str | Path, cache_dir: Path | None = None, open_vocabulary: bool = True) -> ModelBundle:
-    """Rebuild a model and its featurizer from a checkpoint (`NAME`, `NAME.json` or `NAME.safetensors`)."""
+def load_bundle(
+    path: str | Path, cache_dir: Path | None = None, open_vocabulary: bool = True, strict: bool = False
+) -> ModelBundle:
+    """Rebuild a model and its featurizer from a checkpoint (`NAME`, `NAME.json` or `NAME.safetensors`); `strict`
+    refuses a checkpoint written before digests existed."""
     path = Path(path)
     if path.suffix in (".json", ".safetensors"):
         path = path.with_suffix("")
-    tensors, meta = load_checkpoint(path)
+    tensors, meta = load_checkpoint(path, strict)
     kind, arch, snn, data = _check_bundle(path, tensors, meta)
     model = build_model(kind, arch, snn)
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})

@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -120,11 +121,28 @@ def read_json(path: str | Path, default: Any = None, fix: str = "delete it to st
             raise SpiketextError(f"{path}: not a regular file; remove it or {fix}")
         return default
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        obj = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise SpiketextError(f"{path}: damaged (not valid JSON: {e}); {fix}") from e
     except OSError as e:
         raise SpiketextError(f"{path}: cannot read ({e.strerror}); check its permissions") from e
+    where = nonfinite_field(obj)
+    if where is not None:
+        # spiketext never writes NaN or ±inf (dumps_json refuses them): such a value was put there by hand
+        raise SpiketextError(f"{path}: {where[0]} is {where[1]}, not a finite number: the file is damaged; {fix}")
+    return obj
+
+
+def nonfinite_field(obj: Any, prefix: str = "") -> tuple[str, float] | None:
+    """The dotted name and value of the first NaN or ±inf in a JSON value (None if there is none)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return prefix or "the value", obj
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    for k, v in items:
+        found = nonfinite_field(v, f"{prefix}.{k}" if prefix else str(k))
+        if found is not None:
+            return found
+    return None
 
 
 def read_json_object(path: str | Path, fix: str = "delete it to start over") -> dict | None:
@@ -137,7 +155,7 @@ def read_json_object(path: str | Path, fix: str = "delete it to start over") -> 
 
 def check_writable(folder: str | Path, what: str = "--out") -> Path:
     """Make sure `folder` is (or can become) a writable directory, before any work starts."""
-    folder = Path(folder)
+    folder = check_utf8_path(folder, what)
     for parent in (folder, *folder.parents):
         if parent.exists():
             if not parent.is_dir():
@@ -154,6 +172,21 @@ def check_writable(folder: str | Path, what: str = "--out") -> Path:
     return folder
 
 
+def check_utf8_path(path: str | Path, what: str = "path") -> Path:
+    """A path whose name is valid UTF-8 (every file spiketext writes records its paths as UTF-8 JSON): refused up
+    front otherwise, naming the path with its undecodable bytes escaped."""
+    path = Path(path)
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise SpiketextError(
+            f"{what} {shown}: the name is not valid UTF-8 (bytes undecodable as text); rename it, or choose a name "
+            "in UTF-8"
+        ) from None
+    return path
+
+
 def check_output_file(path: str | Path, what: str = "--json") -> Path:
     """A file the command will write at its end: checked before any work (not a folder, its folder writable)."""
     path = Path(path)
@@ -165,7 +198,7 @@ def check_output_file(path: str | Path, what: str = "--json") -> Path:
 
 def check_regular_file(path: str | Path, what: str = "file") -> Path:
     """A path that must be an existing regular file (not a folder, a device or a pipe that never ends)."""
-    path = Path(path)
+    path = check_utf8_path(path, what)
     if not path.exists():
         raise SpiketextError(f"{path}: {what} not found; check the path")
     if path.is_dir():
@@ -181,11 +214,47 @@ LOCK_FILE = ".spiketext.lock"
 _held: dict[Path, list] = {}  # folder -> [open lock file, depth]: this process's locks, taken re-entrantly
 
 
+def _command() -> str:
+    """This process's whole command line, quoted as a shell would need it (undecodable bytes escaped)."""
+    words = [a.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace") for a in sys.argv]
+    return shlex.join([Path(words[0]).name, *words[1:]]) if words else "python"
+
+
+def _open_locked(path: Path, what: str, folder: Path) -> Any:
+    """Open and flock the lock file at `path`. A holder removes the file when it lets go, so the file we locked
+    may have been unlinked meanwhile: then lock the one now at the path (the classic flock-and-unlink protocol)."""
+    while True:
+        try:
+            f = path.open("a+b")
+        except OSError as e:
+            raise _write_failed(path, e) from e
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            f.seek(0)
+            holder = f.read().decode("utf-8", "replace").strip() or "another process"
+            f.close()
+            raise SpiketextError(
+                f"{folder}: another spiketext process is writing this folder ({holder}); wait for it to finish, "
+                f"or choose another {what}"
+            ) from e
+        try:
+            same = os.fstat(f.fileno()).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return f
+        f.close()
+
+
 @contextlib.contextmanager
 def writer_lock(folder: str | Path, what: str = "--out") -> Iterator[Path]:
     """Hold an advisory lock (flock on FOLDER/.spiketext.lock) while writing `folder`: a second process that
-    tries gets a clear error naming the holder's process id. The kernel drops the lock when its holder exits,
-    kill -9 included, so a stale lock file never blocks anyone. Re-entrant within one process."""
+    tries gets a clear error naming the holder's process id and command. The kernel drops the lock when its
+    holder exits, kill -9 included, so a stale lock file never blocks anyone; a holder that lets go removes the
+    file, and a folder this lock created is removed again if nothing was written into it (a refused command
+    leaves no trace). Re-entrant within one process."""
+    created = not Path(folder).exists()
     folder = check_writable(folder, what).resolve()
     held = _held.get(folder)
     if held is not None:
@@ -196,28 +265,19 @@ def writer_lock(folder: str | Path, what: str = "--out") -> Iterator[Path]:
             held[1] -= 1
         return
     path = folder / LOCK_FILE
-    try:
-        f = path.open("a+", encoding="utf-8")
-    except OSError as e:
-        raise _write_failed(path, e) from e
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as e:
-        f.seek(0)
-        holder = f.read().strip() or "another process"
-        f.close()
-        raise SpiketextError(
-            f"{folder}: another spiketext process is writing this folder ({holder}); wait for it to finish, "
-            f"or choose another {what}"
-        ) from e
+    f = _open_locked(path, what, folder)
     f.seek(0)
     f.truncate()
-    f.write(f"pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(sys.argv[:3])}\n")
+    f.write(f"pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}: {_command()}\n".encode())
     f.flush()
     _held[folder] = [f, 1]
     try:
         yield folder
     finally:
         _held.pop(folder, None)
+        path.unlink(missing_ok=True)  # while still holding it: a process waiting on this file then retries
         fcntl.flock(f, fcntl.LOCK_UN)
         f.close()
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty

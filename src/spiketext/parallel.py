@@ -292,6 +292,14 @@ def _scoped_env(**defaults: str) -> Iterator[None]:
             os.environ.pop(k, None)
 
 
+@contextlib.contextmanager
+def _restored(logger: logging.Logger, level: int) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k.startswith("SPIKETEXT_")}
 
@@ -320,8 +328,11 @@ def _run_ray(jobs: Sequence[Job], backend: Backend, on_done: Callable[[str, Any]
             # Ray starts workers at nice 15, which starves them beside any busy process (measured: a 17 s tiny
             # sweep took 5 min next to one training run): a local instance's jobs are the user's work, at the
             # driver's priority. Both settings reach the processes ray.init starts; the user's environment is
-            # restored after it.
-            with _scoped_env(RAY_USAGE_STATS_ENABLED="0", RAY_worker_niceness="0"):
+            # restored after it. Ray's default for a local instance, token authentication, stays on; only its
+            # notice about that default (a warning on stderr at every sweep) is kept out of the user's output.
+            notice = logging.getLogger("ray._private.authentication.authentication_token_setup")
+            level, notice.level = notice.level, logging.ERROR
+            with _scoped_env(RAY_USAGE_STATS_ENABLED="0", RAY_worker_niceness="0"), _restored(notice, level):
                 ray.init(
                     num_cpus=int(backend.workers * backend.cpus_per_task),  # type: ignore[operator]
                     num_gpus=gpus,

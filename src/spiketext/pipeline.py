@@ -22,7 +22,7 @@ from spiketext.energy import count_energy, energy_summary
 from spiketext.energy_files import write_energy
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, writer_lock
-from spiketext.ledger import open_run
+from spiketext.ledger import open_run, started
 from spiketext.models.convert import conversion_weights, convert
 from spiketext.models.registry import build_model
 from spiketext.models.spiking import SpikingTextCNN
@@ -429,8 +429,7 @@ def finish(ctx: Context) -> dict:
 def run_single(cfg: RunConfig, out: str | Path, seed: int | None = None, restart: str | None = None) -> dict:
     """CNN -> converted SNN -> fine-tuned SNN -> energy (+ baselines) in one folder, resuming whatever is done;
     `restart`: start that stage (runs.STAGES) and the later ones over."""
-    with writer_lock(out):
-        ctx = open_run(cfg, out, seed, restart)
+    with writer_lock(out), started(open_run(cfg, out, seed, restart)) as ctx:
         train_cnn_stage(ctx)
         convert_stage(ctx)
         finetune_stage(ctx)

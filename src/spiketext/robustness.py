@@ -4,6 +4,7 @@ dev. The attacks themselves live in `spiketext.attacks`."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ from spiketext.config import DataConfig
 from spiketext.data.corpus import Corpus
 from spiketext.errors import SpiketextError
 from spiketext.inference import ModelBundle
-from spiketext.io import check_writable
+from spiketext.io import check_writable, writer_lock
 from spiketext.runtime import autocast_dtype, generator
 from spiketext.saved import load_model, run_corpus, run_vectors, split_of
 from spiketext.verbs import AttackConfig, with_settings
@@ -40,6 +41,14 @@ def attack(
     confirm. `legacy`: the legacy protocol (each victim on its own examples, an example the search's own score gets
     wrong left unattacked, no confirmation). With `out`: attack_NAME.json / .md / .csv (every example) / .png
     there, never replacing a finished attack's files unless `overwrite`. The report names each model's checkpoint."""
+    c: AttackConfig = with_settings(config, AttackConfig, settings)
+    # the report folder's one writer for the whole attack: a second attack into it is refused at once, and
+    # "finished" is checked under the lock, so two attacks never both write (the files are replaced atomically)
+    with writer_lock(out) if out is not None else contextlib.nullcontext():
+        return _attack(path, c, data, out)
+
+
+def _attack(path: str | Path, c: AttackConfig, data: DataConfig | None, out: str | Path | None) -> dict:
     from spiketext.attacks import (
         ATTACKS,
         WordSpace,
@@ -49,7 +58,6 @@ def attack(
     from spiketext.attacks.report import check_no_report
     from spiketext.attacks.similarity import load_similarity
 
-    c: AttackConfig = with_settings(config, AttackConfig, settings)
     if c.attack not in ATTACKS:  # the registry and the config's choice list agree (a test checks); refuse if not
         raise SpiketextError(f"attack {c.attack!r}: choose one of {', '.join(ATTACKS)}")
     if c.attack == "bertattack" and c.mlm is None:
@@ -59,7 +67,7 @@ def attack(
         from spiketext.attacks.mlm import load_mlm
 
         lm = load_mlm(c.mlm)
-    bundles = {"cnn": load_model(path, "cnn"), "snn": load_model(path, c.model)}
+    bundles = {"cnn": load_model(path, "cnn", strict=c.strict), "snn": load_model(path, c.model, strict=c.strict)}
     if bundles["cnn"].kind == "snn" or bundles["snn"].kind != "snn":
         raise SpiketextError(f"{path}: an attack needs a run folder with both the CNN and an SNN")
     vectors = run_vectors(bundles["cnn"], path)

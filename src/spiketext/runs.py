@@ -72,6 +72,13 @@ def finetune_start_key(results: dict, config: dict) -> str:
 class RunDir:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        self.pending: Any = None  # a ledger.Restart whose discarded stages wait for the new stage's first write
+
+    def wrote(self) -> None:
+        """A stage wrote its first result, epoch or checkpoint: a pending restart's backup can go."""
+        if self.pending is not None:
+            self.pending.commit()
+            self.pending = None
 
     @property
     def checkpoints(self) -> Path:
@@ -111,16 +118,18 @@ class RunDir:
         results = self.results()
         results[key] = value
         atomic_write_json(self.root / "results.json", results)
+        self.wrote()
         return results
 
     def has_finished_stage(self) -> bool:
         """A folder is a run once one stage has finished (a checkpoint exists); before, it may be reused."""
-        return any(checkpoint_exists(self.checkpoint(name)) for name in CHECKPOINTS)
+        return self.checkpoints.is_dir() and any(self.checkpoints.glob("*.json"))
 
     def write_metrics(self, stage: str, history: list[dict]) -> None:
         """Replace `stage`'s lines in metrics.jsonl with `history` (so each epoch appears exactly once)."""
         lines = [x for x in self.metrics() if x.get("stage") != stage] + history
         atomic_write_text(self.root / "metrics.jsonl", "".join(json.dumps(x) + "\n" for x in lines))
+        self.wrote()
 
     def metrics(self) -> list[dict]:
         """Every epoch line; a damaged line (a write cut off by a kill or a full disk) is rebuilt from the state."""
@@ -308,6 +317,7 @@ class Context:
         snn = self.cfg.snn if kind == "snn" else None
         meta = model_meta(kind, self.arch, snn, self.data_meta(), {"result": result})
         save_bundle(self.run.checkpoint(key), model, self.table, meta)
+        self.run.wrote()
 
     def load_model(self, key: str) -> nn.Module:
         tensors, meta = load_checkpoint(self.run.checkpoint(key))

@@ -21,22 +21,28 @@ from spiketext.runs import data_of, resolve_model_path, run_folder_of
 from spiketext.runtime import check_memory
 
 
-def load_model(path: str | Path, name: str = "snn_finetuned", cache_dir: str | Path | None = None) -> ModelBundle:
-    """Load a checkpoint, or a run folder's checkpoint `name` (default: its fine-tuned SNN)."""
+def load_model(
+    path: str | Path, name: str = "snn_finetuned", cache_dir: str | Path | None = None, strict: bool = False
+) -> ModelBundle:
+    """Load a checkpoint, or a run folder's checkpoint `name` (default: its fine-tuned SNN); `strict` refuses a
+    checkpoint written before digests existed (by default it loads with a warning)."""
     cache = Path(cache_dir) if cache_dir else DataConfig(dataset="sst2").resolved_cache_dir()
-    return load_bundle(resolve_model_path(path, name), cache)
+    return load_bundle(resolve_model_path(path, name), cache, strict=strict)
 
 
-def check_steps(bundle: ModelBundle, num_steps: int | None, batch: int) -> None:
-    """Refuse a T whose inference cannot fit, before allocating (one line with the estimate); without --num-steps
-    the checkpoint's own T is checked (a damaged or hostile checkpoint may name any)."""
+def check_steps(
+    bundle: ModelBundle, num_steps: int | None, batch: int, fix: str = "pass a smaller --num-steps"
+) -> None:
+    """Refuse a T whose inference cannot fit, before allocating (one line with the estimate and `fix`, what the
+    calling verb offers); without --num-steps the checkpoint's own T is checked (a damaged or hostile checkpoint
+    may name any)."""
     if bundle.kind != "snn":
         return
     T = num_steps or bundle.num_steps or 1
     what = f"T = {T:,}" if num_steps else f"the checkpoint's own T = {T:,} (snn.num_steps in {bundle.path}.json)"
     m, f = bundle.model, bundle.featurizer
     need = memory_bytes(f.table.shape[1], m.num_filters, m.kernel_sizes, f.max_len, batch, T, training=False)
-    check_memory(need, torch.device("cpu"), f"{what} with a batch of {batch}", "pass a smaller --num-steps")
+    check_memory(need, torch.device("cpu"), f"{what} with a batch of {batch}", fix)
 
 
 def run_corpus(path: str | Path, data: DataConfig | None) -> tuple[Corpus, RunConfig | None]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from spiketext.config import RunConfig, to_dict
 from spiketext.io import atomic_write_json, atomic_write_text, writer_lock
-from spiketext.ledger import check_layout, open_run
+from spiketext.ledger import check_layout, open_run, started
 from spiketext.pipeline import (
     baselines_stage,
     convert_stage,
@@ -93,7 +93,11 @@ def run_stacked(configs: list[RunConfig], outs: list[str | Path], restart: str |
     with contextlib.ExitStack() as locks:
         for o in outs:
             locks.enter_context(writer_lock(o))
-        return _run_stacked([open_run(c, o, restart=restart) for c, o in zip(configs, outs, strict=True)])
+        # each seed's restart settles (or rolls back) with the others: a seed refused later undoes the earlier ones
+        ctxs = [
+            locks.enter_context(started(open_run(c, o, restart=restart))) for c, o in zip(configs, outs, strict=True)
+        ]
+        return _run_stacked(ctxs)
 
 
 def _run_stacked(ctxs: list[Context]) -> list[dict]:

@@ -51,10 +51,14 @@ def parse_grid(items: list[str]) -> dict[str, list[Any]]:
             raise SpiketextError(f"--grid {item!r}: write it as key=v1,v2,..., e.g. snn.num_steps=4,8,16")
         if key.strip() in grid:
             raise SpiketextError(f"--grid {item!r}: {key.strip()} is given twice; list all its values once")
-        grid[key.strip()] = [parse_override(f"{key}={v}")[1] for v in values]
-        repeated = sorted({v for v in values if values.count(v) > 1})
-        if repeated:
-            raise SpiketextError(f"--grid {item!r}: {', '.join(repeated)} given twice; list each value once")
+        parsed = [parse_override(f"{key}={v}")[1] for v in values]
+        # compared as values, not as text: 1 and 1.0 (or true and True) are one point
+        twice = [(values[j], v) for i, v in enumerate(values) for j in range(i) if parsed[i] == parsed[j]]
+        if twice:
+            first, again = twice[0]
+            same = "" if first == again else f" (as {first} and {again})"
+            raise SpiketextError(f"--grid {item!r}: one value is given twice{same}; list each value once")
+        grid[key.strip()] = parsed
     return grid
 
 
@@ -169,7 +173,7 @@ def _sweep(
 def train_point_cnn(pcfg: RunConfig, folder: Path, point: dict[str, Any]) -> str:
     """Train the tailored CNN in a sweep point's folder (the CNN its group shares)."""
     with writer_lock(folder):
-        ctx = open_run(pcfg, folder)
+        ctx = open_run(pcfg, folder, can_restart=False)
         atomic_write_json(folder / "point.json", point)
         train_cnn_stage(ctx)
     return str(folder)
@@ -179,7 +183,7 @@ def run_point(pcfg: RunConfig, folder: Path, point: dict[str, Any], cnn_source: 
     """One sweep point in its resumable folder: the CNN copied from `cnn_source` (unless it is this folder),
     then conversion, fine-tuning and the energy count."""
     with writer_lock(folder):
-        ctx = open_run(pcfg, folder)
+        ctx = open_run(pcfg, folder, can_restart=False)
         atomic_write_json(folder / "point.json", point)
         if Path(cnn_source) != Path(folder) and "cnn" not in ctx.run.results():
             _copy_cnn(Path(cnn_source), ctx)

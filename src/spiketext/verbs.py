@@ -89,6 +89,7 @@ class EvaluateConfig:
     repeats: int = opt(3, "Bernoulli draws for an SNN (mean ± std)")
     seed: int = opt(0, "seed of the first draw's input (SNN)")
     num_steps: int | None = opt(None, "T at inference (default: the checkpoint's)", type=int)
+    strict: bool = opt(False, "refuse a checkpoint written before digests existed (default: load it with a warning)")
 
     def __post_init__(self) -> None:
         _choice(self.model, "--model", CHECKPOINTS)
@@ -115,6 +116,7 @@ class EnergyConfig:
         metavar="FILE.safetensors",
         type=str,
     )
+    strict: bool = opt(False, "refuse a checkpoint written before digests existed (default: load it with a warning)")
 
     def __post_init__(self) -> None:
         _choice(self.model, "--model", SNN_CHECKPOINTS)
@@ -138,6 +140,7 @@ class ExportConfig:
     check: int | None = opt(None, "check on the first N sentences (default all; 0: no check)", metavar="N", type=int)
     seed: int = opt(0, "seed of the check's input spikes")
     batch_size: int = opt(64, "sentences per batch of the check")
+    strict: bool = opt(False, "refuse a checkpoint written before digests existed (default: load it with a warning)")
 
     def __post_init__(self) -> None:
         _choice(self.model, "--model", SNN_CHECKPOINTS)
@@ -196,6 +199,7 @@ class AttackConfig:
         "the legacy protocol: own example sets, an example the search's score gets wrong left unattacked",
         flag="--legacy-protocol",
     )
+    strict: bool = opt(False, "refuse a checkpoint written before digests existed (default: load it with a warning)")
 
     def __post_init__(self) -> None:
         _choice(self.attack, "attack", choices(AttackName))

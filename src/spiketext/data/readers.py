@@ -36,6 +36,10 @@ class Record:
     line: int  # 1-based line in the source file where the record starts
 
 
+# Labels that are a missing-value marker in CSV/TSV exports (pandas' default NA strings among them), never a class.
+MISSING_LABELS = frozenset({"nan", "-nan", "na", "n/a", "null", "inf", "-inf"})
+
+
 def detect_format(path: Path) -> str:
     """File format from the extension: csv, tsv, jsonl; anything else is `label text` lines."""
     suffix = path.suffix.lower()
@@ -113,6 +117,10 @@ class _Rows:
         label_str = "" if label is None else str(label).strip()
         if not label_str:
             raise located(self.path, line, "empty label; every example needs a label")
+        if label_str.lower() in MISSING_LABELS:
+            # what a spreadsheet or pandas writes for a missing value: refused as a JSON NaN is, never a class
+            raise located(self.path, line, f"the label {label_str!r} marks a missing value, not a class; give every "
+                          "example a label")  # fmt: skip
         if not text:
             if self.strict:
                 raise located(self.path, line, "empty text; remove the line or fill in the text (strict mode)")
@@ -246,6 +254,12 @@ def read_records(
         records = read_jsonl(path, options, skipped)
     else:
         raise SpiketextError(f"{path}: unknown format {fmt!r}; use csv, tsv, jsonl or label_text")
+    if not records and skipped:
+        raise SpiketextError(
+            f"{path}: every one of its {len(skipped)} labelled row(s) has an empty text (lines "
+            f"{', '.join(map(str, skipped[:5]))}{', ...' if len(skipped) > 5 else ''}); fill in the text column, or "
+            "name the right one with --text-column"
+        )
     if not records:
         raise SpiketextError(f"{path}: no examples found; the file holds no labelled lines")
     if skipped:
