@@ -69,6 +69,7 @@ __all__ = [
     "sweep",
     "sweep_markdown",
     "textattack_wrapper",
+    "train_ann",
     "train_cnn",
 ]
 
@@ -96,6 +97,15 @@ def train_cnn(cfg: RunConfig, out: str | Path) -> dict:
     """Train the tailored CNN into run folder `out` (created if needed)."""
     with writer_lock(out):
         return train_cnn_stage(open_run(cfg, out))
+
+
+def train_ann(cfg: RunConfig, out: str | Path) -> dict:
+    """Fine-tune the transformer family's ANN into run folder `out` (created if needed; family = transformer)."""
+    from spiketext.ledger import started
+    from spiketext.transformer_pipeline import ann_stage, open_transformer_run
+
+    with writer_lock(out), started(open_transformer_run(cfg, out)) as ctx:
+        return ann_stage(ctx)
 
 
 def reopen(run_dir: str | Path) -> Context:

@@ -8,6 +8,7 @@ can parse and validate a configuration before paying for the heavy imports.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import typing
@@ -55,6 +56,7 @@ BackendKind = Literal["local", "processes", "ray"]  # where jobs run (spiketext.
 Similarity = Literal["auto", "minilm", "word-vectors"]  # an attack's sentence similarity (auto: MiniLM if installed)
 Language = Literal["en", "zh"]  # data.language: the tokenizer (zh: jieba)
 ModelKind = Literal["tailored_cnn", "standard_cnn", "snn"]
+ModelFamily = Literal["textcnn", "transformer"]  # family: the paper's TextCNN, or MiniLM converted (DESIGN §1.10)
 SplitName = Literal["train", "dev", "test"]
 
 
@@ -385,6 +387,40 @@ class FinetuneConfig:
 
 
 @dataclass
+class TransformerConfig:
+    """The transformer family (family = transformer): all-MiniLM-L6-v2 fine-tuned per data set (the ANN), every
+    input of a matrix product quantized to `levels` per sign with trained clips and distilled from the ANN (the
+    QANN), and run with integrate-and-fire neurons for up to `max_steps` steps (the SNN; T chosen on dev). The
+    TextCNN's sections (model, snn, cnn, finetune) do not apply to it."""
+
+    max_len: int = 128  # word pieces per sentence, [CLS] and [SEP] included
+    epochs: int = 3  # ANN fine-tuning: AdamW, linear warm-up then decay, the epoch chosen on dev
+    lr: float = 5e-5
+    weight_decay: float = 0.01
+    batch_size: int = 32
+    warmup: float = 0.1  # fraction of the steps spent warming up
+    train_embeddings: bool = False  # the 11.7 M word-piece embeddings stay as pretrained (half the parameters)
+    levels: int = 8  # QANN: L levels per sign at every quantizer
+    qat_epochs: int = 3
+    qat_lr: float = 2e-5
+    distill: float = 0.5  # QANN loss: (1 − w)·CE(labels) + w·KL(ANN ‖ QANN) (w = 0: labels only)
+    max_steps: int = 32  # the SNN is run T = 1 … max_steps (one run; the curve is its prefix) and T chosen on dev
+    eval_batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        for name in ("max_len", "epochs", "batch_size", "levels", "qat_epochs", "max_steps", "eval_batch_size"):
+            value = getattr(self, name)
+            _check(value >= 1, f"transformer.{name}", f"{value} must be >= 1")
+        _check(self.max_len <= 512, "transformer.max_len", f"{self.max_len}: MiniLM has 512 positions")
+        for name in ("lr", "qat_lr"):
+            value = getattr(self, name)
+            _check(math.isfinite(value) and value > 0, f"transformer.{name}", f"{value} must be a positive number")
+        _check(0 <= self.warmup < 1, "transformer.warmup", f"{self.warmup} must lie in [0, 1)")
+        _check(0 <= self.distill <= 1, "transformer.distill", f"{self.distill} must lie in [0, 1]")
+        _check(self.weight_decay >= 0, "transformer.weight_decay", f"{self.weight_decay} must be >= 0")
+
+
+@dataclass
 class RunConfig:
     """Everything `spiketext run` does. Presets: `paper` (DESIGN.md values) and `quick` (a first look)."""
 
@@ -393,6 +429,8 @@ class RunConfig:
     snn: SNNConfig = dataclasses.field(default_factory=SNNConfig)
     cnn: CNNTrainConfig = dataclasses.field(default_factory=CNNTrainConfig)
     finetune: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
+    family: ModelFamily = "textcnn"
+    transformer: TransformerConfig = dataclasses.field(default_factory=TransformerConfig)
     seed: int = 0
     seeds: int = 1  # repeat the whole run with seeds seed, seed+1, ... and report mean ± std
     baselines: bool = False
@@ -411,6 +449,12 @@ class RunConfig:
         _check(self.eval_batch_size >= 1, "eval_batch_size", f"{self.eval_batch_size} must be >= 1")
         ok = re.match(r"^(auto|cpu|cuda(:\d+)?)$", self.device) is not None
         _check(ok, "device", f"{self.device!r} is not a device; use auto, cpu, cuda or cuda:N")
+        _check(self.family in choices(ModelFamily), "family", f"{self.family!r}: choose one of "
+               f"{', '.join(choices(ModelFamily))}")  # fmt: skip
+        if self.family == "transformer":
+            lang = self.data.resolved_language()
+            _check(lang in (None, "en"), "family", "the transformer family is English only (no Chinese encoder "
+                   "weights ship offline); use family textcnn for Chinese data")  # fmt: skip
         if self.data.max_len is not None:
             check_kernels(self.model.kernel_sizes, self.data.max_len)
         _check(

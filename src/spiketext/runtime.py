@@ -32,12 +32,16 @@ def evaluation_seed(split: str, run_seed: int) -> int:
     return _EVAL_BASE[split] + 100 * run_seed
 
 
-def generator(seed: int, *stream: int, device: str | torch.device = "cpu") -> torch.Generator:
-    """A torch.Generator seeded from (seed, *stream) through numpy's SeedSequence (independent streams)."""
+def seed_from(seed: int, *stream: int) -> int:
+    """A 63-bit seed derived from (seed, *stream) through numpy's SeedSequence (independent streams)."""
     if seed < 0:
         raise SpiketextError(f"seed {seed}: must be >= 0")
-    s = int(np.random.SeedSequence([seed, *stream]).generate_state(1, dtype=np.uint64)[0] >> 1)
-    return torch.Generator(device=device).manual_seed(s)
+    return int(np.random.SeedSequence([seed, *stream]).generate_state(1, dtype=np.uint64)[0] >> 1)
+
+
+def generator(seed: int, *stream: int, device: str | torch.device = "cpu") -> torch.Generator:
+    """A torch.Generator seeded from (seed, *stream) (`seed_from`)."""
+    return torch.Generator(device=device).manual_seed(seed_from(seed, *stream))
 
 
 def bf16_supported(device: torch.device) -> bool:

@@ -51,6 +51,16 @@ def tokenize_english(text: str, lowercase: bool = True) -> list[str]:
     return text.split()
 
 
+_JOIN_CLITIC_RE = re.compile(r" (n't|'s|'re|'ve|'ll|'d|'m)(?![a-z0-9])")
+
+
+def detokenize_english(text: str) -> str:
+    """The corpora's PTB-style English back towards plain text for a subword tokenizer: `english_tokens` with the
+    escapes undone and clitics joined again (`wo n't` -> `won't`, `it 's` -> `it's`); spaces around punctuation
+    stay (WordPiece splits punctuation off anyway)."""
+    return _JOIN_CLITIC_RE.sub(r"\1", " ".join(tokenize_english(text)))
+
+
 _jieba = None
 
 
