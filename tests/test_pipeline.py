@@ -83,7 +83,8 @@ def test_run_stages_predict_evaluate(tmp_path, tiny_task, capsys):
 
     # energy: run wrote its summary and files; `spiketext energy` on the folder recounts the same spikes
     summary = results["energy"]
-    assert summary["ratio"] > 0 and summary["ratio_with_membrane"] > summary["ratio"]
+    first = summary["first_accounting"]
+    assert summary["ratio_all_ops"] > 0 and first["ratio_with_membrane"] > first["ratio"] > 0
     assert all((out / f"energy.{ext}").is_file() for ext in ("json", "md", "png"))
     report_json = tmp_path / "energy.json"
     spikes_file = tmp_path / "spikes.safetensors"
@@ -91,7 +92,7 @@ def test_run_stages_predict_evaluate(tmp_path, tiny_task, capsys):
     assert main([*argv_energy, str(spikes_file)]) == 0
     assert "E_SNN / E_CNN" in capsys.readouterr().out
     report = json.loads(report_json.read_text())
-    assert report["ratio"] == pytest.approx(summary["ratio"])  # texts through the tokenizer = the run's ids
+    assert report["ratio_all_ops"] == pytest.approx(summary["ratio_all_ops"])  # texts through the tokenizer = ids
     assert [layer["name"] for layer in report["snn"]["layers"]] == ["conv3", "conv4", "conv5", "pool", "fc"]
     assert {"name", "input_rate", "synaptic_ops"} <= set(report["snn"]["layers"][0])
     assert {"name", "input_rate", "macs"} <= set(report["cnn"]["layers"][0])
@@ -253,8 +254,20 @@ def test_efficient_preset_signed_input_end_to_end(tmp_path, tiny_task, capsys, c
     report_json = tmp_path / "energy.json"
     assert main(["energy", str(out), "--json", str(report_json)]) == 0
     report = json.loads(report_json.read_text())
-    assert report["ratio"] == pytest.approx(results["energy"]["ratio"])
-    assert report["encoding"]["domain"] == "signed" and report["ratio_memory"] > 0
+    # one headline in every file: energy.json's top-level key, energy.md's bold ratio, results.json and results.md,
+    # and the recount of the saved run
+    headline = results["energy"]["ratio_all_ops"]
+    run_report = json.loads((out / "energy.json").read_text())
+    assert run_report["ratio_all_ops"] == headline == run_report["reviewer"]["ratio"]
+    assert report["ratio_all_ops"] == pytest.approx(headline)
+    assert (out / "energy.md").read_text().startswith(f"# Energy: E_SNN / E_CNN = **{headline:.3f}**")
+    assert f"E_SNN / E_CNN = {headline:.3f} (every operation" in (out / "results.md").read_text()
+    assert "ratio" not in run_report and "ratio" not in results["energy"]  # the first accounting only by name
+    assert results["energy"]["first_accounting"]["ratio"] == pytest.approx(run_report["first_accounting"]["ratio"])
+    assert report["encoding"]["domain"] == "signed" and report["first_accounting"]["ratio_memory_flat"] > 0
+    assert set(report["reviewer"]["memory_horowitz"]) == {"8KB", "32KB", "1MB"}
+    cnn_meta = json.loads((out / "checkpoints" / "cnn.json").read_text())
+    assert cnn_meta["arch"]["input_levels"] == 8  # evaluated as trained: its input quantized to T = 8 levels
     first = report["snn"]["layers"][0]
     assert (first["current_acs"] > 0) == (code == "ttfs")
     assert code != "ttfs" or first["input_spikes_per_unit"] <= 1.0  # at most one spike per unit

@@ -17,7 +17,8 @@ def test_the_method_table_is_the_mean_of_each_seeds_results():
     seeds = [json.loads((GRID / "efficient_sst2" / f"seed{s}" / "results.json").read_text()) for s in range(3)]
     for key in ("cnn", "snn_finetuned"):
         tests = [100 * r[key]["test_acc"] for r in seeds]
-        assert row[key] == pytest.approx(np.mean(tests)) and row[f"{key}_std"] == pytest.approx(np.std(tests))
+        # "±" is the sample standard deviation over seeds (ddof 1)
+        assert row[key] == pytest.approx(np.mean(tests)) and row[f"{key}_std"] == pytest.approx(np.std(tests, ddof=1))
     assert row["gap"] == pytest.approx(row["cnn"] - row["snn_finetuned"]) and row["seeds"] == 3 and row["complete"]
     assert row["energy_ratio"] == pytest.approx(np.mean([r["energy"]["ratio_all_ops"] for r in seeds]))
     text = method_markdown(table)

@@ -28,7 +28,8 @@ def test_attributes_defaults_and_unknown_fields_kept():
         "cnn": {"dev_acc": 0.8, "test_acc": 0.75, "epoch": 7},
         "snn_finetuned": {"dev_acc": 0.79, "test_acc": 0.74, "test_std": 0.01, "test_accs": [0.73, 0.75],
                           "start": "qcfs", "partial": True},
-        "energy": {"ratio": 0.25, "ratio_all_ops": 0.2, "ratio_memory_sram": {"32KB": 0.9}, "later_field": 1},
+        "energy": {"ratio_all_ops": 0.2, "ratio_memory_sram": {"32KB": 0.9}, "first_accounting": {"ratio": 0.25},
+                   "later_field": 1},
         "seed": 3,
         "data": {"name": "sst2"},
         "notes": ["a note"],
@@ -39,17 +40,28 @@ def test_attributes_defaults_and_unknown_fields_kept():
     assert r.stage("cnn").test_std is None and "snn_converted" not in r and r.seed == 3
     assert r.extra == {"data": {"name": "sst2"}} and r.energy is not None
     e = r.energy
-    assert (e.headline, e.ratio, e.ratio_memory_sram["32KB"], e.extra, e.ratio_lut) == (
+    assert (e.headline, e.first_accounting["ratio"], e.ratio_memory_sram["32KB"], e.extra, e.ratio_lut) == (
         0.2,
         0.25,
         0.9,
         {"later_field": 1},
         None,
     )
-    assert EnergySummary.from_json({"ratio": 0.3}, "x").headline == 0.3  # a run from before the reviewer's accounting
     assert r.to_json() == d
     with pytest.raises(SpiketextError, match="no snn_converted result"):
         r.stage("snn_converted")
+
+
+def test_an_energy_summary_written_before_the_rename_is_read_with_its_first_accounting_labelled():
+    # results.json's "energy" of the committed grid runs: `ratio` was the first accounting's
+    old = {"ratio": 0.144, "ratio_with_membrane": 0.16, "ratio_memory": 0.79, "ratio_all_ops": 0.2,
+           "cnn_nj_per_sentence": 5.0, "accounting": "reviewer", "ratio_memory_sram": {"32KB": 1.17}}  # fmt: skip
+    e = EnergySummary.from_json(old, "x")
+    assert e.headline == 0.2 and e.ratio_all_ops == 0.2 and e.cnn_nj_per_sentence is None  # the padded CNN's nJ
+    assert e.first_accounting == {"ratio": 0.144, "ratio_with_membrane": 0.16, "ratio_memory_flat": 0.79}
+    assert EnergySummary.from_json({"ratio": 0.3}, "x").headline == 0.3  # a run from before the reviewer's accounting
+    with pytest.raises(SpiketextError, match="no ratio_all_ops"):
+        EnergySummary.from_json({"costs": "fp32"}, "x")
 
 
 def test_a_damaged_row_is_named():
@@ -57,8 +69,8 @@ def test_a_damaged_row_is_named():
         RunResult.from_json({"cnn": {"test_acc": "high"}}, "x.json")
     with pytest.raises(SpiketextError, match="not a mapping"):
         StageResult.from_json([0.5], "x.json: cnn")
-    with pytest.raises(SpiketextError, match="x.json: 'energy' is not a mapping with a ratio"):
-        RunResult.from_json({"cnn": {"test_acc": 0.5}, "energy": {"ratio_all_ops": 0.2}}, "x.json")
+    with pytest.raises(SpiketextError, match="x.json: 'energy' has no ratio_all_ops"):
+        RunResult.from_json({"cnn": {"test_acc": 0.5}, "energy": {"ratio_all_ops": "0.2"}}, "x.json")
 
 
 def test_every_committed_attack_summary_loads_as_a_typed_report_and_round_trips():

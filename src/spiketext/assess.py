@@ -29,6 +29,7 @@ from spiketext.io import atomic_write, check_writable, writer_lock
 from spiketext.runs import run_folder_of
 from spiketext.runtime import autocast_dtype, evaluation_seed, generator
 from spiketext.saved import check_steps, load_model, run_corpus, split_of
+from spiketext.stats import sample_std
 from spiketext.verbs import EnergyConfig, EvaluateConfig, ExportConfig, check_positive, check_seed, with_settings
 from spiketext.viz import raster_figure, save_figure
 
@@ -68,7 +69,7 @@ def evaluate(
         "split": split,
         "size": len(part.texts),
         "acc": float(np.mean(accs)),
-        "std": float(np.std(accs)),
+        "std": sample_std(accs),
         "accs": accs,
         "seeds": [seed + r for r in range(draws)] if bundle.kind == "snn" else None,
         "num_steps": (num_steps or bundle.num_steps) if bundle.kind == "snn" else None,

@@ -33,8 +33,6 @@ from dataclasses import dataclass
 
 import torch
 
-from spiketext.encoding import to_domain
-
 SOURCE = "Horowitz, 'Computing's energy problem', ISSCC 2014, 45 nm: AC = add, MAC = multiply + add"
 
 
@@ -110,6 +108,7 @@ class SNNCounter:
         zero = {
             "input_spikes": 0,
             "input_size": 0,
+            "input_size_real": 0,  # input units at real word positions (× T), padding left out
             "synaptic_ops": 0,
             "current_acs": 0,
             "current_acs_real": 0,  # on windows that touch a real word (spiketext.accounting)
@@ -136,6 +135,7 @@ class SNNCounter:
         self.sentences += B
         self.num_steps = T
         in_spikes, in_size = int(x.double().abs().sum()), x.numel()
+        in_real = T * x.shape[2] * (int(words.sum()) if words is not None else B * x.shape[-1])
         conv_spikes = conv_size = 0
         for k in self.kernel_sizes:
             s = layers[f"conv{k}"]
@@ -143,6 +143,7 @@ class SNNCounter:
             real = int(real_windows(words, k).sum()) if words is not None else B * s.shape[-1]
             c["input_spikes"] += in_spikes
             c["input_size"] += in_size
+            c["input_size_real"] += in_real
             c["synaptic_ops"] += conv_synaptic_ops(x, k, self.num_filters)
             if self.held_current:
                 c["current_acs"] += s.numel()  # the held current added into each membrane, every step
@@ -161,16 +162,20 @@ class SNNCounter:
         p["macs"] += pool.numel()  # the 1/L' scale of the pooled (non-binary) current, per neuron and step
         n_pool = int(pool.double().sum())
         p["spikes"] += n_pool
-        p["neuron_steps"] += pool.numel()
-        p["neuron_steps_real"] += pool.numel()
+        # a two-phase (held-current) SNN clocks every neuron through both phases: the pool and output neurons are
+        # updated during the T integration steps too (receiving nothing), as the rule "every neuron, every step of
+        # every phase" says; the event-driven count skips those steps
+        phases = 2 if self.held_current else 1
+        p["neuron_steps"] += phases * pool.numel()
+        p["neuron_steps_real"] += phases * pool.numel()
         p["event_steps"] += events.get("pool", pool.numel())
         f, out = self.layers["fc"], layers.get("output", layers.get("output_current"))
         f["input_spikes"] += n_pool
         f["input_size"] += pool.numel()
         f["synaptic_ops"] += n_pool * self.outputs
         f["spikes"] += int(out.double().sum()) if "output" in layers else 0  # a membrane readout emits none
-        f["neuron_steps"] += out.numel()  # spiking or not, each output membrane integrates once per step
-        f["neuron_steps_real"] += out.numel()
+        f["neuron_steps"] += phases * out.numel()  # spiking or not, each output membrane integrates every step
+        f["neuron_steps_real"] += phases * out.numel()
         f["event_steps"] += events.get("fc", out.numel())
 
 
@@ -204,7 +209,7 @@ class CNNCounter:
         if cnn is None:
             return
         c["has_activations"] = True
-        v = to_domain(x, cnn.input_domain)
+        v = cnn.model_input(x)  # what it reads: its domain, quantized as it was trained
         per_position = (v != 0).double().sum(dim=(0, 1))  # [L] nonzero input units at each position
         acts = cnn.conv_activations(x)
         for (k, conv), a in zip(c["convs"].items(), acts, strict=True):

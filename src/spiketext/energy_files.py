@@ -10,44 +10,66 @@ from pathlib import Path
 from spiketext.io import atomic_write_json, atomic_write_text
 
 
+def _verdict(ratio: float) -> str:
+    return "SNN wins" if ratio < 1 else "SNN loses"
+
+
 def energy_markdown(report: dict) -> str:
-    c = report["costs"]
+    """energy.md: the headline first (bold), the two verdicts that can flip it, the reviewer's tables, the per-layer
+    counts, and the first accounting last, labelled."""
+    c, r = report["costs"], report["reviewer"]
+    p = r["per_sentence_pj"]
+    horowitz = r.get("memory_horowitz", {})
     lines = [
-        f"Energy over {report['sentences']} sentences (L = {report['length']}, SNN T = {report['num_steps']}); "
-        f"E_AC = {c['e_ac_pj']} pJ, E_MAC = {c['e_mac_pj']} pJ ({c['name']}; {c['source']})",
+        f"# Energy: E_SNN / E_CNN = **{report['ratio_all_ops']:.3f}**",
+        "",
+        f"{report['headline']}; {report['sentences']} sentences (L = {report['length']}, SNN T = "
+        f"{report['num_steps']}); SNN {p['snn'] / 1e3:.1f} nJ, CNN {p['cnn'] / 1e3:.1f} nJ per sentence. Above 1 the "
+        "SNN loses.",
+        "",
+        f"- compute, every operation: **{report['ratio_all_ops']:.3f}** ({_verdict(report['ratio_all_ops'])})",
+        "- memory counted (one SRAM for both, every weight read and state read and write): "
+        + ", ".join(f"{size} {v:.3f}" for size, v in r["memory"].items())
+        + " (fit through Horowitz's points)"
+        + (("; at his own points " + ", ".join(f"{size} {v:.3f}" for size, v in horowitz.items())) if horowitz else "")
+        + f" ({_memory_verdict(r)})",
+        f"- first layer folded into a per-word lookup table ({r['lut_note']}): {r['ratio_lut']:.3f} "
+        f"({_verdict(r['ratio_lut'])})",
+        "",
+        *reviewer_markdown(r),
+        "",
+        "## Per layer (operation counts over every padded window)",
         "",
         "| model | layer | input rate | firing rate | ACs | MACs | membrane updates | memory accesses | formula | "
-        "energy (µJ) | with membrane (µJ) | memory-inclusive (µJ) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        "energy (µJ) | with membrane (µJ) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for layer in report["cnn"]["layers"]:
         rate = "" if layer["input_rate"] is None else f"{layer['input_rate']:.3f}"
         lines.append(
             f"| CNN | {layer['name']} | {rate} | | {layer['acs']:,} | {layer['macs']:,} | | "
             f"{layer.get('memory_accesses', 0):,} | {layer['formula']} | {layer['energy_pj'] / 1e6:.2f} | "
-            f"{layer['energy_pj'] / 1e6:.2f} | {layer.get('energy_pj_memory', 0) / 1e6:.2f} |"
+            f"{layer['energy_pj'] / 1e6:.2f} |"
         )
     for layer in report["snn"]["layers"]:
         acs = layer["synaptic_ops"] + layer.get("current_acs", 0)  # synaptic ops (+ held-current adds)
         lines.append(
             f"| SNN | {layer['name']} | {layer['input_rate']:.3f} | {layer['firing_rate']:.3f} | "
             f"{acs:,} | {layer['macs']:,} | {layer['membrane_updates']:,} | {layer.get('memory_accesses', 0):,} | "
-            f"{layer['formula']} | {layer['energy_pj'] / 1e6:.2f} | {layer['energy_pj_with_membrane'] / 1e6:.2f} | "
-            f"{layer.get('energy_pj_memory', 0) / 1e6:.2f} |"
+            f"{layer['formula']} | {layer['energy_pj'] / 1e6:.2f} | {layer['energy_pj_with_membrane'] / 1e6:.2f} |"
         )
-    cnn, snn = report["cnn"], report["snn"]
+    first = report["snn"]["layers"][0]
+    real = first.get("input_spikes_per_real_unit")
     lines += [
         "",
-        f"Per sentence: CNN {cnn['energy_pj_per_sentence'] / 1e3:.1f} nJ; SNN {snn['energy_pj_per_sentence'] / 1e3:.1f}"
-        f" nJ (synaptic ops only), {snn['energy_pj_with_membrane_per_sentence'] / 1e3:.1f} nJ (with membrane "
-        f"updates). **E_SNN / E_CNN = {report['ratio']:.3f}** (synaptic ops only, input layer included), "
-        f"{report['ratio_with_membrane']:.3f} with membrane updates; the convolution layer (fed by the input "
-        f"spikes) holds {100 * report['input_layer_share']:.1f}% of the SNN's energy.",
+        f"Each input unit of a real word sends {real:.2f} spikes per inference"
+        if real is not None
+        else f"Each input unit sends {first['input_spikes_per_unit']:.2f} spikes per inference (padding included)",
     ]
-    first = report["snn"]["layers"][0]
-    lines.append(
-        f"Each input unit sends {first['input_spikes_per_unit']:.2f} spikes per inference; the input layer breaks even "
-        f"with the CNN's near E_MAC / E_AC = {report['break_even_spikes_per_unit']:.1f} spikes per unit."
+    lines[-1] += (
+        f" ({first['input_spikes_per_unit']:.2f} per unit, padding included); the input layer breaks even with the "
+        f"CNN's near E_MAC / E_AC = {report['break_even_spikes_per_unit']:.1f} spikes per unit; the convolution layer "
+        f"holds {100 * report['input_layer_share']:.1f}% of the SNN's synaptic energy."
     )
     per_synapse = [
         f"{x['name']} {x['spikes_per_synapse']:.3f}" for x in report["snn"]["layers"] if "spikes_per_synapse" in x
@@ -58,29 +80,37 @@ def energy_markdown(report: dict) -> str:
             + ", ".join(per_synapse)
             + "."
         )
-    if "ratios_by_costs" in report:
-        by = ", ".join(f"{k} {v:.3f}" for k, v in report["ratios_by_costs"].items())
-        lines.append(f"E_SNN / E_CNN with both models at the same precision (costs of Horowitz 2014): {by}.")
-    if "ratio_memory" in report:
-        line = (
-            f"Memory-inclusive (Lemaire et al. 2022 style: every operation also reads and writes its words in SRAM, "
-            f"E_mem = {c['e_mem_pj']} pJ per word, no reuse on either side): CNN "
-            f"{cnn['energy_pj_memory_per_sentence'] / 1e3:.1f} nJ, SNN {snn['energy_pj_memory_per_sentence'] / 1e3:.1f}"
-            f" nJ per sentence, **E_SNN / E_CNN = {report['ratio_memory']:.3f}**"
-        )
-        if "ratios_memory_by_costs" in report:
-            line += " (" + ", ".join(f"{k} {v:.3f}" for k, v in report["ratios_memory_by_costs"].items()) + ")"
-        lines.append(line + ".")
-    if "reviewer" in report:
-        lines += ["", *reviewer_markdown(report["reviewer"])]
     if "encoding" in report:
         e = report["encoding"]
         lines.append(
             f"Making the input spikes ({e['code']} code, {e.get('domain', 'positive')} input): "
             f"{e['random_draws_per_sentence']:,} random draws per sentence ({e['note']}); with their price, "
-            f"E_SNN / E_CNN = {report.get('ratio_with_draws', report['ratio']):.3f}."
+            f"E_SNN / E_CNN = {r.get('ratio_with_draws', report['ratio_all_ops']):.3f}."
         )
+    fa = report["first_accounting"]
+    lines += [
+        "",
+        "## The first accounting (kept to compare with older reports; not a verdict)",
+        "",
+        f"Synaptic operations only, the CNN charged for every padded window: {fa['ratio']:.3f} "
+        f"({fa['ratio_with_membrane']:.3f} with membrane updates; E_AC = {c['e_ac_pj']} pJ, E_MAC = {c['e_mac_pj']} pJ"
+        + (
+            "; " + ", ".join(f"{k} {v:.3f}" for k, v in fa["ratios_by_costs"].items())
+            if fa.get("ratios_by_costs")
+            else ""
+        )
+        + ").",
+    ]
     return "\n".join(lines)
+
+
+def _memory_verdict(r: dict) -> str:
+    ratios = [*r["memory"].values(), *r.get("memory_horowitz", {}).values()]
+    if all(v >= 1 for v in ratios):
+        return "the SNN loses at every size"
+    if all(v < 1 for v in ratios):
+        return "the SNN wins at every size"
+    return "the verdict flips within the sweep"
 
 
 def reviewer_markdown(r: dict) -> list[str]:
@@ -88,13 +118,13 @@ def reviewer_markdown(r: dict) -> list[str]:
     p = r["per_sentence_pj"]
     skip = f"{r['ratio_zero_skip_cnn']:.3f}" if r.get("ratio_zero_skip_cnn") is not None else "– (no CNN given)"
     sizes = " | ".join(r["memory"])
+    horowitz = r.get("memory_horowitz", {})
     return [
         "## The reviewer's accounting (spiketext.accounting): both models on windows that touch a real word, every "
         "operation",
         "",
-        f"**E_SNN / E_CNN = {r['ratio']:.3f}** (fp32; SNN {p['snn'] / 1e3:.1f} nJ, CNN {p['cnn'] / 1e3:.1f} nJ per "
-        "sentence: synaptic ACs, held-current ACs, pool scales and one membrane update per neuron and step in every "
-        "phase, against every CNN MAC and add).",
+        f"SNN {p['snn'] / 1e3:.1f} nJ, CNN {p['cnn'] / 1e3:.1f} nJ per sentence (fp32): synaptic ACs, held-current "
+        "ACs, pool scales and one membrane update per neuron and step in every phase, against every CNN MAC and add.",
         "",
         "| comparison | E_SNN / E_CNN |",
         "|---|---:|",
@@ -112,12 +142,22 @@ def reviewer_markdown(r: dict) -> list[str]:
         ),
         "",
         "Memory-inclusive, every weight read and every state read and write of each phase, one SRAM size for both "
-        "(E64 = 13.2 pJ + 1.09e-5 pJ × bits per 64-bit access):",
+        "(the fit: E64 = 13.2 pJ + 1.09e-5 pJ × bits per 64-bit access; Horowitz's own points: 10 / 20 / 100 pJ at "
+        "8 KB / 32 KB / 1 MB):",
         "",
         f"| SRAM | {sizes} |",
         "|---|" + "---:|" * len(r["memory"]),
-        "| fp32 words | " + " | ".join(f"{v:.3f}" for v in r["memory"].values()) + " |",
-        "| int8 words | " + " | ".join(f"{v:.3f}" for v in r["memory_int8"].values()) + " |",
+        "| fp32 words (the fit) | " + " | ".join(f"{v:.3f}" for v in r["memory"].values()) + " |",
+        *(
+            [
+                "| fp32 words (Horowitz's points) | "
+                + " | ".join(f"{horowitz[s]:.3f}" if s in horowitz else "–" for s in r["memory"])
+                + " |"
+            ]
+            if horowitz
+            else []
+        ),  # fmt: skip
+        "| int8 words (the fit) | " + " | ".join(f"{v:.3f}" for v in r["memory_int8"].values()) + " |",
         "",
         "Where a ratio is above 1 the SNN loses.",
     ]

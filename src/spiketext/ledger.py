@@ -322,7 +322,7 @@ def _prepare_textcnn(cfg: RunConfig, corpus: Corpus, seed: int, device: torch.de
     data = prepare(corpus, cfg.data, seed)
     check_kernels(cfg.model.kernel_sizes, data.max_len)
     levels = cfg.qcfs_levels() if cfg.model.activation == "qcfs" else 0
-    arch = Architecture.of(cfg.model, data.dim, data.corpus.num_classes, levels)
+    arch = Architecture.of(cfg.model, data.dim, data.corpus.num_classes, levels, cfg.cnn_input_levels())
     check_run_memory(cfg, arch, data.max_len, device)
     return (data, arch), describe(data)
 

@@ -402,17 +402,7 @@ def finish(ctx: Context) -> dict:
     ]
     if "energy" in results:
         e = EnergySummary.from_json(results["energy"], str(ctx.run.root / "results.json"))
-        headline = (
-            f"E_SNN / E_CNN = {e.ratio_all_ops:.3f} on windows touching a real word with every operation (the "
-            f"reviewer's accounting; memory-inclusive at a 32 KB SRAM {e.ratio_memory_sram['32KB']:.3f}), "
-            if e.ratio_all_ops is not None
-            else ""
-        )
-        notes.append(
-            f"energy (test set, {e.costs}, T = {e.num_steps}): {headline}{e.ratio:.3f} counting synaptic "
-            f"ops only (input layer included), {e.ratio_with_membrane:.3f} with membrane updates (the first "
-            "accounting, every padded window); every term in energy.md"
-        )
+        notes.append(f"energy (test set, {e.costs}, T = {e.num_steps}): {e.story()}; every term in energy.md")
     if ctx.data.vectors.deviation:
         notes.append(f"DEVIATION: {ctx.data.vectors.deviation}")
     for path, skip in ctx.data.corpus.skipped.items():

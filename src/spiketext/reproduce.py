@@ -24,8 +24,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from spiketext.config import BUILTIN_DATASETS, deep_merge
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, writer_lock
@@ -35,6 +33,7 @@ from spiketext.presets import PRESETS, build_run_config
 from spiketext.results import RunResult
 from spiketext.runs import finetune_start_key
 from spiketext.seeds import run, seed_config, stacks_seeds, summarize_seeds
+from spiketext.stats import sample_std
 from spiketext.viz import method_figure, save_figure
 
 log = logging.getLogger(__name__)
@@ -111,7 +110,7 @@ def method_table(runs: str | Path) -> dict:
         row = {
             "start": "/".join(starts),
             "snn_start": _mean(start_accs),
-            "snn_start_std": 100 * float(np.std(start_accs)) if multi else None,
+            "snn_start_std": 100 * sample_std(start_accs) if multi else None,
             "std_over": "seeds" if multi else "Bernoulli draws",
             "gap": 100 * (r.stage("cnn").test_acc - ft.test_acc) if ft else None,
             "cnn_best_test_epoch": _mean([b[0] for b in best]),
@@ -127,12 +126,20 @@ def method_table(runs: str | Path) -> dict:
             s = r.get(key)
             if s is not None:
                 row[key] = 100 * s.test_acc
-                row[f"{key}_std"] = 100 * (s.test_std or 0.0) if (multi or key != "cnn") else None
+                # the sample std over seeds, from the seeds' own rows (a summary written before the switch to ddof 1
+                # holds the population one); one seed: the std over its Bernoulli draws
+                seed_rows = [p.get(key) for p in per_seed]
+                spread = (
+                    sample_std([x.test_acc for x in seed_rows if x is not None])
+                    if multi and all(x is not None for x in seed_rows)
+                    else (s.test_std or 0.0)
+                )
+                row[f"{key}_std"] = 100 * spread if (multi or key != "cnn") else None
                 row[f"{key}_dev"] = 100 * s.dev_acc if s.dev_acc is not None else None
         e = r.energy
         row["energy_ratio"] = e.ratio_all_ops if e else None  # the reviewer's accounting (None: the first one only)
         row["energy_ratio_memory_32KB"] = e.ratio_memory_sram.get("32KB") if e else None
-        row["energy_ratio_first_accounting"] = e.ratio if e else None
+        row["energy_ratio_first_accounting"] = e.first_accounting.get("ratio") if e else None
         row.setdefault("snn_finetuned", None)
         row["cnn_std_seeds"] = row.get("cnn_std")  # the older name
         table.setdefault(preset, {})[dataset] = row

@@ -54,27 +54,32 @@ class StageResult:
         return {**out, **self.extra}
 
 
+# results.json's "energy" written before the headline was renamed: these keys were the first accounting's
+_FIRST_ACCOUNTING_KEYS = {
+    "ratio": "ratio",
+    "ratio_with_membrane": "ratio_with_membrane",
+    "ratio_memory": "ratio_memory_flat",
+}
+_LEGACY_DROPPED = ("cnn_nj_per_sentence", "snn_nj_per_sentence", "snn_nj_per_sentence_with_membrane",
+                   "ratio_int8_matched", "ratio_with_draws", "accounting", "note")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class EnergySummary:
     """results.json's "energy": the ratios a run keeps from its energy report (`energy.energy_summary`; every term
-    is in the run's energy.md). `ratio` is the first accounting (synaptic operations only, every padded window);
-    `ratio_all_ops` the reviewer's (every operation, windows touching a real word), absent from older runs."""
+    is in the run's energy.md). `ratio_all_ops` is the headline, the one number every report leads with: every
+    operation of both models on windows touching a real word, fp32. The first accounting (synaptic operations only,
+    every padded window) is kept under `first_accounting`, labelled; a results.json written before the rename (its
+    `ratio` was the first accounting) is read with its keys moved there."""
 
-    ratio: float
-    ratio_with_membrane: float | None = None
-    cnn_nj_per_sentence: float | None = None
+    ratio_all_ops: float | None = None
+    cnn_nj_per_sentence: float | None = None  # the reviewer's accounting, per sentence
     snn_nj_per_sentence: float | None = None
-    snn_nj_per_sentence_with_membrane: float | None = None
-    input_rate: float | None = None
     num_steps: int | None = None
     costs: str | None = None
-    ratio_int8_matched: float | None = None
-    ratio_memory: float | None = None
-    ratio_with_draws: float | None = None
+    input_rate: float | None = None
     input_spikes_per_unit: float | None = None
-    note: str | None = None
-    accounting: str | None = None
-    ratio_all_ops: float | None = None
+    input_spikes_per_real_unit: float | None = None
     ratio_all_ops_padded: float | None = None
     ratio_all_ops_int8: float | None = None
     ratio_zero_skip_cnn: float | None = None
@@ -82,18 +87,45 @@ class EnergySummary:
     activation_bits: int | None = None
     ratio_lut: float | None = None
     ratio_event_driven: float | None = None
-    ratio_memory_sram: Mapping[str, float] = field(default_factory=dict)  # SRAM size -> memory-inclusive ratio
+    ratio_with_draws: float | None = None
+    ratio_memory_sram: Mapping[str, float] = field(default_factory=dict)  # SRAM size -> memory-inclusive (the fit)
+    ratio_memory_horowitz: Mapping[str, float] = field(default_factory=dict)  # at Horowitz's own three points
+    first_accounting: Mapping[str, float] = field(default_factory=dict)
+    note: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def headline(self) -> float:
-        """The reviewer's all-operations ratio where the run has it, else the first accounting's."""
-        return self.ratio_all_ops if self.ratio_all_ops is not None else self.ratio
+        """The reviewer's all-operations ratio; a run counted before it existed has only the first accounting's."""
+        return self.ratio_all_ops if self.ratio_all_ops is not None else self.first_accounting["ratio"]
+
+    def story(self) -> str:
+        """The headline and the two verdicts that can flip it, in one line (results.md's energy note)."""
+        parts = [f"E_SNN / E_CNN = {self.headline:.3f} (every operation of both, windows touching a real word)"]
+        if self.ratio_memory_sram:
+            sram = ", ".join(f"{k} {v:.2f}" for k, v in self.ratio_memory_sram.items())
+            horowitz = ", ".join(f"{k} {v:.2f}" for k, v in self.ratio_memory_horowitz.items())
+            parts.append(f"memory counted {sram}" + (f" (Horowitz's own points {horowitz})" if horowitz else ""))
+        if self.ratio_lut is not None:
+            parts.append(f"both first layers as lookup tables {self.ratio_lut:.2f}")
+        if self.first_accounting.get("ratio") is not None and self.ratio_all_ops is not None:
+            parts.append(
+                f"the first accounting (synaptic ops only, padded windows) {self.first_accounting['ratio']:.3f}"
+            )
+        return "; ".join(parts) + " (above 1 the SNN loses)"
 
     @classmethod
     def from_json(cls, d: Any, where: str) -> EnergySummary:
-        if not isinstance(d, dict) or not isinstance(d.get("ratio"), (int, float)):
-            raise SpiketextError(f"{where}: 'energy' is not a mapping with a ratio: the file is damaged")
+        if not isinstance(d, dict):
+            raise SpiketextError(f"{where}: 'energy' is not a mapping: the file is damaged")
+        d = dict(d)
+        if "first_accounting" not in d:  # written before the rename
+            d["first_accounting"] = {new: d.pop(old) for old, new in _FIRST_ACCOUNTING_KEYS.items() if old in d}
+            for key in _LEGACY_DROPPED:
+                d.pop(key, None)
+        headline = d.get("ratio_all_ops", d["first_accounting"].get("ratio"))
+        if not isinstance(headline, (int, float)) or isinstance(headline, bool):
+            raise SpiketextError(f"{where}: 'energy' has no ratio_all_ops (or legacy ratio): the file is damaged")
         names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
         known = {k: v for k, v in d.items() if k in names and v is not None}
         return cls(**known, extra={k: v for k, v in d.items() if k not in names})

@@ -35,6 +35,7 @@ from spiketext.pipeline import (
 from spiketext.results import EnergySummary, RunResult, StageResult
 from spiketext.runs import RESULT_ROWS, Context, results_markdown, stage_done
 from spiketext.runtime import resolve_device
+from spiketext.stats import sample_std
 
 
 def train_cnn_stages(ctxs: list[Context]) -> list[dict]:
@@ -132,9 +133,9 @@ def summarize_seeds(cfg: RunConfig, out: Path, per_seed: list[dict] | list[RunRe
             stages[key] = StageResult(
                 test_acc=float(np.mean(tests)),
                 dev_acc=float(np.mean(devs)),  # type: ignore[arg-type]
-                test_std=float(np.std(tests)),
+                test_std=sample_std(tests),
                 test_accs=tuple(tests),
-                note=f"mean ± std over {len(rows)} seeds",
+                note=f"mean ± sample std over {len(rows)} seeds",
             )
     seeds = tuple(cfg.seed + i for i in range(cfg.seeds))
     notes = (f"{cfg.seeds} seeds ({', '.join(map(str, seeds))}); per-seed folders seedN/",)
@@ -151,14 +152,15 @@ def _mean_energy(energies: list[EnergySummary | None]) -> EnergySummary | None:
     if not energies or any(e is None for e in energies):
         return None
     es = [e for e in energies if e is not None]
-    keys = ("ratio", "ratio_with_membrane", "ratio_int8_matched", "ratio_memory", "input_spikes_per_unit",
-            "ratio_all_ops", "ratio_all_ops_padded", "ratio_all_ops_int8", "ratio_zero_skip_cnn",
-            "ratio_quantized_cnn", "ratio_lut")  # fmt: skip
-    mean = {k: float(np.mean([getattr(e, k) for e in es])) for k in keys if all(getattr(e, k) is not None for e in es)}
-    if all(e.accounting == "reviewer" for e in es):
-        mean["accounting"] = "reviewer"
-    if all(e.ratio_memory_sram for e in es):
-        sizes = es[0].ratio_memory_sram
-        mean["ratio_memory_sram"] = {s: float(np.mean([e.ratio_memory_sram[s] for e in es])) for s in sizes}
+    keys = ("ratio_all_ops", "ratio_all_ops_padded", "ratio_all_ops_int8", "ratio_zero_skip_cnn",
+            "ratio_quantized_cnn", "ratio_lut", "ratio_event_driven", "input_spikes_per_unit",
+            "input_spikes_per_real_unit")  # fmt: skip
+    mean: dict = {
+        k: float(np.mean([getattr(e, k) for e in es])) for k in keys if all(getattr(e, k) is not None for e in es)
+    }
+    for name in ("ratio_memory_sram", "ratio_memory_horowitz", "first_accounting"):
+        sizes = getattr(es[0], name)
+        if sizes and all(set(getattr(e, name)) == set(sizes) for e in es):
+            mean[name] = {s: float(np.mean([getattr(e, name)[s] for e in es])) for s in sizes}
     mean["note"] = f"mean over {len(es)} seeds; each seed's energy.md has every term"
     return EnergySummary(**mean)

@@ -26,6 +26,13 @@ class PairedComparison:
     p_value: float
 
 
+def sample_std(values) -> float:
+    """The sample standard deviation (ddof = 1, Bessel's correction) of a few seeds' or draws' values; 0 for one.
+    Every "±" spiketext prints is this one."""
+    v = np.asarray(list(values), dtype=np.float64)
+    return float(v.std(ddof=1)) if v.size > 1 else 0.0
+
+
 def mcnemar_exact(b: int, c: int) -> float:
     """Two-sided exact McNemar p-value: P(X <= min(b, c)) doubled, X ~ Binomial(b + c, 1/2), capped at 1."""
     n = b + c

@@ -36,6 +36,7 @@ from spiketext.parallel import Backend, Job, run_jobs
 from spiketext.pipeline import Context, convert_stage, energy_stage, finetune_stage, finish, open_run, train_cnn_stage
 from spiketext.results import RunResult
 from spiketext.runs import RunDir, find_run_config, finetune_start_key
+from spiketext.stats import sample_std
 from spiketext.viz import save_figure, sweep_figure
 
 log = logging.getLogger(__name__)
@@ -222,18 +223,16 @@ def summarize_sweep(out: str | Path) -> dict:
                 # the converted model fine-tuning started from (the plain copy, a normalized one, or QCFS)
                 "converted_test_acc": start.test_acc,
                 "cnn_test_acc": cnn.test_acc,
-                # the reviewer's accounting where the run has it (spiketext.accounting), else the first one's
+                # the headline (every operation, real positions; a run from before it: the first accounting's)
                 "energy_ratio": e.headline,
-                "energy_accounting": e.accounting or "first (synaptic ops only, padded CNN)",
-                "energy_ratio_synaptic_only": e.ratio,
+                "energy_accounting": "reviewer" if e.ratio_all_ops is not None else "first (synaptic ops, padded)",
+                "energy_ratio_synaptic_only": e.first_accounting.get("ratio"),
                 "energy_ratio_memory_32KB": e.ratio_memory_sram.get("32KB"),
                 "energy_ratio_zero_skip_cnn": e.ratio_zero_skip_cnn,
                 "energy_ratio_all_ops_int8": e.ratio_all_ops_int8,
                 "energy_ratio_quantized_cnn": e.ratio_quantized_cnn,
                 "cnn_dev_acc": cnn.dev_acc,
-                "energy_ratio_with_membrane": e.ratio_with_membrane,
-                "energy_ratio_int8": e.ratio_int8_matched,
-                "energy_ratio_memory": e.ratio_memory,
+                "energy_ratio_with_membrane": e.first_accounting.get("ratio_with_membrane"),
                 "input_spikes_per_unit": e.input_spikes_per_unit,
                 "input_rate": e.input_rate,
                 "run": str(folder.relative_to(out)),
@@ -264,9 +263,9 @@ def summarize_sweep(out: str | Path) -> dict:
             "energy_ratio = E_SNN / E_CNN on the test set in the reviewer's accounting (both models on windows "
             "touching a real word, every operation, fp32 45 nm costs; spiketext.accounting) where energy_accounting "
             "says so, else the first accounting's synaptic ops only; energy_ratio_synaptic_only: the first "
-            "accounting; energy_ratio_memory_32KB: memory-inclusive with a 32 KB SRAM; energy_ratio_with_membrane, "
-            "energy_ratio_int8, energy_ratio_memory: the first accounting's columns; test_acc: dev-selected "
-            "fine-tuned SNN, dev_acc its dev accuracy; groups: the points that differ only in seed, mean ± std"
+            "accounting; energy_ratio_memory_32KB: memory-inclusive with a 32 KB SRAM; energy_ratio_with_membrane: "
+            "the first accounting's column; test_acc: dev-selected "
+            "fine-tuned SNN, dev_acc its dev accuracy; groups: the points that differ only in seed, mean ± sample std"
         ],
     }
     atomic_write_json(out / "sweep.json", summary)
@@ -276,9 +275,8 @@ def summarize_sweep(out: str | Path) -> dict:
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
-    """Mean and standard deviation over seeds (population, ddof 0: as `run --seeds` reports them)."""
-    mean = sum(values) / len(values)
-    return mean, (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    """Mean and sample standard deviation over seeds (ddof 1, as `run --seeds` reports them)."""
+    return sum(values) / len(values), sample_std(values)
 
 
 def seed_groups(points: list[dict]) -> list[dict]:
@@ -304,8 +302,6 @@ def seed_groups(points: list[dict]) -> list[dict]:
             "converted_test_acc",
             "cnn_test_acc",
             "energy_ratio",
-            "energy_ratio_int8",
-            "energy_ratio_memory",
             "input_spikes_per_unit",
         ):
             values = [m[field] for m in members if m.get(field) is not None]
@@ -352,7 +348,7 @@ def sweep_markdown(summary: dict) -> str:
     if any(g["n"] > 1 for g in groups):
         lines += [
             "",
-            "Means ± std over seeds (points that differ only in seed):",
+            "Means ± sample std over seeds (points that differ only in seed):",
             "",
             "| point | seeds | SNN test (%) | SNN dev (%) | its CNN (%) | E/E_CNN | memory-incl. 32 KB | first "
             "accounting | spikes/unit | Pareto |",

@@ -35,6 +35,7 @@ from spiketext.errors import SpiketextError
 from spiketext.models import stacked
 from spiketext.models.spiking import SNN_LOSSES, SpikingTextCNN
 from spiketext.runtime import generator
+from spiketext.stats import sample_std
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def evaluate_snn(
     ]
     return {
         "acc": float(np.mean(accs)),
-        "std": float(np.std(accs)),
+        "std": sample_std(accs),
         "accs": accs,
         "num_steps": num_steps,
         "seeds": [seed + r for r in range(repeats)],

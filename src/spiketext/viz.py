@@ -189,7 +189,11 @@ def energy_figure(report: dict) -> Figure:
     ax.set_xticks(range(len(names)), names)
     ax.set_yscale("log")
     ax.set_ylabel("energy per sentence (pJ)")
-    ax.set_title(f"E_SNN / E_CNN = {report['ratio']:.2f} (T = {report['num_steps']}, {report['costs']['name']})")
+    ax.set_title(
+        f"per layer, every padded window; headline E_SNN / E_CNN = {report['ratio_all_ops']:.3f} (T = "
+        f"{report['num_steps']}, every operation, real positions)",
+        fontsize=9,
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

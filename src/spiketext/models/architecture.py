@@ -41,6 +41,9 @@ class Architecture:
     activation: str = "relu"  # the CNN's (relu | qcfs); the SNN's neurons replace it
     levels: int = 0  # L of the qcfs activation
     input_domain: str = "positive"  # what both models read: e⁺ (positive) or s = 2e⁺ − 1 (signed)
+    # the CNN reads its input quantized to n levels per unit, ⌊n·|v| + ½⌋/n, as it was trained (cnn.input_levels:
+    # what a deterministic code delivers in n steps); 0: as is. The SNN's own code does this for it.
+    input_levels: int = 0
 
     def __post_init__(self) -> None:
         if self.activation not in choices(Activation) or (self.activation == "qcfs" and self.levels < 1):
@@ -55,10 +58,12 @@ class Architecture:
         return self.neurons_per_class * self.num_classes
 
     @classmethod
-    def of(cls, model: ModelConfig, dim: int, num_classes: int, levels: int) -> Architecture:
-        """The layers `model` describes for D = `dim`, C = `num_classes` and the resolved qcfs levels (0: relu)."""
+    def of(cls, model: ModelConfig, dim: int, num_classes: int, levels: int, input_levels: int = 0) -> Architecture:
+        """The layers `model` describes for D = `dim`, C = `num_classes`, the resolved qcfs levels (0: relu) and
+        the input levels the CNN was trained on (0: none)."""
         shared = {f.name: getattr(model, f.name) for f in dataclasses.fields(cls) if hasattr(model, f.name)}
         shared.update(dim=dim, num_classes=num_classes, kernel_sizes=tuple(model.kernel_sizes), levels=levels)
+        shared.update(input_levels=input_levels)
         return cls(**shared)
 
     def to_json(self) -> dict[str, Any]:
@@ -73,6 +78,7 @@ class Architecture:
             "activation": self.activation,
             "levels": self.levels,
             "input_domain": self.input_domain,
+            "input_levels": self.input_levels,
         }
 
     @classmethod
@@ -106,6 +112,9 @@ class Architecture:
                 where,
                 lambda v: v in INPUT_DOMAINS,
                 " or ".join(INPUT_DOMAINS),
+            ),
+            input_levels=_field(
+                {"input_levels": 0, **d}, "input_levels", int, where, lambda v: 0 <= v <= 1 << 20, "an integer >= 0"
             ),
         )
         try:  # the settings' combination (qcfs with no levels): checked by the value itself

@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from spiketext.encoding import Draw, to_domain
+from spiketext.encoding import Draw
 from spiketext.models.spiking import SpikingTextCNN, mean_pool
 from spiketext.models.textcnn import TailoredTextCNN, dropout, population_logits, qcfs, quantize
 from spiketext.runtime import autocast
@@ -46,7 +46,7 @@ def cnn_logits(models: list[TailoredTextCNN], x: torch.Tensor, generators: list)
     Dropout masks come from each member's generator (None: no dropout in eval mode), as in `TailoredTextCNN.forward`.
     """
     m0, M, B = models[0], x.shape[0], x.shape[1]
-    xd = to_domain(x.flatten(0, 1), m0.input_domain).unflatten(0, (M, B))
+    xd = m0.model_input(x.flatten(0, 1)).unflatten(0, (M, B))  # the members share one architecture
     pre = [
         stacked_conv(xd, torch.stack([m.conv_weight(i) for m in models])) for i in range(len(m0.convs))
     ]  # each [M, B, F, L−k+1]

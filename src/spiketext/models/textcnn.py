@@ -18,7 +18,7 @@ import math
 import torch
 from torch import nn
 
-from spiketext.encoding import to_domain
+from spiketext.encoding import quantize_input, to_domain
 from spiketext.models.architecture import Architecture
 
 
@@ -120,10 +120,17 @@ class TailoredTextCNN(ConvLayers):
                 self.qcfs_lambda.fill_(float(torch.quantile(pos.float()[:1_000_000], 0.999)) if pos.numel() else 1.0)
         return self.qcfs_lambda.abs().clamp_min(1e-3)
 
+    def model_input(self, x: torch.Tensor) -> torch.Tensor:
+        """e⁺ x [B, D, L] -> what the convolution reads [B, D, L]: the model's input domain (e⁺, or s = 2e⁺ − 1 with
+        padding 0), quantized to `input_levels` where the CNN was trained so (evaluated as it was trained)."""
+        if self.arch.input_levels:
+            x = quantize_input(x, self.arch.input_levels, self.input_domain)
+        return to_domain(x, self.input_domain)
+
     def conv_activations(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """e⁺ x [B, D, L] -> per kernel size, act(conv) [B, F, L−k+1]: ReLU, or QCFS with L levels (the convolution
-        reads the model's input domain: e⁺, or s = 2e⁺ − 1 with padding 0)."""
-        x = to_domain(x, self.input_domain)
+        """e⁺ x [B, D, L] -> per kernel size, act(conv) [B, F, L−k+1]: ReLU, or QCFS with L levels, of the
+        convolution of `model_input(x)`."""
+        x = self.model_input(x)
         pre = [nn.functional.conv1d(x, self.conv_weight(i)) for i in range(len(self.convs))]
         if self.activation == "qcfs":
             lam = self._lambda(pre)
