@@ -3,8 +3,9 @@
     python benchmarks/readme_tables.py [--check]
 
 Each table sits between `<!-- table:NAME -->` and `<!-- /table:NAME -->` in README.md or a file of docs/ and is
-the output of one benchmark script over committed files (NAME: method, energy, frontier, robustness,
-robustness_detail, robustness_draws, robustness_energy). `--check` exits 1 if any is stale (and names the files).
+the output of one benchmark script over committed files (NAME: method, energy, energy_story, frontier,
+frontier_select, robustness, robustness_detail, robustness_draws, robustness_energy). `--check` exits 1 if any
+is stale (and names the files).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = {
     "method": ["benchmarks/method_table.py", "--json", "/dev/null", "--md", "/dev/null"],
     "energy": ["benchmarks/energy_table.py"],
+    "energy_story": ["benchmarks/energy_table.py", "--story"],
     "frontier": ["benchmarks/frontier_table.py"],
+    "frontier_select": ["benchmarks/frontier_table.py", "--select"],
     "robustness": ["benchmarks/robustness_table.py"],
     "robustness_detail": ["benchmarks/robustness_table.py", "--detail"],
     "robustness_draws": ["benchmarks/robustness_table.py", "--draws"],

@@ -38,6 +38,7 @@ from spiketext.config import (
     CHECKPOINTS,
     NORMALIZED_CHECKPOINTS,
     STAGES,
+    TRANSFORMER_STAGES,
     DataConfig,
     Precision,
     choices,
@@ -173,8 +174,9 @@ def _run_commands(sub: Any) -> None:
     p = sub.add_parser("run", parents=[source, runargs], help="CNN -> converted SNN -> fine-tuned SNN, evaluated")
     p.add_argument(
         "--restart",
-        choices=STAGES,
-        help="start this stage and the later ones over in a folder whose settings differ (default: refuse)",
+        choices=[*STAGES, *TRANSFORMER_STAGES],
+        help="start this stage and the later ones over in a folder whose settings differ (default: refuse); "
+        f"the TextCNN's {', '.join(STAGES)}, the transformer family's {', '.join(TRANSFORMER_STAGES)}",
     )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser(

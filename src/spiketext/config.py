@@ -76,6 +76,7 @@ NORMALIZED_CHECKPOINTS: dict[str, str] = {
 CHECKPOINTS = ("snn_finetuned", *NORMALIZED_CHECKPOINTS.values(), "cnn")
 # The stages of a run, in order (`run --restart STAGE` starts one and the later ones over; spiketext.runs).
 STAGES = ("cnn", "convert", "finetune", "baselines")
+TRANSFORMER_STAGES = ("ann", "qann", "snn")  # the transformer family's (spiketext.transformer_pipeline)
 
 
 def resolve_cache_dir(cache_dir: str | Path | None = None) -> Path:
@@ -393,6 +394,9 @@ class TransformerConfig:
     QANN), and run with integrate-and-fire neurons for up to `max_steps` steps (the SNN; T chosen on dev). The
     TextCNN's sections (model, snn, cnn, finetune) do not apply to it."""
 
+    # the encoder: minilm (all-MiniLM-L6-v2's pretrained weights) or tiny (its structure at hidden 16, 2 layers,
+    # randomly initialized: for tests and quick checks; no weights needed)
+    encoder: Literal["minilm", "tiny"] = "minilm"
     max_len: int = 128  # word pieces per sentence, [CLS] and [SEP] included
     epochs: int = 3  # ANN fine-tuning: AdamW, linear warm-up then decay, the epoch chosen on dev
     lr: float = 5e-5

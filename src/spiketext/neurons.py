@@ -190,3 +190,18 @@ class LIF(torch.nn.Module):
     def extra_repr(self) -> str:
         p = self.params
         return f"beta={p.beta}, threshold={p.threshold}, reset={p.reset}, surrogate={p.surrogate}, v0={p.init_membrane}"
+
+
+def stbif_step(
+    current: torch.Tensor, mem: torch.Tensor, count: torch.Tensor, threshold: torch.Tensor | float, lo: int, hi: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One step of the signed integrate-and-fire neuron of a converted transformer (SpikeZIP-TF's ST-BIF):
+
+        V[t] = V[t−1] + I[t];   S[t] = +1 if V[t] ≥ θ and C < hi,  −1 if V[t] < 0 and C > lo,  else 0
+        V[t] −= θ·S[t];  C += S[t]                      (V[0] = θ/2, C[0] = 0)
+
+    Fed the increments of an input X, its count settles on clamp(⌊X/θ + ½⌋, lo, hi): the quantizer's level.
+    current, mem, count [...] -> (spike, mem, count), each [...]."""
+    mem = mem + current
+    spike = ((mem >= threshold) & (count < hi)).to(mem.dtype) - ((mem < 0) & (count > lo)).to(mem.dtype)
+    return spike, mem - spike * threshold, count + spike

@@ -101,7 +101,7 @@ class EnergySummary:
 
     def story(self) -> str:
         """The headline and the two verdicts that can flip it, in one line (results.md's energy note)."""
-        parts = [f"E_SNN / E_CNN = {self.headline:.3f} (every operation of both, windows touching a real word)"]
+        parts = [f"E_SNN / E_CNN = {self.headline:.3f} (every operation of both, on real words only)"]
         if self.ratio_memory_sram:
             sram = ", ".join(f"{k} {v:.2f}" for k, v in self.ratio_memory_sram.items())
             horowitz = ", ".join(f"{k} {v:.2f}" for k, v in self.ratio_memory_horowitz.items())

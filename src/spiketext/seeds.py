@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spiketext import transformer_pipeline
 from spiketext.config import RunConfig, to_dict
 from spiketext.io import atomic_write_json, atomic_write_text, writer_lock
 from spiketext.ledger import check_layout, open_run, started
@@ -64,19 +65,21 @@ def finetune_stages(ctxs: list[Context]) -> list[dict]:
 def run(cfg: RunConfig, out: str | Path, restart: str | None = None) -> dict:
     """The whole method. With cfg.seeds > 1: one sub-folder per seed and mean ± std over seeds in OUT; the seeds
     train as one stacked model where `stack_seeds` says so (default: on a GPU, where it pays; not on a CPU).
-    `restart`: start that stage (runs.STAGES) and the later ones over, in every seed."""
+    `restart`: start that stage (runs.STAGES) and the later ones over, in every seed. The transformer family
+    runs its own stages (`spiketext.transformer_pipeline`), one seed after another."""
+    single = transformer_pipeline.run_single if cfg.family == "transformer" else run_single
     if cfg.seeds == 1:
-        return run_single(cfg, out, restart=restart)
+        return single(cfg, out, restart=restart)
     with writer_lock(out):
         out = Path(out)
         check_layout(out, cfg.seeds)
         # each seed folder is a complete single-seed run whose config.json names its own seed
         configs = [seed_config(cfg, i) for i in range(cfg.seeds)]
         folders = [out / f"seed{c.seed}" for c in configs]
-        if stacks_seeds(cfg):
+        if stacks_seeds(cfg) and cfg.family == "textcnn":
             per_seed = run_stacked(configs, folders, restart)
         else:
-            per_seed = [run_single(c, f, restart=restart) for c, f in zip(configs, folders, strict=True)]
+            per_seed = [single(c, f, restart=restart) for c, f in zip(configs, folders, strict=True)]
         return summarize_seeds(cfg, out, per_seed)
 
 

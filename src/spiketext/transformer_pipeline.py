@@ -19,24 +19,34 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from spiketext.checkpoint import load_checkpoint, save_checkpoint
-from spiketext.config import RunConfig
+from spiketext.config import TRANSFORMER_STAGES, RunConfig
 from spiketext.data.corpus import Corpus
 from spiketext.data.wordpiece import PieceIds, WordPieceTokenizer, piece_batches
 from spiketext.errors import SpiketextError
-from spiketext.io import sha256_file
-from spiketext.ledger import Folder, StagePlan, open_folder
+from spiketext.io import atomic_write_json, atomic_write_text, sha256_file, writer_lock
+from spiketext.ledger import Folder, StagePlan, open_folder, started
 from spiketext.models.quantize import calibrate
-from spiketext.models.transformer import TextTransformer, TransformerShape, load_pretrained, pretrained_dir
+from spiketext.models.spiking_transformer import OpCounts, SpikingTransformer, ann_counts
+from spiketext.models.transformer import (
+    TextTransformer,
+    TransformerShape,
+    encoder_shape,
+    load_pretrained,
+    pretrained_dir,
+)
+from spiketext.results import EnergySummary
 from spiketext.runs import RunDir, stage
 from spiketext.runtime import generator
+from spiketext.transformer_energy import transformer_energy, transformer_energy_markdown
 from spiketext.transformer_train import TransformerFit, fit_transformer, predict_logits
 
 log = logging.getLogger(__name__)
 
 TRANSFORMER_PLAN = StagePlan(
-    stages=("ann", "qann", "snn"),
+    stages=TRANSFORMER_STAGES,
     results={"ann": ("ann",), "qann": ("qann",), "snn": ("snn", "energy")},
     states={"ann": ("ann",), "qann": ("qann",), "snn": ()},
     first_stage={
@@ -107,7 +117,7 @@ def _prepare(cfg: RunConfig, corpus: Corpus, seed: int, device: torch.device) ->
     t = cfg.transformer
     tokenizer = WordPieceTokenizer(pretrained_dir() / "tokenizer.json", t.max_len)
     pieces = {name: tokenizer.encode(split.texts) for name, split in corpus.splits.items()}
-    shape = TransformerShape(num_classes=corpus.num_classes)
+    shape = encoder_shape(t.encoder, corpus.num_classes)
     record = {
         "name": corpus.name,
         "labels": corpus.labels,
@@ -155,7 +165,8 @@ def ann_stage(ctx: TransformerRun) -> dict:
 
     def compute() -> dict:
         model = TextTransformer(ctx.shape)
-        load_pretrained(model)
+        if t.encoder == "minilm":
+            load_pretrained(model)
         with torch.no_grad():
             model.head.weight.normal_(0.0, 0.02, generator=generator(ctx.seed, 61))
             model.head.bias.zero_()
@@ -210,3 +221,128 @@ def qann_stage(ctx: TransformerRun) -> dict:
         return result
 
     return stage(ctx, "qann", compute)  # type: ignore[arg-type]
+
+
+@torch.no_grad()
+def simulate(
+    model: TextTransformer, data: PieceIds, num_steps: int, batch_size: int, counts: OpCounts | None = None
+) -> torch.Tensor:
+    """The spiking transformer of the QANN `model` on a split: accumulated logits after every step [T, N, C], in
+    file order (batches of similar length); `counts` gets every operation on the real tokens."""
+    snn = SpikingTransformer(model)
+    dummy = np.zeros(len(data), dtype=np.int64)
+    out = torch.empty(0)
+    batches = piece_batches(data, dummy, batch_size)
+    for ids, mask, _, rows in tqdm(batches, total=-(-len(data) // batch_size), desc="snn", leave=False, disable=None):
+        logits = snn.run(ids, mask, num_steps, counts)  # [T, B, C]
+        if out.numel() == 0:
+            out = torch.empty(num_steps, len(data), logits.shape[-1])
+        out[:, torch.from_numpy(rows)] = logits.float()
+    return out
+
+
+def snn_stage(ctx: TransformerRun) -> dict:
+    """Run the QANN as a spiking transformer for T = 1 … max_steps on dev and test (one run each: the accuracy at
+    every T is read off the accumulated logits), choose T on dev (the best dev accuracy, the smallest T on a tie),
+    and count both models' operations on the test split (energy.json / energy.md, snn_steps.json)."""
+    t = ctx.cfg.transformer
+
+    def compute() -> dict:
+        qann_stage(ctx)
+        qann, ann = ctx.load("qann"), ctx.load("ann")
+        counts = OpCounts()
+        curves, agree = {}, []
+        for split in ("dev", "test"):
+            logits = simulate(
+                qann, ctx.pieces[split], t.max_steps, t.eval_batch_size, counts if split == "test" else None
+            )
+            preds = logits.argmax(-1).numpy()  # [T, N]
+            curves[split] = [float(x) for x in (preds == ctx.labels(split)[None]).mean(1)]
+            if split == "test":
+                reference = predict_logits(qann, ctx.pieces["test"], t.eval_batch_size).argmax(-1).numpy()
+                agree = [float(x) for x in (preds == reference[None]).mean(1)]
+        steps = 1 + int(np.argmax(curves["dev"]))  # argmax: the first (smallest T) of the best
+        masks = [mask for _, mask, _, _ in piece_batches(ctx.pieces["test"], ctx.labels("test"), t.eval_batch_size)]
+        ann_ops, qann_ops = OpCounts(), OpCounts()
+        for mask in masks:
+            ann_ops.absorb(ann_counts(ann, mask))
+            qann_ops.absorb(ann_counts(qann, mask))
+        report = transformer_energy(ann_ops, qann_ops, counts.per_step[steps - 1], steps, t.levels)
+        report.update(split="test", model="qann as a spiking transformer")
+        per_t = [transformer_energy(ann_ops, qann_ops, counts.per_step[k], k + 1, t.levels)["ratio_all_ops"]
+                 for k in range(t.max_steps)]  # fmt: skip
+        atomic_write_json(ctx.run.root / "energy.json", report)
+        atomic_write_text(ctx.run.root / "energy.md", transformer_energy_markdown(report))
+        atomic_write_json(
+            ctx.run.root / "snn_steps.json",
+            {"num_steps": list(range(1, t.max_steps + 1)), "dev_acc": curves["dev"], "test_acc": curves["test"],
+             "test_agreement_with_qann": agree, "energy_ratio_all_ops": per_t, "chosen": steps},
+        )  # fmt: skip
+        ctx.run.update_results("energy", transformer_energy_summary(report))
+        return {
+            "dev_acc": curves["dev"][steps - 1],
+            "test_acc": curves["test"][steps - 1],
+            "num_steps": steps,
+            "agreement_with_qann": agree[steps - 1],
+            "note": f"T = {steps} chosen on dev (the best dev accuracy over T = 1 … {t.max_steps}); "
+            f"{100 * agree[steps - 1]:.1f}% of test predictions equal the QANN's",
+        }
+
+    return stage(ctx, "snn", compute, checkpointed=False)  # type: ignore[arg-type]
+
+
+def transformer_energy_summary(report: dict) -> dict:
+    """results.json's "energy" for a transformer run (`results.EnergySummary` fields; the ANN in the CNN's place)."""
+    return {
+        "ratio_all_ops": report["ratio_all_ops"],
+        "snn_nj_per_sentence": report["per_sentence_pj"]["snn"] / 1e3,
+        "cnn_nj_per_sentence": report["per_sentence_pj"]["ann"] / 1e3,
+        "num_steps": report["num_steps"],
+        "costs": "fp32",
+        "ratio_all_ops_int8": report["ratio_int8"],
+        "ratio_quantized_cnn": report["ratio_low_bit_qann"],
+        "activation_bits": report["level_bits"],
+        "ratio_memory_sram": report["memory"],
+        "ratio_memory_horowitz": report["memory_horowitz"],
+        "note": "E_SNN / E_ANN on the test split, every operation on real tokens (fp32); the ANN takes the CNN's "
+        f"place; non-spiking operations {100 * report['non_spiking_share']:.1f}% of the SNN's energy",
+    }
+
+
+TRANSFORMER_ROWS = {
+    "ann": "ANN: all-MiniLM-L6-v2 fine-tuned",
+    "qann": "QANN: every matrix product's inputs quantized",
+    "snn": "SNN: the QANN with integrate-and-fire neurons (T chosen on dev)",
+}
+
+
+def finish(ctx: TransformerRun) -> dict:
+    """results.json's notes and results.md."""
+    results = ctx.run.results()
+    results["seed"] = ctx.seed
+    results["data"] = {"name": ctx.corpus.name, "split": ctx.corpus.split_info}
+    notes = [f"family transformer: dev-selected epochs, seed {ctx.seed}, fp32 on {ctx.device.type}"]
+    if "energy" in results:
+        e = EnergySummary.from_json(results["energy"], str(ctx.run.root / "results.json"))
+        notes.append(f"energy (test set, T = {e.num_steps}): {e.story().replace('E_CNN', 'E_ANN')}; energy.md")
+    results["notes"] = notes
+    atomic_write_json(ctx.run.root / "results.json", results)
+    lines = [f"# {ctx.corpus.name}: results (transformer family)", "",
+             "| model | dev acc | test acc | selected | notes |", "|---|---:|---:|---|---|"]  # fmt: skip
+    for key, label in TRANSFORMER_ROWS.items():
+        r = results.get(key)
+        if r:
+            chosen = f"T = {r['num_steps']}" if key == "snn" else f"epoch {r.get('epoch')}"
+            lines.append(f"| {label} | {100 * r['dev_acc']:.2f} | {100 * r['test_acc']:.2f} | {chosen} | "
+                         f"{r.get('note', '')} |")  # fmt: skip
+    lines += ["", *[f"- {n}" for n in notes]]
+    atomic_write_text(ctx.run.root / "results.md", "\n".join(lines) + "\n")
+    return results
+
+
+def run_single(cfg: RunConfig, out: str | Path, seed: int | None = None, restart: str | None = None) -> dict:
+    """ANN -> QANN -> SNN (T chosen on dev) -> energy in one folder, resuming whatever is done; `restart`: start
+    that stage (ann, qann, snn) and the later ones over."""
+    with writer_lock(out), started(open_transformer_run(cfg, out, seed, restart)) as ctx:
+        snn_stage(ctx)
+        return finish(ctx)

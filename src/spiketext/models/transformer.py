@@ -93,6 +93,19 @@ class TransformerShape:
             raise SpiketextError(f"{where}: {e}; the checkpoint is damaged") from None
 
 
+# Encoders by name (transformer.encoder): MiniLM-L6-H384's sizes, or the same structure scaled down for tests.
+ENCODERS: dict[str, dict[str, int]] = {
+    "minilm": {},
+    "tiny": {"hidden": 16, "layers": 2, "heads": 4, "intermediate": 32, "max_positions": 512},
+}
+
+
+def encoder_shape(name: str, num_classes: int) -> TransformerShape:
+    if name not in ENCODERS:
+        raise SpiketextError(f"transformer.encoder {name!r}: choose one of {', '.join(ENCODERS)}")
+    return TransformerShape(num_classes=num_classes, **ENCODERS[name])
+
+
 def attention_bias(mask: torch.Tensor) -> torch.Tensor:
     """mask [B, N] (1: a real token) -> an additive bias [B, 1, 1, N]: 0, or a large negative number on padding."""
     return (1.0 - mask[:, None, None, :].float()) * -1e4

@@ -1,0 +1,169 @@
+"""The transformer family on a tiny randomly initialized model of MiniLM's structure: the quantizer's levels, the
+ST-BIF neuron against its closed form, the spiking transformer equal to its quantized ANN once T is large enough
+(float64, exact), and the operation counts against hand-computed values. The pretrained weights are checked against
+transformers' BertModel where both are installed."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from spiketext.models.quantize import Quantizer, calibrate
+from spiketext.models.spiking_transformer import OpCounts, SpikingTransformer, ann_counts
+from spiketext.models.transformer import TextTransformer, TransformerShape
+from spiketext.neurons import stbif_step
+from spiketext.transformer_energy import transformer_energy
+
+
+def tiny(levels: int = 4, activation: str = "relu", layers: int = 2) -> TextTransformer:
+    torch.manual_seed(0)
+    shape = TransformerShape(num_classes=3, vocab_size=50, hidden=16, layers=layers, heads=4, intermediate=32,
+                             max_positions=16, activation=activation, levels=levels, dropout=0.0)  # fmt: skip
+    return TextTransformer(shape).double().eval()
+
+
+def batch() -> tuple[torch.Tensor, torch.Tensor]:
+    ids = torch.randint(1, 50, (5, 7), generator=torch.Generator().manual_seed(1))
+    mask = torch.ones_like(ids)
+    mask[1, 5:], mask[3, 2:] = 0, 0
+    ids[mask == 0] = 0
+    return ids, mask
+
+
+def test_the_quantizer_rounds_half_up_and_clamps_to_its_levels():
+    q = Quantizer(levels=2, signed=True, clip=1.0)  # step 0.5: levels −2 … 2
+    x = torch.tensor([-3.0, -0.74, -0.25, -0.2, 0.24, 0.25, 0.76, 9.0])
+    assert q(x).tolist() == [-1.0, -0.5, 0.0, 0.0, 0.0, 0.5, 1.0, 1.0]  # ⌊x/s + ½⌋·s
+    relu = Quantizer(levels=2, signed=False, clip=1.0)
+    assert relu(torch.tensor([-1.0, 0.3])).tolist() == [0.0, 0.5]
+    assert Quantizer(0, True)(x).equal(x)  # levels 0: the float ANN
+    x.requires_grad_(True)
+    q(x).sum().backward()  # the rounding passes the gradient straight through inside the range only
+    assert x.grad.tolist() == [0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0]
+
+
+def test_the_stbif_neuron_settles_on_the_quantizers_level_from_any_increments():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(5000, generator=g, dtype=torch.float64) * 3
+    parts = torch.randn(4, 5000, generator=g, dtype=torch.float64)
+    parts = torch.cat([parts, (x - parts.sum(0))[None]])  # five increments of mixed signs that sum to x
+    q = Quantizer(levels=4, signed=True, clip=2.0).double()
+    theta = float(q.step.detach())
+    mem, count = torch.full_like(x, theta / 2), torch.zeros_like(x)
+    for t in range(40):
+        current = parts[t] if t < len(parts) else torch.zeros_like(x)
+        spike, mem, count = stbif_step(current, mem, count, theta, q.lo, q.levels)
+        assert set(spike.unique().tolist()) <= {-1.0, 0.0, 1.0}  # one signed spike per step at most
+    assert torch.equal(count * q.step, q(x))
+
+
+def test_the_spiking_transformer_equals_its_quantized_ann_once_t_is_large_enough():
+    model = tiny()
+    ids, mask = batch()
+    calibrate(model, lambda: model(ids, mask))
+    with torch.no_grad():
+        qann = model(ids, mask)
+    logits = SpikingTransformer(model).run(ids, mask, 40)  # [T, B, C]
+    assert logits.shape == (40, 5, 3)
+    assert torch.equal(logits[-1], qann)  # every accumulated value equals the QANN's: exactly, in float64
+    assert not torch.equal(logits[0], qann)  # one step is not enough: one spike per neuron
+    padded = ids.clone()
+    padded[mask == 0] = 7  # what sits in padded positions never matters
+    assert torch.equal(SpikingTransformer(model).run(padded, mask, 40)[-1], qann)
+
+
+def test_a_float_ann_or_gelu_cannot_spike():
+    with pytest.raises(ValueError, match="levels >= 1"):
+        SpikingTransformer(tiny(levels=0, activation="gelu"))
+    with pytest.raises(Exception, match="activation relu"):
+        TransformerShape(num_classes=2, levels=4)
+
+
+def test_the_ann_counts_every_operation_on_real_tokens():
+    model = tiny(levels=0, activation="gelu", layers=1)
+    mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]])  # 5 real tokens; pairs 3² + 2² = 13
+    c = ann_counts(model, mask)
+    H, F, C = 16, 32, 3
+    assert c.macs["linear"] == 5 * (4 * H * H + 2 * H * F) + 2 * H * C
+    assert c.macs["attention products"] == 2 * 13 * H  # QKᵀ and PV: n² · d per head
+    assert c.acs["bias"] == 5 * (5 * H + F) + 2 * C
+    assert c.acs["residual adds"] == 2 * 5 * H
+
+
+def test_snn_counts_follow_the_spikes_and_the_energy_report_reads_them():
+    model = tiny()
+    ids, mask = batch()
+    calibrate(model, lambda: model(ids, mask))
+    counts = OpCounts()
+    SpikingTransformer(model).run(ids, mask, 6, counts)
+    assert len(counts.per_step) == 6 and counts.sentences == 5 and counts.tokens == float(mask.sum())
+    # synaptic ACs: each spike of a site times its fan-out (q, k and v for a block's input; C for the head)
+    H, F = 16, 32
+    s = counts.spikes
+    expected = sum(s[k] * f for k, f in (("q_in", 3 * H), ("q_c", H), ("q_f", F), ("q_u", H))) + s["q_head"] * 3
+    assert counts.acs["synaptic"] == pytest.approx(expected)
+    # neuron updates: every neuron every step: per block per token 7H (in, q, k, v, c, f at H; u at F) …
+    tokens, pairs = float(mask.sum()), float((mask.sum(1) ** 2).sum())
+    per_step = 2 * (tokens * (6 * H + F) + 4 * pairs) + 5 * H
+    assert counts.acs["neuron updates"] == pytest.approx(6 * per_step)
+    assert counts.per_step[-1].acs["neuron updates"] == counts.acs["neuron updates"]
+    assert counts.per_step[0].acs["neuron updates"] == pytest.approx(per_step)
+    ann = ann_counts(tiny(levels=0, activation="gelu"), mask)
+    report = transformer_energy(ann, ann_counts(model, mask), counts.per_step[2], 3, 4)
+    assert report["num_steps"] == 3 and 0 < report["non_spiking_share"] < 1
+    assert sum(report["snn_breakdown"].values()) == pytest.approx(1.0)
+
+
+def test_the_pretrained_encoder_matches_transformers_bert():
+    transformers = pytest.importorskip("transformers")
+    from spiketext.models.transformer import load_pretrained, pretrained_dir
+
+    try:
+        folder = pretrained_dir()
+    except Exception as e:  # noqa: BLE001 - the weights ship with the transformer extra
+        pytest.skip(str(e))
+    hf = transformers.AutoModel.from_pretrained(str(folder)).eval()
+    ours = TextTransformer(TransformerShape(num_classes=2)).eval()
+    assert set(load_pretrained(ours)) == {n for n in ours.state_dict() if n.startswith(("head", "q_")) or ".q_" in n}
+    ids = torch.randint(1000, 20000, (2, 9), generator=torch.Generator().manual_seed(0))
+    mask = torch.ones_like(ids)
+    mask[1, 6:] = 0
+    with torch.no_grad():
+        theirs = hf(input_ids=ids, attention_mask=mask).last_hidden_state
+        mine = ours.encode(ids, mask)
+    assert (theirs - mine)[mask.bool()].abs().max() < 1e-4
+
+
+@pytest.mark.slow
+def test_a_transformer_run_end_to_end_on_tiny_data_resumes_and_restarts_a_stage(tmp_path, tiny_task):
+    """`spiketext run --preset transformer-quick` with the tiny encoder: ANN, QANN, SNN rows, the T curve, one
+    headline in every file; a rerun resumes (nothing retrained); another levels setting restarts from qann only."""
+    import json
+
+    from spiketext.cli import main
+
+    data, _ = tiny_task
+    out = tmp_path / "run"
+    argv = ["run", "--train", str(data), "--preset", "transformer-quick", "--out", str(out),
+            "--set", "transformer.encoder=tiny", "--set", "transformer.train_embeddings=true",
+            "--set", "transformer.max_steps=6", "--set", "transformer.levels=3"]  # fmt: skip
+    assert main(argv) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert {"ann", "qann", "snn", "energy"} <= set(results)
+    steps = json.loads((out / "snn_steps.json").read_text())
+    assert len(steps["dev_acc"]) == len(steps["test_acc"]) == 6 and 1 <= steps["chosen"] <= 6
+    assert (
+        results["snn"]["num_steps"] == steps["chosen"]
+        and results["snn"]["test_acc"] == steps["test_acc"][steps["chosen"] - 1]
+    )
+    headline = results["energy"]["ratio_all_ops"]
+    assert json.loads((out / "energy.json").read_text())["ratio_all_ops"] == headline
+    assert (out / "energy.md").read_text().startswith(f"# Energy: E_SNN / E_ANN = **{headline:.3f}**")
+    ann_ckpt = (out / "checkpoints" / "ann.safetensors").read_bytes()
+    assert main(argv) == 0  # resumes: every stage is done
+    assert (out / "checkpoints" / "ann.safetensors").read_bytes() == ann_ckpt
+    argv2 = [*argv[:-2], "--set", "transformer.levels=2"]
+    assert main(argv2) == 2  # other settings: refused, naming the stage to restart from
+    assert main([*argv2, "--restart", "qann"]) == 0
+    assert (out / "checkpoints" / "ann.safetensors").read_bytes() == ann_ckpt  # the ANN kept
+    assert json.loads((out / "results.json").read_text())["qann"]["levels"] == 2
