@@ -6,7 +6,7 @@ committed grid runs; the README's three energy lines; and the memory sweep's fig
     python benchmarks/energy_table.py --plot                               # benchmarks/results/energy_memory_sweep.png
 
 Reads each seed's energy.json under GRID_DIR/<preset>_<data set>/seed<S>/ (default benchmarks/results/grid) and
-prints the mean over seeds of every ratio of `spiketext.accounting` (E_SNN / E_CNN; above 1 the SNN loses), then
+prints the mean over seeds of every ratio of `spiketext.energy.accounting` (E_SNN / E_CNN; above 1 the SNN loses), then
 writes benchmarks/results/energy_table_<preset>.md and .json. The memory-inclusive ratios are recomputed from each
 report's stored operations (`reviewer.ops`: ACs, MACs, words read and written) under both SRAM models: the linear
 fit through Horowitz's three points, swept from 8 KB to 1 MB, and his three points themselves. Seeds counted with the
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spiketext.accounting import HOROWITZ_SRAM_64BIT_PJ, SRAM_SIZES, Ops, memory_ratio, sram_pj
+from spiketext.energy.accounting import HOROWITZ_SRAM_64BIT_PJ, SRAM_SIZES, Ops, memory_ratio, sram_pj
 
 RESULTS = Path(__file__).parent / "results"
 DATASETS = ("mr", "sst2", "subj", "sst5", "chnsenti", "waimai")

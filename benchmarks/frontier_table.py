@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from spiketext.accounting import HOROWITZ_SRAM_64BIT_PJ, SRAM_SIZES, Ops, memory_ratio, sram_pj
-from spiketext.results import EnergySummary
+from spiketext.energy.accounting import HOROWITZ_SRAM_64BIT_PJ, SRAM_SIZES, Ops, memory_ratio, sram_pj
+from spiketext.runs.results import EnergySummary
 from spiketext.stats import sample_std
 
 DATASETS = ("sst2", "mr")

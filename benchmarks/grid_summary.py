@@ -13,8 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-from spiketext.config import RunConfig, from_dict
-from spiketext.seeds import summarize_seeds
+from spiketext.runs.seeds import summarize_seeds
+from spiketext.settings.config import RunConfig, from_dict
 
 
 def summarize_group(folder: Path) -> dict:

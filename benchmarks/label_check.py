@@ -39,8 +39,8 @@ def minilm_judge(dataset: str) -> Callable[[list[str]], np.ndarray]:
     from sklearn.linear_model import LogisticRegression
 
     from spiketext.attacks.similarity import load_minilm
-    from spiketext.config import DataConfig
     from spiketext.data.load import load_corpus
+    from spiketext.settings.config import DataConfig
 
     encoder = load_minilm().model
     train = load_corpus(DataConfig(dataset=dataset)).splits["train"]
@@ -72,8 +72,8 @@ def main() -> int:
         return 1
     report: dict = {"judge": args.judge, "csv": args.csv}
     if args.dataset:
-        from spiketext.config import DataConfig
         from spiketext.data.load import load_corpus
+        from spiketext.settings.config import DataConfig
 
         test = load_corpus(DataConfig(dataset=args.dataset)).splits["test"]
         report["judge_test_acc"] = float(np.mean(judge(test.texts) == test.labels))

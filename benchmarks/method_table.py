@@ -3,7 +3,7 @@
     python benchmarks/method_table.py [RUNS_DIR] [--json FILE] [--md FILE]
 
 With no arguments it reads benchmarks/results/grid (written by benchmarks/grid_cpu.sh or benchmarks/device.sh) and
-writes benchmarks/results/method_table.json and .md. The table is `spiketext.reproduce.method_table` (see its
+writes benchmarks/results/method_table.json and .md. The table is `spiketext.runs.reproduce.method_table` (see its
 docstring); the JSON adds `complete`: every cell of both presets on all six data sets with at least 3 seeds and a
 finished fine-tuning stage, and the list of cells still missing.
 """
@@ -14,7 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
-from spiketext.reproduce import DATASETS, method_markdown, method_table
+from spiketext.runs.reproduce import DATASETS, method_markdown, method_table
 
 RESULTS = Path(__file__).parent / "results"
 PRESETS = ("paper", "efficient")

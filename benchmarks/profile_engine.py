@@ -17,8 +17,8 @@ from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from spiketext.bench.engine import DEFAULT_SHAPE, PAPER_SHAPE, matmul_peak, step_functions
-from spiketext.runtime import autocast_dtype, tune_cpu_allocator
+from spiketext.core.bench.engine import DEFAULT_SHAPE, PAPER_SHAPE, matmul_peak, step_functions
+from spiketext.core.runtime import autocast_dtype, tune_cpu_allocator
 
 CATEGORIES = {
     "convolution forward": ("aten::mkldnn_convolution", "aten::_convolution", "aten::convolution"),

@@ -81,7 +81,7 @@ def main() -> None:
     p.add_argument("--json", help="write the results here")
     args = p.parse_args()
     sys.path.insert(0, str(REPO / "src"))
-    from spiketext.runtime import cpu_description
+    from spiketext.core.runtime import cpu_description
 
     report: dict = {"cpu": cpu_description(), "preset": args.preset, "runs": []}
     with revision_trees(args.revisions) as scratch:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from spiketext import api
-from spiketext.saved import run_corpus, split_of
+from spiketext.runs.saved import run_corpus, split_of
 
 MODELS = (
     "snn_converted",

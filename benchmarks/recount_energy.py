@@ -20,7 +20,7 @@ from pathlib import Path
 from grid_summary import summarize_group
 
 from spiketext import api
-from spiketext.energy import energy_summary
+from spiketext.energy.report import energy_summary
 from spiketext.io import atomic_write_json
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-from spiketext.results import AttackReport  # noqa: E402
+from spiketext.runs.results import AttackReport  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 # (data set, model, attack folder under results/robustness, the run's folder (results.json) or its printed log)

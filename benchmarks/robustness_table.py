@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-from spiketext.results import AttackReport, PairedComparison  # noqa: E402
+from spiketext.runs.results import AttackReport, PairedComparison  # noqa: E402
 from spiketext.stats import compare_paired  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "robustness"

@@ -61,7 +61,7 @@ def main() -> int:
     args = p.parse_args()
 
     from spiketext import api
-    from spiketext.presets import build_run_config
+    from spiketext.settings.presets import build_run_config
 
     datasets, seeds = args.datasets.split(","), [int(s) for s in args.seeds.split(",")]
     jobs = (

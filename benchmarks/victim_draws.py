@@ -26,8 +26,8 @@ from spiketext.api import load_model
 from spiketext.attacks import Victim, WordSpace
 from spiketext.attacks.recipes import replace
 from spiketext.attacks.search import editable
-from spiketext.runtime import autocast_dtype
-from spiketext.saved import run_corpus, split_of
+from spiketext.core.runtime import autocast_dtype
+from spiketext.runs.saved import run_corpus, split_of
 
 
 def setup(run: str, model: str):

@@ -155,7 +155,7 @@ def restamp(meta_path: Path, change: Callable[[dict], object]) -> None:
     meta = json.loads(meta_path.read_text())
     change(meta)
     try:
-        from spiketext.checkpoint import META_DIGEST, meta_digest
+        from spiketext.core.checkpoint import META_DIGEST, meta_digest
     except ImportError:  # a spiketext without content digests (benchmarks/hostile.py --src OLD)
         pass
     else:
@@ -461,7 +461,7 @@ def disk_full(env: Env) -> Outcome:
     """A safetensors write on a full disk (a 64 KB tmpfs; needs root to mount, else the case is skipped)."""
     import torch
 
-    from spiketext.checkpoint import save_checkpoint
+    from spiketext.core.checkpoint import save_checkpoint
     from spiketext.errors import SpiketextError
 
     mnt = env.root / "full"

@@ -1,9 +1,9 @@
-"""The reviewer's accounting (spiketext.accounting): operations and memory accesses of each model recounted by
+"""The reviewer's accounting (spiketext.energy.accounting): operations and memory accesses of each model recounted by
 hand from small counter tables, and the SRAM and low-bit MAC prices at known points."""
 
 import pytest
 
-from spiketext.accounting import Ops, cnn_ops, low_bit_mac_pj, snn_ops, sram_pj
+from spiketext.energy.accounting import Ops, cnn_ops, low_bit_mac_pj, snn_ops, sram_pj
 
 
 def snn_layers(conv_steps=(4, 6, 3), pool_steps=(2, 3, 1)):

@@ -1,13 +1,13 @@
-"""Assessing a saved run (spiketext.assess): evaluation draws are seeded and reproducible, an energy recount with
+"""Assessing a saved run (spiketext.runs.assess): evaluation draws are seeded and reproducible, an energy recount with
 the run's own defaults equals the count the run stored, and a recount with other settings never replaces it."""
 
 import json
 
 import pytest
 
-from spiketext import assess
-from spiketext.config import DataConfig
 from spiketext.errors import SpiketextError
+from spiketext.runs import assess
+from spiketext.settings.config import DataConfig
 
 
 def test_evaluation_draws_are_seeded_and_a_cnn_is_drawn_once(finished_run):

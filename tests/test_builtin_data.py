@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from spiketext import api
-from spiketext.config import DataConfig
+from spiketext.settings.config import DataConfig
 
 # split -> class counts, from ../shared/data/*/PROVENANCE.md (official splits) or the whole file.
 PROVENANCE = {

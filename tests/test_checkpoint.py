@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from spiketext.checkpoint import (
+from spiketext.core.checkpoint import (
     checkpoint_exists,
     load_checkpoint,
     load_optimizer_tensors,

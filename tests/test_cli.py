@@ -294,7 +294,7 @@ def test_damaged_resume_state_is_never_used(tmp_path, finished_run, capsys):
     meta_path.write_text(json.dumps(meta))
     assert main(tiny_argv(data, vectors, run)) == 2
     one_line_error(capsys, "snn_finetune_last.json: its content was changed after it was written")
-    from spiketext.checkpoint import META_DIGEST, meta_digest
+    from spiketext.core.checkpoint import META_DIGEST, meta_digest
 
     meta[META_DIGEST] = meta_digest(meta)  # a consistent file that is still wrong
     meta_path.write_text(json.dumps(meta))
@@ -397,7 +397,7 @@ def test_a_damaged_checkpoint_never_produces_a_model(tmp_path, finished_run, cap
     (run / "checkpoints" / "cnn.json").write_text(json.dumps(meta))
     assert main(["predict", str(run), "good film", "--model", "cnn"]) == 2
     one_line_error(capsys, "cnn.json: its content was changed after it was written")
-    from spiketext.checkpoint import META_DIGEST, meta_digest
+    from spiketext.core.checkpoint import META_DIGEST, meta_digest
 
     meta[META_DIGEST] = meta_digest(meta)  # consistent, still wrong
     (run / "checkpoints" / "cnn.json").write_text(json.dumps(meta))
@@ -413,7 +413,8 @@ def test_every_parsed_option_reaches_its_verb():
     import inspect
     import re
 
-    from spiketext import cli, commands
+    from spiketext.cli import commands
+    from spiketext.cli import parser as cli
 
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
@@ -454,7 +455,8 @@ def test_a_verbs_options_are_its_configs_fields_and_come_back_unchanged(verb):
     import argparse
     import dataclasses
 
-    from spiketext import cli, commands
+    from spiketext.cli import commands
+    from spiketext.cli import parser as cli
 
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[verb]

@@ -1,15 +1,15 @@
-"""The subcommands' glue (spiketext.commands): parsed options become the typed settings of their verb, every
+"""The subcommands' glue (spiketext.cli.commands): parsed options become the typed settings of their verb, every
 data option reaches DataConfig, --set and the named options reach RunConfig, user text is echoed safely."""
 
 import dataclasses
 
 import pytest
 
-from spiketext.cli import build_parser
-from spiketext.commands import _DATA_OPTIONS, _config, _data_config, _run_config, _safe, _with_sets
-from spiketext.config import DataConfig
+from spiketext.cli.commands import _DATA_OPTIONS, _config, _data_config, _run_config, _safe, _with_sets
+from spiketext.cli.parser import build_parser
 from spiketext.errors import SpiketextError
-from spiketext.verbs import AttackConfig, EnergyConfig
+from spiketext.settings.config import DataConfig
+from spiketext.settings.verbs import AttackConfig, EnergyConfig
 
 
 def test_control_characters_are_shown_escaped_never_run():

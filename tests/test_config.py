@@ -1,34 +1,33 @@
-"""Settings: every choice list has one home, bad values are one-line errors naming the setting, nothing
-non-finite gets through, and --set values are plain YAML scalars."""
+"""Settings: bad values are one-line errors naming the setting, a component's name is checked against the registry
+that owns it (with the closest name), nothing non-finite gets through, and --set values are plain YAML scalars."""
 
 import pytest
 
-from spiketext.config import (
-    CHECKPOINTS,
-    NORMALIZED_CHECKPOINTS,
-    InputCode,
-    Normalization,
-    RunConfig,
-    Surrogate,
-    choices,
-    from_dict,
-    parse_override,
-    to_dict,
-)
 from spiketext.errors import SpiketextError
-from spiketext.presets import build_run_config
+from spiketext.runs.families import family_of
+from spiketext.runs.folder import CHECKPOINTS
+from spiketext.settings.config import RunConfig, from_dict, parse_override, to_dict
+from spiketext.settings.presets import build_run_config
 
 
 def cfg(**overrides):
     return build_run_config("quick", overrides={"data": {"dataset": "sst2"}, **overrides})
 
 
-def test_choice_lists_have_one_home():
-    from spiketext.encoding import INPUT_CODES
-    from spiketext.neurons import SURROGATES
-
-    assert tuple(INPUT_CODES) == choices(InputCode) and choices(Surrogate) == SURROGATES
-    assert tuple(NORMALIZED_CHECKPOINTS) == choices(Normalization)
+def test_a_components_name_is_checked_by_its_registry_with_the_closest_name():
+    for overrides, message in [
+        ({"snn": {"encoder": "poisson"}}, r"setting snn.encoder: 'poisson' is not a known input code; choose one of "
+                                          "bernoulli, regular, ttfs"),
+        ({"snn": {"surrogate": "fast_sigmod"}}, r"snn.surrogate: .*did you mean 'fast_sigmoid'"),
+        ({"model": {"input_domain": "negative"}, "cnn": {"noise_steps": 0}}, r"model.input_domain: 'negative' is not a "
+                                                                             "known input domain"),
+        ({"finetune": {"init": "data_p99"}}, r"finetune.init: .*did you mean 'data_p999'"),
+        ({"snn": {"readout": "membrane_"}}, r"snn.readout: .*did you mean 'membrane'"),
+        ({"family": "transformers"}, r"setting family: .*did you mean 'transformer'"),
+    ]:  # fmt: skip
+        built = cfg(**overrides)  # settings hold plain strings
+        with pytest.raises(SpiketextError, match=message):
+            family_of(built)
     assert CHECKPOINTS[0] == "snn_finetuned" and CHECKPOINTS[-1] == "cnn"
 
 
@@ -38,11 +37,6 @@ def test_choice_lists_have_one_home():
         ({"eval_batch_size": 0}, r"setting eval_batch_size: 0 must be >= 1"),
         ({"eval_batch_size": -4}, r"setting eval_batch_size: -4 must be >= 1"),
         ({"device": "bogus"}, r"setting device: 'bogus' is not a device"),
-        (
-            {"snn": {"encoder": "poisson"}},
-            r"setting config.snn.encoder: 'poisson' is not one of bernoulli, regular, ttfs",
-        ),
-        ({"snn": {"surrogate": "fast_sigmod"}}, r"did you mean 'fast_sigmoid'"),
         ({"cnn": {"lr": float("inf")}}, r"setting config.cnn.lr: inf is not a finite number"),
         ({"finetune": {"lr": float("nan")}}, r"config.finetune.lr: nan is not a finite number"),
         ({"precision": "fp64"}, r"'fp64' is not one of auto, bf16, fp32"),
@@ -50,7 +44,6 @@ def test_choice_lists_have_one_home():
         ({"data": {"dataset": "sst2", "max_len": 1}}, r"longer than the sentence length L = 1"),
         ({"seed": -1}, r"setting seed: -1 must be >= 0"),
         ({"model": {"input_domain": "signed"}, "cnn": {"noise_steps": 50}}, r"setting cnn.noise_steps: Binomial"),
-        ({"model": {"input_domain": "negative"}}, r"'negative' is not one of positive, signed"),
         ({"data": {"dataset": "chnsenti", "skipgram_window": 0}}, r"setting data.skipgram_window: 0 must be >= 1"),
     ],
 )

@@ -1,15 +1,17 @@
-"""Conversion (spiketext.models.convert): a weight copy, the normalizations, QCFS conversion reproducing the CNN."""
+"""Conversion (spiketext.core.models.convert): a weight copy, the normalizations, QCFS conversion reproducing the
+CNN."""
 
 import pytest
 import torch
 
-from spiketext.config import SNNConfig
-from spiketext.encoding import Draw, bernoulli_encode, signed_input
-from spiketext.models import SpikingTextCNN, TailoredTextCNN
-from spiketext.models.architecture import Architecture
-from spiketext.models.convert import convert, data_based_scales, model_based_scales, normalized_weights
-from spiketext.models.textcnn import init_linear_weights
-from spiketext.runtime import generator
+from spiketext.core.codes import Draw, bernoulli_encode, signed_input
+from spiketext.core.models import SpikingTextCNN, TailoredTextCNN
+from spiketext.core.models.architecture import Architecture
+from spiketext.core.models.convert import convert, data_based_scales, model_based_scales, normalized_weights
+from spiketext.core.models.textcnn import init_linear_weights
+from spiketext.core.runtime import generator
+from spiketext.errors import SpiketextError
+from spiketext.settings.config import SNNConfig
 from tiny_models import tiny_cnn, tiny_snn
 
 
@@ -42,7 +44,7 @@ def test_model_based_scales_bound_every_activation():
 
 
 def test_conversion_weights_normalizations_and_input_scale():
-    from spiketext.models.convert import conversion_weights
+    from spiketext.core.models.convert import conversion_weights
 
     cnn = tiny_cnn()
     x = torch.rand(32, 6, 9)
@@ -54,14 +56,14 @@ def test_conversion_weights_normalizations_and_input_scale():
     halved = conversion_weights(cnn, "model", lambda: [x], input_scale=0.5)
     model = conversion_weights(cnn, "model", lambda: [x])
     torch.testing.assert_close(halved["convs.0.weight"], model["convs.0.weight"] * 2)
-    with pytest.raises(ValueError, match="unknown normalization"):
+    with pytest.raises(SpiketextError, match="'bogus' is not a known normalization"):
         conversion_weights(cnn, "bogus", lambda: [x])
 
 
 def test_qcfs_conversion_reproduces_the_cnn():
     # A QCFS CNN with L levels, converted with θ = λ, membrane from θ/2, the regular code with T = L and a membrane
     # readout, computes (nearly) the same function: the IF spike counts round what the CNN's activation rounds.
-    from spiketext.models.convert import conversion_weights
+    from spiketext.core.models.convert import conversion_weights
 
     torch.manual_seed(1)
     L = 8
@@ -88,8 +90,8 @@ def test_signed_qcfs_conversion_reproduces_the_cnn(code):
     # The signed domain: the CNN reads s = 2e⁺ − 1 (padding 0) quantized to L levels of |s|; the SNN sends |s| on
     # two channels (spikes of ±1). With the regular code, or one spike per unit and a held current (ttfs), the
     # conv layer integrates the same charge the CNN's input carries.
-    from spiketext.encoding import quantize_input
-    from spiketext.models.convert import conversion_weights
+    from spiketext.core.codes import quantize_input
+    from spiketext.core.models.convert import conversion_weights
 
     L = 8
     cnn = TailoredTextCNN(

@@ -3,7 +3,7 @@ count against the TextCNN formula."""
 
 import torch
 
-from spiketext.counting import cnn_layer_macs, conv_synaptic_ops, window_counts
+from spiketext.energy.counting import cnn_layer_macs, conv_synaptic_ops, window_counts
 
 
 def test_window_counts_at_the_edges():

@@ -4,17 +4,17 @@ import json
 import numpy as np
 import pytest
 
-from spiketext.config import SkipgramSettings
 from spiketext.data.embeddings import (
     PositiveTransform,
     WordVectors,
     check_dimension,
     embedding_matrix,
     load_vector_file,
-    train_skipgram,
 )
+from spiketext.data.skipgram import train_skipgram
 from spiketext.data.vocab import Vocabulary
 from spiketext.errors import SpiketextError
+from spiketext.settings.config import SkipgramSettings
 
 
 def test_positive_transform_known_values(five_word_vectors, tmp_path):

@@ -4,11 +4,11 @@ count against the TextCNN formula, and the energy arithmetic."""
 import pytest
 import torch
 
-from spiketext.config import SNNConfig
-from spiketext.counting import COSTS, SNNCounter, conv_synaptic_ops
-from spiketext.energy import count_energy, energy_report
-from spiketext.models.architecture import Architecture
-from spiketext.models.spiking import SpikingTextCNN
+from spiketext.core.models.architecture import Architecture
+from spiketext.core.models.spiking import SpikingTextCNN
+from spiketext.energy.counting import COSTS, SNNCounter, conv_synaptic_ops
+from spiketext.energy.report import count_energy, energy_report
+from spiketext.settings.config import SNNConfig
 
 
 def _count(model, spikes):
@@ -69,8 +69,8 @@ def test_leaky_membrane_updates_cost_a_mac():
 
 
 def test_count_energy_reports_spikes_per_unit_encoding_and_matched_precisions():
-    from spiketext.energy import count_energy
-    from spiketext.energy_files import energy_markdown
+    from spiketext.energy.files import energy_markdown
+    from spiketext.energy.report import count_energy
 
     x = torch.rand(6, 5, 9, generator=torch.Generator().manual_seed(0))
     for code, noise, draws in (("bernoulli", 0, 5 * 9 * 10), ("regular", 0, 0), ("regular", 0.1, 5 * 9)):
@@ -145,8 +145,8 @@ def test_memory_inclusive_column_follows_its_stated_rules():
 def test_reviewer_accounting_recounted_by_hand():
     """One sentence of 3 words padded to L = 5, D = 2, one filter of width 2 (weights 1), T = 2, TTFS input 0.9 (one
     spike per unit at step 0, seen for 2 steps), two output neurons (weights 1). Every count written down below."""
-    from spiketext.accounting import sram_pj
-    from spiketext.models.textcnn import TailoredTextCNN
+    from spiketext.core.models.textcnn import TailoredTextCNN
+    from spiketext.energy.accounting import sram_pj
 
     cnn = TailoredTextCNN(Architecture(2, 2, num_filters=1, kernel_sizes=(2,), neurons_per_class=1, dropout=0.0))
     snn = SpikingTextCNN(Architecture(2, 2, 1, (2,), 1), SNNConfig(encoder="ttfs"))
@@ -188,8 +188,8 @@ def test_reviewer_accounting_recounted_by_hand():
 def test_the_cnn_counter_counts_what_a_quantized_cnn_reads():
     """A CNN trained on inputs quantized to n levels is evaluated so, and its zero-skipping count reads the
     quantized values: a unit whose |s| rounds to 0 at n = 4 is skipped."""
-    from spiketext.counting import CNNCounter
-    from spiketext.models.textcnn import TailoredTextCNN
+    from spiketext.core.models.textcnn import TailoredTextCNN
+    from spiketext.energy.counting import CNNCounter
 
     arch = Architecture(dim=2, num_classes=2, num_filters=1, kernel_sizes=(1,), neurons_per_class=1,
                         input_domain="signed", input_levels=4)  # fmt: skip

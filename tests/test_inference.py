@@ -7,13 +7,13 @@ import shutil
 import pytest
 import torch
 
-from spiketext.config import SNNConfig
-from spiketext.encoding import Draw, bernoulli_encode
+from spiketext.core.codes import Draw, bernoulli_encode
+from spiketext.core.inference import classify, load_bundle, save_bundle
+from spiketext.core.models.registry import Architecture, build_model, model_meta
+from spiketext.core.models.textcnn import init_linear_weights
+from spiketext.core.runtime import generator
 from spiketext.errors import SpiketextError
-from spiketext.inference import classify, load_bundle, save_bundle
-from spiketext.models.registry import Architecture, build_model, model_meta
-from spiketext.models.textcnn import init_linear_weights
-from spiketext.runtime import generator
+from spiketext.settings.config import SNNConfig
 
 ARCH = Architecture(dim=6, num_classes=3, num_filters=5, kernel_sizes=(2, 3), neurons_per_class=4, dropout=0.5,
                     zero_mean_filters=True)  # fmt: skip
@@ -61,7 +61,7 @@ def test_save_load_gives_identical_outputs(tmp_path, kind):
 
 def edit_json(tmp_path, change, restamp: bool = True):
     """Change m.json; with `restamp` its content digest is recomputed (a consistent file that is still wrong)."""
-    from spiketext.checkpoint import META_DIGEST, meta_digest
+    from spiketext.core.checkpoint import META_DIGEST, meta_digest
 
     path = tmp_path / "m.json"
     meta = json.loads(path.read_text())
@@ -113,7 +113,10 @@ def test_a_non_finite_value_in_a_checkpoint_json_is_refused_naming_the_field(tmp
         (lambda m: m["data"].pop("vocab"), r"m.json: data.vocab is missing"),
         (lambda m: m["data"].update(labels=["a"]), r"1 labels for a model with 3 classes"),
         (lambda m: m["arch"].update(num_filters=7), r"convs.0.weight is \[5, 6, 2\], the architecture says \[7, 6"),
-        (lambda m: m["snn"].update(surrogate="bogus"), r"m.json: setting snn.surrogate: 'bogus' is not one of"),
+        (
+            lambda m: m["snn"].update(surrogate="bogus"),
+            r"m.json: setting snn.surrogate: 'bogus' is not a known surrogate",
+        ),
         (lambda m: m["arch"].update(dim=-4), r"dim = -4 is not a positive integer"),
         (lambda m: m["arch"].update(kernel_sizes=[2, 3, 2**40]), r"kernel_sizes = .* must be positive integers"),
         (lambda m: m.update(kind="lstm"), r"kind 'lstm' is unknown"),

@@ -1,4 +1,4 @@
-"""The run ledger (spiketext.ledger): a folder with progress refuses other settings or changed inputs, names the
+"""The run ledger (spiketext.runs.ledger): a folder with progress refuses other settings or changed inputs, names the
 stage to restart from, checks everything before it changes anything, and a restart discards exactly that stage and
 the later ones, only once the new stage has written (undone on a failure or after a kill)."""
 
@@ -10,9 +10,9 @@ import pytest
 
 from conftest import write_tiny_task
 from spiketext.errors import SpiketextError
-from spiketext.ledger import BACKUP, Restart, differing_settings, first_stage, flat_keys, open_run, started
-from spiketext.presets import build_run_config
-from spiketext.runs import RunDir
+from spiketext.runs.folder import RunDir
+from spiketext.runs.ledger import BACKUP, Restart, differing_settings, first_stage, flat_keys, open_run, started
+from spiketext.settings.presets import build_run_config
 
 
 def _config(data, vectors, **overrides):

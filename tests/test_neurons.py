@@ -6,9 +6,9 @@ import math
 import pytest
 import torch
 
-from spiketext import neurons
-from spiketext.config import SNNConfig as N  # the neurons' settings (β, θ, reset, surrogate, slope, U[0])
-from spiketext.neurons import SURROGATES, lif_loop, lif_scan, spike, surrogate_grad
+from spiketext.core import neurons
+from spiketext.core.neurons import SURROGATES, lif_loop, lif_scan, spike, surrogate_grad
+from spiketext.settings.config import SNNConfig as N  # the neurons' settings (β, θ, reset, surrogate, slope, U[0])
 
 
 def test_if_neuron_hand_computed():

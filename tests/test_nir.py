@@ -9,16 +9,16 @@ import pytest
 import torch
 
 from conftest import TINY
-from spiketext.config import SNNConfig
+from spiketext.core.models.spiking import SpikingTextCNN, mean_pool
 from spiketext.errors import SpiketextError
-from spiketext.models.spiking import SpikingTextCNN, mean_pool
+from spiketext.settings.config import SNNConfig
 
 nir = pytest.importorskip("nir", reason="the nir extra is not installed (pip install 'spiketext[nir]')")
 pytest.importorskip("nirtorch", reason="the nir extra is not installed (pip install 'spiketext[nir]')")
 
-from spiketext.encoding import Draw  # noqa: E402
-from spiketext.models.architecture import Architecture  # noqa: E402
-from spiketext.nir_export import graph_metadata, lossy_changes, nir_module, run_nir, to_nir  # noqa: E402
+from spiketext.core.codes import Draw  # noqa: E402
+from spiketext.core.models.architecture import Architecture  # noqa: E402
+from spiketext.core.nir import graph_metadata, lossy_changes, nir_module, run_nir, to_nir  # noqa: E402
 
 
 def _model(seed: int = 0, **kw) -> SpikingTextCNN:

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import TINY
 from spiketext.errors import SpiketextError
-from spiketext.parallel import Backend, Job, choose_backend, run_jobs
+from spiketext.runs.parallel import Backend, Job, choose_backend, run_jobs
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'spiketext[ray]')")
 
@@ -68,7 +68,7 @@ def test_process_jobs_wait_for_their_dependencies_and_skip_after_a_failure(tmp_p
 @pytest.mark.slow
 def test_ray_jobs_wait_for_their_dependencies_and_failures_are_named(tmp_path, monkeypatch):
     f = tmp_path / "a.txt"
-    monkeypatch.setenv("RAY_worker_niceness", "0")  # as run_jobs starts its own instance (see spiketext.parallel)
+    monkeypatch.setenv("RAY_worker_niceness", "0")  # as run_jobs starts its own instance (see spiketext.runs.parallel)
     ray.init(num_cpus=2, include_dashboard=False)
     try:
         jobs = [

@@ -13,7 +13,7 @@ from conftest import TINY
 from spiketext import api
 from spiketext.cli import main
 from spiketext.errors import SpiketextError
-from spiketext.presets import build_run_config
+from spiketext.settings.presets import build_run_config
 
 
 def run_tiny(data, vectors, out, *extra) -> int:
@@ -203,7 +203,7 @@ def test_resume_after_sigkill(tmp_path):
 
 @pytest.mark.slow
 def test_baselines_add_every_row(tmp_path, tiny_task, capsys):
-    from spiketext.runs import RESULT_ROWS
+    from spiketext.runs.folder import RESULT_ROWS
 
     data, vectors = tiny_task
     out = tmp_path / "base"

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from spiketext import api
-from spiketext.config import DataConfig, from_dict, load_mapping
 from spiketext.data.vocab import PAD_ID, UNK_ID
 from spiketext.errors import SpiketextError
+from spiketext.settings.config import DataConfig, from_dict, load_mapping
 
 
 @pytest.fixture
@@ -72,20 +72,22 @@ def test_config_rejects_unknown_and_mistyped_keys(tmp_path):
 
 
 def test_yaml_exponent_without_dot_is_a_number(tmp_path):
-    from spiketext.config import parse_override
-    from spiketext.presets import build_run_config
+    from spiketext.settings.config import parse_override
+    from spiketext.settings.presets import build_run_config
 
     keys, value = parse_override("finetune.lr=1e-5")
     cfg = build_run_config("paper", overrides={"data": {"dataset": "sst2"}, "finetune": {"lr": value}})
     assert keys == ["finetune", "lr"] and cfg.finetune.lr == 1e-5
     with pytest.raises(SpiketextError, match="unknown preset"):
         build_run_config("fast", overrides={"data": {"dataset": "sst2"}})
-    with pytest.raises(SpiketextError, match="finetune.loss"):
-        build_run_config("paper", overrides={"data": {"dataset": "sst2"}, "finetune": {"loss": "hinge"}})
+    from spiketext.runs.families import family_of
+
+    with pytest.raises(SpiketextError, match="setting finetune.loss: 'hinge' is not a known SNN loss"):
+        family_of(build_run_config("paper", overrides={"data": {"dataset": "sst2"}, "finetune": {"loss": "hinge"}}))
 
 
 def test_cnn_noise_steps_can_follow_t_and_input_scale_is_checked():
-    from spiketext.presets import build_run_config
+    from spiketext.settings.presets import build_run_config
 
     over = {"data": {"dataset": "sst2"}, "snn": {"num_steps": 8}, "cnn": {"noise_steps": "T"}}
     assert build_run_config("paper", overrides=over).cnn_noise_steps() == 8

@@ -3,9 +3,9 @@ overrides the file; the paper preset keeps the authors' settings."""
 
 import pytest
 
-from spiketext.config import BUILTIN_DATASETS, PAPER_CNN_LR
 from spiketext.errors import SpiketextError
-from spiketext.presets import PRESETS, build_run_config
+from spiketext.settings.config import BUILTIN_DATASETS, PAPER_CNN_LR
+from spiketext.settings.presets import PRESETS, build_run_config
 
 
 @pytest.mark.parametrize("preset", sorted(PRESETS))

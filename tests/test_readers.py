@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spiketext.config import ReadOptions, SplitSettings
 from spiketext.data.corpus import label_order, load_files
 from spiketext.data.readers import read_records
 from spiketext.errors import SpiketextError
+from spiketext.settings.config import ReadOptions, SplitSettings
 
 
 def write(path, text, encoding="utf-8"):

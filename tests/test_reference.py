@@ -3,13 +3,13 @@
 import pytest
 import torch
 
-from spiketext.config import SNNConfig
-from spiketext.encoding import Draw, bernoulli_encode
-from spiketext.models import SpikingTextCNN
-from spiketext.models.architecture import Architecture
-from spiketext.models.spiking import rate_ce_loss
-from spiketext.models.textcnn import init_linear_weights
-from spiketext.runtime import generator
+from spiketext.core.codes import Draw, bernoulli_encode
+from spiketext.core.models import SpikingTextCNN
+from spiketext.core.models.architecture import Architecture
+from spiketext.core.models.spiking import rate_ce_loss
+from spiketext.core.models.textcnn import init_linear_weights
+from spiketext.core.runtime import generator
+from spiketext.settings.config import SNNConfig
 
 pytest.importorskip("snntorch")
 
@@ -17,7 +17,7 @@ pytest.importorskip("snntorch")
 @pytest.mark.slow
 @pytest.mark.parametrize("beta", [1.0, 0.9])
 def test_engine_equals_reference_in_fp32(beta):
-    from spiketext.bench.reference import ReferenceSNN
+    from spiketext.core.bench.reference import ReferenceSNN
 
     D, C, T, B, L = 12, 2, 20, 6, 11
     neuron = SNNConfig(beta=beta, threshold=0.3)
@@ -45,7 +45,7 @@ def test_engine_equals_reference_in_fp32(beta):
 
 @pytest.mark.slow
 def test_benchmark_runs_and_reports_every_field():
-    from spiketext.bench.engine import Shape, markdown, run_benchmark
+    from spiketext.core.bench.engine import Shape, markdown, run_benchmark
 
     s = Shape(batch=2, steps=3, length=7, dim=4, filters=2)
     r = run_benchmark("cpu", "fp32", reps=1, warmup=0, shapes={"paper_shape": s, "default_shape": s})

@@ -1,15 +1,16 @@
-"""The model registry (spiketext.models.registry): checkpoint JSON round trips and validation."""
+"""The model registry (spiketext.core.models.registry): checkpoint JSON round trips and validation."""
 
 import dataclasses
 
 import pytest
 
-from spiketext.config import SNNConfig
+from spiketext.settings.config import SNNConfig
 
 
 def test_registry_round_trip_and_validation():
+    from spiketext.core.codes import stochastic
+    from spiketext.core.models.registry import Architecture, build_model, snn_from_json
     from spiketext.errors import SpiketextError
-    from spiketext.models.registry import Architecture, build_model, snn_from_json
 
     arch = Architecture(dim=6, num_classes=3, num_filters=5, kernel_sizes=(2, 3), neurons_per_class=4)
     assert Architecture.from_json(arch.to_json(), "x") == arch
@@ -17,7 +18,7 @@ def test_registry_round_trip_and_validation():
     assert snn_from_json(dataclasses.asdict(spec), "x") == spec
     snn = build_model("snn", arch, spec)
     assert snn.out_neuron.params is spec is snn.snn and snn.input_code == "regular" and snn.snn.input_scale == 0.5
-    with pytest.raises(SpiketextError, match=r"m.json: setting snn.surrogate: 'bogus' is not one of"):
+    with pytest.raises(SpiketextError, match=r"m.json: setting snn.surrogate: 'bogus' is not a known surrogate"):
         snn_from_json({**dataclasses.asdict(spec), "surrogate": "bogus"}, "m.json")
     with pytest.raises(SpiketextError, match=r"m.json: setting snn.beta: 1.5 must lie in \(0, 1\]"):
         snn_from_json({**dataclasses.asdict(spec), "beta": 1.5}, "m.json")
@@ -35,11 +36,14 @@ def test_registry_round_trip_and_validation():
     with pytest.raises(SpiketextError, match="input_domain = 'both' is not positive or signed"):
         Architecture.from_json({**arch.to_json(), "input_domain": "both"}, "m.json")
     noisy = SNNConfig(8, encoder="ttfs", input_noise=0.2)
-    assert snn_from_json(dataclasses.asdict(noisy), "x") == noisy and noisy.stochastic and not spec.stochastic
+    assert snn_from_json(dataclasses.asdict(noisy), "x") == noisy
+    assert stochastic(noisy.encoder, noisy.input_noise) and not stochastic(spec.encoder, spec.input_noise)
     assert build_model("snn", signed, noisy).stochastic
     no_noise = {k: v for k, v in dataclasses.asdict(noisy).items() if k != "input_noise"}  # older checkpoints
     assert snn_from_json(no_noise, "x").input_noise == 0.0
     with pytest.raises(SpiketextError, match="snn.input_noise: -1.0 must lie in"):
         snn_from_json({**dataclasses.asdict(noisy), "input_noise": -1}, "m.json")
-    with pytest.raises(SpiketextError, match="snn.encoder: 'morse' is not one of"):
-        SNNConfig(encoder="morse")  # type: ignore[arg-type]  # built in code: validated the same way
+    with pytest.raises(SpiketextError, match="snn.encoder: 'morse' is not a known input code"):
+        build_model("snn", arch, SNNConfig(encoder="morse"))  # an SNN built in code checks its components too
+    with pytest.raises(SpiketextError, match="m.json: setting snn.encoder: 'morse' is not a known input code"):
+        snn_from_json({**dataclasses.asdict(noisy), "encoder": "morse"}, "m.json")

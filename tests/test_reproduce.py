@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spiketext.reproduce import method_markdown, method_table
+from spiketext.runs.reproduce import method_markdown, method_table
 
 GRID = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "grid"
 

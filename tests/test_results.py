@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from spiketext.errors import SpiketextError
-from spiketext.results import AttackReport, EnergySummary, RunResult, StageResult
+from spiketext.runs.results import AttackReport, EnergySummary, RunResult, StageResult
 
 REPO = Path(__file__).resolve().parents[1]
 

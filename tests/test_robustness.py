@@ -1,4 +1,4 @@
-"""Attacks on a saved run with the controls (spiketext.robustness): noisy CNN victims read exactly the SNN's input
+"""Attacks on a saved run with the controls (spiketext.runs.robustness): noisy CNN victims read exactly the SNN's input
 noise, the deterministic twin, one example set with paired comparisons and transfer, the legacy protocol."""
 
 import json
@@ -9,14 +9,14 @@ import torch
 from conftest import TINY
 from spiketext import api
 from spiketext.cli import main
-from spiketext.encoding import Draw
+from spiketext.core.codes import Draw
 from spiketext.errors import SpiketextError
 
 
 def test_noise_control_victim_and_deterministic_twin(tmp_path, tiny_task):
     from spiketext.attacks.victim import Victim, deterministic_twin
-    from spiketext.encoding import Draw, bernoulli_encode
-    from spiketext.runtime import generator
+    from spiketext.core.codes import Draw, bernoulli_encode
+    from spiketext.core.runtime import generator
 
     data, vectors = tiny_task
     out = tmp_path / "run"
@@ -44,8 +44,8 @@ def test_noise_control_victim_and_deterministic_twin(tmp_path, tiny_task):
 @pytest.mark.slow
 def test_a_dithered_snn_is_stochastic_and_its_controls_read_the_same_noise(tmp_path, tiny_task):
     from spiketext.attacks.victim import Victim, deterministic_twin
-    from spiketext.encoding import dithered_input
-    from spiketext.runtime import generator
+    from spiketext.core.codes import dithered_input
+    from spiketext.core.runtime import generator
 
     data, vectors = tiny_task
     out = tmp_path / "run"

@@ -6,9 +6,9 @@ import json
 import pytest
 import torch
 
-from spiketext.checkpoint import save_checkpoint
+from spiketext.core.checkpoint import save_checkpoint
 from spiketext.errors import SpiketextError
-from spiketext.runs import RunDir, find_run_config, resolve_model_path
+from spiketext.runs.folder import RunDir, find_run_config, resolve_model_path
 
 
 def test_a_damaged_metrics_line_is_rebuilt_from_the_state(tmp_path, caplog):
@@ -37,7 +37,7 @@ def test_model_lookup_by_name(tmp_path):
     save_checkpoint(run.checkpoint("cnn"), {"w": torch.zeros(1)}, {})
     save_checkpoint(run.checkpoint("snn_converted"), {"w": torch.zeros(1)}, {})
     assert resolve_model_path(tmp_path, "cnn") == run.checkpoint("cnn")
-    with pytest.raises(SpiketextError, match=r"--model 'snn_finetunedd': not a checkpoint name; choose one of"):
+    with pytest.raises(SpiketextError, match=r"--model 'snn_finetunedd': not a checkpoint name; did you mean"):
         resolve_model_path(tmp_path, "snn_finetunedd")
     with pytest.raises(SpiketextError, match=r"has no snn_finetuned checkpoint yet \(it has: snn_converted, cnn\)"):
         resolve_model_path(tmp_path, "snn_finetuned")

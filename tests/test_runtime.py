@@ -5,8 +5,7 @@ import contextlib
 import pytest
 import torch
 
-from spiketext.errors import SpiketextError
-from spiketext.runtime import (
+from spiketext.core.runtime import (
     autocast,
     autocast_dtype,
     check_memory,
@@ -14,6 +13,7 @@ from spiketext.runtime import (
     generator,
     resolve_device,
 )
+from spiketext.errors import SpiketextError
 
 
 def test_generators_are_seeded_streams():

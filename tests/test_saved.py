@@ -1,4 +1,4 @@
-"""Opening a saved run for assessment (spiketext.saved): the run's trained skip-gram vectors rebuilt and checked
+"""Opening a saved run for assessment (spiketext.runs.saved): the run's trained skip-gram vectors rebuilt and checked
 against the checkpoint's own table, so word attacks reach runs on Chinese text."""
 
 import json
@@ -9,7 +9,7 @@ from conftest import TINY
 from spiketext import api
 from spiketext.cli import main
 from spiketext.errors import SpiketextError
-from spiketext.saved import run_vectors
+from spiketext.runs.saved import run_vectors
 
 
 def _chinese_task(folder):

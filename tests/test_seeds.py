@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from spiketext.presets import build_run_config
-from spiketext.results import RunResult
-from spiketext.seeds import seed_config, summarize_seeds
+from spiketext.runs.results import RunResult
+from spiketext.runs.seeds import seed_config, summarize_seeds
+from spiketext.settings.presets import build_run_config
 
 
 def seed_result(test: float, dev: float, ratio: float, all_ops: float | None) -> dict:

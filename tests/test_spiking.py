@@ -1,14 +1,14 @@
-"""The SNN (spiketext.models.spiking): shapes, recorded spikes, its one inference path (and the windowed scoring
+"""The SNN (spiketext.core.models.spiking): shapes, recorded spikes, its one inference path (and the windowed scoring
 of one-word variants), its memory estimate."""
 
 import pytest
 import torch
 
-from spiketext.config import SNNConfig
-from spiketext.encoding import Draw, bernoulli_encode
-from spiketext.models.architecture import Architecture
-from spiketext.models.convert import convert
-from spiketext.models.spiking import rate_ce_loss
+from spiketext.core.codes import Draw, bernoulli_encode
+from spiketext.core.models.architecture import Architecture
+from spiketext.core.models.convert import convert
+from spiketext.core.models.spiking import rate_ce_loss
+from spiketext.settings.config import SNNConfig
 from tiny_models import tiny_cnn, tiny_snn
 
 
@@ -33,7 +33,7 @@ def test_snn_shapes_record_and_loss():
 
 def test_branches_keep_their_own_neurons():
     # The three branches are scanned in one call; each must equal a separate IF layer on its own currents.
-    from spiketext.neurons import lif_scan
+    from spiketext.core.neurons import lif_scan
 
     snn = convert(tiny_cnn(), tiny_snn(snn=SNNConfig(threshold=0.3)))
     spikes = bernoulli_encode(torch.rand(3, 6, 9), Draw(12, torch.Generator().manual_seed(0)))
@@ -67,7 +67,7 @@ def test_regular_code_snn_is_deterministic_and_ignores_the_generator():
 
 
 def test_memory_estimate_grows_with_t():
-    from spiketext.models.spiking import memory_bytes
+    from spiketext.core.models.spiking import memory_bytes
 
     small = memory_bytes(50, 100, (3, 4, 5), 25, 32, 50, training=True)
     assert memory_bytes(50, 100, (3, 4, 5), 25, 32, 100_000_000, training=True) > 1e14 > small > 1e6
@@ -77,8 +77,8 @@ def test_memory_estimate_grows_with_t():
 def test_windowed_variant_scoring_equals_the_full_path(code):
     """One-word variants scored over their changed window give the full path's class scores on shared noise."""
 
-    from spiketext.models.spiking import SpikingTextCNN
-    from spiketext.runtime import generator
+    from spiketext.core.models.spiking import SpikingTextCNN
+    from spiketext.core.runtime import generator
 
     torch.manual_seed(0)
     model = SpikingTextCNN(Architecture(dim=6, num_classes=2, num_filters=12), SNNConfig(encoder=code)).eval()

@@ -16,14 +16,14 @@ import torch
 
 from conftest import TINY
 from spiketext.cli import main
-from spiketext.config import SNNConfig
-from spiketext.encoding import Draw
-from spiketext.models import stacked
-from spiketext.models.architecture import Architecture
-from spiketext.models.spiking import SpikingTextCNN
-from spiketext.models.textcnn import TailoredTextCNN, init_linear_weights
-from spiketext.runtime import generator
-from spiketext.train import FitSettings, Member, cnn_logits, cnn_loss, fit_members
+from spiketext.core.codes import Draw
+from spiketext.core.models import stacked
+from spiketext.core.models.architecture import Architecture
+from spiketext.core.models.spiking import SpikingTextCNN
+from spiketext.core.models.textcnn import TailoredTextCNN, init_linear_weights
+from spiketext.core.runtime import generator
+from spiketext.runs.train import FitSettings, Member, cnn_logits, cnn_loss, fit_members
+from spiketext.settings.config import SNNConfig
 
 M, B, D, L = 3, 4, 8, 12
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import TINY
 from spiketext.cli import main
 from spiketext.errors import SpiketextError
-from spiketext.sweep import parse_grid
+from spiketext.runs.sweep import parse_grid
 
 
 @pytest.mark.slow
@@ -74,7 +74,7 @@ def test_every_point_is_validated_before_any_work(tmp_path, tiny_task, capsys):
 
 
 def test_seed_groups_average_the_points_that_differ_only_in_seed():
-    from spiketext.sweep import seed_groups, sweep_markdown
+    from spiketext.runs.sweep import seed_groups, sweep_markdown
     from spiketext.viz import sweep_figure
 
     def point(seed, T, acc, ratio):

@@ -1,13 +1,13 @@
-"""The tailored TextCNN (spiketext.models.textcnn): shapes, zero-mean filters, seeded init, QCFS."""
+"""The tailored TextCNN (spiketext.core.models.textcnn): shapes, zero-mean filters, seeded init, QCFS."""
 
 import numpy as np
 import pytest
 import torch
 
-from spiketext.models import StandardTextCNN, TailoredTextCNN
-from spiketext.models.architecture import Architecture
-from spiketext.models.textcnn import init_linear_weights, population_logits
-from spiketext.runtime import generator
+from spiketext.core.models import StandardTextCNN, TailoredTextCNN
+from spiketext.core.models.architecture import Architecture
+from spiketext.core.models.textcnn import init_linear_weights, population_logits
+from spiketext.core.runtime import generator
 from tiny_models import tiny_cnn
 
 
@@ -31,7 +31,7 @@ def test_seeded_init_is_reproducible():
 
 
 def test_qcfs_activation_values_and_gradients():
-    from spiketext.models.textcnn import qcfs
+    from spiketext.core.models.textcnn import qcfs
 
     a = torch.tensor([-1.0, 0.0, 0.1, 0.26, 0.5, 0.9, 2.0], requires_grad=True)
     lam = torch.tensor(1.0, requires_grad=True)

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from spiketext.core.models.architecture import Architecture
+from spiketext.core.models.textcnn import TailoredTextCNN, init_linear_weights
+from spiketext.core.runtime import generator
 from spiketext.errors import SpiketextError
-from spiketext.models.architecture import Architecture
-from spiketext.models.textcnn import TailoredTextCNN, init_linear_weights
-from spiketext.runtime import generator
-from spiketext.train import FitSettings, accuracy, cnn_logits, cnn_loss, fit
+from spiketext.runs.train import FitSettings, accuracy, cnn_logits, cnn_loss, fit
 
 
 def task(n=64, dim=4, length=6):

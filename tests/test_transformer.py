@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from spiketext.models.quantize import Quantizer, calibrate
-from spiketext.models.spiking_transformer import OpCounts, SpikingTransformer, ann_counts
-from spiketext.models.transformer import TextTransformer, TransformerShape
-from spiketext.neurons import stbif_step
-from spiketext.transformer_energy import transformer_energy
+from spiketext.core.models.quantize import Quantizer, calibrate
+from spiketext.core.models.spiking_transformer import OpCounts, SpikingTransformer, ann_counts
+from spiketext.core.models.transformer import TextTransformer, TransformerShape
+from spiketext.core.neurons import stbif_step
+from spiketext.energy.transformer import transformer_energy
 
 
 def tiny(levels: int = 4, activation: str = "relu", layers: int = 2) -> TextTransformer:
@@ -116,7 +116,7 @@ def test_snn_counts_follow_the_spikes_and_the_energy_report_reads_them():
 
 def test_the_pretrained_encoder_matches_transformers_bert():
     transformers = pytest.importorskip("transformers")
-    from spiketext.models.transformer import load_pretrained, pretrained_dir
+    from spiketext.core.models.transformer import load_pretrained, pretrained_dir
 
     try:
         folder = pretrained_dir()

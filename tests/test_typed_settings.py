@@ -7,7 +7,7 @@ from typing import Literal
 import pytest
 
 from spiketext.errors import SpiketextError
-from spiketext.typed_settings import deep_merge, from_dict, load_mapping, parse_override, set_nested, to_dict
+from spiketext.settings.typed import deep_merge, from_dict, load_mapping, parse_override, set_nested, to_dict
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from spiketext.errors import SpiketextError
-from spiketext.verbs import (
+from spiketext.settings.verbs import (
     AttackConfig,
     EnergyConfig,
     EvaluateConfig,
@@ -32,15 +32,11 @@ def test_defaults_are_valid_frozen_and_every_field_has_its_option(cls):
         (EvaluateConfig, {"split": "val"}, "split 'val': choose one of train, dev, test"),
         (EvaluateConfig, {"seed": -1}, "seed -1: must be >= 0"),
         (EnergyConfig, {"costs": "fp64"}, "energy costs 'fp64'"),
-        (EnergyConfig, {"model": "cnn"}, "--model 'cnn'"),
         (ExportConfig, {"check": -2}, "--check -2"),
-        (AttackConfig, {"attack": "hotflip"}, "attack 'hotflip'"),
         (AttackConfig, {"victims": ("cnn", "cnn")}, "name each once"),
-        (AttackConfig, {"victims": ("cnn", "bert")}, "name each once"),
         (AttackConfig, {"eval_draws": 4}, "an odd number"),
         (AttackConfig, {"confirm": (9, 3)}, "1 <= k <= m"),
         (AttackConfig, {"legacy": True, "confirm": (8, 15)}, "--legacy-protocol attacks without confirmation"),
-        (AttackConfig, {"model": "cnn"}, "choose an SNN checkpoint"),
         (AttackConfig, {"draws": 10_000}, "at most 1,000"),
     ],
 )
@@ -75,8 +71,8 @@ def test_option_strings_parse_to_their_values():
 )
 def test_every_choice_of_every_verb_option_parses_to_its_setting(verb, cls):
     # each option with choices, given each of its values through the real parser, reaches the verb's config
-    from spiketext.cli import build_parser
-    from spiketext.commands import _config
+    from spiketext.cli.commands import _config
+    from spiketext.cli.parser import build_parser
 
     parser = build_parser()
     extra = ["x.nir"] if verb == "export-nir" else []
@@ -88,3 +84,20 @@ def test_every_choice_of_every_verb_option_parses_to_its_setting(verb, cls):
             assert getattr(_config(args), f.name) == value, (verb, flag, value)
             checked += 1
     assert checked > 0
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"attack": "hotflip"}, r"setting --attack: 'hotflip' is not a known attack"),
+        ({"attack": "textfool"}, r"did you mean 'textfooler'"),
+        ({"victims": ("cnn", "bert")}, r"setting --victims: 'bert' is not a known attack victim"),
+        ({"similarity": "minlm"}, r"did you mean 'minilm'"),
+        ({"model": "cnn"}, "choose an SNN checkpoint"),
+    ],
+)
+def test_an_attacks_component_names_are_checked_by_their_registries(settings, message):
+    from spiketext.runs.robustness import check_names
+
+    with pytest.raises(SpiketextError, match=message):
+        check_names(AttackConfig(**settings))

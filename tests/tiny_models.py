@@ -1,9 +1,9 @@
 """Tiny models shared by the model tests: a tailored CNN and its SNN twin on a few dimensions."""
 
-from spiketext.models import SpikingTextCNN, TailoredTextCNN
-from spiketext.models.architecture import Architecture
-from spiketext.models.textcnn import init_linear_weights
-from spiketext.runtime import generator
+from spiketext.core.models import SpikingTextCNN, TailoredTextCNN
+from spiketext.core.models.architecture import Architecture
+from spiketext.core.models.textcnn import init_linear_weights
+from spiketext.core.runtime import generator
 
 
 def tiny_cnn(dim=6, classes=3, zero_mean=True, seed=0):

@@ -1,8 +1,8 @@
 """The Python API: the functions the `spiketext` command calls, one per thing a user does.
 
 from spiketext import api
-from spiketext.config import DataConfig
-from spiketext.presets import build_run_config
+from spiketext.settings.config import DataConfig
+from spiketext.settings.presets import build_run_config
 
 results = api.run(build_run_config("quick", overrides={"data": {"dataset": "sst2"}}), "runs/sst2")
 model = api.load_model("runs/sst2")                     # the fine-tuned SNN of a run folder
@@ -23,21 +23,21 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from spiketext.assess import classify, energy, evaluate, export_nir, raster
-from spiketext.config import DataConfig, RunConfig
 from spiketext.data.embeddings import export_vectors
 from spiketext.data.load import batches, describe_data, fetch_dataset, fetch_named_embeddings, load_corpus
 from spiketext.data.load import load_data as load_data
 from spiketext.errors import SpiketextError
 from spiketext.io import writer_lock
-from spiketext.parallel import Backend, choose_backend
-from spiketext.pipeline import Context, convert_stage, finetune_stage, open_run, train_cnn_stage
-from spiketext.reproduce import method_markdown, method_table, reproduce
-from spiketext.robustness import attack
-from spiketext.runs import find_run_config, run_folder_of
-from spiketext.saved import load_model
-from spiketext.seeds import run
-from spiketext.sweep import parse_grid, summarize_sweep, sweep, sweep_markdown
+from spiketext.runs.assess import classify, energy, evaluate, export_nir, raster
+from spiketext.runs.folder import find_run_config, run_folder_of
+from spiketext.runs.parallel import Backend, choose_backend
+from spiketext.runs.reproduce import method_markdown, method_table, reproduce
+from spiketext.runs.robustness import attack
+from spiketext.runs.saved import load_model
+from spiketext.runs.seeds import run
+from spiketext.runs.sweep import parse_grid, summarize_sweep, sweep, sweep_markdown
+from spiketext.runs.textcnn import Context, convert_stage, finetune_stage, open_run, train_cnn_stage
+from spiketext.settings.config import DataConfig, RunConfig
 
 __all__ = [
     "attack",
@@ -84,7 +84,7 @@ def textattack_wrapper(
 
     from spiketext.attacks.textattack_wrapper import SpiketextModelWrapper
     from spiketext.attacks.victim import Victim
-    from spiketext.runtime import autocast_dtype
+    from spiketext.core.runtime import autocast_dtype
 
     bundle = load_model(path, model)
     return SpiketextModelWrapper(Victim(bundle, mode, seed, draws, dtype=autocast_dtype("auto", torch.device("cpu"))))
@@ -101,8 +101,8 @@ def train_cnn(cfg: RunConfig, out: str | Path) -> dict:
 
 def train_ann(cfg: RunConfig, out: str | Path) -> dict:
     """Fine-tune the transformer family's ANN into run folder `out` (created if needed; family = transformer)."""
-    from spiketext.ledger import started
-    from spiketext.transformer_pipeline import ann_stage, open_transformer_run
+    from spiketext.runs.ledger import started
+    from spiketext.runs.transformer import ann_stage, open_transformer_run
 
     with writer_lock(out), started(open_transformer_run(cfg, out)) as ctx:
         return ann_stage(ctx)

@@ -18,7 +18,7 @@ from spiketext.attacks.similarity import SentenceEncoderSimilarity, WordVectorSi
 from spiketext.attacks.victim import Victim
 from spiketext.attacks.words import WordSpace
 
-ATTACKS = tuple(RECIPES)
+ATTACKS = RECIPES.names()
 
 __all__ = [
     "ATTACKS",

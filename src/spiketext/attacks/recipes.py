@@ -17,7 +17,7 @@
                  substitutes from HowNet sememes, which are not available offline; here they are WordNet synonyms
                  where WordNet is installed, embedding neighbours otherwise, and the report says which.
 
-A new recipe is one subclass of `Recipe` and one entry in `RECIPES`; a recipe with its own search (PSO)
+A new recipe is one subclass of `Recipe` registered in `RECIPES`; a recipe with its own search (PSO)
 overrides `Recipe.search`.
 """
 
@@ -31,6 +31,7 @@ import numpy as np
 
 from spiketext.attacks.similarity import MIN_SIMILARITY
 from spiketext.attacks.words import WordSpace
+from spiketext.core.registry import Registry
 from spiketext.errors import SpiketextError
 
 UNK = "<unk>"
@@ -392,4 +393,7 @@ class _Swarm:
         return wins[st.most_similar([s for s, _ in wins])][0] if wins else None
 
 
-RECIPES: dict[str, type[Recipe]] = {r.name: r for r in (TextFooler, PWWS, TextBugger, DeepWordBug, BertAttack, PSO)}
+# The attacks (`spiketext attack --attack NAME`): every recipe class registered under its name.
+RECIPES: Registry[type[Recipe]] = Registry("attack")
+for _recipe in (TextFooler, PWWS, TextBugger, DeepWordBug, BertAttack, PSO):
+    RECIPES.add(_recipe.name, _recipe)

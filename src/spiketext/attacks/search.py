@@ -28,7 +28,6 @@ from spiketext.attacks.recipes import RECIPES, Recipe, SearchState, split_tokens
 from spiketext.attacks.similarity import MIN_SIMILARITY, WordVectorSimilarity
 from spiketext.attacks.victim import Victim, verdict
 from spiketext.attacks.words import STOP_WORDS, WordSpace
-from spiketext.errors import SpiketextError
 
 MAX_WORD_FRACTION = 0.10
 __all__ = ["MIN_SIMILARITY", "AttackResult", "attack_one", "run_attack", "split_tokens", "word_budget"]
@@ -121,9 +120,7 @@ def run_attack(
     """Attack every (index, tokens, label) with recipe `name`; a progress bar where output is a terminal.
     `similarity`: an `attacks.similarity` constraint (default: the mean-word-vector cosine of `space`); `mlm`: the
     masked language model BERT-Attack draws its substitutes from (`attacks.mlm.MaskedLM`)."""
-    if name not in RECIPES:
-        raise SpiketextError(f"attack {name!r}: choose one of {', '.join(RECIPES)}")
-    recipe = RECIPES[name](space, mlm=mlm)
+    recipe = RECIPES.get(name, "--attack")(space, mlm=mlm)
     similarity = similarity or WordVectorSimilarity(space)
     results = []
     for index, tokens, label in tqdm(

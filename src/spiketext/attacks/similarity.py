@@ -20,11 +20,15 @@ from pathlib import Path
 import numpy as np
 
 from spiketext.attacks.words import WordSpace
-from spiketext.config import Similarity, choices
+from spiketext.core.registry import Registry
 from spiketext.errors import SpiketextError
 
 MIN_SIMILARITY = 0.8
-SIMILARITY_KINDS = choices(Similarity)
+# The sentence similarities an attack's constraint can use (--similarity): the name and what it is.
+SIMILARITIES: Registry[str] = Registry("sentence similarity")
+SIMILARITIES.add("auto", "MiniLM where the attacks extra is installed and the text is English, else word vectors")
+SIMILARITIES.add("minilm", "all-MiniLM-L6-v2 sentence embeddings, cosine")
+SIMILARITIES.add("word-vectors", "the mean of the text's word vectors, cosine")
 
 
 def detokenize(tokens: Sequence[str]) -> str:
@@ -108,8 +112,7 @@ def load_similarity(
 ) -> tuple[WordVectorSimilarity | SentenceEncoderSimilarity, str]:
     """(similarity, why) for `kind` in auto|minilm|word-vectors and the text's language (en|zh); `why` says why
     auto fell back, else ''."""
-    if kind not in SIMILARITY_KINDS:
-        raise SpiketextError(f"--similarity {kind!r}: choose one of {', '.join(SIMILARITY_KINDS)}")
+    SIMILARITIES.check(kind, "--similarity")
     if kind == "word-vectors":
         return WordVectorSimilarity(space), ""
     if language == "zh":

@@ -40,11 +40,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from spiketext.config import DETERMINISTIC_CODES, VictimMode, choices
-from spiketext.encoding import Draw, bernoulli_encode, dithered_input
+from spiketext.core.codes import Draw, bernoulli_encode, dithered_input, input_code
+from spiketext.core.inference import ModelBundle
+from spiketext.core.runtime import autocast, generator
 from spiketext.errors import SpiketextError
-from spiketext.inference import ModelBundle
-from spiketext.runtime import autocast, generator
+from spiketext.settings.config import VictimMode, choices
 
 EVAL_STREAM = 0x5EED  # generator stream of the evaluation draws: never one the search draws from
 SEARCH_STREAM = 0xA77  # generator stream of the expected-mode search draws
@@ -189,7 +189,7 @@ def deterministic_twin(bundle: ModelBundle) -> ModelBundle:
     if bundle.kind != "snn":
         raise SpiketextError("a deterministic twin needs an SNN checkpoint")
     model = copy.deepcopy(bundle.model)
-    code = model.input_code if model.input_code in DETERMINISTIC_CODES else "regular"
+    code = model.input_code if input_code(model.input_code).deterministic else "regular"
     model.snn = dataclasses.replace(model.snn, encoder=code, input_noise=0.0)
     meta = {**bundle.meta, "snn": {**bundle.meta["snn"], "encoder": code, "input_noise": 0.0}}
     return dataclasses.replace(bundle, model=model, meta=meta)

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from spiketext.config import DEFAULT_READ, DEFAULT_SPLIT, ReadOptions, SplitSettings
 from spiketext.data.readers import Record, read_records
 from spiketext.data.sources import DatasetSpec, locate_files
 from spiketext.data.splits import indices_digest, stratified_split
 from spiketext.errors import SpiketextError, located
+from spiketext.settings.config import DEFAULT_READ, DEFAULT_SPLIT, ReadOptions, SplitSettings
 
 log = logging.getLogger(__name__)
 

@@ -28,15 +28,15 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from spiketext.config import DEFAULT_ENGLISH_EMBEDDINGS, DEFAULT_SKIPGRAM, TRAINED_EMBEDDINGS, SkipgramSettings
 from spiketext.data.fetch import EMBEDDINGS, fetch_embeddings
 from spiketext.data.vocab import PAD_ID, UNK_ID, Vocabulary
 from spiketext.errors import SpiketextError, located
+from spiketext.settings.config import DEFAULT_ENGLISH_EMBEDDINGS, TRAINED_EMBEDDINGS
 
 log = logging.getLogger(__name__)
 
@@ -378,47 +378,6 @@ def load_vector_file(path: str | Path, cache_dir: Path) -> WordVectors:
         if cached is not None:
             return cached
     return WordVectors(str(path), words, np.asarray(table, dtype=np.float32))
-
-
-def train_skipgram(
-    token_lists: list[list[str]],
-    cache_dir: Path,
-    settings: SkipgramSettings = DEFAULT_SKIPGRAM,
-    seed: int = 0,
-) -> WordVectors:
-    """Skip-gram vectors (gensim Word2Vec, sg=1, one worker so a seed fixes the result) on training text only.
-
-    Cached under a key of the corpus and every setting, so repeated runs reuse one table.
-    """
-    params = {**asdict(settings), "seed": seed}
-    h = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
-    for tokens in token_lists:
-        h.update("\x1f".join(tokens).encode("utf-8"))
-        h.update(b"\x1e")
-    dest = cache_dir / "vectors" / f"skipgram-{h.hexdigest()[:16]}"
-    deviation = SKIPGRAM_DEVIATION.format(dim=settings.dim)
-    cached = _load_cached(dest, TRAINED_EMBEDDINGS, deviation)
-    if cached is not None:
-        return cached
-    from gensim.models import Word2Vec
-
-    log.info("training %dd skip-gram vectors on %d training texts (cached afterwards)", settings.dim, len(token_lists))
-    model = Word2Vec(
-        sentences=token_lists,
-        vector_size=settings.dim,
-        window=settings.window,
-        min_count=settings.min_count,
-        sg=1,
-        workers=1,
-        seed=seed,
-        epochs=settings.epochs,
-    )
-    words, table = list(model.wv.index_to_key), np.asarray(model.wv.vectors, dtype=np.float32)
-    if _atomic_save(dest, words, table, {"method": "gensim skip-gram", **params}):
-        cached = _load_cached(dest, TRAINED_EMBEDDINGS, deviation)
-        if cached is not None:
-            return cached
-    return WordVectors(TRAINED_EMBEDDINGS, words, table, deviation)
 
 
 def load_vectors(name: str, cache_dir: Path) -> WordVectors:

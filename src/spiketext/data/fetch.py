@@ -135,6 +135,13 @@ def fetch_resumable(
                 f"{url}: download interrupted ({reason}) after {kept:,} bytes, kept in {part}; run the same "
                 "command again to resume"
             ) from e
+    _check_download(url, part, checksum, size, fix)
+    os.replace(part, dest)
+    return dest
+
+
+def _check_download(url: str, part: Path, checksum: str | None, size: int | None, fix: str) -> None:
+    """A finished part must have the published size and checksum; a wrong file is removed."""
     got_size = part.stat().st_size
     if size is not None and got_size != size:
         raise SpiketextError(
@@ -150,8 +157,6 @@ def fetch_resumable(
                 f"{url}: checksum mismatch ({algorithm} {got}, published {expected}); the file was removed. Run "
                 f"again to download it afresh, or {fix}"
             )
-    os.replace(part, dest)
-    return dest
 
 
 def fetch_embeddings(name: str, cache_dir: Path, download: bool = True) -> Path:

@@ -16,7 +16,6 @@ from typing import Any
 
 import torch
 
-from spiketext.config import DEFAULT_ENGLISH_EMBEDDINGS, TRAINED_EMBEDDINGS, DataConfig, resolve_cache_dir
 from spiketext.data.batching import iterate_batches
 from spiketext.data.corpus import Corpus, load_builtin, load_files
 from spiketext.data.describe import describe
@@ -25,6 +24,7 @@ from spiketext.data.prepare import PreparedData, prepare
 from spiketext.data.sources import DATASETS, locate_files
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, read_json, sha256_file
+from spiketext.settings.config import DEFAULT_ENGLISH_EMBEDDINGS, TRAINED_EMBEDDINGS, DataConfig, resolve_cache_dir
 
 log = logging.getLogger(__name__)
 

@@ -10,17 +10,17 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from spiketext.config import TRAINED_EMBEDDINGS, DataConfig
 from spiketext.data.corpus import SPLITS, Corpus
 from spiketext.data.embeddings import (
     PositiveTransform,
     WordVectors,
     embedding_matrix,
     load_vectors,
-    train_skipgram,
 )
+from spiketext.data.skipgram import train_skipgram
 from spiketext.data.tokenize import detect_language, get_tokenizer
 from spiketext.data.vocab import Vocabulary
+from spiketext.settings.config import TRAINED_EMBEDDINGS, DataConfig
 
 
 @dataclass

@@ -20,8 +20,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from spiketext.config import DEFAULT_READ, ReadOptions
 from spiketext.errors import SpiketextError, located
+from spiketext.settings.config import DEFAULT_READ, ReadOptions
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,352 @@
+"""The `spiketext` subcommands: each a thin layer over `spiketext.api` that builds its typed settings from the
+parsed options (`spiketext.cli.parser` makes them) and prints what came back. Only this module and `cli` print."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from spiketext.errors import SpiketextError
+from spiketext.settings.config import (
+    DataConfig,
+    RunConfig,
+    parse_override,
+    set_nested,
+)
+from spiketext.settings.presets import build_run_config
+
+
+def _safe(text: str) -> str:
+    """User text echoed to a terminal: control characters (ANSI escapes among them) shown escaped, not run."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
+# data.* settings with a command-line option of the same name: (metavar, help); the option's type and choices come
+# from DataConfig's own hints, and `commands._data_overrides` passes every one of them on
+_DATA_OPTIONS: dict[str, tuple[str | None, str]] = {
+    "train": ("FILE", "own data: CSV/TSV with header, JSONL, or 'label text' lines"),
+    "dev": ("FILE", "own dev file (default: 10%% of train, stratified)"),
+    "test": ("FILE", "own test file (default: 10%% of train, stratified)"),
+    "text_column": (None, "name of the text column (CSV/TSV/JSONL); found by common names if unset"),
+    "label_column": (None, "name of the label column; found by common names if unset"),
+    "encoding": (None, "encoding of own files (default utf-8; e.g. cp1252)"),
+    "language": (None, "tokenizer for own data (default: detected)"),
+    "data_dir": (None, "folder with one sub-folder per data set (default $SPIKETEXT_DATA_DIR, ./data)"),
+    "cache_dir": (None, "downloads, vectors (default $SPIKETEXT_CACHE_DIR, ~/.cache/spiketext)"),
+    "split_seed": (None, "seed of the stratified split where one is made"),
+    "max_len": (None, "fixed length L (default: the data set's, or 95th pct of own data)"),
+    "embeddings": (None, "glove-6b-50d, train-skipgram, or a GloVe/word2vec file (text or binary)"),
+    "clip": (None, "clip width c of the positive transform (default 3)"),
+    "strict": (
+        None,
+        "an empty text or a rare class is an error, not skipped; on a saved run, a checkpoint written before "
+        "digests existed is refused too",
+    ),
+}
+
+
+def _data_overrides(args: argparse.Namespace) -> dict:
+    """The data settings given on the command line (unset ones are left to the config file or the defaults)."""
+    if args.name and args.dataset and args.name != args.dataset:
+        raise SpiketextError(f"two data set names given ({args.name!r}, {args.dataset!r}); give one")
+    given = {"dataset": args.name or args.dataset, **{k: getattr(args, k) for k in _DATA_OPTIONS}}
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _data_config(args: argparse.Namespace) -> DataConfig:
+    return DataConfig(**_data_overrides(args))
+
+
+def _given_data(args: argparse.Namespace) -> DataConfig | None:
+    """The data a verb on a saved run was given, or None: the run's own."""
+    return _data_config(args) if (args.name or args.dataset or args.train) else None
+
+
+def _config(args: argparse.Namespace) -> Any:
+    """The verb's config from every option `_config_options` made (the given ones; the rest keep their defaults)."""
+    cls, values = args.config_class, {}
+    for f in dataclasses.fields(cls):
+        if getattr(args, f.name, None) is not None:  # unset: the field's default
+            parse = f.metadata["type"]
+            value = getattr(args, f.name)
+            values[f.name] = parse(value) if parse not in (None, int, str) and isinstance(value, str) else value
+    return cls(**values)
+
+
+def cmd_data_describe(args: argparse.Namespace) -> int:
+    from spiketext import api
+    from spiketext.data.describe import describe_markdown
+
+    # the skipped rows and rare classes are lines of the report itself: not warned about a second time
+    quiet = [logging.getLogger(name) for name in ("spiketext.data.readers", "spiketext.data.corpus")]
+    levels = [q.level for q in quiet]
+    for q in quiet:
+        q.setLevel(logging.ERROR)
+    try:
+        d = api.describe_data(_data_config(args))
+    finally:
+        for q, level in zip(quiet, levels, strict=True):
+            q.setLevel(level)
+    print(json.dumps(d, indent=2, ensure_ascii=False) if args.json else describe_markdown(d))
+    return 0
+
+
+def cmd_data_fetch(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    cfg = _data_config(args)
+    if cfg.dataset is None:
+        raise SpiketextError("data fetch: name a built-in data set")
+    for name, path in api.fetch_dataset(cfg.dataset, cfg).items():
+        print(f"{name}\t{path}")
+    return 0
+
+
+def cmd_fetch_embeddings(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    for name in args.names:
+        print(f"{name}\t{api.fetch_named_embeddings(name, args.cache_dir)}")
+    return 0
+
+
+def cmd_export_embeddings(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    cfgs = [DataConfig(dataset=name, data_dir=args.data_dir, cache_dir=args.cache_dir) for name in args.names]
+    r = api.export_embeddings(cfgs, args.out, args.embeddings)
+    print(f"{r['words']:,} words of {', '.join(args.names)} from {r['name']} -> {r['path']}")
+    return 0
+
+
+def _check_json(args: argparse.Namespace) -> None:
+    """--json FILE (where a command writes one) is checked before any work starts, not after it."""
+    if isinstance(getattr(args, "json", None), str):
+        from spiketext.io import check_output_file
+
+        check_output_file(args.json)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from spiketext.core.bench.engine import markdown, run_benchmark
+
+    if not 1 <= args.reps <= 1000 or not 0 <= args.warmup <= 1000:
+        raise SpiketextError(f"--reps {args.reps} / --warmup {args.warmup}: give reps in 1..1000, warmup in 0..1000")
+    result = run_benchmark(args.device, args.precision, args.reps, args.warmup)
+    print(markdown(result))
+    if args.json:
+        from spiketext.io import atomic_write_json
+
+        atomic_write_json(Path(args.json), result)
+        print(f"json: {args.json}")
+    return 0
+
+
+def _with_sets(overrides: dict, items: list[str]) -> dict:
+    """`overrides` with every --set KEY=VALUE applied (nested keys, parsed values)."""
+    for item in items:
+        keys, value = parse_override(item)
+        set_nested(overrides, keys, value)
+    return overrides
+
+
+def _run_config(args: argparse.Namespace) -> RunConfig:
+    overrides = _with_sets({"data": _data_overrides(args)}, args.set)
+    for name in ("seed", "seeds", "baselines", "device", "precision"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
+    return build_run_config(args.preset, args.config, overrides)
+
+
+def _out(args: argparse.Namespace, cfg: RunConfig) -> str:
+    if args.out:
+        return args.out
+    name = cfg.data.dataset or Path(cfg.data.train or "data").stem
+    return str(Path("runs") / name)
+
+
+def _print_results(results: dict, out: str) -> None:
+    from spiketext.runs.folder import RESULT_ROWS
+
+    for key, label in RESULT_ROWS.items():
+        r = results.get(key)
+        if r:
+            std = f" ± {100 * r['test_std']:.2f}" if r.get("test_std") else ""
+            print(f"{label:58s} dev {100 * r['dev_acc']:6.2f}   test {100 * r['test_acc']:6.2f}{std}")
+    for note in results.get("notes", []):
+        if note.startswith(("SKIPPED", "DEVIATION", "RARE CLASS")):
+            print(note)
+    print(f"run folder: {out}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    cfg = _run_config(args)
+    out = _out(args, cfg)
+    _print_results(api.run(cfg, out, restart=args.restart), out)
+    return 0
+
+
+def _backend(args: argparse.Namespace):
+    from spiketext.runs.parallel import choose_backend
+
+    b = choose_backend(args.workers, args.ray_address, args.cpus_per_task, args.gpus_per_task, args.in_process)
+    logging.getLogger(__name__).info("jobs run on %s", b.describe())
+    return b
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    cfg = _run_config(args)
+    grid = api.parse_grid(args.grid)
+    out = args.out or str(Path("runs") / f"sweep_{cfg.data.dataset or 'data'}")
+    summary = api.sweep(cfg, out, grid, args.cnn, _backend(args)) if grid else api.summarize_sweep(out)
+    print(api.sweep_markdown(summary))
+    print(f"sweep: {out}/sweep.json, sweep.md, sweep.png")
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    data = {k: v for k, v in (("data_dir", args.data_dir), ("cache_dir", args.cache_dir)) if v}
+    overrides = _with_sets({"data": data}, args.set)
+    presets = tuple(p.strip() for p in args.presets.split(",") if p.strip())
+    datasets = tuple(d.strip() for d in args.datasets.split(",") if d.strip())
+    table = api.reproduce(args.out, presets, datasets, args.seeds, overrides, _backend(args))
+    print(api.method_markdown(table))
+    print(f"reproduce: {args.out}/method.md, method.json, method.png; run folders {args.out}/<preset>_<dataset>/")
+    return 0
+
+
+def cmd_train_cnn(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    cfg = _run_config(args)
+    out = _out(args, cfg)
+    r = api.train_cnn(cfg, out)
+    print(f"tailored CNN: dev {100 * r['dev_acc']:.2f}  test {100 * r['test_acc']:.2f}  (epoch {r['epoch']})")
+    print(f"run folder: {out}")
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    r = api.convert(args.run_dir, args.normalization)
+    print(f"converted SNN ({args.normalization}): dev {100 * r['dev_acc']:.2f}  test {100 * r['test_acc']:.2f}")
+    return 0
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    r = api.finetune(args.run_dir)
+    print(f"fine-tuned SNN: dev {100 * r['dev_acc']:.2f}  test {100 * r['test_acc']:.2f}  (epoch {r['epoch']})")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    r = api.evaluate(args.path, _config(args), _given_data(args))
+    if args.json:
+        print(json.dumps(r, indent=2))
+    else:
+        std = f" ± {100 * r['std']:.2f} over {len(r['accs'])} draws" if r["kind"] == "snn" else ""
+        print(f"{r['model']} ({r['kind']}): {r['split']} accuracy {100 * r['acc']:.2f}{std} on {r['size']} examples")
+    return 0
+
+
+def cmd_export_nir(args: argparse.Namespace) -> int:
+    from spiketext import api
+    from spiketext.io import atomic_write_json
+
+    r = api.export_nir(args.path, args.out, _config(args), _given_data(args))
+    kind = "exact" if r["exact"] else "lossy: " + "; ".join(r["changes"])
+    print(f"wrote {r['path']} ({r['bytes']:,} bytes, {r['nodes']} nodes, {r['edges']} edges; {kind})")
+    c = r.get("check")
+    if c:
+        differ = ", ".join(f"{k} {v:,}" for k, v in c["spike_mismatches"].items())
+        print(
+            f"round trip (nir.read -> nirtorch) on {c['sentences']:,} {c['split']} sentences, T = {c['num_steps']}: "
+            f"{c['spikes_compared']:,} spikes compared, differing: {differ}"
+        )
+        print(
+            f"accuracy: spiketext {100 * c['acc_spiketext']:.2f}, NIR graph {100 * c['acc_nir']:.2f} "
+            f"(change {100 * c['acc_change']:+.2f} points; predictions agree on {100 * c['predictions_agree']:.1f}%)"
+        )
+    if args.json:
+        atomic_write_json(Path(args.json), r)
+        print(f"json: {args.json}")
+    if c and r["exact"] and not c["equal"]:
+        print("spiketext: error: the exported graph's spikes differ from spiketext's; please report", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_energy(args: argparse.Namespace) -> int:
+    from spiketext import api
+    from spiketext.energy.files import energy_markdown
+    from spiketext.io import atomic_write_json
+
+    path = Path(args.path)
+    out = args.out or (path if path.is_dir() else None)
+    r = api.energy(args.path, _config(args), _given_data(args), out)
+    print(energy_markdown(r))
+    if r.get("files"):
+        print(f"written: {', '.join(r['files'].values())}")
+    if args.json:
+        atomic_write_json(Path(args.json), r)
+        print(f"json: {args.json}")
+    return 0
+
+
+def cmd_attack(args: argparse.Namespace) -> int:
+    from spiketext import api
+    from spiketext.attacks import attack_markdown
+    from spiketext.io import atomic_write_json
+
+    out = args.out or str(Path(args.path) / "attacks")
+    r = api.attack(args.path, _config(args), _given_data(args), out)
+    print(attack_markdown(r))
+    print(f"written: {', '.join(r['files'].values())}")
+    if args.json:
+        atomic_write_json(Path(args.json), {k: v for k, v in r.items() if k != "files"})
+        print(f"json: {args.json}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from spiketext import api
+
+    if args.raster:
+        from spiketext.io import check_writable
+
+        check_writable(Path(args.raster).parent, "raster folder")  # before any work
+    model = api.load_model(args.path, args.model, strict=args.strict)
+    results = api.classify(model, args.texts, seed=args.seed, num_steps=args.num_steps)
+    if args.raster:
+        api.raster(model, args.texts[0], args.raster, seed=args.seed, num_steps=args.num_steps)
+    if args.json:
+        print(json.dumps(results, indent=2))  # ASCII-escaped: no control character reaches the terminal raw
+        return 0
+    print(f"model: {model.path} ({model.kind})", file=sys.stderr)
+    for r in results:
+        scores = r.get("spike_counts") or {k: round(v, 3) for k, v in r["logits"].items()}
+        kind = "spikes" if "spike_counts" in r else "logits"
+        label = f"{r['label']} ({r['description']})" if r.get("description") else r["label"]
+        print(f"{_safe(label)}\t{kind} {_safe(json.dumps(scores, ensure_ascii=False))}\t{_safe(r['text'])}")
+        if r["tie"]:
+            why = "no word of it is known to the model" if r["known_tokens"] == 0 else "equal top scores"
+            print(f"spiketext: warning: a tie ({why}); the class shown is the first of the tied ones", file=sys.stderr)
+    if args.raster:
+        print(f"raster: {args.raster}")
+    return 0

@@ -1,0 +1,41 @@
+"""The model families a run trains (the `family` setting), each registered with its stage plan, its single-seed run
+and the check of its component names: the TextCNN of the paper, and the spiking transformer converted from
+all-MiniLM-L6-v2. A new family is one module of stages (as `runs.textcnn`, `runs.transformer`) and one entry here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from spiketext.core.models.transformer import ENCODERS
+from spiketext.core.registry import Registry
+from spiketext.runs import textcnn, transformer
+from spiketext.runs.ledger import TEXTCNN_PLAN, StagePlan, check_textcnn
+from spiketext.settings.config import RunConfig
+
+
+@dataclass(frozen=True)
+class Family:
+    """A model family: its stages in order (and what each owns), one seed's whole run, its settings' check."""
+
+    name: str
+    plan: StagePlan
+    run_single: Callable[..., dict]  # (cfg, out, seed=None, restart=None) -> results.json's mapping
+    check: Callable[[RunConfig], None]
+
+
+def check_transformer(cfg: RunConfig) -> None:
+    ENCODERS.check(cfg.transformer.encoder, "transformer.encoder")
+
+
+FAMILIES: Registry[Family] = Registry("model family")
+FAMILIES.add("textcnn", Family("textcnn", TEXTCNN_PLAN, textcnn.run_single, check_textcnn))
+FAMILIES.add("transformer", Family("transformer", transformer.TRANSFORMER_PLAN, transformer.run_single,
+                                   check_transformer))  # fmt: skip
+
+
+def family_of(cfg: RunConfig) -> Family:
+    """The registered family `cfg.family` names (one line naming the closest otherwise), its settings checked."""
+    family = FAMILIES.get(cfg.family, "family")
+    family.check(cfg)
+    return family
