@@ -11,7 +11,7 @@ kill or a hang is the point) and classifies the outcome:
     hang       the command (or what it left behind) did not end in time
     cause      a clear error that names the wrong cause
 
-`tests/test_hostile.py` runs every case as a test; `python benchmarks/hostile.py` runs them all and prints the
+`tests/test_hostile.py` runs every case as a test; `python benchmarks/reproduce/hostile.py` runs them all and prints the
 counts per class (benchmarks/results/hostile/). The cases are those of issue 24's review, then issue 35's: a
 refused command must leave its folder byte for byte as it was (`refused_unchanged` hashes it before and after).
 """
@@ -38,7 +38,7 @@ sys.path.insert(0, str(HERE))
 from conftest import TINY, copy_run, write_tiny_task  # noqa: E402
 
 REPO = HERE.parent
-# the spiketext under test (benchmarks/hostile.py --src runs the cases against another checkout)
+# the spiketext under test (benchmarks/reproduce/hostile.py --src runs the cases against another checkout)
 SRC = Path(os.environ.get("HOSTILE_SRC") or REPO / "src")
 sys.path.insert(0, str(SRC))
 FAST = ["--set", "cnn.epochs=2", "--set", "finetune.epochs=1"]
@@ -156,7 +156,7 @@ def restamp(meta_path: Path, change: Callable[[dict], object]) -> None:
     change(meta)
     try:
         from spiketext.core.checkpoint import META_DIGEST, meta_digest
-    except ImportError:  # a spiketext without content digests (benchmarks/hostile.py --src OLD)
+    except ImportError:  # a spiketext without content digests (benchmarks/reproduce/hostile.py --src OLD)
         pass
     else:
         meta[META_DIGEST] = meta_digest(meta)

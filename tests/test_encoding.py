@@ -134,3 +134,27 @@ def test_input_noise_shared_over_a_batch_gives_identical_sentences_identical_spi
     assert torch.equal(spikes[:, 0], spikes[:, 1]) and torch.equal(spikes[:, 0], spikes[:, 2])
     spikes = model.encode(x, Draw(8, torch.Generator().manual_seed(0)))
     assert not torch.equal(spikes[:, 0], spikes[:, 1])
+
+
+def test_a_new_input_code_is_one_registration(tmp_path):
+    """docs/guide/extending.md's walk-through: register a code, and every part of spiketext takes it by name."""
+    from spiketext.core.codes import InputCode
+    from spiketext.core.models.architecture import Architecture
+    from spiketext.core.models.spiking import SpikingTextCNN
+    from spiketext.settings.config import SNNConfig
+
+    def halves(x, draw):  # every unit at half its rate, evenly spaced: a deterministic code
+        return regular_encode(x / 2, draw)
+
+    CODES.add("halves", InputCode("halves", halves, deterministic=True))
+    try:
+        snn = SpikingTextCNN(
+            Architecture(dim=3, num_classes=2, num_filters=4, kernel_sizes=(2,)), SNNConfig(encoder="halves")
+        )
+        x = torch.rand(2, 3, 5)
+        counts = snn.class_counts(x, Draw(8, torch.Generator().manual_seed(0)))
+        again = snn.class_counts(x, Draw(8, torch.Generator().manual_seed(1)))
+        assert counts.shape == (2, 2) and torch.equal(counts, again) and not snn.stochastic
+        assert int(snn.encode(x, Draw(8)).sum()) == int(regular_encode(x / 2, Draw(8)).sum())
+    finally:
+        CODES.remove("halves")

@@ -36,7 +36,6 @@ def test_defaults_are_valid_frozen_and_every_field_has_its_option(cls):
         (AttackConfig, {"victims": ("cnn", "cnn")}, "name each once"),
         (AttackConfig, {"eval_draws": 4}, "an odd number"),
         (AttackConfig, {"confirm": (9, 3)}, "1 <= k <= m"),
-        (AttackConfig, {"legacy": True, "confirm": (8, 15)}, "--legacy-protocol attacks without confirmation"),
         (AttackConfig, {"draws": 10_000}, "at most 1,000"),
     ],
 )

@@ -68,12 +68,10 @@ def attack_one(
     label: int,
     index: int,
     rng: np.random.Generator,
-    skip_on_score: bool = False,
     clean: np.ndarray | None = None,
 ) -> AttackResult:
     """One sentence: the recipe's search within the constraints, then the verdict of fresh evaluation draws.
-    Every example the evaluation draws' majority classifies correctly is attacked; `skip_on_score` (the earlier
-    protocol) also skipped those the victim's own search score got wrong, which then counted as surviving.
+    Every example the evaluation draws' majority classifies correctly is attacked.
     `clean`: the original's evaluation verdict [E], where the caller already has it (it depends on the example
     alone)."""
     start = victim.queries
@@ -94,7 +92,7 @@ def attack_one(
             victim.queries - start, sorted(changed), sim, bool(flipped), clean_correct, adv_wrong,
         )  # fmt: skip
 
-    if clean_correct <= 0.5 or (skip_on_score and pred0 != label):
+    if clean_correct <= 0.5:
         return result(tokens, pred0 if pred0 != label else int(np.bincount(clean).argmax()), [], skipped=True)
     max_len = victim.bundle.featurizer.max_len
     positions = [i for i in editable(tokens) if i < max_len]  # the model reads L words
@@ -114,7 +112,6 @@ def run_attack(
     progress: bool = True,
     similarity=None,
     mlm=None,
-    skip_on_score: bool = False,
     clean: dict[int, np.ndarray] | None = None,
 ) -> list[AttackResult]:
     """Attack every (index, tokens, label) with recipe `name`; a progress bar where output is a terminal.
@@ -128,5 +125,5 @@ def run_attack(
     ):
         rng = np.random.default_rng([seed, index])
         votes = None if clean is None else clean.get(index)
-        results.append(attack_one(recipe, victim, similarity, tokens, label, index, rng, skip_on_score, votes))
+        results.append(attack_one(recipe, victim, similarity, tokens, label, index, rng, votes))
     return results

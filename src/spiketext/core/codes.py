@@ -1,4 +1,4 @@
-"""Input codes: embedding values in [0, 1] -> binary spike trains over T steps (DESIGN.md §1.3), and the two
+"""Input codes: embedding values in [0, 1] -> binary spike trains over T steps (docs/design.md §1.3), and the two
 input domains the models read.
 
 Every code is an `InputCode` registered in `CODES` under its `snn.encoder` name: its `encode(x [B, ...], draw)
@@ -215,7 +215,7 @@ def dithered_input(
 def binomial_rates(x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
     """The rate a Bernoulli train of T steps delivers: Binomial(T, x) / T, shape of x.
 
-    Training the CNN on these noisy rates teaches it the noise its converted SNN will see (DESIGN.md §4).
+    Training the CNN on these noisy rates teaches it the noise its converted SNN will see (docs/design.md §4).
     """
     count = torch.full_like(x, float(num_steps), dtype=torch.float32)
     return (torch.binomial(count, x.float().clamp(0, 1), generator=generator) / num_steps).to(x.dtype)

@@ -1,4 +1,4 @@
-"""Leaky integrate-and-fire (LIF) neurons and surrogate gradients (DESIGN.md §1.3).
+"""Leaky integrate-and-fire (LIF) neurons and surrogate gradients (docs/design.md §1.3).
 
 Dynamics, per neuron, with reset by subtraction (default) or to zero:
 

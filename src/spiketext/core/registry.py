@@ -40,6 +40,10 @@ class Registry(Generic[T]):
         self._items[name] = item
         return item
 
+    def remove(self, name: str) -> None:
+        """Take a component out again (a test that registered one for itself)."""
+        self._items.pop(name, None)
+
     def names(self) -> tuple[str, ...]:
         return tuple(self._items)
 

@@ -1,7 +1,7 @@
 """Labelled corpora with train / dev / test splits, from a built-in data set or from your own files.
 
 A `Corpus` holds raw texts and class ids per split, the label of each class id as written in the data, and a
-record of how the splits were made (official, or seeded and stratified: DESIGN.md §1.5).
+record of how the splits were made (official, or seeded and stratified: docs/design.md §1.5).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Pretrained word vectors and the positive transform (DESIGN.md §1.1).
+"""Pretrained word vectors and the positive transform (docs/design.md §1.1).
 
 Positive transform, with one global scalar mean μ and standard deviation σ over *all* entries of the whole
 pretrained table (not just the rows a data set uses):

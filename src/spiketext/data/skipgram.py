@@ -1,5 +1,5 @@
 """Skip-gram vectors trained on a data set's own training text (gensim Word2Vec): the offline stand-in where no
-pretrained vectors ship (Chinese; DESIGN.md §1.1: never dev or test text), cached under a key of the corpus and
+pretrained vectors ship (Chinese; docs/design.md §1.1: never dev or test text), cached under a key of the corpus and
 every setting. Written with gensim, the library made for it; one worker, so a seed fixes the result."""
 
 from __future__ import annotations

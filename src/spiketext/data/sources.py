@@ -40,7 +40,7 @@ class DatasetSpec:
     language: str  # "en" | "zh"
     fmt: str  # "label_text" | "tsv" | "csv"
     encoding: str
-    max_len: int  # fixed length L (DESIGN.md §1.1)
+    max_len: int  # fixed length L (docs/design.md §1.1)
     files: tuple[RemoteFile, ...]
     splits: dict[str, str]
     label_descriptions: dict[str, str]

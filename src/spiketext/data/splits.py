@@ -1,4 +1,4 @@
-"""Seeded, stratified splits (DESIGN.md §1.5).
+"""Seeded, stratified splits (docs/design.md §1.5).
 
 Where a data set has no official split: within every class, a seeded permutation puts round(10%) of the
 examples in test, then round(10%) of the rest in dev. A split is a pure function of (labels, fractions, seed):

@@ -1,4 +1,4 @@
-"""The reviewer's accounting (DESIGN.md §1.7): both models charged alike, every operation, the baselines a reviewer
+"""The reviewer's accounting (docs/design.md §1.7): both models charged alike, every operation, the baselines a reviewer
 asks for, and a memory model that can say "the SNN loses".
 
 Pure arithmetic over operation counts (`energy.SNNCounter`, `energy.CNNCounter`); no torch. What is counted:

@@ -1,4 +1,4 @@
-"""Operation counters for the tailored CNN and the SNN, and the energy per operation (DESIGN.md §1.7): what each
+"""Operation counters for the tailored CNN and the SNN, and the energy per operation (docs/design.md §1.7): what each
 model computes, counted per layer; `spiketext.energy.report` turns the counts into reports.
 
 Energy = E_AC × accumulates + E_MAC × multiply-accumulates. Costs from Horowitz (ISSCC 2014, 45 nm):

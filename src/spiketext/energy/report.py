@@ -1,4 +1,4 @@
-"""Operation counts and energy estimates for the tailored CNN and the SNN (DESIGN.md §1.7).
+"""Operation counts and energy estimates for the tailored CNN and the SNN (docs/design.md §1.7).
 
 Every report leads with one number, `ratio_all_ops`: E_SNN / E_CNN with every operation of both models charged on
 the windows that touch a real word, at fp32 (the reviewer's accounting, `spiketext.energy.accounting`, in

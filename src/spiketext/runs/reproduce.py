@@ -47,7 +47,7 @@ START_KEYS = {
     "data_p999": "snn_converted_data_norm_p999",
     "qcfs": "snn_converted_qcfs",
 }
-PAPER = {  # DESIGN.md §1.6: 300d vectors, test-set selection
+PAPER = {  # docs/design.md §1.6: 300d vectors, test-set selection
     "cnn": {"mr": 77.41, "sst2": 83.25, "subj": 94.00, "sst5": 45.48, "chnsenti": 86.74, "waimai": 88.49},
     "snn_finetuned": {"mr": 75.45, "sst2": 80.91, "subj": 90.60, "sst5": 41.63, "chnsenti": 85.02, "waimai": 86.66},
 }
@@ -65,7 +65,7 @@ def _mean(values: list[float | None]) -> float | None:
     return None if not values or any(v is None for v in values) else 100 * sum(values) / len(values)  # type: ignore
 
 
-ABLATIONS = {  # DESIGN.md §1.4: the rows `--baselines` adds (runs.RESULT_ROWS), in the table's order
+ABLATIONS = {  # docs/design.md §1.4: the rows `--baselines` adds (runs.RESULT_ROWS), in the table's order
     "standard_cnn": "standard TextCNN (max pool, biases, raw vectors)",
     "snn_converted_model_norm": "SNN converted, model-based normalization",
     "snn_converted_data_norm_max": "SNN converted, data-based normalization (max)",

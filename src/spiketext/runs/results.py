@@ -230,7 +230,8 @@ class AttackReport:
 
     @property
     def shared(self) -> int | None:
-        """How many examples every victim was attacked on (None: each on its own, the legacy protocol)."""
+        """How many examples every victim was attacked on (None: each on its own, as reports of the legacy protocol
+        were made)."""
         return self.example_set.get("common")
 
     @classmethod

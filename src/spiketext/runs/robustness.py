@@ -41,8 +41,7 @@ def attack(
     (majority). `same_set`: every victim is attacked on the examples all of them classify correctly (and compared
     with the CNN there: McNemar's exact test, bootstrap 95% intervals); otherwise each on its own clean-correct
     examples. `confirm` (k, m): the adaptive attacker, which keeps the most damaging flip that k of m fresh draws
-    confirm. `legacy`: the legacy protocol (each victim on its own examples, an example the search's own score gets
-    wrong left unattacked, no confirmation). With `out`: attack_NAME.json / .md / .csv (every example) / .png
+    confirm. With `out`: attack_NAME.json / .md / .csv (every example) / .png
     there, never replacing a finished attack's files unless `overwrite`. The report names each model's checkpoint."""
     c: AttackConfig = with_settings(config, AttackConfig, settings)
     # the report folder's one writer for the whole attack: a second attack into it is refused at once, and
@@ -102,10 +101,10 @@ def _attack(path: str | Path, c: AttackConfig, data: DataConfig | None, out: str
     )
     victims, names = _victims(bundles, c, corpus, report)
     chosen, clean = examples, {}
-    if c.same_set and not c.legacy and len(victims) > 1:
+    if c.same_set and len(victims) > 1:
         chosen, clean = _shared_examples(victims, examples, report)
     rows, outcomes, adversarial = _run_victims(c, victims, names, space, chosen, sim, lm, clean, report)
-    if "cnn" in victims and len(victims) > 1 and not c.legacy:
+    if "cnn" in victims and len(victims) > 1:
         report["transfer"] = transfer(adversarial["cnn"], {k: v for k, v in victims.items() if k != "cnn"})
     if "example_set" in report and "cnn" in victims:
         report["comparisons"] = _comparisons(outcomes, [e[0] for e in chosen])
@@ -129,7 +128,7 @@ def _report_header(
         "sample": c.sample,
         "seed": c.seed,
         "victims": list(c.victims),
-        "protocol": "legacy (each victim on its own examples, no confirmation)" if c.legacy else "same examples",
+        "protocol": "same examples",
         "substitutes": space.synonym_source if c.attack in ("pwws", "pso") else ("masked LM" if lm else None),
         "similarity": similarity,
         "constraints": "≤ 10% of words (at least 1), stop words and non-alphabetic tokens kept, cosine ≥ 0.8 of "
@@ -163,7 +162,7 @@ def _run_victims(
     for key, victim in victims.items():
         t0 = time.perf_counter()
         results = run_attack(
-            c.attack, victim, space, chosen, c.seed, similarity=sim, mlm=lm, skip_on_score=c.legacy,
+            c.attack, victim, space, chosen, c.seed, similarity=sim, mlm=lm,
             clean=clean.get(key),
         )  # fmt: skip
         summary = summarize(results)

@@ -4,7 +4,8 @@ their mean ± std.
 Each seed is a complete single-seed run in OUT/seed<S>/ (its config.json names its own seed), so a seed folder
 resumes on its own or with the others. Stacked (`stack_seeds`, by default on a GPU): the CNNs not trained yet train
 as one stacked model (`spiketext.core.models.stacked`, `train.fit_members`), then the SNNs fine-tune as one; conversion,
-evaluation, energy and the baselines run per seed. On a CPU stacking saves nothing (benchmarks/stacked_seeds.py).
+evaluation, energy and the baselines run per seed. On a CPU stacking saves nothing
+(benchmarks/reproduce/stacked_seeds.py).
 """
 
 from __future__ import annotations

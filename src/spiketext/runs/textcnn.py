@@ -150,7 +150,7 @@ def energy_stage(ctx: Context) -> dict:
 
 
 def baselines_stage(ctx: Context) -> dict:
-    """DESIGN.md §1.4: standard TextCNN, normalized conversions, a directly trained SNN, random embeddings."""
+    """docs/design.md §1.4: standard TextCNN, normalized conversions, a directly trained SNN, random embeddings."""
 
     def standard() -> dict:
         raw = torch.from_numpy(raw_embedding_matrix(ctx.data.vocab, ctx.data.vectors)).to(ctx.device)

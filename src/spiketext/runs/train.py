@@ -1,4 +1,4 @@
-"""Training and evaluation loops for the CNNs and the SNN; selection on dev (DESIGN.md §1.5).
+"""Training and evaluation loops for the CNNs and the SNN; selection on dev (docs/design.md §1.5).
 
 One plain loop (`fit`) serves every model: it takes a loss function, trains with AdamW, evaluates dev after each
 epoch, keeps the best-dev weights, stops early after `patience` epochs without improvement, and after every epoch
@@ -79,7 +79,7 @@ def cnn_loss(
 
 
 def snn_loss(num_steps: int, dtype: torch.dtype | None, kind: str = "rate") -> LossFn:
-    """`rate`: per-step cross-entropy averaged over T (DESIGN.md §1.3); `count`: cross-entropy on the T-averaged
+    """`rate`: per-step cross-entropy averaged over T (docs/design.md §1.3); `count`: cross-entropy on the T-averaged
     scores. Either way BPTT runs through all T steps."""
     criterion = LOSSES.get(kind, "finetune.loss")
 

@@ -1,4 +1,4 @@
-"""The transformer family's stages on a run folder (DESIGN.md §1.10): fine-tune MiniLM (the ANN), quantize it with
+"""The transformer family's stages on a run folder (docs/design.md §1.10): fine-tune MiniLM (the ANN), quantize it with
 trained clips and distil it from the ANN (the QANN), run it as a spiking transformer for T = 1 … max_steps and
 choose T on dev (the SNN), count both models' operations (energy).
 

@@ -1,5 +1,5 @@
 """Training and evaluation for the transformer family: fine-tuning the ANN, then quantization-aware training of the
-QANN distilled from it (DESIGN.md §1.10).
+QANN distilled from it (docs/design.md §1.10).
 
 One plain loop (`fit_transformer`, in the style of torchtune's recipes): AdamW on the trainable parameters, a linear
 warm-up over `warmup` of the steps then a linear decay to zero, gradients clipped at norm 1, dev accuracy after

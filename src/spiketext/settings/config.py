@@ -58,13 +58,13 @@ SplitName = Literal["train", "dev", "test"]
 
 @dataclass
 class ModelConfig:
-    """The tailored TextCNN and its SNN twin (DESIGN.md §1.2-1.3)."""
+    """The tailored TextCNN and its SNN twin (docs/design.md §1.2-1.3)."""
 
     num_filters: int = 100
     kernel_sizes: list[int] = dataclasses.field(default_factory=lambda: [3, 4, 5])
     neurons_per_class: int = 10
     dropout: float = 0.5
-    zero_mean_filters: bool = False  # W = V − mean(V) per filter while training the CNN (DESIGN.md §4)
+    zero_mean_filters: bool = False  # W = V − mean(V) per filter while training the CNN (docs/design.md §4)
     # qcfs: ReLU replaced by λ·clip(⌊a·L/λ + ½⌋/L, 0, 1) with a trainable λ, and the pooled average quantized to
     # the same L levels: the CNN then computes what an IF network with T = L steps computes (convert with qcfs)
     activation: str = "relu"  # a registered activation (spiketext.core.models.architecture.ACTIVATIONS)
@@ -83,7 +83,7 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class SNNConfig:
-    """Spiking neurons and the input code (DESIGN.md §1.3): the one value the SNN, its LIF layers and its
+    """Spiking neurons and the input code (docs/design.md §1.3): the one value the SNN, its LIF layers and its
     checkpoint's "snn" mapping share. Validated here, once, however it is built (settings, a checkpoint, code)."""
 
     num_steps: int = 50  # T
@@ -139,7 +139,7 @@ def _check_weight_decay(section: str, weight_decay: float, lr: float | None) -> 
     )
 
 
-# Paper learning rates for the CNN (DESIGN.md §1.2), by data set.
+# Paper learning rates for the CNN (docs/design.md §1.2), by data set.
 PAPER_CNN_LR = {"sst2": 1e-4, "sst5": 1e-4, "mr": 1e-4, "subj": 5e-4, "chnsenti": 5e-4, "waimai": 5e-4}
 
 
@@ -152,7 +152,7 @@ class CNNTrainConfig:
     lr: float | None = None  # None: the paper's per-data-set value, 1e-4 for own data
     weight_decay: float = 0.01
     batch_size: int = 32
-    # > 0: train on Binomial(n, e⁺)/n rates, the noise the SNN will see (DESIGN.md §4); "T": n = snn.num_steps,
+    # > 0: train on Binomial(n, e⁺)/n rates, the noise the SNN will see (docs/design.md §4); "T": n = snn.num_steps,
     # so that a CNN meant for a low-T SNN learns exactly the rate quantization of its T steps.
     noise_steps: int | str = 0
     # > 0: train on inputs quantized to n + 1 levels, ⌊n·e⁺ + ½⌋/n: exactly what the regular code delivers in n
@@ -256,7 +256,7 @@ class TransformerConfig:
 
 @dataclass
 class RunConfig:
-    """Everything `spiketext run` does. Presets: `paper` (DESIGN.md values) and `quick` (a first look)."""
+    """Everything `spiketext run` does. Presets: `paper` (docs/design.md values) and `quick` (a first look)."""
 
     data: DataConfig
     model: ModelConfig = dataclasses.field(default_factory=ModelConfig)

@@ -40,7 +40,7 @@ def _check(condition: bool, setting: str, message: str) -> None:
 
 @dataclass(frozen=True)
 class SkipgramSettings:
-    """How vectors are trained from the training text where none are pretrained (gensim skip-gram, DESIGN.md §1.5)."""
+    """How vectors are trained from the training text where none are pretrained (gensim skip-gram, design.md §1.1)."""
 
     dim: int = 300
     epochs: int = 5
@@ -87,7 +87,7 @@ DEFAULT_SPLIT = SplitSettings()
 
 @dataclass
 class DataConfig:
-    """Where the text comes from and how it becomes positive embeddings (DESIGN.md §1.1, §1.5).
+    """Where the text comes from and how it becomes positive embeddings (docs/design.md §1.1, §1.5).
 
     Exactly one of `dataset` (a built-in name) or `train` (a file of your own) is set.
     """
@@ -105,7 +105,7 @@ class DataConfig:
     split_seed: int = 0
     test_fraction: float = 0.1
     dev_fraction: float = 0.1
-    max_len: int | None = None  # None: the data set's fixed L (DESIGN.md §1.1), or the 95th percentile of own data
+    max_len: int | None = None  # None: the data set's fixed L (docs/design.md §1.1), or the 95th percentile of own data
     embeddings: str | None = None  # None: glove-6b-50d (English) / train-skipgram (Chinese); or a vector file path
     clip: float = 3.0
     # δ: units with |z| < δ·clip become z = 0 (e⁺ = ½, s = 0): a signed input code sends nothing for them, and the

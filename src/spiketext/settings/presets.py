@@ -13,7 +13,7 @@ from spiketext.errors import SpiketextError
 from spiketext.settings.config import RunConfig, deep_merge, from_dict, load_mapping
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # The authors' training (DESIGN.md; docs/results.md, "Deviations"): the CNN for all 200 epochs at lr 1e-4 or
+    # The authors' training (design.md; reports/results.md, "Deviations"): the CNN for all 200 epochs at lr 1e-4 or
     # 5e-4 by data set, batch 32, AdamW without weight decay, the epoch chosen on dev (the authors chose it on test:
     # each epoch's test accuracy is recorded for that labelled comparison); plain conversion; T = 50; up to 30 SNN
     # epochs with the per-step loss at lr 1e-4, no weight decay, stopped after 5 epochs without a better dev
@@ -50,7 +50,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "finetune": {"epochs": 3, "lr": 3e-5, "loss": "count", "init": "qcfs"},
         "test_repeats": 1,
     },
-    # The spiking transformer (DESIGN.md §1.10, docs/transformer.md): all-MiniLM-L6-v2 fine-tuned for up to 3
+    # The spiking transformer (docs/design.md §1.10, docs/transformer.md): all-MiniLM-L6-v2 fine-tuned for up to 3
     # epochs (dev-selected), quantized to 8 levels per sign and distilled from it for 3 epochs, run with
     # integrate-and-fire neurons for T = 1 … 32 steps and T chosen on dev. English data only.
     "transformer": {"family": "transformer"},

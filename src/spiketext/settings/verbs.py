@@ -177,11 +177,6 @@ class AttackConfig:
         "attack each victim on its own clean-correct examples (default: the examples all get right)",
         flag="--per-model-sets",
     )
-    legacy: bool = opt(
-        False,
-        "the legacy protocol: own example sets, an example the search's score gets wrong left unattacked",
-        flag="--legacy-protocol",
-    )
     strict: bool = opt(False, "refuse a checkpoint written before digests existed (default: load it with a warning)")
 
     def __post_init__(self) -> None:
@@ -191,8 +186,6 @@ class AttackConfig:
         _choice(self.mode, "mode", choices(VictimMode))
         if not self.victims or len(set(self.victims)) != len(self.victims):
             raise SpiketextError(f"victims {', '.join(self.victims) or '(none)'}: name each once")
-        if self.legacy and self.confirm is not None:
-            raise SpiketextError("--legacy-protocol attacks without confirmation: drop --confirm, or the legacy flag")
         if self.confirm is not None and not 1 <= self.confirm[0] <= self.confirm[1] <= 1000:
             raise SpiketextError(f"confirm {self.confirm}: give k of m with 1 <= k <= m <= 1000")
         check_positive(self.n, "n")

@@ -3,7 +3,7 @@
 As in the paper's public code: a Python loop over the T time steps, snnTorch `Leaky` neurons with the
 fast-sigmoid surrogate and reset by subtraction, `Conv2d(1, F, (k, D))` over the [L, D] "image" of a sentence,
 average pooling, fp32. One deliberate difference: every branch has its own neurons (the authors' code shared one
-membrane across the three branches, a bug DESIGN.md §1.3 fixes), so that both implementations compute the same
+membrane across the three branches, a bug docs/design.md §1.3 fixes), so that both implementations compute the same
 function and can be compared spike for spike.
 
 snnTorch is a test and benchmark dependency only (`pip install -e .[test]`); it is imported on use.

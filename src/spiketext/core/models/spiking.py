@@ -1,4 +1,4 @@
-"""The spiking TextCNN (DESIGN.md §1.3): same layers and parameter names as `TailoredTextCNN`.
+"""The spiking TextCNN (docs/design.md §1.3): same layers and parameter names as `TailoredTextCNN`.
 
 Per time step: conv (k = 3, 4, 5) -> LIF -> mean over positions -> LIF -> Linear -> LIF. Each layer runs over
 all T steps at once: the convolution sees the [T·B, D, L] batch (T folded into the batch), then one fused LIF

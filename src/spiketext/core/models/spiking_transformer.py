@@ -1,5 +1,5 @@
 """The spiking transformer: a quantized `TextTransformer` (the QANN) run with integrate-and-fire neurons for T
-steps, as SpikeZIP-TF converts a transformer (Tong et al., ICML 2024; DESIGN.md §1.10).
+steps, as SpikeZIP-TF converts a transformer (Tong et al., ICML 2024; docs/design.md §1.10).
 
 Every quantizer of the QANN becomes a layer of signed IF neurons (`neurons.stbif_step`: threshold θ = the
 quantizer's step, membrane started at θ/2, counts bounded by its levels; the FFN's and the attention probabilities'

@@ -8,7 +8,7 @@ so each member's gradient flows back to its own parameters) and runs
     linear: h [..., M, B, I] · W [M, O, I] -> [..., M, B, O]   (one batched matrix product)
 
 so that M small problems fill one kernel each: on a GPU, where one paper-preset batch (32 short sentences) is far
-too little work, this is the lever; on a CPU it is not (the work is the same, `benchmarks/stacked_seeds.py`).
+too little work, this is the lever; on a CPU it is not (the work is the same, `benchmarks/reproduce/stacked_seeds.py`).
 Everything element-wise (the input codes, the neurons, pooling, QCFS, dropout) runs per member or over the stacked
 tensor unchanged. Random draws come from each member's own generator, in the order its single-seed run draws them,
 so a member computes what its single-seed run computes up to the summation order of the grouped convolution and

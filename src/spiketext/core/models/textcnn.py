@@ -1,4 +1,4 @@
-"""TextCNNs (DESIGN.md §1.2): the tailored CNN that converts to an SNN, and Kim's standard TextCNN baseline.
+"""TextCNNs (docs/design.md §1.2): the tailored CNN that converts to an SNN, and Kim's standard TextCNN baseline.
 
 Tailored: positive inputs e⁺ [B, D, L]; for each k in kernel_sizes, Conv1d(D, F, k, bias=False) -> ReLU -> mean
 over all L−k+1 positions; concatenate (len(ks)·F) -> Dropout -> Linear(len(ks)·F, n·C, bias=False). Population
@@ -7,7 +7,7 @@ output: class c owns outputs [n·c, n·c + n) and its logit is their sum.
 Zero-mean filters (an option, `model.zero_mean_filters`: off in the paper preset, on in the spiketext and quick
 presets): each conv filter is W = V − mean(V) over its D×k entries. Positive
 inputs have mean ≈ 0.5 in every dimension, so a filter's response is otherwise dominated by its weight sum; the
-re-parameterisation trains several times faster (DESIGN.md §4). `export_weights` returns the plain W, so
+re-parameterisation trains several times faster (docs/design.md §4). `export_weights` returns the plain W, so
 conversion is still a copy of `convs.i.weight` and `fc.weight`.
 """
 
