@@ -181,8 +181,9 @@ def cut_label_csv(env: Env, strict: bool) -> Outcome:
             return "the one-row class is not reported in data.json"
         if d["labels"][0]["label"] == "po":
             return "the one-row class is class 0, where tied outputs go"
-        notes = json.loads((out / "results.json").read_text())["notes"]
-        return None if any(n.startswith("RARE CLASS") for n in notes) else "no RARE CLASS note in results.json"
+        warnings = json.loads((out / "results.json").read_text()).get("warnings", [])
+        rare = any(w["kind"] == "rare_class" for w in warnings)
+        return None if rare else "no rare_class warning in results.json"
 
     return expect_ok(r, check)
 

@@ -345,9 +345,8 @@ def test_no_silent_fallback_to_another_checkpoint(tmp_path, finished_run, capsys
     from conftest import copy_run
 
     run, _, _ = copy_run(finished_run, tmp_path)
-    with pytest.raises(SystemExit) as e:
-        main(["evaluate", str(run), "--model", "snn_finetunedd"])
-    assert e.value.code == 2 and "invalid choice: 'snn_finetunedd'" in capsys.readouterr().err
+    assert main(["evaluate", str(run), "--model", "snn_finetunedd"]) == 2
+    assert "did you mean 'snn_finetuned'?" in capsys.readouterr().err
     for suffix in (".json", ".safetensors"):
         (run / "checkpoints" / f"snn_finetuned{suffix}").unlink()
     assert main(["attack", str(run), "--attack", "textfooler", "--n", "3"]) == 2
@@ -433,10 +432,13 @@ def test_every_parsed_option_reaches_its_verb():
                 obj = getattr(commands, n)
                 source += inspect.getsource(obj) if callable(obj) else repr(obj)
             seen |= new
-        cls = p.get_default("config_class")  # options generated from a verb's config: all read by `_config`
-        generated = (
-            {f.name for f in dataclasses.fields(cls)} if cls is not None and "_config(args)" in source else set()
-        )
+        classes = p.get_default("config_classes") or ()  # options generated from a verb's settings: read by `_config`
+        generated = {
+            f.name
+            for cls in classes
+            if "_config(args)" in source or f"_config(args, {cls.__name__})" in source
+            for f in dataclasses.fields(cls)
+        }
         for action in p._actions:
             dest = action.dest
             if dest in global_dests or dest in ("help", "func") or isinstance(action, argparse._SubParsersAction):
@@ -448,7 +450,9 @@ def test_every_parsed_option_reaches_its_verb():
     assert not unread, f"parsed but never read: {unread}"
 
 
-@pytest.mark.parametrize("verb", ["evaluate", "energy", "attack", "export-nir"])
+@pytest.mark.parametrize(
+    "verb", ["evaluate", "energy", "attack", "export-nir", "run", "sweep", "reproduce", "predict", "bench"]
+)
 def test_a_verbs_options_are_its_configs_fields_and_come_back_unchanged(verb):
     """Generated options: one per field, and parsing the defaults gives the config's defaults; a given option
     arrives in the value (here every field set to a non-default)."""
@@ -460,11 +464,21 @@ def test_a_verbs_options_are_its_configs_fields_and_come_back_unchanged(verb):
 
     parser = cli.build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[verb]
-    cls = sub.get_default("config_class")
+    classes = sub.get_default("config_classes")
     dests = {a.dest for a in sub._actions}
-    assert {f.name for f in dataclasses.fields(cls)} <= dests
-    args = parser.parse_args([verb, "PATH", *(["OUT.nir"] if verb == "export-nir" else [])])
-    assert commands._config(args) == cls()
+    positional = {"export-nir": ["PATH", "OUT.nir"], "predict": ["PATH", "TEXT"], "run": ["sst2"], "sweep": ["sst2"]}
+    args = parser.parse_args([verb, *positional.get(verb, [] if verb in ("reproduce", "bench") else ["PATH"])])
+    for cls in classes:
+        assert {f.name for f in dataclasses.fields(cls)} <= dests
+        assert commands._config(args, cls) == cls()
+    if verb == "sweep":
+        argv = ["sweep", "sst2", "--grid", "snn.num_steps=4,8", "--grid", "snn.threshold=1,2", "--set", "seed=3",
+                "--workers", "2", "--in-process", "--baselines"]  # fmt: skip
+        a = parser.parse_args(argv)
+        s, r = commands._config(a, classes[1]), commands._config(a, classes[0])
+        p = commands._config(a, classes[2])
+        assert s.grid == ("snn.num_steps=4,8", "snn.threshold=1,2") and r.set == ("seed=3",) and r.baselines
+        assert (p.workers, p.in_process) == (2, True)
     if verb == "attack":
         argv = ["attack", "RUN", "--attack", "pwws", "--n", "7", "--no-recheck", "--victims", "cnn,snn-regular",
                 "--confirm", "2/3", "--per-model-sets", "--draws", "4", "--eval-draws", "5", "--mlm", "M"]  # fmt: skip

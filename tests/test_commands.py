@@ -5,11 +5,11 @@ import dataclasses
 
 import pytest
 
-from spiketext.cli.commands import _DATA_OPTIONS, _config, _data_config, _run_config, _safe, _with_sets
+from spiketext.cli.commands import _DATA_OPTIONS, _config, _data_config, _run_config, _safe
 from spiketext.cli.parser import build_parser
 from spiketext.errors import SpiketextError
 from spiketext.settings.config import DataConfig
-from spiketext.settings.verbs import AttackConfig, EnergyConfig
+from spiketext.settings.verbs import AttackConfig, EnergyConfig, RunSettings
 
 
 def test_control_characters_are_shown_escaped_never_run():
@@ -69,7 +69,11 @@ def test_run_options_and_sets_build_the_run_config():
     cfg = _run_config(args)
     assert cfg.seed == 4 and cfg.cnn.lr == 0.01 and cfg.snn.num_steps == 12 and cfg.finetune.epochs == 2
     assert cfg.data.dataset == "sst2"
-    assert _with_sets({"a": {"b": 1}}, ["a.c=true", "a.b=2.5"]) == {"a": {"b": 2.5, "c": True}}
+    assert RunSettings(set=("a.c=true", "a.b=2.5")).overrides({}) == {"data": {}, "a": {"c": True, "b": 2.5}}
+    with pytest.raises(SpiketextError, match="--set 'seed': write it as key=value"):
+        RunSettings(set=("seed",))
+    with pytest.raises(SpiketextError, match="preset 'quik': choose one of"):
+        RunSettings(preset="quik")
     with pytest.raises(SpiketextError, match="nope"):
         _run_config(build_parser().parse_args(["run", "--dataset", "sst2", "--set", "cnn.nope=1"]))
 

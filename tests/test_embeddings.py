@@ -9,9 +9,9 @@ from spiketext.data.embeddings import (
     WordVectors,
     check_dimension,
     embedding_matrix,
-    load_vector_file,
 )
 from spiketext.data.skipgram import train_skipgram
+from spiketext.data.vector_files import load_vector_file
 from spiketext.data.vocab import Vocabulary
 from spiketext.errors import SpiketextError
 from spiketext.settings.config import SkipgramSettings

@@ -10,9 +10,9 @@ import pytest
 
 from spiketext.cli import main
 from spiketext.data import fetch
-from spiketext.data.embeddings import load_vectors
 from spiketext.data.fetch import RemoteVectors, fetch_embeddings, fetch_resumable
 from spiketext.data.load import embeddings_digest
+from spiketext.data.vector_files import load_vectors
 from spiketext.errors import SpiketextError
 
 WORDS = ["good", "bad", "film", "plot"]

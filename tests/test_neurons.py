@@ -62,7 +62,7 @@ def test_matches_snntorch_leaky(beta, threshold):
 
 
 @pytest.mark.parametrize("beta,reset", [(1.0, "subtract"), (0.8, "subtract"), (1.0, "zero"), (0.7, "zero")])
-@pytest.mark.parametrize("surrogate", SURROGATES)
+@pytest.mark.parametrize("surrogate", list(SURROGATES))
 def test_fused_scan_equals_autograd_loop(beta, reset, surrogate):
     g = torch.Generator().manual_seed(2)
     current = torch.rand(25, 4, 9, generator=g) * 1.2

@@ -96,7 +96,8 @@ def test_run_stages_predict_evaluate(tmp_path, tiny_task, capsys):
     assert [layer["name"] for layer in report["snn"]["layers"]] == ["conv3", "conv4", "conv5", "pool", "fc"]
     assert {"name", "input_rate", "synaptic_ops"} <= set(report["snn"]["layers"][0])
     assert {"name", "input_rate", "macs"} <= set(report["cnn"]["layers"][0])
-    assert report["cnn"]["energy_pj"] > 0 and report["snn"]["energy_pj"] > 0
+    per_sentence = report["reviewer"]["per_sentence_pj"]
+    assert per_sentence["cnn"] > 0 and per_sentence["snn"] > 0
     # recount the first conv layer by hand from the saved spikes: Σ_l spikes(l) × F × windows(l)
     from safetensors.torch import load_file
 

@@ -8,7 +8,7 @@ from spiketext.settings.config import SNNConfig
 
 
 def test_registry_round_trip_and_validation():
-    from spiketext.core.codes import stochastic
+    from spiketext.core.frontend import FrontEnd
     from spiketext.core.models.registry import Architecture, build_model, snn_from_json
     from spiketext.errors import SpiketextError
 
@@ -37,7 +37,7 @@ def test_registry_round_trip_and_validation():
         Architecture.from_json({**arch.to_json(), "input_domain": "both"}, "m.json")
     noisy = SNNConfig(8, encoder="ttfs", input_noise=0.2)
     assert snn_from_json(dataclasses.asdict(noisy), "x") == noisy
-    assert stochastic(noisy.encoder, noisy.input_noise) and not stochastic(spec.encoder, spec.input_noise)
+    assert FrontEnd.of_snn("positive", noisy).stochastic and not FrontEnd.of_snn("positive", spec).stochastic
     assert build_model("snn", signed, noisy).stochastic
     no_noise = {k: v for k, v in dataclasses.asdict(noisy).items() if k != "input_noise"}  # older checkpoints
     assert snn_from_json(no_noise, "x").input_noise == 0.0

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Issue 25, beyond the paper: is there a cheap model that keeps the input noise that protects the paper's SNN?
 # The efficient preset (QCFS conversion, signed TTFS input, T = 16, ~0.2x the CNN's energy) with Gaussian input
-# noise σ added to every word unit before coding (snn.input_noise; the CNN trains on the same dithered input,
-# cnn.input_noise), σ = 0.1, 0.2, 0.3 on seed 0, then 3 seeds of the σ chosen on dev; test accuracy over 5 draws.
+# noise σ added to every word unit before coding (snn.input_noise; the CNN trains on the same dithered input),
+# σ = 0.1, 0.2, 0.3 on seed 0, then 3 seeds of the σ chosen on dev; test accuracy over 5 draws.
 # Runs go to runs/noise/ (checkpoints included); light files are copied to benchmarks/results/noise/.
 # `attack DATASET SIGMA`: TextFooler, N = 1,000, the adaptive attacker (--confirm 8/15), on seed 0's CNN, its
 # noisy SNN and the controls (the CNN fed the same dithered input, σ matched on dev, the SNN without noise), as
@@ -23,7 +23,7 @@ OUT=benchmarks/results/noise
 one() {  # one DATASET SIGMA SEED
   local dest="$RUNS/$1/sigma$2/seed$3"
   [ -f "$dest/results.json" ] && grep -q '"snn_finetuned"' "$dest/results.json" && return 0
-  "$ST" run --dataset "$1" --preset efficient --seed "$3" --set "cnn.input_noise=$2" --set "snn.input_noise=$2" \
+  "$ST" run --dataset "$1" --preset efficient --seed "$3" --set "snn.input_noise=$2" \
     --set test_repeats=5 --set finetune.dev_repeats=3 --out "$dest" > "$dest.log" 2>&1
 }
 

@@ -13,11 +13,12 @@ scored as it is. A Bernoulli SNN is stochastic, and how the attack sees it is th
               its input. What earlier versions attacked; kept to measure how much of its success is the draw's.
     average   the mean of `draws` frozen draws (seeds seed, seed+1, ...).
 
-Controls (issue 25): a CNN with `noise_steps` = n reads the mean of n Bernoulli input draws, exactly the input an
-SNN with the Bernoulli code and T = n integrates, without any spiking: stochastic like the SNN and scored in the
-same modes. A CNN with `input_noise` = σ and `noise_levels` = T reads what an SNN with a deterministic code and
-input noise σ integrates (`encoding.dithered_input`). `deterministic_twin` gives an SNN's weights without input
-noise: its own code if deterministic, the `regular` code for a Bernoulli SNN.
+Controls (issue 25): a CNN given `noise`, an input front-end (`spiketext.core.frontend.FrontEnd`), reads its
+input through it: with `rate_steps` = n the rate of n Bernoulli input draws, exactly the input an SNN with the
+Bernoulli code and T = n integrates, without any spiking (stochastic like the SNN and scored in the same modes);
+with σ and `levels` = T what an SNN with a deterministic code and input noise σ integrates.
+`deterministic_twin` gives an SNN's weights without input noise: its own code if deterministic, the `regular` code
+for a Bernoulli SNN.
 
 The adaptive attacker (`confirm` = (k, m)): a flip the search finds is accepted only when at least k of m fresh
 single draws (search stream, counted as queries) misclassify it, the rule a majority-of-draws verdict implies;
@@ -40,7 +41,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from spiketext.core.codes import Draw, bernoulli_encode, dithered_input, input_code
+from spiketext.core.codes import Draw, input_code
+from spiketext.core.frontend import FrontEnd
 from spiketext.core.inference import ModelBundle
 from spiketext.core.runtime import autocast, generator
 from spiketext.errors import SpiketextError
@@ -61,9 +63,7 @@ class Victim:
     eval_draws: int = 15
     windowed: bool = True  # score one-word variants of a call's first sentence over the changed window only
     recheck: bool = True  # expected mode: the search asks its flips again before accepting them
-    noise_steps: int = 0  # a CNN only: read the mean of this many Bernoulli input draws (the SNN's input noise)
-    input_noise: float = 0.0  # a CNN only: read its input dithered by this σ and quantized to noise_levels levels
-    noise_levels: int = 0
+    noise: FrontEnd | None = None  # a CNN only: read the input through this noisy front-end (an SNN's noise)
     confirm: tuple[int, int] | None = None  # (k, m): a flip counts when k of m fresh single draws misclassify it
     queries: int = 0
     _stream: np.random.Generator = field(init=False, repr=False)
@@ -75,12 +75,13 @@ class Victim:
             raise SpiketextError(f"--draws {self.draws}: the victim needs at least one draw per query")
         if self.eval_draws < 1 or self.eval_draws % 2 == 0:
             raise SpiketextError(f"--eval-draws {self.eval_draws}: an odd number ≥ 1, so that a majority exists")
-        if self.noise_steps and (self.bundle.kind == "snn" or self.bundle.featurizer.transform is None):
-            raise SpiketextError("input noise (noise_steps) is a control for a CNN: give a CNN checkpoint")
-        if self.noise_steps and getattr(self.bundle.model, "input_domain", "positive") != "positive":
-            raise SpiketextError("input noise (noise_steps) is defined for the positive input domain (e⁺) only")
-        if self.input_noise and (self.bundle.kind == "snn" or self.noise_steps or self.noise_levels < 1):
-            raise SpiketextError("input noise (input_noise) is a control for a CNN, with noise_levels >= 1 (the T)")
+        if self.noise is not None:
+            if self.bundle.kind == "snn" or self.bundle.featurizer.transform is None:
+                raise SpiketextError("input noise is a control for a CNN: give a tailored CNN checkpoint")
+            if self.noise.domain != getattr(self.bundle.model, "input_domain", "positive"):
+                raise SpiketextError(f"input noise in the {self.noise.domain} domain for a CNN that reads another")
+            if not self.noise.noisy or (self.noise.noise and self.noise.levels < 1):
+                raise SpiketextError("input noise: give Bernoulli steps, or σ with levels >= 1 (the SNN's T)")
         if self.confirm is not None and not 1 <= self.confirm[0] <= self.confirm[1] <= 1000:
             raise SpiketextError(f"confirm {self.confirm}: give k of m with 1 <= k <= m <= 1000")
         self._stream = np.random.default_rng([self.seed, SEARCH_STREAM])
@@ -88,7 +89,7 @@ class Victim:
     @property
     def deterministic(self) -> bool:
         if self.bundle.kind != "snn":
-            return not (self.noise_steps or self.input_noise)
+            return self.noise is None
         return not self.bundle.model.stochastic
 
     @property
@@ -111,10 +112,10 @@ class Victim:
         if self.deterministic:
             return {"kind": self.bundle.kind, "mode": "deterministic", **code}
         d: dict[str, Any] = {"kind": self.bundle.kind, "mode": self.mode, "eval_draws": self.eval_draws, **code}
-        if self.noise_steps:
-            d["noise_steps"] = self.noise_steps
-        if self.input_noise:
-            d.update(input_noise=self.input_noise, noise_levels=self.noise_levels)
+        if self.noise is not None and self.noise.rate_steps:
+            d["noise_steps"] = self.noise.rate_steps
+        if self.noise is not None and self.noise.noise:
+            d.update(input_noise=self.noise.noise, noise_levels=self.noise.levels)
         if self.confirm is not None:
             d["confirm"] = f"{self.confirm[0]} of {self.confirm[1]} fresh draws"
         if self.mode == "expected":
@@ -127,11 +128,8 @@ class Victim:
         """x [B, D, L] -> class probabilities [B, C] of one draw (softmax of the T-averaged scores)."""
         model = self.bundle.model
         if self.bundle.kind != "snn":
-            if self.noise_steps:  # the SNN's Bernoulli input, averaged over its T steps: noise without spikes
-                x = bernoulli_encode(x, Draw(self.noise_steps, gen, torch.float32, shared)).mean(0)
-            elif self.input_noise:  # a dithered deterministic code's input, integrated over its T steps
-                domain = getattr(model, "input_domain", "positive")
-                x = dithered_input(x, self.input_noise, self.noise_levels, domain, gen, shared_noise=shared)
+            if self.noise is not None:  # the SNN's noisy input, integrated over its T steps: noise without spikes
+                x = self.noise.values(x, gen, shared_noise=shared)
             with autocast("cpu", self.dtype):
                 return torch.softmax(model(x).float(), -1)
         if shared and self.windowed and x.shape[0] > 1:

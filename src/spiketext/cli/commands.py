@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from spiketext.errors import SpiketextError
-from spiketext.settings.config import (
-    DataConfig,
-    RunConfig,
-    parse_override,
-    set_nested,
+from spiketext.runs.results import RunResult
+from spiketext.settings.config import DataConfig, RunConfig
+from spiketext.settings.verbs import (
+    BenchSettings,
+    ParallelSettings,
+    PredictSettings,
+    ReproduceSettings,
+    RunSettings,
+    SweepSettings,
 )
-from spiketext.settings.presets import build_run_config
 
 
 def _safe(text: str) -> str:
@@ -67,14 +70,19 @@ def _given_data(args: argparse.Namespace) -> DataConfig | None:
     return _data_config(args) if (args.name or args.dataset or args.train) else None
 
 
-def _config(args: argparse.Namespace) -> Any:
-    """The verb's config from every option `_config_options` made (the given ones; the rest keep their defaults)."""
-    cls, values = args.config_class, {}
+def _config(args: argparse.Namespace, cls: type | None = None) -> Any:
+    """A verb's settings value (`cls`, default the verb's first) from every option `_config_options` made: the
+    given ones parsed as their field says; the rest keep their defaults."""
+    cls, values = cls or args.config_classes[0], {}
     for f in dataclasses.fields(cls):
         if getattr(args, f.name, None) is not None:  # unset: the field's default
             parse = f.metadata["type"]
             value = getattr(args, f.name)
-            values[f.name] = parse(value) if parse not in (None, int, str) and isinstance(value, str) else value
+            if f.metadata["repeat"]:
+                value = tuple(value)
+            elif parse not in (None, int, str) and isinstance(value, str):
+                value = parse(value)
+            values[f.name] = value
     return cls(**values)
 
 
@@ -135,9 +143,8 @@ def _check_json(args: argparse.Namespace) -> None:
 def cmd_bench(args: argparse.Namespace) -> int:
     from spiketext.core.bench.engine import markdown, run_benchmark
 
-    if not 1 <= args.reps <= 1000 or not 0 <= args.warmup <= 1000:
-        raise SpiketextError(f"--reps {args.reps} / --warmup {args.warmup}: give reps in 1..1000, warmup in 0..1000")
-    result = run_benchmark(args.device, args.precision, args.reps, args.warmup)
+    b = _config(args, BenchSettings)
+    result = run_benchmark(b.device, b.precision, b.reps, b.warmup)
     print(markdown(result))
     if args.json:
         from spiketext.io import atomic_write_json
@@ -147,20 +154,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_sets(overrides: dict, items: list[str]) -> dict:
-    """`overrides` with every --set KEY=VALUE applied (nested keys, parsed values)."""
-    for item in items:
-        keys, value = parse_override(item)
-        set_nested(overrides, keys, value)
-    return overrides
-
-
 def _run_config(args: argparse.Namespace) -> RunConfig:
-    overrides = _with_sets({"data": _data_overrides(args)}, args.set)
-    for name in ("seed", "seeds", "baselines", "device", "precision"):
-        if getattr(args, name) is not None:
-            overrides[name] = getattr(args, name)
-    return build_run_config(args.preset, args.config, overrides)
+    return _config(args, RunSettings).resolve(_data_overrides(args))
 
 
 def _out(args: argparse.Namespace, cfg: RunConfig) -> str:
@@ -178,9 +173,8 @@ def _print_results(results: dict, out: str) -> None:
         if r:
             std = f" ± {100 * r['test_std']:.2f}" if r.get("test_std") else ""
             print(f"{label:58s} dev {100 * r['dev_acc']:6.2f}   test {100 * r['test_acc']:6.2f}{std}")
-    for note in results.get("notes", []):
-        if note.startswith(("SKIPPED", "DEVIATION", "RARE CLASS")):
-            print(note)
+    for w in RunResult.from_json(results).warnings:
+        print(f"{w.kind.upper().replace('_', ' ')}: {w.text}")
     print(f"run folder: {out}")
 
 
@@ -196,7 +190,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _backend(args: argparse.Namespace):
     from spiketext.runs.parallel import choose_backend
 
-    b = choose_backend(args.workers, args.ray_address, args.cpus_per_task, args.gpus_per_task, args.in_process)
+    p = _config(args, ParallelSettings)
+    b = choose_backend(p.workers, p.ray_address, p.cpus_per_task, p.gpus_per_task, p.in_process)
     logging.getLogger(__name__).info("jobs run on %s", b.describe())
     return b
 
@@ -204,10 +199,10 @@ def _backend(args: argparse.Namespace):
 def cmd_sweep(args: argparse.Namespace) -> int:
     from spiketext import api
 
-    cfg = _run_config(args)
-    grid = api.parse_grid(args.grid)
+    cfg, s = _run_config(args), _config(args, SweepSettings)
+    grid = api.parse_grid(list(s.grid))
     out = args.out or str(Path("runs") / f"sweep_{cfg.data.dataset or 'data'}")
-    summary = api.sweep(cfg, out, grid, args.cnn, _backend(args)) if grid else api.summarize_sweep(out)
+    summary = api.sweep(cfg, out, grid, s.cnn, _backend(args)) if grid else api.summarize_sweep(out)
     print(api.sweep_markdown(summary))
     print(f"sweep: {out}/sweep.json, sweep.md, sweep.png")
     return 0
@@ -216,11 +211,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from spiketext import api
 
+    r = _config(args, ReproduceSettings)
     data = {k: v for k, v in (("data_dir", args.data_dir), ("cache_dir", args.cache_dir)) if v}
-    overrides = _with_sets({"data": data}, args.set)
-    presets = tuple(p.strip() for p in args.presets.split(",") if p.strip())
-    datasets = tuple(d.strip() for d in args.datasets.split(",") if d.strip())
-    table = api.reproduce(args.out, presets, datasets, args.seeds, overrides, _backend(args))
+    overrides = RunSettings(set=r.set).overrides(data)
+    table = api.reproduce(args.out, r.presets, r.datasets, r.seeds, overrides, _backend(args))
     print(api.method_markdown(table))
     print(f"reproduce: {args.out}/method.md, method.json, method.png; run folders {args.out}/<preset>_<dataset>/")
     return 0
@@ -327,14 +321,15 @@ def cmd_attack(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     from spiketext import api
 
-    if args.raster:
+    s = _config(args, PredictSettings)
+    if s.raster:
         from spiketext.io import check_writable
 
-        check_writable(Path(args.raster).parent, "raster folder")  # before any work
-    model = api.load_model(args.path, args.model, strict=args.strict)
-    results = api.classify(model, args.texts, seed=args.seed, num_steps=args.num_steps)
-    if args.raster:
-        api.raster(model, args.texts[0], args.raster, seed=args.seed, num_steps=args.num_steps)
+        check_writable(Path(s.raster).parent, "raster folder")  # before any work
+    model = api.load_model(args.path, s.model, strict=s.strict)
+    results = api.classify(model, args.texts, seed=s.seed, num_steps=s.num_steps)
+    if s.raster:
+        api.raster(model, args.texts[0], s.raster, seed=s.seed, num_steps=s.num_steps)
     if args.json:
         print(json.dumps(results, indent=2))  # ASCII-escaped: no control character reaches the terminal raw
         return 0
@@ -347,6 +342,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if r["tie"]:
             why = "no word of it is known to the model" if r["known_tokens"] == 0 else "equal top scores"
             print(f"spiketext: warning: a tie ({why}); the class shown is the first of the tied ones", file=sys.stderr)
-    if args.raster:
-        print(f"raster: {args.raster}")
+    if s.raster:
+        print(f"raster: {s.raster}")
     return 0

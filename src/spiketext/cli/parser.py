@@ -35,9 +35,19 @@ from spiketext.cli.commands import (
 )
 from spiketext.data.fetch import EMBEDDINGS
 from spiketext.errors import SpiketextError
-from spiketext.settings.config import BUILTIN_DATASETS, DataConfig, Precision, choices
-from spiketext.settings.presets import PRESETS
-from spiketext.settings.verbs import AttackConfig, EnergyConfig, EvaluateConfig, ExportConfig
+from spiketext.settings.config import BUILTIN_DATASETS, DataConfig, choices
+from spiketext.settings.verbs import (
+    AttackConfig,
+    BenchSettings,
+    EnergyConfig,
+    EvaluateConfig,
+    ExportConfig,
+    ParallelSettings,
+    PredictSettings,
+    ReproduceSettings,
+    RunSettings,
+    SweepSettings,
+)
 
 
 def _data_source_args() -> argparse.ArgumentParser:
@@ -59,61 +69,31 @@ def _data_source_args() -> argparse.ArgumentParser:
     return p
 
 
-def _config_options(p: argparse.ArgumentParser, cls: type) -> None:
-    """Every field of a verb's config (`spiketext.settings.verbs`) as an option of `p`; `_config` builds the value
-    back."""
-    for f in dataclasses.fields(cls):
-        m = f.metadata
-        flag = m["flag"] or "--" + f.name.replace("_", "-")
-        if flag in p._option_string_actions:  # --strict: one switch for the data and the checkpoints
-            continue
-        if isinstance(f.default, bool):
-            action = "store_false" if f.default else "store_true"
-            p.add_argument(flag, dest=f.name, action=action, default=argparse.SUPPRESS, help=m["help"])
-            continue
-        shown = ",".join(f.default) if isinstance(f.default, tuple) else f.default
-        default = f" (default {shown})" if f.default is not None else ""
-        # a custom parser (parse_victims, ...) runs in commands._config; argparse keeps its string until then
-        kind = m["type"] if m["type"] in (int, str) else str if m["type"] or f.default is None else type(f.default)
-        p.add_argument(flag, dest=f.name, type=kind, choices=m["choices"], metavar=m["metavar"],
-                       default=argparse.SUPPRESS, help=m["help"] + default)  # fmt: skip
-    p.set_defaults(config_class=cls)
-
-
-def _run_args() -> argparse.ArgumentParser:
-    """Options that build a RunConfig: preset, config file, overrides."""
-    p = argparse.ArgumentParser(add_help=False)
-    g = p.add_argument_group("run configuration")
-    g.add_argument("--preset", default="paper", choices=sorted(PRESETS), help="starting values (default: paper)")
-    g.add_argument("--config", metavar="FILE", help="YAML or JSON file of settings (overrides the preset)")
-    g.add_argument(
-        "--set",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override any setting, e.g. --set snn.num_steps=16 --set finetune.lr=3e-4 (repeatable)",
-    )
-    g.add_argument("--seed", type=int, help="run seed (default 0)")
-    g.add_argument("--seeds", type=int, help="repeat with N seeds and report mean ± std")
-    g.add_argument("--baselines", action="store_true", default=None, help="add the baselines and ablations")
-    g.add_argument("--device", help="auto, cpu, cuda, cuda:N")
-    g.add_argument("--precision", choices=choices(Precision), help="bf16 where it pays (auto), or force one")
-    g.add_argument("--out", default=None, metavar="DIR", help="run folder (default runs/<data set>)")
-    return p
-
-
-def _parallel_args() -> argparse.ArgumentParser:
-    """Where the jobs of a sweep or a reproduction run (spiketext.runs.parallel)."""
-    p = argparse.ArgumentParser(add_help=False)
-    g = p.add_argument_group("parallel (Ray)")
-    g.add_argument("--workers", type=int, help="jobs at a time on a local Ray instance (default: the cores)")
-    g.add_argument("--ray-address", metavar="ADDRESS", help="an existing Ray cluster (e.g. auto, or host:6379)")
-    g.add_argument("--cpus-per-task", type=float, default=1.0, help="CPU cores per job (torch threads), default 1")
-    g.add_argument("--gpus-per-task", type=float, default=0.0, help="GPUs per job (e.g. 0.25: four jobs share one)")
-    g.add_argument(
-        "--in-process", action="store_true", help="one job after another in this process (the default without Ray)"
-    )
-    return p
+def _config_options(p: argparse.ArgumentParser, *classes: type) -> None:
+    """Every field of the verb's settings classes (`spiketext.settings.verbs`) as an option of `p`;
+    `commands._config` builds each value back."""
+    for cls in classes:
+        g = p.add_argument_group(cls.__name__.removesuffix("Settings").removesuffix("Config").lower() + " options")
+        for f in dataclasses.fields(cls):
+            m = f.metadata
+            flag = m["flag"] or "--" + f.name.replace("_", "-")
+            if flag in p._option_string_actions:  # --strict: one switch for the data and the checkpoints
+                continue
+            if isinstance(f.default, bool):
+                action = "store_false" if f.default else "store_true"
+                g.add_argument(flag, dest=f.name, action=action, default=argparse.SUPPRESS, help=m["help"])
+                continue
+            if m["repeat"]:
+                g.add_argument(flag, dest=f.name, action="append", metavar=m["metavar"], default=argparse.SUPPRESS,
+                               help=m["help"])  # fmt: skip
+                continue
+            shown = ",".join(f.default) if isinstance(f.default, tuple) else f.default
+            default = f" (default {shown})" if f.default is not None else ""
+            # a custom parser (parse_victims, ...) runs in commands._config; argparse keeps its string until then
+            kind = m["type"] if m["type"] in (int, str) else str if m["type"] or f.default is None else type(f.default)
+            g.add_argument(flag, dest=f.name, type=kind, choices=m["choices"], metavar=m["metavar"],
+                           default=argparse.SUPPRESS, help=m["help"] + default)  # fmt: skip
+    p.set_defaults(config_classes=classes)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,8 +142,10 @@ def _data_commands(sub: Any) -> None:
 
 def _run_commands(sub: Any) -> None:
     """The verbs that train: run, sweep, reproduce, train-cnn, convert, finetune (and bench)."""
-    source, runargs = _data_source_args(), _run_args()
-    p = sub.add_parser("run", parents=[source, runargs], help="CNN -> converted SNN -> fine-tuned SNN, evaluated")
+    source = _data_source_args()
+    p = sub.add_parser("run", parents=[source], help="CNN -> converted SNN -> fine-tuned SNN, evaluated")
+    _config_options(p, RunSettings)
+    p.add_argument("--out", default=None, metavar="DIR", help="run folder (default runs/<data set>)")
     p.add_argument(
         "--restart",
         metavar="STAGE",
@@ -172,36 +154,22 @@ def _run_commands(sub: Any) -> None:
     )
     p.set_defaults(func=cmd_run)
     p = sub.add_parser(
-        "sweep",
-        parents=[source, runargs, _parallel_args()],
-        help="fine-tune and count energy over a grid of settings (Pareto plot)",
+        "sweep", parents=[source], help="fine-tune and count energy over a grid of settings (Pareto plot)"
     )
-    p.add_argument(
-        "--grid",
-        action="append",
-        default=[],
-        metavar="KEY=V1,V2",
-        help="a setting and its values, e.g. --grid snn.num_steps=4,8,16,50 --grid snn.threshold=0.5,1,2 "
-        "(repeatable; the product is swept); none: only re-summarize the points already in --out",
-    )
-    p.add_argument("--cnn", metavar="RUN_DIR", help="take the tailored CNN from this run folder (same CNN settings)")
+    _config_options(p, RunSettings, SweepSettings, ParallelSettings)
+    p.add_argument("--out", default=None, metavar="DIR", help="sweep folder (default runs/sweep_<data set>)")
     p.set_defaults(func=cmd_sweep)
     p = sub.add_parser(
-        "reproduce",
-        parents=[_parallel_args()],
-        help="data sets × presets × seeds -> the method table (method.md/.json/.png), resumable",
+        "reproduce", help="data sets × presets × seeds -> the method table (method.md/.json/.png), resumable"
     )
-    p.add_argument("--datasets", default=",".join(BUILTIN_DATASETS), help="comma-separated (default: all six)")
-    p.add_argument("--presets", default="paper,efficient", help="comma-separated (default: paper,efficient)")
-    p.add_argument("--seeds", type=int, default=3, help="seeds per data set and preset (default 3)")
-    p.add_argument(
-        "--set", metavar="KEY=VALUE", action="append", default=[], help="a setting for every run (repeatable)"
-    )
+    _config_options(p, ReproduceSettings, ParallelSettings)
     p.add_argument("--data-dir", help="folder with one sub-folder per data set (default $SPIKETEXT_DATA_DIR, ./data)")
     p.add_argument("--cache-dir", help="downloads, vectors (default $SPIKETEXT_CACHE_DIR, ~/.cache/spiketext)")
     p.add_argument("--out", default="runs/reproduce", metavar="DIR", help="default runs/reproduce")
     p.set_defaults(func=cmd_reproduce)
-    p = sub.add_parser("train-cnn", parents=[source, runargs], help="train the tailored CNN into a run folder")
+    p = sub.add_parser("train-cnn", parents=[source], help="train the tailored CNN into a run folder")
+    _config_options(p, RunSettings)
+    p.add_argument("--out", default=None, metavar="DIR", help="run folder (default runs/<data set>)")
     p.set_defaults(func=cmd_train_cnn)
     p = sub.add_parser("convert", help="convert a run's CNN into an SNN and evaluate it")
     p.add_argument("run_dir", metavar="RUN_DIR")
@@ -212,24 +180,13 @@ def _run_commands(sub: Any) -> None:
     p.set_defaults(func=cmd_finetune)
 
     p = sub.add_parser("bench", help="engine speed and memory against the authors' structure (needs snntorch)")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--precision", default="auto", choices=choices(Precision))
-    p.add_argument("--reps", type=int, default=5, help="timed repetitions per implementation (median)")
-    p.add_argument("--warmup", type=int, default=2)
+    _config_options(p, BenchSettings)
     p.add_argument("--json", metavar="FILE", help="write the full result as JSON")
     p.set_defaults(func=cmd_bench)
 
 
 def _saved_run_commands(sub: Any) -> None:
     """The verbs on a saved run: predict, evaluate, energy, attack, export-nir."""
-    model_args = argparse.ArgumentParser(add_help=False)
-    model_args.add_argument("path", metavar="PATH", help="a run folder or a checkpoint (NAME.json)")
-    model_args.add_argument(
-        "--model", default="snn_finetuned", help="which checkpoint of a run folder (snn_finetuned, cnn, ...)"
-    )
-    model_args.add_argument("--seed", type=int, default=0, help="seed of the Bernoulli input (SNN)")
-    model_args.add_argument("--num-steps", type=int, help="T at inference (default: the checkpoint's)")
-    model_args.add_argument("--json", action="store_true", help="print JSON")
     run_path = argparse.ArgumentParser(add_help=False)
     run_path.add_argument("path", metavar="PATH", help="a run folder or a checkpoint (NAME.json)")
     p = sub.add_parser("evaluate", parents=[run_path, _data_source_args()], help="accuracy of a saved model")
@@ -270,10 +227,11 @@ def _saved_run_commands(sub: Any) -> None:
     _config_options(p, ExportConfig)
     p.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
     p.set_defaults(func=cmd_export_nir, name=None)
-    p = sub.add_parser("predict", parents=[model_args], help="classify text with a saved model")
+    p = sub.add_parser("predict", help="classify text with a saved model")
+    p.add_argument("path", metavar="PATH", help="a run folder or a checkpoint (NAME.json)")
     p.add_argument("texts", nargs="+", metavar="TEXT")
-    p.add_argument("--raster", metavar="FILE.png", help="save a spike raster of the first text (SNN)")
-    p.add_argument("--strict", action="store_true", help="refuse a checkpoint written before digests existed")
+    _config_options(p, PredictSettings)
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_predict)
 
 

@@ -134,17 +134,12 @@ def input_code(name: str) -> InputCode:
     return CODES.get(name, "snn.encoder")
 
 
-def stochastic(encoder: str, input_noise: float) -> bool:
-    """Whether an SNN's input differs between draws: a random code, or input noise on a deterministic one."""
-    return not input_code(encoder).deterministic or input_noise > 0
-
-
 def signed_input(x: torch.Tensor) -> torch.Tensor:
     """e⁺ [B, D, L] -> s [B, D, L]: 2e⁺ − 1 at word positions, 0 at padding (a position whose D values are all 0)."""
-    return torch.where(_words(x), 2 * x - 1, torch.zeros((), dtype=x.dtype, device=x.device))
+    return torch.where(word_units(x), 2 * x - 1, torch.zeros((), dtype=x.dtype, device=x.device))
 
 
-def _words(x: torch.Tensor) -> torch.Tensor:
+def word_units(x: torch.Tensor) -> torch.Tensor:
     """e⁺ [B, D, L] -> [B, 1, L]: True at word positions (padding is the all-zero column)."""
     return x.abs().amax(dim=1, keepdim=True) > 0
 
@@ -180,7 +175,7 @@ def quantize_input(x: torch.Tensor, levels: int, domain: str = "positive") -> to
         return torch.floor(x * levels + 0.5) / levels
     s = signed_input(x)
     q = torch.sign(s) * torch.floor(s.abs() * levels + 0.5) / levels
-    return torch.where(_words(x), (q + 1) / 2, torch.zeros((), dtype=x.dtype, device=x.device))
+    return torch.where(word_units(x), (q + 1) / 2, torch.zeros((), dtype=x.dtype, device=x.device))
 
 
 def dither(
@@ -195,27 +190,16 @@ def dither(
     return torch.where(v != 0, noisy, v)
 
 
-def dithered_input(
-    x: torch.Tensor,
-    sigma: float,
-    levels: int,
-    domain: str,
-    generator: torch.Generator | None,
-    shared_noise: bool = False,
+def binomial_rates(
+    x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None, shared_noise: bool = False
 ) -> torch.Tensor:
-    """e⁺ [B, D, L] -> e⁺ carrying what a deterministic code with input noise σ delivers in `levels` steps (0: no
-    quantization): the domain value dithered (`dither`), then quantized as `quantize_input`. A CNN fed this reads an
-    SNN's noisy input without spiking (the attack's control), or trains on it."""
-    v = dither(to_domain(x, domain), sigma, generator, is_signed(domain), shared_noise)
-    if is_signed(domain):  # back to e⁺; padding stays the all-zero column
-        v = torch.where(_words(x), (v + 1) / 2, torch.zeros((), dtype=x.dtype, device=x.device))
-    return quantize_input(v, levels, domain) if levels else v
-
-
-def binomial_rates(x: torch.Tensor, num_steps: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """The rate a Bernoulli train of T steps delivers: Binomial(T, x) / T, shape of x.
+    """The rate a Bernoulli train of T steps delivers: Binomial(T, x) / T, shape of x [B, ...]; with
+    `shared_noise` every sentence of the batch reads the same draws (its rate depends on the seed alone).
 
     Training the CNN on these noisy rates teaches it the noise its converted SNN will see (docs/design.md §4).
     """
+    if shared_noise:  # Binomial(T, x) as T uniforms U [T, ...] below x, the same U for the whole batch
+        u = torch.rand((num_steps, *x.shape[1:]), generator=generator, device=x.device, dtype=torch.float32)
+        return (u.unsqueeze(1) < x.float().unsqueeze(0)).float().mean(0).to(x.dtype)
     count = torch.full_like(x, float(num_steps), dtype=torch.float32)
     return (torch.binomial(count, x.float().clamp(0, 1), generator=generator) / num_steps).to(x.dtype)

@@ -7,8 +7,9 @@ each other (every shape the architecture implies, the vocabulary against the tab
 output layer) before it builds anything, then rebuilds the model and its `TextFeaturizer` (raw text -> e⁺).
 
 A checkpoint is self-contained: paths inside it are never opened on trust. A word outside the vocabulary gets
-its pretrained vector only when the vectors are the GloVe package, or a file whose sha256 equals the one the
-checkpoint recorded; otherwise, and for words without a vector, the OOV vector.
+its pretrained vector only when the vectors are the GloVe package, a file whose sha256 equals the one the
+checkpoint recorded, or the vectors its run trained (kept in RUN/vectors/, content digest recorded); otherwise,
+and for words without a vector, the OOV vector.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ from spiketext.core.checkpoint import load_checkpoint, save_checkpoint
 from spiketext.core.codes import Draw
 from spiketext.core.models.registry import FORMAT, MODELS, Architecture, build_model, snn_from_json
 from spiketext.core.runtime import generator
-from spiketext.data.embeddings import PositiveTransform, WordVectors, load_vectors
+from spiketext.data.embeddings import PositiveTransform, WordVectors, open_kept_vectors
 from spiketext.data.load import embeddings_digest
 from spiketext.data.tokenize import get_tokenizer
+from spiketext.data.vector_files import load_vectors
 from spiketext.data.vocab import PAD, PAD_ID, UNK, UNK_ID, Vocabulary
 from spiketext.errors import SpiketextError
 from spiketext.settings.config import DEFAULT_ENGLISH_EMBEDDINGS, Language, choices
@@ -175,10 +177,16 @@ def _open_vectors(path: Path, data: dict[str, Any], cache_dir: Path) -> WordVect
     name = data.get("embeddings")
     if not isinstance(name, str):
         return None
+    folder = path.parent.parent  # RUN/checkpoints/NAME -> RUN
+    kept, digest = data.get("vectors_folder"), data.get("vectors_sha256")
+    if isinstance(kept, str) and isinstance(digest, str) and "/" not in kept and kept not in ("", ".", ".."):
+        vectors = open_kept_vectors(folder / kept, digest)
+        if vectors is not None:
+            return vectors
+        log.info("%s: the vectors it was trained with are not in %s (or changed since)", path, folder / kept)
     if name == DEFAULT_ENGLISH_EMBEDDINGS:
         return load_vectors(name, cache_dir)
     recorded = data.get("embeddings_sha256")
-    folder = path.parent.parent  # RUN/checkpoints/NAME -> RUN
     candidates = [Path(name)] if Path(name).is_absolute() else [folder / name, Path(name)]
     for candidate in candidates:
         if recorded and candidate.exists() and embeddings_digest(str(candidate), cache_dir).get("sha256") == recorded:

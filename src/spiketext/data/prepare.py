@@ -15,10 +15,10 @@ from spiketext.data.embeddings import (
     PositiveTransform,
     WordVectors,
     embedding_matrix,
-    load_vectors,
 )
 from spiketext.data.skipgram import train_skipgram
 from spiketext.data.tokenize import detect_language, get_tokenizer
+from spiketext.data.vector_files import load_vectors
 from spiketext.data.vocab import Vocabulary
 from spiketext.settings.config import TRAINED_EMBEDDINGS, DataConfig
 

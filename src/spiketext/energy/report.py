@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from spiketext.core.codes import Draw, input_code
+from spiketext.core.codes import Draw
 from spiketext.core.models.spiking import SpikingTextCNN
 from spiketext.core.runtime import generator
 from spiketext.energy.accounting import reviewer_accounting
@@ -244,8 +244,7 @@ def _assemble(
 def _draws(model: SpikingTextCNN, dim: int, length: int, num_steps: int, costs: EnergyCosts) -> dict:
     """The random draws the input needs per sentence (a random code's per unit and step, input noise's per unit)
     and their estimated energy; none for a deterministic code without noise."""
-    code_draws = dim * length * num_steps if not input_code(model.input_code).deterministic else 0
-    noise_draws = dim * length if model.snn.input_noise > 0 else 0
+    code_draws, noise_draws = model.front_end.noise_draws(dim, length, num_steps)
     draws = code_draws + noise_draws
     notes = []
     if code_draws:

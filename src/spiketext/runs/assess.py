@@ -24,7 +24,7 @@ from spiketext.energy.files import write_energy
 from spiketext.energy.report import count_energy
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write, check_writable, writer_lock
-from spiketext.runs.folder import run_folder_of
+from spiketext.runs.folder import CHECKPOINTS, run_folder_of
 from spiketext.runs.saved import check_steps, load_model, run_corpus, split_of
 from spiketext.settings.config import (
     DataConfig,
@@ -116,7 +116,8 @@ def _energy(path: str | Path, c: EnergyConfig, data: DataConfig | None, out: str
     batch_size, precision, save_spikes = c.batch_size, c.precision, c.save_spikes
     bundle = load_model(path, model, strict=c.strict)
     if bundle.kind != "snn":
-        raise SpiketextError(f"{path}: energy needs an SNN checkpoint (snn_finetuned or snn_converted)")
+        snns = ", ".join(n for n in CHECKPOINTS if n != "cnn")
+        raise SpiketextError(f"--model {model!r}: choose one of {snns} (energy counts an SNN against its CNN)")
     corpus, cfg = run_corpus(path, data)
     run_seed = evaluation_seed("test", cfg.seed) if cfg is not None else 0
     run_batch = cfg.eval_batch_size if cfg is not None else 256

@@ -35,14 +35,16 @@ from spiketext.core.models.convert import NORMALIZED_CHECKPOINTS
 from spiketext.core.models.registry import Architecture, build_model, model_meta, snn_from_json
 from spiketext.core.models.spiking import memory_bytes, parameter_bytes
 from spiketext.core.runtime import check_memory
+from spiketext.data.embeddings import keep_vectors
 from spiketext.data.prepare import PreparedData
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, read_json_object
-from spiketext.settings.config import DataConfig, RunConfig, from_dict
+from spiketext.settings.config import TRAINED_EMBEDDINGS, DataConfig, RunConfig, from_dict
 
 log = logging.getLogger(__name__)
 
 # The TextCNN run's checkpoints a user may name (evaluate --model, predict --model), in pipeline order.
+VECTORS_FOLDER = "vectors"  # RUN/vectors/: word vectors the run trained (skip-gram), kept for its checkpoints
 CHECKPOINTS = ("snn_finetuned", *NORMALIZED_CHECKPOINTS.values(), "cnn")
 
 RESULT_ROWS = {
@@ -174,7 +176,8 @@ def results_markdown(results: dict, title: str) -> str:
             test += f" ± {100 * r['test_std']:.2f}"
         dev = f"{100 * r['dev_acc']:.2f}" if r.get("dev_acc") is not None else "–"
         lines.append(f"| {label} | {dev} | {test} | {r.get('epoch', '–')} | {r.get('note', '')} |")
-    notes = results.get("notes", [])
+    notes = results.get("notes", []) + [f"{w['kind'].upper().replace('_', ' ')}: {w['text']}" for w in
+                                         results.get("warnings", [])]  # fmt: skip
     if notes:
         lines += [""] + [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
@@ -275,6 +278,7 @@ class Context:
     arch: Architecture
     inputs: dict = field(default_factory=dict)
     _table: torch.Tensor | None = field(default=None, repr=False)
+    _vectors_sha: str | None = field(default=None, repr=False)
 
     @property
     def table(self) -> torch.Tensor:
@@ -312,6 +316,11 @@ class Context:
         sha = self.inputs.get("embeddings", {}).get("sha256")
         if sha:
             meta["embeddings_sha256"] = sha
+        if d.vectors.name == TRAINED_EMBEDDINGS:  # vectors the run trained: kept beside its checkpoints
+            if self._vectors_sha is None:
+                self._vectors_sha = keep_vectors(d.vectors, self.run.root / VECTORS_FOLDER)
+            meta["vectors_folder"] = VECTORS_FOLDER
+            meta["vectors_sha256"] = self._vectors_sha
         return meta
 
     def save_model(self, key: str, model: nn.Module, kind: str, result: dict) -> None:

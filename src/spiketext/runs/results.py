@@ -1,8 +1,8 @@
 """A run's results as typed values: `RunResult` (results.json) of `StageResult` rows (one per model: the CNN, the
-converted and fine-tuned SNN, the baselines) and its `EnergySummary`, read by the seed summaries, sweeps and the
-method table as attributes. JSON stays the on-disk format: `from_json` reads every results.json written so far
-(fields a file lacks take their defaults; fields it has that are not named here are kept in `extra`), `to_json`
-writes it back.
+converted and fine-tuned SNN, the baselines), its `EnergySummary` and its `RunWarning`s, read by the seed
+summaries, sweeps and the method table as attributes. JSON stays the on-disk format: `from_json` reads every
+results.json written so far (fields a file lacks take their defaults; fields it has that are not named here are
+kept in `extra`), `to_json` writes it back.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from spiketext.errors import SpiketextError
@@ -136,6 +137,54 @@ class EnergySummary:
         return {**out, **self.extra}
 
 
+WARNING_KINDS = ("deviation", "skipped", "rare_class")  # what a run warns about, beside its notes
+
+
+@dataclass(frozen=True)
+class RunWarning:
+    """Something a run's user must know about its numbers: a deviation from the paper's protocol, rows skipped, a
+    class too rare to split. Written to results.json as {"kind", "text"}; the CLI prints each one."""
+
+    kind: str
+    text: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in WARNING_KINDS:
+            raise SpiketextError(f"run warning {self.kind!r}: not one of {', '.join(WARNING_KINDS)}")
+
+    @classmethod
+    def from_json(cls, d: Any, where: str) -> RunWarning:
+        if not isinstance(d, dict) or not isinstance(d.get("kind"), str) or not isinstance(d.get("text"), str):
+            raise SpiketextError(f"{where}: a warning is not {{kind, text}}: the file is damaged")
+        return cls(d["kind"], d["text"])
+
+
+def data_warnings(corpus: Any, deviation: str | None = None) -> tuple[RunWarning, ...]:
+    """A run's warnings about its data: the vectors' deviation from the paper, rows skipped, rare classes
+    (`corpus`: a `spiketext.data.corpus.Corpus`)."""
+    out = [RunWarning("deviation", deviation)] if deviation else []
+    for path, skip in corpus.skipped.items():
+        out.append(RunWarning("skipped", f"{skip['rows']} row(s) of {Path(path).name} with an empty text"))
+    for label, r in corpus.rare.items():
+        out.append(RunWarning("rare_class", f"{label!r} in {r['rows']} training row(s), {r['reason']} (data.json)"))
+    return tuple(out)
+
+
+# results.json files written before warnings were typed carried them as notes with these prefixes
+_LEGACY_PREFIXES = {"DEVIATION: ": "deviation", "SKIPPED: ": "skipped", "RARE CLASS: ": "rare_class"}
+
+
+def _split_legacy_notes(notes: list[str]) -> tuple[tuple[str, ...], tuple[RunWarning, ...]]:
+    kept, warnings = [], []
+    for note in notes:
+        prefix = next((p for p in _LEGACY_PREFIXES if note.startswith(p)), None)
+        if prefix is None:
+            kept.append(note)
+        else:
+            warnings.append(RunWarning(_LEGACY_PREFIXES[prefix], note[len(prefix) :]))
+    return tuple(kept), tuple(warnings)
+
+
 @dataclass(frozen=True)
 class RunResult:
     """results.json: the stage rows, the energy summary, and the run's notes; `seeds` where the file is a summary
@@ -146,6 +195,7 @@ class RunResult:
     seed: int | None = None
     seeds: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
+    warnings: tuple[RunWarning, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __contains__(self, key: str) -> bool:
@@ -164,18 +214,21 @@ class RunResult:
         """A results.json mapping; a row is a stage row where it holds a test accuracy."""
         stages, extra = {}, {}
         for key, value in d.items():
-            if key in ("energy", "seed", "seeds", "notes"):
+            if key in ("energy", "seed", "seeds", "notes", "warnings"):
                 continue
             if isinstance(value, dict) and "test_acc" in value:
                 stages[key] = StageResult.from_json(value, f"{where}: {key}")
             else:
                 extra[key] = value
+        notes, legacy = _split_legacy_notes(list(d.get("notes") or ()))
+        warnings = tuple(RunWarning.from_json(w, f"{where}: warnings") for w in d.get("warnings") or ())
         return cls(
             stages=stages,
             energy=EnergySummary.from_json(d["energy"], where) if d.get("energy") is not None else None,
             seed=d.get("seed"),
             seeds=tuple(d.get("seeds") or ()),
-            notes=tuple(d.get("notes") or ()),
+            notes=notes,
+            warnings=warnings + legacy,
             extra=extra,
         )
 
@@ -190,6 +243,8 @@ class RunResult:
         out.update(self.extra)
         if self.notes:
             out["notes"] = list(self.notes)
+        if self.warnings:
+            out["warnings"] = [dataclasses.asdict(w) for w in self.warnings]
         return out
 
 

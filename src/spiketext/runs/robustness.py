@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from spiketext.core.codes import input_code
+from spiketext.core.frontend import FrontEnd
 from spiketext.core.inference import ModelBundle
 from spiketext.core.registry import Registry
 from spiketext.core.runtime import autocast_dtype, generator
@@ -214,7 +215,7 @@ def _snn_victim(bundles: dict, c: AttackConfig, corpus: Corpus, report: dict, co
 def _noisy_cnn(bundles: dict, c: AttackConfig, corpus: Corpus, report: dict, common: dict) -> tuple[Any, str]:
     from spiketext.attacks import Victim
 
-    return Victim(bundles["cnn"], **_noise_of(bundles["snn"], c.noise_steps), **common), "cnn"
+    return Victim(bundles["cnn"], noise=_noise_of(bundles["snn"], c.noise_steps), **common), "cnn"
 
 
 @VICTIMS.register("cnn-noise-matched")
@@ -222,8 +223,9 @@ def _matched_cnn(bundles: dict, c: AttackConfig, corpus: Corpus, report: dict, c
     from spiketext.attacks import Victim
 
     report["noise_match"] = match_noise(bundles["cnn"], bundles["snn"], corpus, c.seed, bundles["snn"].num_steps or 1)
-    noise = {k: report["noise_match"][k] for k in ("noise_steps", "input_noise", "noise_levels")}
-    return Victim(bundles["cnn"], **noise, **common), "cnn"
+    m = report["noise_match"]
+    noise = FrontEnd(_domain(bundles["cnn"]), m["input_noise"], m["noise_levels"], m["noise_steps"])
+    return Victim(bundles["cnn"], noise=noise, **common), "cnn"
 
 
 @VICTIMS.register("snn-regular")
@@ -300,17 +302,18 @@ def transfer(adversarial: dict[int, tuple[list[str], int]], victims: dict[str, A
     return out
 
 
-def _noise_of(snn: ModelBundle, noise_steps: int | None) -> dict[str, Any]:
-    """The cnn-noise control's Victim settings: the SNN's own input noise without its spiking."""
+def _domain(bundle: ModelBundle) -> str:
+    return getattr(bundle.model, "input_domain", "positive")
+
+
+def _noise_of(snn: ModelBundle, noise_steps: int | None) -> FrontEnd:
+    """The cnn-noise control's front-end: the SNN's own input noise without its spiking."""
     model = snn.model
     if not input_code(model.input_code).deterministic and model.snn.input_noise:
         raise SpiketextError("cnn-noise: a Bernoulli SNN with input noise as well has no noisy-CNN control; drop it")
     if model.snn.input_noise:  # a deterministic code, dithered: the CNN reads the same dithered, quantized values
-        return {
-            "input_noise": model.snn.input_noise,
-            "noise_levels": snn.num_steps or 1,
-        }
-    return {"noise_steps": noise_steps or snn.num_steps or 1}
+        return FrontEnd(_domain(snn), noise=model.snn.input_noise, levels=snn.num_steps or 1)
+    return FrontEnd(_domain(snn), rate_steps=noise_steps or snn.num_steps or 1)
 
 
 @torch.no_grad()
@@ -319,7 +322,6 @@ def match_noise(cnn: ModelBundle, snn: ModelBundle, corpus: Corpus, seed: int, m
     SNN's recorded dev accuracy (its checkpoint's result). For a Bernoulli SNN the Bernoulli steps n (1 .. the
     SNN's T) of a CNN fed the mean of n input draws; for a dithered deterministic code the σ of a CNN fed the
     dithered input quantized to T levels. Each candidate is scored by the mean accuracy of 3 seeded draws."""
-    from spiketext.core.codes import Draw, bernoulli_encode, dithered_input
 
     snn_dev = (snn.meta.get("result") or {}).get("dev_acc")
     if not isinstance(snn_dev, (int, float)):
@@ -352,10 +354,8 @@ def match_noise(cnn: ModelBundle, snn: ModelBundle, corpus: Corpus, seed: int, m
         accs = []
         for r in range(3):
             gen = generator(seed, 0xD0E5, i if dithered else level, r)
-            if dithered:
-                rate = dithered_input(x, level, max_steps, domain, gen)
-            else:
-                rate = bernoulli_encode(x, Draw(level, gen, torch.float32)).mean(0)
+            front = FrontEnd(domain, level, max_steps) if dithered else FrontEnd(domain, rate_steps=level)
+            rate = front.values(x, gen)
             accs.append(float((cnn.model(rate).argmax(-1) == labels).float().mean()))
         tried[level] = float(np.mean(accs))
     # ties: the least noise (fewest steps are the most noise)

@@ -80,10 +80,10 @@ def run_corpus(path: str | Path, data: DataConfig | None) -> tuple[Corpus, RunCo
 
 def run_vectors(bundle: ModelBundle, path: str | Path) -> WordVectors:
     """The word vectors a run's model was made from: the pretrained table, or, for `train-skipgram`, the skip-gram
-    vectors the run trained. Those are not kept with the run (300d over a corpus vocabulary is ~25 MB a run, more
-    than everything else in a committed folder) because they are a function of the run's training split, its
-    settings and its seed (one gensim worker), so they are rebuilt (cached after the first time) and checked
-    against the checkpoint's own e⁺ table: every vocabulary row must be the transform of its rebuilt vector."""
+    vectors the run trained, which the run keeps in RUN/vectors/ (local, like its checkpoints). A checkpoint
+    written before runs kept them, or moved without its folder, has them rebuilt from the run's training split,
+    settings and seed (one gensim worker), checked against the checkpoint's own e⁺ table: every vocabulary row
+    must be the transform of its rebuilt vector."""
     f = bundle.featurizer
     if f.vectors is not None:
         return f.vectors

@@ -20,11 +20,10 @@ from spiketext.core.runtime import resolve_device
 from spiketext.io import atomic_write_json, atomic_write_text, writer_lock
 from spiketext.runs.families import family_of
 from spiketext.runs.folder import RESULT_ROWS, Context, results_markdown, stage_done
-from spiketext.runs.ledger import check_layout, open_run, started
+from spiketext.runs.ledger import TEXTCNN_PLAN, check_layout, open_run, started
 from spiketext.runs.results import EnergySummary, RunResult, StageResult
 from spiketext.runs.textcnn import (
-    baselines_stage,
-    convert_stage,
+    STAGES,
     energy_stage,
     finetune_stage,
     finetune_start,
@@ -65,8 +64,8 @@ def finetune_stages(ctxs: list[Context]) -> list[dict]:
 def run(cfg: RunConfig, out: str | Path, restart: str | None = None) -> dict:
     """The whole method. With cfg.seeds > 1: one sub-folder per seed and mean ± std over seeds in OUT; the seeds
     train as one stacked model where `stack_seeds` says so (default: on a GPU, where it pays; not on a CPU).
-    `restart`: start that stage (runs.STAGES) and the later ones over, in every seed. The transformer family
-    runs its own stages (`spiketext.runs.transformer`), one seed after another."""
+    `restart`: start that stage (a name of the family's plan, `ledger.TEXTCNN_PLAN`) and the later ones over, in
+    every seed. The transformer family runs its own stages (`spiketext.runs.transformer`), one seed after another."""
     single = family_of(cfg).run_single
     if cfg.seeds == 1:
         return single(cfg, out, restart=restart)
@@ -105,17 +104,19 @@ def run_stacked(configs: list[RunConfig], outs: list[str | Path], restart: str |
 
 
 def _run_stacked(ctxs: list[Context]) -> list[dict]:
-    train_cnn_stages(ctxs)
-    for ctx in ctxs:
-        convert_stage(ctx)
-    finetune_stages(ctxs)
-    results = []
-    for ctx in ctxs:
-        energy_stage(ctx)
-        if ctx.cfg.baselines:
-            baselines_stage(ctx)
-        results.append(finish(ctx))
-    return results
+    """The plan's stages in its order: those that stack run once for every seed, the others seed by seed."""
+    stacked = {"cnn": train_cnn_stages, "finetune": finetune_stages}
+    for name in TEXTCNN_PLAN.stages:
+        ctxs_now = [c for c in ctxs if c.cfg.baselines] if name == "baselines" else ctxs
+        if name in stacked:
+            stacked[name](ctxs_now)
+            if name == "finetune":
+                for ctx in ctxs_now:
+                    energy_stage(ctx)
+        else:
+            for ctx in ctxs_now:
+                STAGES[name](ctx)
+    return [finish(ctx) for ctx in ctxs]
 
 
 def seed_config(cfg: RunConfig, i: int) -> RunConfig:

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from spiketext.core.codes import stochastic
+from spiketext.core.frontend import FrontEnd
 from spiketext.core.models.convert import NORMALIZATIONS, NORMALIZED_CHECKPOINTS, conversion_weights, convert
 from spiketext.core.models.registry import build_model
 from spiketext.core.models.spiking import SpikingTextCNN
@@ -28,8 +28,8 @@ from spiketext.energy.report import count_energy, energy_summary
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, writer_lock
 from spiketext.runs.folder import Context, results_markdown, stage
-from spiketext.runs.ledger import open_run, started
-from spiketext.runs.results import EnergySummary
+from spiketext.runs.ledger import TEXTCNN_PLAN, open_run, started
+from spiketext.runs.results import EnergySummary, data_warnings
 from spiketext.runs.textcnn_fit import (
     cnn_result,
     finetune_snn,
@@ -154,7 +154,7 @@ def baselines_stage(ctx: Context) -> dict:
 
     def standard() -> dict:
         raw = torch.from_numpy(raw_embedding_matrix(ctx.data.vocab, ctx.data.vectors)).to(ctx.device)
-        model, res = fit_cnn(ctx, "standard_cnn", "standard_cnn", raw, 0, 51)
+        model, res = fit_cnn(ctx, "standard_cnn", "standard_cnn", raw, FrontEnd(), 51)  # the clean input
         return cnn_result(ctx, model, raw, res.best_epoch)
 
     def direct() -> dict:
@@ -182,6 +182,21 @@ def baselines_stage(ctx: Context) -> dict:
 # --- finishing a run ---------------------------------------------------------------------------------------------
 
 
+def finetune_and_count(ctx: Context) -> dict:
+    """The finetune stage as the plan names it: fine-tuning, then the fine-tuned SNN's energy report."""
+    finetune_stage(ctx)
+    return energy_stage(ctx)
+
+
+# The TextCNN's stages by the names of its plan; `TEXTCNN_PLAN.stages` alone holds their order.
+STAGES: dict[str, Callable[[Context], dict]] = {
+    "cnn": train_cnn_stage,
+    "convert": convert_stage,
+    "finetune": finetune_and_count,
+    "baselines": baselines_stage,
+}
+
+
 def finish(ctx: Context) -> dict:
     """results.json with the run's notes, results.md and curves.png."""
     results = ctx.run.results()
@@ -195,7 +210,7 @@ def finish(ctx: Context) -> dict:
     }
     code = (
         f"{ctx.cfg.snn.encoder} input"
-        if stochastic(ctx.cfg.snn.encoder, ctx.cfg.snn.input_noise)
+        if FrontEnd.of_snn(ctx.cfg.model.input_domain, ctx.cfg.snn).stochastic
         else f"{ctx.cfg.snn.encoder} (deterministic) input"
     )
     code += f" with noise σ = {ctx.cfg.snn.input_noise}" if ctx.cfg.snn.input_noise else ""
@@ -207,13 +222,8 @@ def finish(ctx: Context) -> dict:
     if "energy" in results:
         e = EnergySummary.from_json(results["energy"], str(ctx.run.root / "results.json"))
         notes.append(f"energy (test set, {e.costs}, T = {e.num_steps}): {e.story()}; every term in energy.md")
-    if ctx.data.vectors.deviation:
-        notes.append(f"DEVIATION: {ctx.data.vectors.deviation}")
-    for path, skip in ctx.data.corpus.skipped.items():
-        notes.append(f"SKIPPED: {skip['rows']} row(s) of {Path(path).name} with an empty text")
-    for label, r in ctx.data.corpus.rare.items():
-        notes.append(f"RARE CLASS: {label!r} in {r['rows']} training row(s), {r['reason']} (data.json)")
     results["notes"] = notes
+    results["warnings"] = [dataclasses.asdict(w) for w in data_warnings(ctx.data.corpus, ctx.data.vectors.deviation)]
     atomic_write_json(ctx.run.root / "results.json", results)
     atomic_write_text(ctx.run.root / "results.md", results_markdown(results, f"{ctx.data.corpus.name}: results"))
     save_figure(curves_figure(ctx.run.metrics()), ctx.run.root / "curves.png")
@@ -222,12 +232,9 @@ def finish(ctx: Context) -> dict:
 
 def run_single(cfg: RunConfig, out: str | Path, seed: int | None = None, restart: str | None = None) -> dict:
     """CNN -> converted SNN -> fine-tuned SNN -> energy (+ baselines) in one folder, resuming whatever is done;
-    `restart`: start that stage (runs.STAGES) and the later ones over."""
+    `restart`: start that stage (`TEXTCNN_PLAN.stages`) and the later ones over."""
     with writer_lock(out), started(open_run(cfg, out, seed, restart)) as ctx:
-        train_cnn_stage(ctx)
-        convert_stage(ctx)
-        finetune_stage(ctx)
-        energy_stage(ctx)
-        if cfg.baselines:
-            baselines_stage(ctx)
+        for name in TEXTCNN_PLAN.stages:
+            if name != "baselines" or cfg.baselines:
+                STAGES[name](ctx)
         return finish(ctx)

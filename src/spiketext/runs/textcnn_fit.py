@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from spiketext.core.codes import is_signed
+from spiketext.core.frontend import FrontEnd
 from spiketext.core.models.registry import build_model
 from spiketext.core.models.spiking import SpikingTextCNN
 from spiketext.core.models.textcnn import TailoredTextCNN, init_linear_weights
@@ -101,20 +102,14 @@ def cnn_result(ctx: Context, model: nn.Module, table: torch.Tensor, epoch: int |
 
 
 def fit_cnn(
-    ctx: Context, kind: str, stage_name: str, table: torch.Tensor, noise_steps: int, init_stream: int, levels: int = 0
+    ctx: Context, kind: str, stage_name: str, table: torch.Tensor, front: FrontEnd, init_stream: int
 ) -> tuple[nn.Module, FitResult]:
-    """Train a CNN of `kind` on inputs gathered from `table`, selected on dev (tailored or standard)."""
-    return _fit_cnns([ctx], kind, stage_name, [table], noise_steps, init_stream, levels)[0]
+    """Train a CNN of `kind` reading `front` on inputs gathered from `table`, selected on dev."""
+    return _fit_cnns([ctx], kind, stage_name, [table], front, init_stream)[0]
 
 
 def _fit_cnns(
-    ctxs: list[Context],
-    kind: str,
-    stage_name: str,
-    tables: list[torch.Tensor],
-    noise_steps: int,
-    init_stream: int,
-    levels: int = 0,
+    ctxs: list[Context], kind: str, stage_name: str, tables: list[torch.Tensor], front: FrontEnd, init_stream: int
 ) -> list[tuple[nn.Module, FitResult]]:
     """One CNN per context (seed), trained side by side as one stacked model (`train.fit_members`)."""
     members, t = [], ctxs[0].cfg.cnn
@@ -138,8 +133,7 @@ def _fit_cnns(
         )
     cfg = ctxs[0].cfg
     settings = FitSettings(t.epochs, cfg.cnn_lr(), t.weight_decay, t.batch_size, ctxs[0].seed, stage_name, t.patience)
-    sigma = t.input_noise if kind == "tailored_cnn" else 0.0  # the baselines train on the clean input
-    results = fit_members(members, cnn_loss(noise_steps, levels, ctxs[0].arch.input_domain, sigma), settings)
+    results = fit_members(members, cnn_loss(front), settings)
     return [(m.model, r) for m, r in zip(members, results, strict=True)]
 
 
@@ -150,9 +144,8 @@ def train_tailored_cnn(ctx: Context, stage_name: str, table: torch.Tensor) -> tu
 def train_tailored_cnns(
     ctxs: list[Context], stage_name: str, tables: list[torch.Tensor]
 ) -> list[tuple[TailoredTextCNN, FitResult]]:
-    cfg = ctxs[0].cfg
-    noise, levels = cfg.cnn_noise_steps(), cfg.cnn_input_levels()
-    return _fit_cnns(ctxs, "tailored_cnn", stage_name, tables, noise, sum(stage_name.encode()), levels)  # type: ignore
+    front = FrontEnd.of_cnn(ctxs[0].cfg)  # what its SNN will read, without the spikes
+    return _fit_cnns(ctxs, "tailored_cnn", stage_name, tables, front, sum(stage_name.encode()))  # type: ignore
 
 
 def finetune_snn(

@@ -29,7 +29,8 @@ from spiketext.core.checkpoint import (
     optimizer_tensors,
     save_checkpoint,
 )
-from spiketext.core.codes import Draw, binomial_rates, dithered_input, quantize_input
+from spiketext.core.codes import Draw
+from spiketext.core.frontend import FrontEnd
 from spiketext.core.models import stacked
 from spiketext.core.models.spiking import LOSSES, SpikingTextCNN
 from spiketext.core.runtime import generator
@@ -38,6 +39,7 @@ from spiketext.errors import SpiketextError
 from spiketext.stats import sample_std
 
 log = logging.getLogger(__name__)
+CLEAN = FrontEnd()  # e⁺ as it is
 
 # (models, x [M, B, D, L], y [M, B], one generator per model) -> (per-model losses [M], predictions [M, B]).
 # With one model it runs that model's own forward; with several, the stacked forward (`spiketext.core.models.stacked`).
@@ -49,25 +51,13 @@ LossFn = Callable[
 # --- losses ---------------------------------------------------------------------------------------------------
 
 
-def cnn_loss(
-    noise_steps: int = 0, input_levels: int = 0, input_domain: str = "positive", input_noise: float = 0.0
-) -> LossFn:
-    """Cross-entropy for a CNN; with `noise_steps` T > 0 the inputs become Binomial(T, e⁺)/T rates; with
-    `input_levels` n > 0 the model's input (e⁺, or s for the signed domain) is quantized to n levels per unit of
-    magnitude, ⌊n·|v| + ½⌋/n: what a deterministic code (regular, ttfs) delivers in n steps; with `input_noise` σ
-    it is dithered first (`encoding.dithered_input`), the input an SNN with that input noise reads."""
-
-    def prepare(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        if input_noise:
-            return dithered_input(x, input_noise, input_levels, input_domain, gen)
-        if input_levels:
-            x = quantize_input(x, input_levels, input_domain)
-        if noise_steps:
-            x = binomial_rates(x, noise_steps, gen)
-        return x
+def cnn_loss(front: FrontEnd = CLEAN) -> LossFn:
+    """Cross-entropy for a CNN reading its inputs through `front` (`FrontEnd.values`): dithered by its SNN's
+    input noise, quantized to n levels (what a deterministic code delivers in n steps), or as the Binomial(T, e⁺)/T
+    rates of T Bernoulli steps; the clean e⁺ by default."""
 
     def loss(models, x, y, gens):
-        xs = [prepare(xm, g) for xm, g in zip(x, gens, strict=True)]  # each member's noise, then its dropout
+        xs = [front.values(xm, g) for xm, g in zip(x, gens, strict=True)]  # each member's noise, then its dropout
         if len(models) == 1:
             logits = models[0](xs[0], gens[0]).unsqueeze(0)  # [1, B, C]
         else:

@@ -39,7 +39,7 @@ from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, sha256_file, writer_lock
 from spiketext.runs.folder import RunDir, stage
 from spiketext.runs.ledger import Folder, StagePlan, open_folder, started
-from spiketext.runs.results import EnergySummary
+from spiketext.runs.results import EnergySummary, data_warnings
 from spiketext.runs.transformer_train import TransformerFit, fit_transformer, predict_logits
 from spiketext.settings.config import RunConfig
 
@@ -326,6 +326,7 @@ def finish(ctx: TransformerRun) -> dict:
         e = EnergySummary.from_json(results["energy"], str(ctx.run.root / "results.json"))
         notes.append(f"energy (test set, T = {e.num_steps}): {e.story().replace('E_CNN', 'E_ANN')}; energy.md")
     results["notes"] = notes
+    results["warnings"] = [dataclasses.asdict(w) for w in data_warnings(ctx.corpus)]
     atomic_write_json(ctx.run.root / "results.json", results)
     lines = [f"# {ctx.corpus.name}: results (transformer family)", "",
              "| model | dev acc | test acc | selected | notes |", "|---|---:|---:|---|---|"]  # fmt: skip

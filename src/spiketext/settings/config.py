@@ -11,8 +11,9 @@ import dataclasses
 import math
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from spiketext.errors import SpiketextError
 from spiketext.settings.data import (
     BUILTIN_DATASETS,
     CACHE_DIR_ENV,
@@ -99,7 +100,8 @@ class SNNConfig:
     # currents). α < 1 cuts the input layer's synaptic operations, most of the SNN's energy, by the factor α.
     input_scale: float = 1.0
     # σ of Gaussian noise added to each word unit's domain value before coding (a dithered input: the model is
-    # then stochastic whatever its code; one normal draw per unit and sentence, counted by the energy report)
+    # then stochastic whatever its code; one normal draw per unit and sentence, counted by the energy report).
+    # The tailored CNN trains on the same dithered input (spiketext.core.frontend.FrontEnd.of_cnn).
     input_noise: float = 0.0
     init_membrane: float = 0.0  # U[0] as a fraction of θ: 0 (the paper) or 0.5 (QCFS: spike counts round, not floor)
     # a registered readout (spiketext.core.models.spiking.READOUTS): spikes (output spike counts, the paper) or
@@ -158,9 +160,6 @@ class CNNTrainConfig:
     # > 0: train on inputs quantized to n + 1 levels, ⌊n·e⁺ + ½⌋/n: exactly what the regular code delivers in n
     # steps; "T": n = snn.num_steps
     input_levels: int | Literal["T"] = 0
-    # > 0: train on inputs dithered by Gaussian noise of this σ (in the input domain, word units only) before the
-    # quantization: the input of an SNN with snn.input_noise = σ
-    input_noise: float = 0.0
     # Also record each epoch's test accuracy in metrics.jsonl: the authors' selection (best test epoch), reported
     # only as a labelled secondary number, never used to select.
     record_test: bool = False
@@ -174,12 +173,6 @@ class CNNTrainConfig:
         _check(self.input_levels == "T" or self.input_levels >= 0, "cnn.input_levels", "must be >= 0 or 'T'")
         ok = self.noise_steps == "T" or (isinstance(self.noise_steps, int) and self.noise_steps >= 0)
         _check(ok, "cnn.noise_steps", f"{self.noise_steps!r} must be an integer >= 0 or 'T' (= snn.num_steps)")
-        _check(0 <= self.input_noise < 10, "cnn.input_noise", f"{self.input_noise} must lie in [0, 10) (0: none)")
-        _check(
-            not (self.input_noise and self.noise_steps),
-            "cnn.input_noise",
-            "Gaussian input noise and Binomial noise (cnn.noise_steps) are alternatives: set one of them to 0",
-        )
 
 
 @dataclass
@@ -296,10 +289,36 @@ class RunConfig:
             "from another conversion (none, data_p999, data_max, model, dev)",
         )
         _check(
+            not (self.snn.input_noise and self.cnn.noise_steps),
+            "snn.input_noise",
+            "Gaussian input noise and Binomial noise (cnn.noise_steps) are alternatives: set one of them to 0",
+        )
+        _check(
             self.model.input_domain == "positive" or self.cnn.noise_steps == 0,
             "cnn.noise_steps",
             "Binomial input noise is defined for the positive domain only; with model.input_domain=signed use "
             "cnn.noise_steps=0 (and cnn.input_levels=T for a deterministic code)",
+        )
+
+    @staticmethod
+    def migrate(data: dict[str, Any], where: str) -> dict[str, Any]:
+        """Settings of earlier versions, read once here: cnn.input_noise (retired: the tailored CNN trains on its
+        SNN's input noise, snn.input_noise) is accepted where it equals snn.input_noise."""
+        cnn = data.get("cnn")
+        if not (isinstance(cnn, dict) and "input_noise" in cnn):
+            return data
+        snn = data.get("snn") if isinstance(data.get("snn"), dict) else {}
+        old, new = cnn["input_noise"], snn.get("input_noise", 0.0)
+        if old not in (0, 0.0, None) and old != new:
+            raise SpiketextError(
+                f"setting {where}.cnn.input_noise: retired; the tailored CNN now trains on its SNN's input noise, "
+                f"so set snn.input_noise={old} (this asks for σ = {old} for the CNN and {new} for the SNN)"
+            )
+        if old not in (0, 0.0, None) or new == 0:
+            return {**data, "cnn": {k: v for k, v in cnn.items() if k != "input_noise"}}
+        raise SpiketextError(
+            f"setting {where}.cnn.input_noise: retired; this run trained its CNN on the clean input and its SNN "
+            f"with snn.input_noise = {new}, which this version no longer does: rerun it into a new --out"
         )
 
     def finetune_starts(self) -> tuple[str, ...]:

@@ -116,6 +116,9 @@ def from_dict(cls: type[C], data: dict[str, Any], where: str = "config") -> C:
     """Build dataclass `cls` from a mapping; unknown keys are an error that suggests the closest name."""
     if not isinstance(data, dict):
         raise SpiketextError(f"setting {where}: expected a mapping of settings, got {type(data).__name__}")
+    migrate = getattr(cls, "migrate", None)
+    if migrate is not None:  # settings of earlier versions, rewritten once at the boundary
+        data = migrate(data, where)
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
     kwargs = {}

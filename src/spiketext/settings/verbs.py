@@ -1,4 +1,5 @@
-"""The settings of the verbs on saved runs (evaluate, energy, attack, export-nir) as typed, self-validating values.
+"""Every verb's settings as typed, self-validating values: the verbs that train (run, sweep, reproduce, the
+parallel backend they use), the verbs on saved runs (evaluate, energy, attack, export-nir, predict) and bench.
 
 Each field carries its command-line option (`opt`: help, flag, choices, how a string is parsed); `spiketext.cli.parser`
 generates every verb's options from these fields and builds the value from what was parsed, so an option cannot
@@ -14,7 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from spiketext.errors import SpiketextError
-from spiketext.settings.config import MAX_REPEATS, Costs, Precision, Sample, SplitName, VictimMode, choices
+from spiketext.settings.config import (
+    BUILTIN_DATASETS,
+    MAX_REPEATS,
+    Costs,
+    Precision,
+    RunConfig,
+    Sample,
+    SplitName,
+    VictimMode,
+    choices,
+)
+from spiketext.settings.presets import PRESETS, build_run_config
+from spiketext.settings.typed import parse_override, set_nested
 
 
 def opt(
@@ -25,10 +38,12 @@ def opt(
     choices: tuple[str, ...] | None = None,
     metavar: str | None = None,
     type: Callable[[str], Any] | None = None,
+    repeat: bool = False,
 ) -> Any:
     """A field with its command-line option: `flag` (default --field-name; for a boolean the switch that flips
-    its default), `choices`, and `type` (how the option's string becomes the value; default: the default's type)."""
-    meta = {"help": help, "flag": flag, "choices": choices, "metavar": metavar, "type": type}
+    its default), `choices`, `type` (how the option's string becomes the value; default: the default's type) and
+    `repeat` (the option may be given again: a tuple of the strings, in order)."""
+    meta = {"help": help, "flag": flag, "choices": choices, "metavar": metavar, "type": type, "repeat": repeat}
     return field(default=default, metadata=meta)
 
 
@@ -197,7 +212,160 @@ class AttackConfig:
         check_seed(self.seed)
 
 
-VerbConfig = EvaluateConfig | EnergyConfig | ExportConfig | AttackConfig
+def _names(text: str) -> tuple[str, ...]:
+    """'a, b' -> ("a", "b")."""
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def _check_overrides(items: tuple[str, ...], flag: str = "--set") -> None:
+    for item in items:
+        key, sep, _ = item.partition("=")
+        if not sep or not key.strip():
+            raise SpiketextError(f"{flag} {item!r}: write it as key=value, e.g. snn.num_steps=16")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """`spiketext run` (and train-cnn, sweep): where the run configuration comes from. `resolve` builds the
+    `RunConfig` once: the preset, then the file, then the data and the options given here."""
+
+    preset: str = opt("paper", "starting values")
+    config: str | None = opt(None, "YAML or JSON file of settings (overrides the preset)", metavar="FILE", type=str)
+    set: tuple[str, ...] = opt(
+        (),
+        "override any setting, e.g. --set snn.num_steps=16 --set finetune.lr=3e-4 (repeatable)",
+        metavar="KEY=VALUE",
+        repeat=True,
+    )
+    seed: int | None = opt(None, "run seed (default 0)", type=int)
+    seeds: int | None = opt(None, "repeat with N seeds and report mean ± std", type=int)
+    baselines: bool = opt(False, "add the baselines and ablations")
+    device: str | None = opt(None, "auto, cpu, cuda, cuda:N", type=str)
+    precision: str | None = opt(None, "bf16 where it pays (auto), or force one", choices=choices(Precision), type=str)
+
+    def __post_init__(self) -> None:
+        _choice(self.preset, "preset", tuple(PRESETS))
+        _choice(self.precision, "precision", choices(Precision))
+        _check_overrides(self.set)
+        check_seed(self.seed)
+        check_positive(self.seeds, "seeds", MAX_REPEATS)
+
+    def resolve(self, data: dict[str, Any]) -> RunConfig:
+        """The run configuration, built once: the preset, the file, then `data` and these options."""
+        return build_run_config(self.preset, self.config, self.overrides(data))
+
+    def overrides(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The nested overrides of these options on top of the data settings `data`."""
+        out: dict[str, Any] = {"data": dict(data)}
+        for item in self.set:
+            keys, value = parse_override(item)
+            set_nested(out, keys, value)
+        for name in ("seed", "seeds", "device", "precision"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        if self.baselines:
+            out["baselines"] = True
+        return out
+
+
+@dataclass(frozen=True)
+class ParallelSettings:
+    """Where the jobs of a sweep or a reproduction run (`spiketext.runs.parallel.choose_backend`)."""
+
+    workers: int | None = opt(None, "jobs at a time on a local Ray instance (default: the cores)", type=int)
+    ray_address: str | None = opt(
+        None, "an existing Ray cluster (e.g. auto, or host:6379)", metavar="ADDRESS", type=str
+    )
+    cpus_per_task: float = opt(1.0, "CPU cores per job (torch threads)")
+    gpus_per_task: float = opt(0.0, "GPUs per job (e.g. 0.25: four jobs share one)")
+    in_process: bool = opt(False, "one job after another in this process (the default without Ray)")
+
+    def __post_init__(self) -> None:
+        check_positive(self.workers, "workers", 4096)
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """`spiketext sweep`: the grid (its product is swept) and an optional run whose CNN every point shares."""
+
+    grid: tuple[str, ...] = opt(
+        (),
+        "a setting and its values, e.g. --grid snn.num_steps=4,8,16,50 --grid snn.threshold=0.5,1,2 (repeatable; "
+        "the product is swept); none: only re-summarize the points already in --out",
+        metavar="KEY=V1,V2",
+        repeat=True,
+    )
+    cnn: str | None = opt(None, "take the tailored CNN from this run folder (same CNN settings)", metavar="RUN_DIR",
+                          type=str)  # fmt: skip
+
+    def __post_init__(self) -> None:
+        _check_overrides(self.grid, "--grid")
+
+
+@dataclass(frozen=True)
+class ReproduceSettings:
+    """`spiketext reproduce`: data sets × presets × seeds, and settings for every run."""
+
+    datasets: tuple[str, ...] = opt(BUILTIN_DATASETS, "comma-separated data sets", type=_names)
+    presets: tuple[str, ...] = opt(("paper", "efficient"), "comma-separated presets", type=_names)
+    seeds: int = opt(3, "seeds per data set and preset")
+    set: tuple[str, ...] = opt((), "a setting for every run (repeatable)", metavar="KEY=VALUE", repeat=True)
+
+    def __post_init__(self) -> None:
+        for name, given, allowed in (("--datasets", self.datasets, BUILTIN_DATASETS), ("--presets", self.presets,
+                                                                                      tuple(PRESETS))):  # fmt: skip
+            if not given:
+                raise SpiketextError(f"{name} '': name at least one of {', '.join(allowed)}")
+            for v in given:
+                _choice(v, name, allowed)
+        check_positive(self.seeds, "seeds", MAX_REPEATS)
+        _check_overrides(self.set)
+
+
+@dataclass(frozen=True)
+class PredictSettings:
+    """`spiketext predict`: which checkpoint classifies the texts, and how an SNN draws its input."""
+
+    model: str = opt("snn_finetuned", "which checkpoint of a run folder (snn_finetuned, cnn, ...)")
+    seed: int = opt(0, "seed of the Bernoulli input (SNN)")
+    num_steps: int | None = opt(None, "T at inference (default: the checkpoint's)", type=int)
+    raster: str | None = opt(None, "save a spike raster of the first text (SNN)", metavar="FILE.png", type=str)
+    strict: bool = opt(False, "refuse a checkpoint written before digests existed")
+
+    def __post_init__(self) -> None:
+        check_positive(self.num_steps, "num_steps")
+        check_seed(self.seed)
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """`spiketext bench`: the engine against the authors' structure."""
+
+    device: str = opt("auto", "auto, cpu, cuda, cuda:N")
+    precision: str = opt("auto", "bf16 where it pays (auto), or force one", choices=choices(Precision))
+    reps: int = opt(5, "timed repetitions per implementation (median)")
+    warmup: int = opt(2, "untimed repetitions first")
+
+    def __post_init__(self) -> None:
+        _choice(self.precision, "precision", choices(Precision))
+        if not 1 <= self.reps <= 1000 or not 0 <= self.warmup <= 1000:
+            raise SpiketextError(
+                f"--reps {self.reps} / --warmup {self.warmup}: give reps in 1..1000, warmup in 0..1000"
+            )
+
+
+VerbConfig = (
+    EvaluateConfig
+    | EnergyConfig
+    | ExportConfig
+    | AttackConfig
+    | RunSettings
+    | ParallelSettings
+    | SweepSettings
+    | ReproduceSettings
+    | PredictSettings
+    | BenchSettings
+)
 
 
 def with_settings(config: Any, cls: type, settings: dict[str, Any]) -> Any:

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from spiketext.core.codes import CODES, DEFAULT_DRAW, Draw, dither, input_code, is_signed, stochastic, to_domain
+from spiketext.core.codes import CODES, DEFAULT_DRAW, Draw, input_code
+from spiketext.core.frontend import FrontEnd
 from spiketext.core.models.architecture import Architecture
 from spiketext.core.models.textcnn import ConvLayers, population_logits
 from spiketext.core.neurons import LIF, SURROGATES
@@ -66,9 +67,14 @@ class SpikingTextCNN(ConvLayers):
         return input_code(self.snn.encoder).held_current
 
     @property
+    def front_end(self) -> FrontEnd:
+        """How e⁺ becomes this model's input spikes: its domain, input noise, code and scale."""
+        return FrontEnd.of_snn(self.input_domain, self.snn)
+
+    @property
     def stochastic(self) -> bool:
         """Does the input differ from draw to draw (a random code, or input noise)?"""
-        return stochastic(self.snn.encoder, self.snn.input_noise)
+        return self.front_end.stochastic
 
     @property
     def spiking_output(self) -> bool:
@@ -86,20 +92,10 @@ class SpikingTextCNN(ConvLayers):
     def encode(self, x: torch.Tensor, draw: Draw = DEFAULT_DRAW) -> torch.Tensor:
         """e⁺ [B, D, L] -> input spikes [T, B, D, L] (T = `draw.num_steps`, None: the model's own) for α·v
         (α = `input_scale`, v the input domain's value), in the model's code: 0/1, or for the signed domain −1/0/1
-        (|v| coded, the sign carried by the spike's channel).
-
-        With input noise σ, v + σ·ε (ε ~ N(0, 1) from the draw's generator, one draw per unit; shared over the batch
-        with `draw.shared_noise`) is coded instead at every nonzero unit, clipped to the domain: padding and
-        dead-zone units stay silent."""
-        T, gen = draw.num_steps or self.snn.num_steps, draw.generator
-        v, signed = to_domain(x, self.input_domain), is_signed(self.input_domain)
-        if self.snn.input_noise > 0:
-            v = dither(v, self.snn.input_noise, gen, signed, draw.shared_noise)
-        rate = v.abs() if signed else v
-        rate = rate if self.snn.input_scale == 1.0 else rate * self.snn.input_scale
-        code = input_code(self.snn.encoder)
-        spikes = code.encode(rate, Draw(T, gen, draw.dtype or torch.float32, draw.shared_noise))
-        return spikes * torch.sign(v).to(spikes.dtype) if signed else spikes
+        (|v| coded, the sign carried by the spike's channel): the model's `front_end` (`FrontEnd.spikes`), where
+        input noise σ dithers every word unit first (one normal draw per unit from the draw's generator)."""
+        T = draw.num_steps or self.snn.num_steps
+        return self.front_end.spikes(x, Draw(T, draw.generator, draw.dtype or torch.float32, draw.shared_noise))
 
     def forward(self, spikes: torch.Tensor, record: bool = False, events: dict | None = None):
         """spikes [T, B, D, L] -> output spikes [T, B, n·C]; with `record`, also every layer's spikes:
