@@ -51,6 +51,18 @@ def revision_trees(revisions: list[str]) -> Iterator[Path]:
                     subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", tree], capture_output=True)
 
 
+def tensors_digest(path: Path) -> str:
+    """sha256 of a safetensors file's tensors (names, dtypes, shapes, bytes), not of its header's metadata: a
+    checkpoint whose JSON side changed but whose weights did not has the same digest."""
+    from safetensors.numpy import load_file
+
+    h = sha256()
+    for name, value in sorted(load_file(str(path)).items()):
+        h.update(f"{name}|{value.dtype}|{value.shape}".encode())
+        h.update(value.tobytes())
+    return h.hexdigest()[:16]
+
+
 def one_run(src: Path, out: Path, preset: str = "quick") -> dict:
     env = {**os.environ, "PYTHONPATH": str(src)}
     t0 = time.perf_counter()
@@ -68,7 +80,7 @@ def one_run(src: Path, out: Path, preset: str = "quick") -> dict:
         "first_cnn_epoch_loss": first["train_loss"],
         "notes": results.get("notes", [])[:1],
         # every trained weight, bit for bit: equal digests mean equal models, not just equal rounded accuracies
-        "weights_sha256": {f.name: sha256(f.read_bytes()).hexdigest()[:16] for f in sorted(out.rglob("*.safetensors"))},
+        "weights_sha256": {f.name: tensors_digest(f) for f in sorted(out.rglob("*.safetensors"))},
         "seconds": time.perf_counter() - t0,
     }
 
@@ -91,17 +103,18 @@ def main() -> None:
                 row = {"revision": rev, "run": r, **numbers}
                 report["runs"].append(row)
                 print(json.dumps(row), flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
     print(f"\n{report['cpu']}\n")
     print("| revision | run | CNN | converted | fine-tuned | E_SNN/E_CNN | first CNN epoch loss | s |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for row in report["runs"]:
+        ratio = row["energy_ratio_all_ops"] or float("nan")
         print(
             f"| {row['revision']} | {row['run']} | {100 * row['cnn']:.2f} | {100 * row['snn_converted']:.2f} | "
-            f"{100 * row['snn_finetuned']:.2f} | {row['energy_ratio']:.4f} | {row['first_cnn_epoch_loss']:.10f} | "
+            f"{100 * row['snn_finetuned']:.2f} | {ratio:.4f} | {row['first_cnn_epoch_loss']:.10f} | "
             f"{row['seconds']:.0f} |"
         )
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
 
 
 if __name__ == "__main__":
