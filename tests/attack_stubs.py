@@ -13,6 +13,7 @@ class StubVictim:
     def __init__(self) -> None:
         self.queries = 0
         self.bundle = SimpleNamespace(featurizer=SimpleNamespace(max_len=50), kind="stub")
+        self.kind, self.max_words = "stub", 50
 
     def probs(self, tokens):
         self.queries += len(tokens)

@@ -167,3 +167,27 @@ def test_a_transformer_run_end_to_end_on_tiny_data_resumes_and_restarts_a_stage(
     assert main([*argv2, "--restart", "qann"]) == 0
     assert (out / "checkpoints" / "ann.safetensors").read_bytes() == ann_ckpt  # the ANN kept
     assert json.loads((out / "results.json").read_text())["qann"]["levels"] == 2
+    # every verb on a saved run takes a transformer run: its spiking transformer by default, the ANN and QANN by name
+    from spiketext import api
+
+    results = json.loads((out / "results.json").read_text())
+    steps = json.loads((out / "snn_steps.json").read_text())
+    snn = api.load_model(out)
+    assert snn.kind == "snn" and snn.num_steps == steps["chosen"]
+    texts = ["a good film", "a bad film"]
+    snn_logits = snn.logits(texts)
+    qann = api.load_model(out, "qann")
+    assert torch.equal(snn_logits.argmax(-1), torch.tensor([r["class_id"] for r in api.classify(snn, texts)]))
+    assert qann.kind == "qann" and api.load_model(out, "ann").model.shape.levels == 0
+    ev = api.evaluate(out, model="qann")
+    assert ev["acc"] == pytest.approx(results["qann"]["test_acc"]) and ev["seeds"] is None
+    assert api.evaluate(out)["acc"] == pytest.approx(results["snn"]["test_acc"])  # the T chosen on dev
+    assert main(["predict", str(out), "--json", "a good film"]) == 0
+    summary = tmp_path / "attack.json"
+    assert main(["attack", str(out), "--attack", "deepwordbug", "--n", "6", "--json", str(summary),
+                 "--similarity", "word-vectors"]) == 0  # fmt: skip
+    r = json.loads(summary.read_text())
+    assert r["victims"] == ["ann", "qann", "snn"] and set(r["comparisons"]) <= {"qann", "snn"}
+    assert r["snn"]["victim"]["num_steps"] == steps["chosen"]
+    for verb in (["energy", str(out)], ["export-nir", str(out), str(tmp_path / "x.nir")]):
+        assert main(verb) == 2  # said plainly: what the verb cannot do for a transformer, and what does it

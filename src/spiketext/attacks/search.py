@@ -94,8 +94,7 @@ def attack_one(
 
     if clean_correct <= 0.5:
         return result(tokens, pred0 if pred0 != label else int(np.bincount(clean).argmax()), [], skipped=True)
-    max_len = victim.bundle.featurizer.max_len
-    positions = [i for i in editable(tokens) if i < max_len]  # the model reads L words
+    positions = [i for i in editable(tokens) if i < victim.max_words]  # the words the model reads
     if not positions:
         return result(tokens, pred0, [])
     state = SearchState(victim, similarity, tokens, label, positions, word_budget(tokens), p0, rng)
@@ -121,7 +120,7 @@ def run_attack(
     similarity = similarity or WordVectorSimilarity(space)
     results = []
     for index, tokens, label in tqdm(
-        examples, desc=f"{name} on {victim.bundle.kind}", leave=False, disable=None if progress else True
+        examples, desc=f"{name} on {victim.kind}", leave=False, disable=None if progress else True
     ):
         rng = np.random.default_rng([seed, index])
         votes = None if clean is None else clean.get(index)

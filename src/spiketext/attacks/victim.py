@@ -87,6 +87,15 @@ class Victim:
         self._stream = np.random.default_rng([self.seed, SEARCH_STREAM])
 
     @property
+    def kind(self) -> str:
+        return self.bundle.kind
+
+    @property
+    def max_words(self) -> int:
+        """The words the model reads (L)."""
+        return self.bundle.featurizer.max_len
+
+    @property
     def deterministic(self) -> bool:
         if self.bundle.kind != "snn":
             return self.noise is None

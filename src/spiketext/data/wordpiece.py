@@ -44,6 +44,7 @@ class WordPieceTokenizer:
         self._tok = Tokenizer.from_file(str(self.path))
         self._tok.no_padding()
         self._tok.enable_truncation(max_len)
+        self.unk_id = self._tok.token_to_id("[UNK]")
 
     def pieces(self, text: str) -> list[str]:
         return self._tok.encode(detokenize_english(text)).tokens

@@ -20,12 +20,13 @@ from spiketext.core.codes import Draw
 from spiketext.core.inference import ModelBundle
 from spiketext.core.inference import classify as classify_texts
 from spiketext.core.runtime import autocast_dtype, evaluation_seed, generator
+from spiketext.core.transformer_bundle import TransformerBundle, classify_transformer
 from spiketext.energy.files import write_energy
 from spiketext.energy.report import count_energy
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write, check_writable, writer_lock
 from spiketext.runs.folder import CHECKPOINTS, run_folder_of
-from spiketext.runs.saved import check_steps, load_model, run_corpus, split_of
+from spiketext.runs.saved import Bundle, check_steps, load_model, run_corpus, split_of
 from spiketext.settings.config import (
     DataConfig,
 )
@@ -41,10 +42,15 @@ from spiketext.stats import sample_std
 from spiketext.viz import raster_figure, save_figure
 
 
-def classify(model: ModelBundle, texts: list[str], seed: int = 0, num_steps: int | None = None) -> list[dict]:
-    """Classify raw strings in batches; the same path `spiketext predict` uses."""
+def classify(model: Bundle, texts: list[str], seed: int = 0, num_steps: int | None = None) -> list[dict]:
+    """Classify raw strings in batches; the same path `spiketext predict` uses (a transformer's too)."""
     check_positive(num_steps, "num_steps")
     check_seed(seed)
+    for i, t in enumerate(texts):
+        if not isinstance(t, str) or not t.strip():
+            raise SpiketextError(f"text {i + 1} is empty; give some words to classify")
+    if isinstance(model, TransformerBundle):
+        return classify_transformer(model, texts, num_steps)
     check_steps(model, num_steps, min(len(texts), 256))
     return classify_texts(model, texts, seed=seed, num_steps=num_steps)
 
@@ -65,10 +71,10 @@ def evaluate(
     part = split_of(corpus, split)
     if corpus.labels != bundle.labels:
         raise SpiketextError(f"labels of the data {corpus.labels} differ from the model's {bundle.labels}")
-    draws = repeats if bundle.kind == "snn" else 1
-    accs = []
+    draws = repeats if bundle.kind == "snn" and not isinstance(bundle, TransformerBundle) else 1  # a transformer is
+    accs = []  # deterministic: one draw says it all
     for r in range(draws):
-        preds = [p["class_id"] for p in classify_texts(bundle, part.texts, seed=seed + r, num_steps=num_steps)]
+        preds = [p["class_id"] for p in classify(bundle, part.texts, seed=seed + r, num_steps=num_steps)]
         accs.append(float(np.mean(np.array(preds) == part.labels)))
     return {
         "model": bundle.path,
@@ -78,7 +84,7 @@ def evaluate(
         "acc": float(np.mean(accs)),
         "std": sample_std(accs),
         "accs": accs,
-        "seeds": [seed + r for r in range(draws)] if bundle.kind == "snn" else None,
+        "seeds": [seed + r for r in range(draws)] if draws > 1 else None,
         "num_steps": (num_steps or bundle.num_steps) if bundle.kind == "snn" else None,
     }
 
@@ -115,6 +121,11 @@ def _energy(path: str | Path, c: EnergyConfig, data: DataConfig | None, out: str
     split, seed, num_steps, costs, model = c.split, c.seed, c.num_steps, c.costs, c.model
     batch_size, precision, save_spikes = c.batch_size, c.precision, c.save_spikes
     bundle = load_model(path, model, strict=c.strict)
+    if isinstance(bundle, TransformerBundle):
+        raise SpiketextError(
+            f"{path}: a transformer run counts its energy in its snn stage, for every T it ran (energy.json, "
+            "energy.md, snn_steps.json); `spiketext energy` recounts a TextCNN's SNN"
+        )
     if bundle.kind != "snn":
         snns = ", ".join(n for n in CHECKPOINTS if n != "cnn")
         raise SpiketextError(f"--model {model!r}: choose one of {snns} (energy counts an SNN against its CNN)")
@@ -153,8 +164,10 @@ def _energy(path: str | Path, c: EnergyConfig, data: DataConfig | None, out: str
 
 
 @torch.no_grad()
-def raster(model: ModelBundle, text: str, path: str | Path, seed: int = 0, num_steps: int | None = None) -> dict:
+def raster(model: Bundle, text: str, path: str | Path, seed: int = 0, num_steps: int | None = None) -> dict:
     """Spike raster PNG of one sentence through every layer of an SNN; returns per-layer spike counts."""
+    if isinstance(model, TransformerBundle):
+        raise SpiketextError("a raster draws a spiking TextCNN's layers; the transformer has none drawn yet")
     if model.kind != "snn":
         raise SpiketextError("a raster needs an SNN checkpoint (snn_converted or snn_finetuned)")
     if not text.strip():
@@ -191,6 +204,11 @@ def export_nir(
     c: ExportConfig = with_settings(config, ExportConfig, settings)
     nir = _nir()  # the extra is named with its install command before any work
     bundle = load_model(path, c.model, strict=c.strict)
+    if isinstance(bundle, TransformerBundle):
+        raise SpiketextError(
+            f"{path}: NIR has no attention, softmax or LayerNorm node, so the spiking transformer cannot be written "
+            "as a NIR graph; export a TextCNN run's SNN"
+        )
     if bundle.kind != "snn":
         raise SpiketextError(f"{path}: NIR export needs an SNN checkpoint (snn_finetuned or snn_converted)")
     # export-nir runs the checkpoint at its own T (a graph of another T would not be this model)

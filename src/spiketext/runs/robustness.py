@@ -12,17 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from spiketext.core.codes import input_code
-from spiketext.core.frontend import FrontEnd
-from spiketext.core.inference import ModelBundle
-from spiketext.core.registry import Registry
-from spiketext.core.runtime import autocast_dtype, generator
+from spiketext.core.transformer_bundle import TransformerBundle
 from spiketext.data.corpus import Corpus
 from spiketext.errors import SpiketextError
 from spiketext.io import check_writable, writer_lock
 from spiketext.runs.saved import load_model, run_corpus, run_vectors, split_of
+from spiketext.runs.victims import VICTIMS, victims_of
 from spiketext.settings.config import DataConfig
 from spiketext.settings.verbs import AttackConfig, with_settings
 
@@ -79,18 +75,14 @@ def _attack(path: str | Path, c: AttackConfig, data: DataConfig | None, out: str
         from spiketext.attacks.mlm import load_mlm
 
         lm = load_mlm(c.mlm)
-    bundles = {"cnn": load_model(path, "cnn", strict=c.strict), "snn": load_model(path, c.model, strict=c.strict)}
-    if bundles["cnn"].kind == "snn" or bundles["snn"].kind != "snn":
-        raise SpiketextError(f"{path}: an attack needs a run folder with both the CNN and an SNN")
-    vectors = run_vectors(bundles["cnn"], path)
+    bundles, vectors, language, tokenize, c = _attacked_models(path, c)
     if out is not None:
         check_writable(out)
         if not c.overwrite:
             check_no_report(out, c.attack)
     corpus, _ = run_corpus(path, data)
-    examples = _examples(corpus, bundles["cnn"], c)
+    examples = _examples(corpus, tokenize, c)
     space = WordSpace(vectors.words, np.asarray(vectors.vectors, dtype=np.float32))
-    language = bundles["cnn"].featurizer.language  # the model's: a corpus of own files may not name one
     sim, why = load_similarity(c.similarity, space, language)
     report = _report_header(
         c,
@@ -100,18 +92,55 @@ def _attack(path: str | Path, c: AttackConfig, data: DataConfig | None, out: str
         lm,
         language,
     )
-    victims, names = _victims(bundles, c, corpus, report)
+    victims, names = victims_of(bundles, c, corpus, report)
     chosen, clean = examples, {}
     if c.same_set and len(victims) > 1:
         chosen, clean = _shared_examples(victims, examples, report)
     rows, outcomes, adversarial = _run_victims(c, victims, names, space, chosen, sim, lm, clean, report)
-    if "cnn" in victims and len(victims) > 1:
-        report["transfer"] = transfer(adversarial["cnn"], {k: v for k, v in victims.items() if k != "cnn"})
-    if "example_set" in report and "cnn" in victims:
-        report["comparisons"] = _comparisons(outcomes, [e[0] for e in chosen])
+    ref = next((k for k in REFERENCES if k in victims), None)  # the non-spiking model the others are compared with
+    if ref is not None and len(victims) > 1:
+        report["transfer"] = transfer(adversarial[ref], {k: v for k, v in victims.items() if k != ref})
+    if "example_set" in report and ref is not None:
+        report["comparisons"] = _comparisons(outcomes, [e[0] for e in chosen], ref)
     if out is not None:
-        report["files"] = write_report(report, rows, bundles["cnn"].labels, out)
+        labels = next(iter(bundles.values())).labels
+        report["files"] = write_report(report, rows, labels, out)
     return report
+
+
+REFERENCES = ("cnn", "ann")  # the victim every other one is compared with: the TextCNN's CNN, the transformer's ANN
+TRANSFORMER_VICTIMS = ("ann", "qann", "snn")
+
+
+def _attacked_models(path: str | Path, c: AttackConfig) -> tuple[dict, Any, str, Any, AttackConfig]:
+    """The run's models an attack may target, the word vectors its substitutes come from, the language, the word
+    tokenizer of its examples, and `c` with the family's default victims (a transformer run: ann, qann, snn)."""
+    from spiketext.data.tokenize import get_tokenizer
+    from spiketext.data.vector_files import load_vectors
+    from spiketext.settings.config import DEFAULT_ENGLISH_EMBEDDINGS
+
+    first = load_model(path, "ann" if _transformer_run(path) else "cnn", strict=c.strict)
+    if isinstance(first, TransformerBundle):
+        if c.victims == AttackConfig().victims:
+            c = dataclasses.replace(c, victims=TRANSFORMER_VICTIMS)
+        wrong = [v for v in c.victims if v not in TRANSFORMER_VICTIMS]
+        if wrong:
+            raise SpiketextError(f"--victims {', '.join(wrong)}: a transformer run's victims are ann, qann, snn")
+        bundles = {k: first if k == "ann" else load_model(path, k, strict=c.strict) for k in TRANSFORMER_VICTIMS}
+        vectors = load_vectors(DEFAULT_ENGLISH_EMBEDDINGS, DataConfig(dataset="sst2").resolved_cache_dir())
+        return bundles, vectors, "en", get_tokenizer("en"), c
+    bundles = {"cnn": first, "snn": load_model(path, c.model, strict=c.strict)}
+    if bundles["cnn"].kind == "snn" or bundles["snn"].kind != "snn":
+        raise SpiketextError(f"{path}: an attack needs a run folder with both the CNN and an SNN")
+    f = bundles["cnn"].featurizer  # the model's language: a corpus of own files may not name one
+    return bundles, run_vectors(bundles["cnn"], path), f.language, lambda t: f.tokenize([t])[0], c
+
+
+def _transformer_run(path: str | Path) -> bool:
+    from spiketext.runs.folder import find_run_config
+
+    cfg = find_run_config(path)
+    return cfg is not None and cfg.family == "transformer"
 
 
 def _report_header(
@@ -179,79 +208,16 @@ def _run_victims(
     return rows, outcomes, adversarial
 
 
-def _examples(corpus: Corpus, cnn: ModelBundle, c: AttackConfig) -> list[tuple[int, list[str], int]]:
+def _examples(
+    corpus: Corpus, tokenize: Callable[[str], list[str]], c: AttackConfig
+) -> list[tuple[int, list[str], int]]:
     """The attacked test examples (index, tokens, label): the first N in file order, or a seeded sample."""
     split = split_of(corpus, "test")
     order = np.arange(len(split.texts))
     if c.sample == "random":
         order = np.sort(np.random.default_rng(c.seed).choice(len(order), min(c.n, len(order)), replace=False))
     order = order[: c.n]
-    return [(int(i), cnn.featurizer.tokenize([split.texts[i]])[0], int(split.labels[i])) for i in order]
-
-
-# Who an attack targets (--victims): the CNN, the SNN, and the controls that separate spiking from input noise: the
-# CNN fed the SNN's input noise (same code and T), the same CNN at a noise level whose dev accuracy matches the
-# SNN's, and the SNN's weights with a deterministic code. A builder: (bundles, config, corpus, report, the Victim
-# settings every victim shares) -> (the victim, the checkpoint name its report gives).
-VictimBuilder = Callable[[dict, AttackConfig, Corpus, dict, dict], tuple[Any, str]]
-VICTIMS: Registry[VictimBuilder] = Registry("attack victim")
-
-
-@VICTIMS.register("cnn")
-def _cnn_victim(bundles: dict, c: AttackConfig, corpus: Corpus, report: dict, common: dict) -> tuple[Any, str]:
-    from spiketext.attacks import Victim
-
-    return Victim(bundles["cnn"], **common), "cnn"
-
-
-@VICTIMS.register("snn")
-def _snn_victim(bundles: dict, c: AttackConfig, corpus: Corpus, report: dict, common: dict) -> tuple[Any, str]:
-    from spiketext.attacks import Victim
-
-    return Victim(bundles["snn"], **common), c.model
-
-
-@VICTIMS.register("cnn-noise")
-def _noisy_cnn(bundles: dict, c: AttackConfig, corpus: Corpus, report: dict, common: dict) -> tuple[Any, str]:
-    from spiketext.attacks import Victim
-
-    return Victim(bundles["cnn"], noise=_noise_of(bundles["snn"], c.noise_steps), **common), "cnn"
-
-
-@VICTIMS.register("cnn-noise-matched")
-def _matched_cnn(bundles: dict, c: AttackConfig, corpus: Corpus, report: dict, common: dict) -> tuple[Any, str]:
-    from spiketext.attacks import Victim
-
-    report["noise_match"] = match_noise(bundles["cnn"], bundles["snn"], corpus, c.seed, bundles["snn"].num_steps or 1)
-    m = report["noise_match"]
-    noise = FrontEnd(_domain(bundles["cnn"]), m["input_noise"], m["noise_levels"], m["noise_steps"])
-    return Victim(bundles["cnn"], noise=noise, **common), "cnn"
-
-
-@VICTIMS.register("snn-regular")
-def _snn_twin(bundles: dict, c: AttackConfig, corpus: Corpus, report: dict, common: dict) -> tuple[Any, str]:
-    from spiketext.attacks import Victim
-    from spiketext.attacks.victim import deterministic_twin
-
-    twin = deterministic_twin(bundles["snn"])
-    return Victim(twin, **common), f"{c.model} ({twin.model.input_code} code, no input noise)"
-
-
-def _victims(
-    bundles: dict[str, ModelBundle],
-    c: AttackConfig,
-    corpus: Corpus,
-    report: dict[str, Any],
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Every victim `c.victims` names, and the checkpoint name each reports; the noise match goes into `report`."""
-    dtype = autocast_dtype("auto", torch.device("cpu"))
-    common = dict(mode=c.mode, seed=c.seed, draws=c.draws, dtype=dtype, eval_draws=c.eval_draws, recheck=c.recheck,
-                  confirm=c.confirm)  # fmt: skip
-    victims: dict[str, Any] = {}
-    names: dict[str, str] = {}
-    for key in c.victims:
-        victims[key], names[key] = VICTIMS.get(key, "--victims")(bundles, c, corpus, report, common)
-    return victims, names
+    return [(int(i), tokenize(split.texts[i]), int(split.labels[i])) for i in order]
 
 
 def _shared_examples(victims: dict[str, Any], examples: list, report: dict[str, Any]) -> tuple[list, dict]:
@@ -270,15 +236,16 @@ def _shared_examples(victims: dict[str, Any], examples: list, report: dict[str, 
     return [e for e in examples if e[0] in both], clean
 
 
-def _comparisons(outcomes: dict[str, dict[int, bool]], ids: list[int]) -> dict[str, dict]:
-    """Each victim against the CNN on the shared examples: McNemar's exact test and a bootstrap 95% interval."""
+def _comparisons(outcomes: dict[str, dict[int, bool]], ids: list[int], ref: str = "cnn") -> dict[str, dict]:
+    """Each victim against `ref` (the CNN, or the transformer's ANN) on the shared examples: McNemar's exact test
+    and a bootstrap 95% interval."""
     from spiketext.stats import compare_paired
 
-    base = np.array([outcomes["cnn"][i] for i in ids], dtype=bool)
+    base = np.array([outcomes[ref][i] for i in ids], dtype=bool)
     return {
         key: dataclasses.asdict(compare_paired(base, np.array([o[i] for i in ids], dtype=bool)))
         for key, o in outcomes.items()
-        if key != "cnn"
+        if key != ref
     }
 
 
@@ -300,71 +267,3 @@ def transfer(adversarial: dict[int, tuple[list[str], int]], victims: dict[str, A
             "rate": fooled / len(adversarial) if adversarial else 0.0,
         }
     return out
-
-
-def _domain(bundle: ModelBundle) -> str:
-    return getattr(bundle.model, "input_domain", "positive")
-
-
-def _noise_of(snn: ModelBundle, noise_steps: int | None) -> FrontEnd:
-    """The cnn-noise control's front-end: the SNN's own input noise without its spiking."""
-    model = snn.model
-    if not input_code(model.input_code).deterministic and model.snn.input_noise:
-        raise SpiketextError("cnn-noise: a Bernoulli SNN with input noise as well has no noisy-CNN control; drop it")
-    if model.snn.input_noise:  # a deterministic code, dithered: the CNN reads the same dithered, quantized values
-        return FrontEnd(_domain(snn), noise=model.snn.input_noise, levels=snn.num_steps or 1)
-    return FrontEnd(_domain(snn), rate_steps=noise_steps or snn.num_steps or 1)
-
-
-@torch.no_grad()
-def match_noise(cnn: ModelBundle, snn: ModelBundle, corpus: Corpus, seed: int, max_steps: int) -> dict[str, Any]:
-    """The noise-matched control, chosen on dev: the input noise at which the CNN's dev accuracy is closest to the
-    SNN's recorded dev accuracy (its checkpoint's result). For a Bernoulli SNN the Bernoulli steps n (1 .. the
-    SNN's T) of a CNN fed the mean of n input draws; for a dithered deterministic code the σ of a CNN fed the
-    dithered input quantized to T levels. Each candidate is scored by the mean accuracy of 3 seeded draws."""
-
-    snn_dev = (snn.meta.get("result") or {}).get("dev_acc")
-    if not isinstance(snn_dev, (int, float)):
-        raise SpiketextError(f"{snn.path}: no recorded dev accuracy to match the noise to (not a run's checkpoint)")
-    dev = split_of(corpus, "dev")
-    x = cnn.featurizer.encode(list(dev.texts))  # [N, D, L]
-    labels = torch.as_tensor(dev.labels)
-    dithered = bool(snn.model.snn.input_noise) and input_code(snn.model.input_code).deterministic
-    domain = getattr(cnn.model, "input_domain", "positive")
-    tried: dict[Any, float] = {}
-    if dithered:  # σ from 0.05 to 1 (more noise, lower accuracy)
-        candidates: list[Any] = [
-            0.05,
-            0.1,
-            0.15,
-            0.2,
-            0.25,
-            0.3,
-            0.4,
-            0.5,
-            0.6,
-            0.8,
-            1.0,
-        ]
-    else:
-        candidates = sorted(
-            {s for s in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128) if s <= max_steps} | {max_steps}
-        )
-    for i, level in enumerate(candidates):
-        accs = []
-        for r in range(3):
-            gen = generator(seed, 0xD0E5, i if dithered else level, r)
-            front = FrontEnd(domain, level, max_steps) if dithered else FrontEnd(domain, rate_steps=level)
-            rate = front.values(x, gen)
-            accs.append(float((cnn.model(rate).argmax(-1) == labels).float().mean()))
-        tried[level] = float(np.mean(accs))
-    # ties: the least noise (fewest steps are the most noise)
-    best = min(tried, key=lambda s: (abs(tried[s] - snn_dev), s if dithered else -s))
-    return {
-        "noise_steps": 0 if dithered else best,
-        "input_noise": best if dithered else 0.0,
-        "noise_levels": max_steps if dithered else 0,
-        "dev_acc": tried[best],
-        "snn_dev_acc": float(snn_dev),
-        "tried": {s: round(100 * a, 2) for s, a in tried.items()},
-    }

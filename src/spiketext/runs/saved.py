@@ -9,26 +9,75 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from spiketext.core.checkpoint import checkpoint_exists
 from spiketext.core.inference import ModelBundle, load_bundle
 from spiketext.core.models.spiking import memory_bytes
 from spiketext.core.runtime import check_memory
+from spiketext.core.transformer_bundle import (
+    KINDS,
+    MODEL_FORMAT,
+    TRANSFORMER_MODELS,
+    TransformerBundle,
+    open_transformer,
+)
 from spiketext.data.corpus import Corpus
 from spiketext.data.embeddings import WordVectors, embedding_matrix
 from spiketext.data.load import digests_differ, input_digests, load_corpus
 from spiketext.data.skipgram import train_skipgram
 from spiketext.errors import SpiketextError
 from spiketext.io import read_json_object
-from spiketext.runs.folder import data_of, resolve_model_path, run_folder_of
+from spiketext.runs.folder import data_of, find_run_config, resolve_model_path, run_folder_of
 from spiketext.settings.config import TRAINED_EMBEDDINGS, DataConfig, RunConfig
+
+Bundle = ModelBundle | TransformerBundle  # what a verb on a saved model holds: a TextCNN or a transformer
 
 
 def load_model(
     path: str | Path, name: str = "snn_finetuned", cache_dir: str | Path | None = None, strict: bool = False
-) -> ModelBundle:
-    """Load a checkpoint, or a run folder's checkpoint `name` (default: its fine-tuned SNN); `strict` refuses a
-    checkpoint written before digests existed (by default it loads with a warning)."""
+) -> Bundle:
+    """Load a checkpoint, or a run folder's checkpoint `name` (default: its fine-tuned SNN; in a transformer run,
+    snn: its QANN run as spikes for the T chosen on dev, or qann, ann); `strict` refuses a checkpoint written
+    before digests existed (by default it loads with a warning)."""
+    transformer = _transformer_model(path, name, strict)
+    if transformer is not None:
+        return transformer
     cache = Path(cache_dir) if cache_dir else DataConfig(dataset="sst2").resolved_cache_dir()
     return load_bundle(resolve_model_path(path, name), cache, strict=strict)
+
+
+def _transformer_model(path: str | Path, name: str, strict: bool) -> TransformerBundle | None:
+    """A transformer run's model `name` (the TextCNN's default names its SNN), or a transformer checkpoint; None
+    for anything else."""
+    p = Path(path)
+    if p.is_dir():
+        cfg = find_run_config(p)
+        if cfg is None or cfg.family != "transformer":
+            return None
+        folder = run_folder_of(p)
+        assert folder is not None
+        name = "snn" if name == "snn_finetuned" else name
+        if name not in TRANSFORMER_MODELS:
+            raise SpiketextError(f"--model {name!r}: a transformer run offers {', '.join(TRANSFORMER_MODELS)}")
+        stem = folder / "checkpoints" / ("qann" if name == "snn" else name)
+        if not checkpoint_exists(stem):
+            raise SpiketextError(f"{folder}: has no {stem.name} checkpoint yet; finish the run (spiketext run)")
+        return open_transformer(stem, name, _chosen_steps(folder) if name == "snn" else None, strict)
+    stem = p.with_suffix("") if p.suffix in (".json", ".safetensors") else p
+    meta = read_json_object(Path(f"{stem}.json"))
+    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
+        return None
+    return open_transformer(stem, "qann" if meta.get("kind") == KINDS["qann"] else "ann", None, strict)
+
+
+def _chosen_steps(folder: Path) -> int:
+    """The T a transformer run chose on dev (its snn stage's record)."""
+    record = read_json_object(folder / "snn_steps.json", "rerun `spiketext run` on the folder to rewrite it")
+    chosen = record.get("chosen") if isinstance(record, dict) else None
+    if not isinstance(chosen, int) or isinstance(chosen, bool) or chosen < 1:
+        raise SpiketextError(
+            f"{folder}: no T chosen yet (snn_steps.json missing or damaged); finish the run's snn stage first"
+        )
+    return chosen
 
 
 def check_steps(
@@ -37,7 +86,7 @@ def check_steps(
     """Refuse a T whose inference cannot fit, before allocating (one line with the estimate and `fix`, what the
     calling verb offers); without --num-steps the checkpoint's own T is checked (a damaged or hostile checkpoint
     may name any)."""
-    if bundle.kind != "snn":
+    if bundle.kind != "snn" or isinstance(bundle, TransformerBundle):
         return
     T = num_steps or bundle.num_steps or 1
     what = f"T = {T:,}" if num_steps else f"the checkpoint's own T = {T:,} (snn.num_steps in {bundle.path}.json)"

@@ -21,7 +21,6 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from spiketext.core.checkpoint import load_checkpoint, save_checkpoint
 from spiketext.core.models.quantize import calibrate
 from spiketext.core.models.spiking_transformer import OpCounts, SpikingTransformer, ann_counts
 from spiketext.core.models.transformer import (
@@ -32,6 +31,7 @@ from spiketext.core.models.transformer import (
     pretrained_dir,
 )
 from spiketext.core.runtime import generator
+from spiketext.core.transformer_bundle import load_transformer, save_transformer
 from spiketext.data.corpus import Corpus
 from spiketext.data.wordpiece import PieceIds, WordPieceTokenizer, piece_batches
 from spiketext.energy.transformer import transformer_energy, transformer_energy_markdown
@@ -60,8 +60,6 @@ TRANSFORMER_PLAN = StagePlan(
     ignored=("model", "snn", "cnn", "finetune", "baselines", "test_repeats", "stack_seeds", "precision"),
     dropped=("results.md", "energy.json", "energy.md", "snn_steps.json"),
 )
-KINDS = {"ann": "transformer", "qann": "quantized_transformer"}
-MODEL_FORMAT = "spiketext-model/1"
 
 
 @dataclass
@@ -100,16 +98,11 @@ class TransformerRun:
         }
 
     def save(self, key: str, model: TextTransformer, result: dict) -> None:
-        meta = {"format": MODEL_FORMAT, "kind": KINDS[key], "arch": model.shape.to_json(), "data": self.data_meta(),
-                "result": result}  # fmt: skip
-        save_checkpoint(self.run.checkpoint(key), {f"model.{k}": v for k, v in model.state_dict().items()}, meta)
+        save_transformer(self.run.checkpoint(key), key, model, self.data_meta(), result)
         self.run.wrote()
 
     def load(self, key: str) -> TextTransformer:
-        tensors, meta = load_checkpoint(self.run.checkpoint(key))
-        model = TextTransformer(TransformerShape.from_json(meta["arch"], str(self.run.checkpoint(key))))
-        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        return model.to(self.device)
+        return load_transformer(self.run.checkpoint(key))[0].to(self.device)
 
 
 def _prepare(cfg: RunConfig, corpus: Corpus, seed: int, device: torch.device) -> tuple[Any, dict]:
