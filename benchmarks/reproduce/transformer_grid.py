@@ -59,7 +59,14 @@ def main() -> int:
     p.add_argument("--order", choices=("seed", "dataset"), default="seed")
     p.add_argument("--runs", default=str(REPO / "runs" / "tgrid"), help="where the run folders (with checkpoints) live")
     p.add_argument("--no-commit", action="store_true")
+    p.add_argument(
+        "--threads", type=int, help="torch CPU threads (default: torch's; 1 to share the cores with another job)"
+    )
     args = p.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
 
     from spiketext import api
     from spiketext.settings.presets import build_run_config
@@ -91,7 +98,12 @@ def main() -> int:
         for name in FILES:
             if (folder / name).is_file():
                 shutil.copy2(folder / name, dest / name)
-        marker.write_text(f"{time.perf_counter() - t0:.0f} s of wall time this invocation\n{cpu_name()}\n")
+        import torch
+
+        marker.write_text(
+            f"{time.perf_counter() - t0:.0f} s of wall time this invocation, {torch.get_num_threads()} threads\n"
+            f"{cpu_name()}\n"
+        )
         if not args.no_commit:
             commit([dest], f"tgrid: {dataset} seed {seed} ({args.upto})")
         print(f"tgrid: {dataset} seed {seed} done {time.strftime('%FT%TZ', time.gmtime())}", flush=True)

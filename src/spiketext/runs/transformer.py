@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,6 +153,18 @@ def _result(ctx: TransformerRun, model: TextTransformer, epoch: int | None, **ex
     return {"dev_acc": ctx.accuracy(model, "dev"), "test_acc": ctx.accuracy(model, "test"), "epoch": epoch, **extra}
 
 
+def _timed(compute: Callable[[], dict]) -> Callable[[], dict]:
+    """`compute` whose result records its wall time and the CPU threads it had (a stage's cost; a stage resumed
+    after an interruption records only the part this process ran)."""
+
+    def run() -> dict:
+        t0 = time.perf_counter()
+        result = compute()
+        return {**result, "seconds": round(time.perf_counter() - t0, 1), "threads": torch.get_num_threads()}
+
+    return run
+
+
 def ann_stage(ctx: TransformerRun) -> dict:
     """Fine-tune all-MiniLM-L6-v2 (mean pooling, a linear head) on the training split, the epoch chosen on dev."""
     t = ctx.cfg.transformer
@@ -174,7 +187,7 @@ def ann_stage(ctx: TransformerRun) -> dict:
         ctx.save("ann", model, result)
         return result
 
-    return stage(ctx, "ann", compute)  # type: ignore[arg-type]
+    return stage(ctx, "ann", _timed(compute))  # type: ignore[arg-type]
 
 
 def quantized_shape(shape: TransformerShape, levels: int) -> TransformerShape:
@@ -213,7 +226,7 @@ def qann_stage(ctx: TransformerRun) -> dict:
         ctx.save("qann", model, result)
         return result
 
-    return stage(ctx, "qann", compute)  # type: ignore[arg-type]
+    return stage(ctx, "qann", _timed(compute))  # type: ignore[arg-type]
 
 
 @torch.no_grad()
@@ -281,7 +294,7 @@ def snn_stage(ctx: TransformerRun) -> dict:
             f"{100 * agree[steps - 1]:.1f}% of test predictions equal the QANN's",
         }
 
-    return stage(ctx, "snn", compute, checkpointed=False)  # type: ignore[arg-type]
+    return stage(ctx, "snn", _timed(compute), checkpointed=False)  # type: ignore[arg-type]
 
 
 def transformer_energy_summary(report: dict) -> dict:
