@@ -28,13 +28,13 @@ from spiketext.data.load import batches, describe_data, fetch_dataset, fetch_nam
 from spiketext.data.load import load_data as load_data
 from spiketext.errors import SpiketextError
 from spiketext.io import writer_lock
+from spiketext.runs import robustness, seeds
 from spiketext.runs.assess import classify, energy, evaluate, export_nir, raster
 from spiketext.runs.folder import find_run_config, run_folder_of
 from spiketext.runs.parallel import Backend, choose_backend
 from spiketext.runs.reproduce import method_markdown, method_table, reproduce
-from spiketext.runs.robustness import attack
+from spiketext.runs.results import AttackReport, RunResult
 from spiketext.runs.saved import load_model
-from spiketext.runs.seeds import run
 from spiketext.runs.sweep import parse_grid, summarize_sweep, sweep, sweep_markdown
 from spiketext.runs.textcnn import Context, convert_stage, finetune_stage, open_run, train_cnn_stage
 from spiketext.settings.config import DataConfig, RunConfig
@@ -147,3 +147,17 @@ def export_embeddings(datasets: list[DataConfig], dest: str | Path, embeddings: 
     assert vectors is not None
     path = export_vectors(vectors, words, Path(dest))
     return {"path": str(path), "words": len(words), "name": vectors.name}
+
+
+def run(cfg: RunConfig, out: str | Path, restart: str | None = None) -> RunResult:
+    """The whole method (`spiketext run`): every stage of cfg's model family, resuming whatever the folder holds;
+    with cfg.seeds > 1, one folder per seed and the mean ± std over seeds. Returns results.json as a typed value
+    (`RunResult`: its stage rows, energy summary, notes and warnings)."""
+    return RunResult.from_json(seeds.run(cfg, out, restart=restart), f"{out}/results.json")
+
+
+def attack(path: str | Path, config=None, data: DataConfig | None = None, out: str | Path | None = None, **settings):
+    """Attack a run's models (`spiketext attack`; `runs.robustness.attack` says how). Returns the report as a typed
+    value (`AttackReport`: every victim's summary, the paired comparisons, the transfer; `extra["files"]`: what
+    was written to `out`)."""
+    return AttackReport.from_json(robustness.attack(path, config, data, out, **settings), "attack report")

@@ -165,15 +165,14 @@ def _out(args: argparse.Namespace, cfg: RunConfig) -> str:
     return str(Path("runs") / name)
 
 
-def _print_results(results: dict, out: str) -> None:
-    from spiketext.runs.folder import RESULT_ROWS
+def _print_results(results: RunResult, out: str) -> None:
+    from spiketext.runs.families import row_label
 
-    for key, label in RESULT_ROWS.items():
-        r = results.get(key)
-        if r:
-            std = f" ± {100 * r['test_std']:.2f}" if r.get("test_std") else ""
-            print(f"{label:58s} dev {100 * r['dev_acc']:6.2f}   test {100 * r['test_acc']:6.2f}{std}")
-    for w in RunResult.from_json(results).warnings:
+    for key, r in results.stages.items():
+        std = f" ± {100 * r.test_std:.2f}" if r.test_std else ""
+        dev = f"dev {100 * r.dev_acc:6.2f}" if r.dev_acc is not None else " " * 10
+        print(f"{row_label(key):58s} {dev}   test {100 * r.test_acc:6.2f}{std}")
+    for w in results.warnings:
         print(f"{w.kind.upper().replace('_', ' ')}: {w.text}")
     print(f"run folder: {out}")
 
@@ -309,7 +308,8 @@ def cmd_attack(args: argparse.Namespace) -> int:
     from spiketext.io import atomic_write_json
 
     out = args.out or str(Path(args.path) / "attacks")
-    r = api.attack(args.path, _config(args), _given_data(args), out)
+    report = api.attack(args.path, _config(args), _given_data(args), out)
+    r = report.to_json()
     print(attack_markdown(r))
     print(f"written: {', '.join(r['files'].values())}")
     if args.json:

@@ -47,6 +47,9 @@ class Registry(Generic[T]):
     def names(self) -> tuple[str, ...]:
         return tuple(self._items)
 
+    def values(self) -> tuple[T, ...]:
+        return tuple(self._items.values())
+
     def __contains__(self, name: object) -> bool:
         return name in self._items
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from spiketext.core.models.transformer import ENCODERS
 from spiketext.core.registry import Registry
 from spiketext.runs import textcnn, transformer
+from spiketext.runs.folder import RESULT_ROWS
 from spiketext.runs.ledger import TEXTCNN_PLAN, StagePlan, check_textcnn
 from spiketext.settings.config import RunConfig
 
@@ -22,6 +23,12 @@ class Family:
     plan: StagePlan
     run_single: Callable[..., dict]  # (cfg, out, seed=None, restart=None) -> results.json's mapping
     check: Callable[[RunConfig], None]
+    rows: dict[str, str]  # results.json's stage rows, in order, with what each is
+
+
+def row_label(key: str) -> str:
+    """What a results row is, whichever family wrote it (the key itself for a row no family names)."""
+    return next((f.rows[key] for f in FAMILIES.values() if key in f.rows), key)
 
 
 def check_transformer(cfg: RunConfig) -> None:
@@ -29,9 +36,9 @@ def check_transformer(cfg: RunConfig) -> None:
 
 
 FAMILIES: Registry[Family] = Registry("model family")
-FAMILIES.add("textcnn", Family("textcnn", TEXTCNN_PLAN, textcnn.run_single, check_textcnn))
+FAMILIES.add("textcnn", Family("textcnn", TEXTCNN_PLAN, textcnn.run_single, check_textcnn, RESULT_ROWS))
 FAMILIES.add("transformer", Family("transformer", transformer.TRANSFORMER_PLAN, transformer.run_single,
-                                   check_transformer))  # fmt: skip
+                                   check_transformer, transformer.TRANSFORMER_ROWS))  # fmt: skip
 
 
 def family_of(cfg: RunConfig) -> Family:

@@ -64,8 +64,8 @@ def _transformer_model(path: str | Path, name: str, strict: bool) -> Transformer
         return open_transformer(stem, name, _chosen_steps(folder) if name == "snn" else None, strict)
     stem = p.with_suffix("") if p.suffix in (".json", ".safetensors") else p
     meta = read_json_object(Path(f"{stem}.json"))
-    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
-        return None
+    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT or meta.get("kind") not in KINDS.values():
+        return None  # not a transformer's (a TextCNN checkpoint shares the format name)
     return open_transformer(stem, "qann" if meta.get("kind") == KINDS["qann"] else "ann", None, strict)
 
 
