@@ -16,7 +16,7 @@ def test_sweep_shares_the_cnn_and_writes_the_pareto_table(tmp_path, tiny_task, c
     data, vectors = tiny_task
     out = tmp_path / "sweep"
     common = ["--train", str(data), "--embeddings", str(vectors), *TINY, "--set", "cnn.epochs=2"]
-    common += ["--set", "finetune.epochs=1", "--out", str(out)]
+    common += ["--set", "finetune.epochs=1", "--out", str(out), "--in-process"]  # Ray: test_parallel.py
     grid = ["--grid", "snn.num_steps=4,8", "--grid", "snn.input_scale=1,0.5"]
     assert main(["sweep", *common, *grid]) == 0
     summary = json.loads((out / "sweep.json").read_text())
