@@ -318,7 +318,7 @@ def transformer_energy_summary(report: dict) -> dict:
 TRANSFORMER_ROWS = {
     "ann": "ANN: all-MiniLM-L6-v2 fine-tuned",
     "qann": "QANN: every matrix product's inputs quantized",
-    "snn": "SNN: the QANN with integrate-and-fire neurons (T chosen on dev)",
+    "snn": "SNN: the QANN run with integrate-and-fire neurons (T on dev)",
 }
 
 
