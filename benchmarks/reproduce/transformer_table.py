@@ -24,7 +24,7 @@ ANCHORS = (
     ("SpikeBERT (Lv et al.)", {"sst2": 85.39, "mr": 80.69},
      "the same SST-2 / MR test splits; a Spikformer distilled from BERT"),
     ("SpikingBERT (Bal & Sengupta, AAAI 2024)", {"sst2": 88.19}, "GLUE SST-2 dev (872), not test"),
-    ("SpikeZIP-TF (Tong et al., ICML 2024)", {"sst2": 93.79}, "a RoBERTa-scale model, SST-2; signed spikes, exact equivalence"),
+    ("SpikeZIP-TF (Tong et al., ICML 2024)", {"sst2": 93.79}, "a RoBERTa-scale model, SST-2"),
     ("SpikingJelly's transformer conversion", {"sst2": 92.43}, "SST-2 dev at T = 8; its docs: 'not an SNN'"),
 )  # fmt: skip
 
