@@ -20,6 +20,17 @@ class StubVictim:
         s = np.array([0.9 if "good" in t else 0.1 for t in tokens])
         return np.stack([1 - s, s], axis=1)
 
+    def input_rows(self, words):
+        """A word's input row: its vector in the stub word space (zeros for a word outside it)."""
+        ws = space()
+        return np.stack([ws.unit[ws.index[w]] if w in ws.index else np.zeros(16, np.float32) for w in words])
+
+    def gradient(self, tokens, label):
+        """The loss of the positive class grows as "good" moves away from itself: -e(good) at its position."""
+        self.queries += 1
+        rows = self.input_rows(tokens)
+        return np.where(np.array([t == "good" for t in tokens])[:, None], -rows, 0.0)
+
 
 def space() -> WordSpace:
     rng = np.random.default_rng(0)

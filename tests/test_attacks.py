@@ -80,7 +80,7 @@ def test_attack_cli_on_a_tiny_run(tmp_path, tiny_task, capsys):
     summary = tmp_path / "summary.json"
     assert main(["attack", str(out), "--attack", "textbugger", "--n", "6", "--json", str(summary)]) == 0
     assert (
-        "| SNN | snn_finetuned | expected over 8 fresh draws/query, flips asked again; judged on 15 |"
+        "| SNN | snn_finetuned | expected over 20 fresh draws/query, flips asked again; judged on 15 |"
         in capsys.readouterr().out
     )
     r = json.loads(summary.read_text())
@@ -98,6 +98,13 @@ def test_attack_cli_on_a_tiny_run(tmp_path, tiny_task, capsys):
     first = (out / "attacks" / "attack_textbugger.csv").read_text(encoding="utf-8")
     assert main(["attack", str(out), "--attack", "textbugger", "--n", "6", "--overwrite"]) == 0
     assert (out / "attacks" / "attack_textbugger.csv").read_text(encoding="utf-8") == first
+    # every final sentence is judged: a success needs the evaluation draws, a search flag alone is not one
+    assert all(row["status"] != "failed" or row["adv_wrong_draws"] != "" for row in rows)
+    assert r["search"]["draws_per_query"] == 20 and "single_draw_success_rate" in r["snn"]
+    # the white-box attacker: the gradient through the surrogate for the SNN, the same budget and judge
+    assert main(["attack", str(out), "--attack", "gradient", "--n", "6", "--draws", "2", "--json", str(summary)]) == 0
+    g = json.loads(summary.read_text())
+    assert g["attack"] == "gradient" and g["snn"]["mean_queries"] > 0 and 0 <= g["snn"]["success_rate"] <= 1
     capsys.readouterr()
 
 

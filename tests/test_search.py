@@ -86,3 +86,28 @@ def test_a_stochastic_victims_flip_is_asked_again_before_the_search_stops():
     assert r.success and r.perturbed[SENTENCE.index("good")] == "bad"  # "fine" was a false flip, "bad" a real one
     r = run_attack("textfooler", StubVictim(), ws, [(0, SENTENCE, 1)])[0]  # a deterministic victim: asked once
     assert r.success and r.queries < run_attack("textfooler", NoisyVictim(), ws, [(0, SENTENCE, 1)])[0].queries
+
+
+class BlindSearchVictim(StubVictim):
+    """The search's own score never flips ("good" or not), but the evaluation draws misclassify any sentence
+    without "good": a search that gives up there has still fooled the model as judged."""
+
+    deterministic = False
+
+    def probs(self, tokens):
+        self.queries += len(tokens)
+        s = np.array([0.6 if "good" in t else 0.55 for t in tokens])
+        return np.stack([1 - s, s], axis=1)
+
+    def verdict(self, tokens, key):
+        return np.array([1, 1, 0] if "good" in tokens else [0, 0, 1])  # 3 draws; the first alone: one inference
+
+
+def test_every_final_sentence_is_judged_whatever_the_search_flagged():
+    from spiketext.attacks.report import summarize
+
+    ws = space()
+    r = run_attack("textfooler", BlindSearchVictim(), ws, [(0, SENTENCE, 1)])[0]
+    assert r.search_success is False and r.success and r.adv_wrong == 2 / 3 and r.single_wrong is True
+    s = summarize([r])
+    assert s["success_rate"] == 1.0 and s["success_without_search_flip"] == 1 and s["single_draw_success_rate"] == 1

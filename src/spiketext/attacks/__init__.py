@@ -6,11 +6,13 @@ words.py        stop words, embedding neighbours, WordNet synonyms
 similarity.py   the sentence-similarity constraint: MiniLM (attacks extra) or mean word vectors
 mlm.py          a local masked language model as BERT-Attack's source of substitutes
 recipes.py      one object per recipe: textfooler, pwws, textbugger, deepwordbug, bertattack, pso
+gradient.py     a white-box recipe: substitutes ranked by the gradient (through the surrogate for an SNN)
 search.py       running a recipe under the shared constraints, and the verdict
 report.py       metrics, markdown, CSV of every example, the plot
 textattack_wrapper.py   a TextAttack `ModelWrapper` for spiketext models (where TextAttack is installed)
 """
 
+from spiketext.attacks import gradient as _gradient  # noqa: F401 - registers the gradient recipe
 from spiketext.attacks.recipes import RECIPES, Recipe
 from spiketext.attacks.report import attack_markdown, summarize, write_report
 from spiketext.attacks.search import AttackResult, attack_one, run_attack

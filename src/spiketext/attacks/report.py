@@ -18,8 +18,10 @@ def summarize(results: list[AttackResult]) -> dict[str, Any]:
 
     Judged on the evaluation draws: clean accuracy is the share of examples whose original the majority of the
     draws classifies correctly; an attacked example (correct by the victim's score and by that majority) is a
-    success when the majority misclassifies its perturbed sentence. `search_success_rate` is the share the
-    search believed it flipped (the victim's own score); `confirmed` = success / search success."""
+    success when the majority misclassifies its final sentence (every final sentence is judged, flipped by the
+    search or not). `single_draw_success_rate`: the same judged by the first evaluation draw alone (one inference,
+    as deployed). `search_success_rate` is the share the search believed it flipped (the victim's own score);
+    `confirmed` = success / search success; `success_without_search_flip`: successes the search did not flag."""
     n = len(results)
     attacked = [r for r in results if not r.skipped]
     success = [r for r in attacked if r.success]
@@ -31,6 +33,8 @@ def summarize(results: list[AttackResult]) -> dict[str, Any]:
         "clean_acc": clean / n if n else 0.0,
         "attacked_acc": (clean - len(success)) / n if n else 0.0,
         "success_rate": len(success) / len(attacked) if attacked else 0.0,
+        "single_draw_success_rate": sum(bool(r.single_wrong) for r in attacked) / len(attacked) if attacked else 0.0,
+        "success_without_search_flip": sum(1 for r in success if r.search_success is False),
         "search_success_rate": len(searched) / len(attacked) if attacked else 0.0,
         "confirmed": len(success) / len(searched) if searched else None,
         "perturbed_words_pct": float(np.mean([100 * len(r.changed) / len(r.original) for r in success]))
@@ -47,11 +51,13 @@ def write_examples_csv(path: Path, rows: list[tuple[str, AttackResult]], labels:
             w = csv.writer(f)
             w.writerow(["model", "checkpoint", "index", "label", "original", "perturbed", "status", "prediction",
                         "changed_words", "queries", "similarity", "clean_correct_draws",
-                        "adv_wrong_draws"])  # fmt: skip
+                        "adv_wrong_draws", "single_draw_wrong"])  # fmt: skip
             for model, r in rows:
                 status = "skipped (misclassified)" if r.skipped else "success" if r.success else "failed"
                 if not r.skipped and not r.success and r.search_success:
                     status = "failed (flipped by the search, not by the evaluation draws)"
+                if r.success and r.search_success is False:
+                    status = "success (the search gave up; the evaluation draws misclassify it)"
                 w.writerow(
                     [
                         model.split(":")[0],
@@ -67,6 +73,7 @@ def write_examples_csv(path: Path, rows: list[tuple[str, AttackResult]], labels:
                         f"{r.similarity:.3f}",
                         f"{r.clean_correct:.3f}",
                         "" if r.adv_wrong is None else f"{r.adv_wrong:.3f}",
+                        "" if r.single_wrong is None else int(r.single_wrong),
                     ]
                 )
 
@@ -79,9 +86,9 @@ def attack_markdown(report: dict) -> str:
         f"{report['constraints']}; similarity: {report['similarity']}"
         + (f"; substitutes: {report['substitutes']}" if report.get("substitutes") else ""),
         "",
-        "| model | checkpoint | victim | clean acc (%) | attacked acc (%) | success rate (%) | search's own (%) | "
-        "words perturbed (%) | queries | seconds |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | checkpoint | victim | clean acc (%) | attacked acc (%) | success rate (%) | one draw (%) | "
+        "search's own (%) | words perturbed (%) | queries | seconds |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for key in report.get("victims", ("cnn", "snn")):
         r = report.get(key)
@@ -90,13 +97,15 @@ def attack_markdown(report: dict) -> str:
             lines.append(
                 f"| {key.upper()} | {r.get('checkpoint', '')} | {victim_text(v)} | {100 * r['clean_acc']:.1f} | "
                 f"{100 * r['attacked_acc']:.1f} | {100 * r['success_rate']:.1f} | "
+                f"{100 * r.get('single_draw_success_rate', r['success_rate']):.1f} | "
                 f"{100 * r.get('search_success_rate', r['success_rate']):.1f} | {r['perturbed_words_pct']:.1f} | "
                 f"{r['mean_queries']:.1f} | {r['seconds']:.0f} |"
             )
     lines += [
         "",
-        "Clean accuracy and success are judged on fresh evaluation draws the search never saw (majority vote); "
-        "'search's own' is the share the search flipped by the victim's own score.",
+        "Clean accuracy and success are judged on fresh evaluation draws the search never saw (majority vote), every "
+        "final sentence whether or not the search flagged a flip; 'one draw' judges the same sentences by one fresh "
+        "draw (one inference, as deployed); 'search's own' is the share the search flipped by the victim's own score.",
     ]
     if report.get("example_set"):
         s = report["example_set"]

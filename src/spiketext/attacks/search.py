@@ -8,9 +8,11 @@ another class; PSO searches with a particle swarm. Character edits and the swarm
 example, so an attack is reproducible.
 
 A search only sees the victim's scores. Whether it succeeded is then judged once, on fresh evaluation draws the
-search never saw (`Victim.verdict`): the example counts as a success when the majority of those draws
-misclassify the perturbed sentence, and was attacked at all only when the majority classify the original
-correctly. For a deterministic victim the two views coincide.
+search never saw (`Victim.verdict`): every final sentence is judged, whether or not the search's own score
+flipped (a search that gave up on a sentence its noisy score still got wrong is judged like one that stopped at
+a flip); the example counts as a success when the majority of those draws misclassify it, and beside that, when
+the first draw alone does (one inference, as deployed). It was attacked at all only when the majority classify
+the original correctly. For a deterministic victim the views coincide.
 
 Written here, not with TextAttack: TextAttack's recipes load their embeddings, sentence encoders and language
 models from the internet at run time; the searches themselves are short, so spiketext carries its own, batched
@@ -48,7 +50,8 @@ class AttackResult:
     similarity: float
     search_success: bool | None = None  # the victim's own score flipped (None: as `success`)
     clean_correct: float = 1.0  # fraction of evaluation draws that classify the original correctly
-    adv_wrong: float | None = None  # fraction of evaluation draws that misclassify the perturbed sentence
+    adv_wrong: float | None = None  # fraction of evaluation draws that misclassify the final sentence
+    single_wrong: bool | None = None  # the first evaluation draw alone (one inference, as deployed) misclassifies it
 
 
 def editable(tokens: list[str]) -> list[int]:
@@ -81,15 +84,16 @@ def attack_one(
     pred0 = int(p0.argmax())
 
     def result(perturbed: list[str], pred: int, changed: list[int], skipped: bool = False, flipped: bool = False):
-        adv_wrong = None
-        if flipped:  # judged once, on the evaluation draws
-            votes = verdict(victim, split_tokens(perturbed), index)
+        adv_wrong, single = None, None
+        if not skipped:  # every final sentence judged once on the evaluation draws, whatever the search's flag
+            votes = clean if perturbed == tokens else verdict(victim, split_tokens(perturbed), index)
             adv_wrong = float(np.mean(votes != label))
             pred = int(np.bincount(votes).argmax()) if adv_wrong > 0.5 else label
+            single = bool(votes[0] != label)  # the deployed inference: one fresh draw
         sim = float(similarity(tokens, [split_tokens(perturbed)])[0]) if perturbed != tokens else 1.0
         return AttackResult(
-            index, label, tokens, perturbed, pred0, pred, skipped, bool(flipped and adv_wrong > 0.5),
-            victim.queries - start, sorted(changed), sim, bool(flipped), clean_correct, adv_wrong,
+            index, label, tokens, perturbed, pred0, pred, skipped, bool(adv_wrong is not None and adv_wrong > 0.5),
+            victim.queries - start, sorted(changed), sim, bool(flipped), clean_correct, adv_wrong, single,
         )  # fmt: skip
 
     if clean_correct <= 0.5:

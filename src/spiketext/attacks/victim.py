@@ -164,6 +164,38 @@ class Victim:
             out.append(torch.stack(p).mean(0).numpy())
         return np.concatenate(out)
 
+    def gradient(self, tokens: list[str], label: int) -> np.ndarray:
+        """∂ cross-entropy(true class) / ∂ e⁺ of every word the model reads [n, D]: through the surrogate gradient
+        for an SNN (its input spikes straight-through functions of their rate), averaged over `draws` fresh draws
+        of a stochastic victim (expectation over the noise; counted as that many queries)."""
+        model, snn = self.bundle.model, self.bundle.kind == "snn"
+        x = self.bundle.featurizer.encode_tokens([tokens]).detach().requires_grad_(True)  # [1, D, L]
+        seeds = [None] if self.deterministic else [int(s) for s in self._stream.integers(0, 2**62, size=self.draws)]
+        self.queries += len(seeds)
+        target = torch.tensor([label])
+        losses = []
+        with torch.enable_grad():
+            for s in seeds:
+                gen = None if s is None else generator(s)
+                if snn:
+                    spikes = model.front_end.spikes_ste(x, Draw(model.snn.num_steps, gen))
+                    scores = model.readout(model(spikes)).float().mean(0)  # [1, C]: the T-averaged scores
+                else:
+                    inp = x if self.noise is None else x + (self.noise.values(x.detach(), gen) - x.detach())
+                    scores = model(inp).float()
+                losses.append(torch.nn.functional.cross_entropy(scores, target))
+            (grad,) = torch.autograd.grad(torch.stack(losses).mean(), x)
+        return grad[0].T[: len(tokens)].numpy()  # [n, D]
+
+    def input_rows(self, words: list[str]) -> np.ndarray:
+        """The e⁺ row each word would have in a sentence [n, D] (the OOV row for a word without a vector)."""
+        f, rows = self.bundle.featurizer, []
+        for start in range(0, len(words), f.max_len):
+            chunk = words[start : start + f.max_len]
+            ids, table = f.ids_of_tokens([chunk])
+            rows.append(table[torch.from_numpy(ids[0, : len(chunk)])].numpy())
+        return np.concatenate(rows) if rows else np.zeros((0, f.table.shape[1]), dtype=np.float32)
+
     @torch.no_grad()
     def verdict(self, tokens: list[str], key: int) -> np.ndarray:
         """One sentence -> the predicted class of each fresh evaluation draw [E] (E = 1 for a deterministic

@@ -118,6 +118,14 @@ class FrontEnd:
         spikes = input_code(self.code).encode(rate, draw)
         return spikes * torch.sign(v).to(spikes.dtype) if self.signed else spikes
 
+    def spikes_ste(self, x: torch.Tensor, draw: Draw) -> torch.Tensor:
+        """`spikes(x, draw)` [T, B, D, L] whose gradient with respect to x is that of their rate α·v at every step
+        (straight-through: a spike train is a noisy, quantized copy of its rate): what a gradient attacker
+        differentiates through the input code."""
+        spikes = self.spikes(x.detach(), draw)
+        rate = self.scale * to_domain(x, self.domain)  # signed for the signed domain: the spikes carry the sign
+        return spikes + (rate - rate.detach()).unsqueeze(0).to(spikes.dtype)
+
     def noise_draws(self, dim: int, length: int, num_steps: int) -> tuple[int, int]:
         """Random draws per sentence of `length` words: (the code's, one uniform per unit and step for a random
         code; the noise's, one normal per unit), for the energy report."""

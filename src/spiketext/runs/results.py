@@ -258,6 +258,8 @@ class VictimSummary:
     attacked_acc: float
     success_rate: float
     search_success_rate: float
+    single_draw_success_rate: float | None = None  # judged by one fresh draw: the deployed single inference
+    success_without_search_flip: int | None = None  # successes whose search gave up (judged all the same)
     confirmed: float | None = None  # successes / the search's own successes (a stochastic victim's second look)
     perturbed_words_pct: float = 0.0
     mean_queries: float = 0.0

@@ -169,6 +169,17 @@ def _report_header(
             else ""
         ),
         "substitute_pos_check": space.pos_check,
+        # how the search was made, so a report says it: a stochastic victim's scoring, judging and confirmation
+        "search": {
+            "mode": c.mode,
+            "draws_per_query": c.draws,
+            "eval_draws": c.eval_draws,
+            "recheck": c.recheck,
+            "confirm": f"{c.confirm[0]} of {c.confirm[1]} fresh draws" if c.confirm else None,
+            "same_set": c.same_set,
+            "budget": "10% of the words, at least 1",
+            "judged": "every final sentence, majority of the evaluation draws; one draw beside it",
+        },
     }
 
 

@@ -126,7 +126,8 @@ def match_noise(cnn: ModelBundle, snn: ModelBundle, corpus: Corpus, seed: int, m
     """The noise-matched control, chosen on dev: the input noise at which the CNN's dev accuracy is closest to the
     SNN's recorded dev accuracy (its checkpoint's result). For a Bernoulli SNN the Bernoulli steps n (1 .. the
     SNN's T) of a CNN fed the mean of n input draws; for a dithered deterministic code the σ of a CNN fed the
-    dithered input quantized to T levels. Each candidate is scored by the mean accuracy of 3 seeded draws."""
+    dithered input quantized to T levels (σ = 0.01 … 1.5). Each candidate is scored by the mean accuracy of 3 seeded
+    draws; `at_grid_edge` says when the match is the grid's first or last value."""
 
     snn_dev = (snn.meta.get("result") or {}).get("dev_acc")
     if not isinstance(snn_dev, (int, float)):
@@ -137,24 +138,12 @@ def match_noise(cnn: ModelBundle, snn: ModelBundle, corpus: Corpus, seed: int, m
     dithered = bool(snn.model.snn.input_noise) and input_code(snn.model.input_code).deterministic
     domain = getattr(cnn.model, "input_domain", "positive")
     tried: dict[Any, float] = {}
-    if dithered:  # σ from 0.05 to 1 (more noise, lower accuracy)
-        candidates: list[Any] = [
-            0.05,
-            0.1,
-            0.15,
-            0.2,
-            0.25,
-            0.3,
-            0.4,
-            0.5,
-            0.6,
-            0.8,
-            1.0,
+    if dithered:  # σ from 0.01 to 1.5 in steps of 0.01 up to 0.3, then 0.05: fine where the matches land
+        candidates: list[Any] = [round(0.01 * k, 2) for k in range(1, 31)] + [
+            round(0.3 + 0.05 * k, 2) for k in range(1, 25)
         ]
-    else:
-        candidates = sorted(
-            {s for s in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128) if s <= max_steps} | {max_steps}
-        )
+    else:  # every number of Bernoulli steps up to the SNN's T
+        candidates = list(range(1, max_steps + 1))
     for i, level in enumerate(candidates):
         accs = []
         for r in range(3):
@@ -165,7 +154,9 @@ def match_noise(cnn: ModelBundle, snn: ModelBundle, corpus: Corpus, seed: int, m
         tried[level] = float(np.mean(accs))
     # ties: the least noise (fewest steps are the most noise)
     best = min(tried, key=lambda s: (abs(tried[s] - snn_dev), s if dithered else -s))
+    edge = best in (candidates[0], candidates[-1])  # the match at an end of the grid: the closest may lie beyond
     return {
+        "at_grid_edge": edge,
         "noise_steps": 0 if dithered else best,
         "input_noise": best if dithered else 0.0,
         "noise_levels": max_steps if dithered else 0,

@@ -152,7 +152,9 @@ class ExportConfig:
 class AttackConfig:
     """`spiketext attack`: the attack, the victims and how a stochastic victim is scored and judged."""
 
-    attack: str = opt("textfooler", "the attack recipe (textfooler, pwws, textbugger, deepwordbug, bertattack, pso)")
+    attack: str = opt(
+        "textfooler", "the attack recipe (textfooler, pwws, textbugger, deepwordbug, bertattack, pso, gradient)"
+    )
     model: str = opt("snn_finetuned", "which SNN checkpoint of the run folder")
     n: int = opt(1000, "test examples to attack")
     sample: str = opt("first", "first N in file order, or seeded", choices=choices(Sample))
@@ -163,7 +165,7 @@ class AttackConfig:
         "mean of frozen draws (average)",
         choices=choices(VictimMode),
     )
-    draws: int = opt(8, "draws per query in --mode expected|average")
+    draws: int = opt(20, "draws per query in --mode expected|average (at least 20: the rule for randomized defenses)")
     eval_draws: int = opt(15, "fresh draws that judge clean and attacked predictions (odd)")
     similarity: str = opt(
         "auto",

@@ -122,9 +122,11 @@ class TailoredTextCNN(ConvLayers):
 
     def model_input(self, x: torch.Tensor) -> torch.Tensor:
         """e⁺ x [B, D, L] -> what the convolution reads [B, D, L]: the model's input domain (e⁺, or s = 2e⁺ − 1 with
-        padding 0), quantized to `input_levels` where the CNN was trained so (evaluated as it was trained)."""
+        padding 0), quantized to `input_levels` where the CNN was trained so (evaluated as it was trained). Where x
+        requires a gradient (a gradient attacker's), the quantization passes it straight through."""
         if self.arch.input_levels:
-            x = quantize_input(x, self.arch.input_levels, self.input_domain)
+            q = quantize_input(x.detach(), self.arch.input_levels, self.input_domain)
+            x = x + (q - x).detach() if x.requires_grad else q
         return to_domain(x, self.input_domain)
 
     def conv_activations(self, x: torch.Tensor) -> list[torch.Tensor]:
