@@ -62,6 +62,7 @@ __all__ = [
     "method_table",
     "parse_grid",
     "raster",
+    "released_models",
     "reopen",
     "reproduce",
     "run",
@@ -161,3 +162,11 @@ def attack(path: str | Path, config=None, data: DataConfig | None = None, out: s
     value (`AttackReport`: every victim's summary, the paired comparisons, the transfer; `extra["files"]`: what
     was written to `out`)."""
     return AttackReport.from_json(robustness.attack(path, config, data, out, **settings), "attack report")
+
+
+def released_models() -> dict:
+    """The released models that ship with spiketext: {name: data set, test accuracy, its CNN's, T, input code,
+    energy ratio, size}; `load_model(name)` loads one, offline (its card: spiketext/released/NAME/card.md)."""
+    from spiketext.runs.released import index
+
+    return index()

@@ -12,7 +12,7 @@ report.py       metrics, markdown, CSV of every example, the plot
 textattack_wrapper.py   a TextAttack `ModelWrapper` for spiketext models (where TextAttack is installed)
 """
 
-from spiketext.attacks import gradient as _gradient  # noqa: F401 - registers the gradient recipe
+import spiketext.attacks.gradient  # noqa: F401 - registers the gradient recipe
 from spiketext.attacks.recipes import RECIPES, Recipe
 from spiketext.attacks.report import attack_markdown, summarize, write_report
 from spiketext.attacks.search import AttackResult, attack_one, run_attack

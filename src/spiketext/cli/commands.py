@@ -322,14 +322,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from spiketext import api
 
     s = _config(args, PredictSettings)
+    path, texts = _predict_inputs(args.inputs, s.model)
     if s.raster:
         from spiketext.io import check_writable
 
         check_writable(Path(s.raster).parent, "raster folder")  # before any work
-    model = api.load_model(args.path, s.model, strict=s.strict)
-    results = api.classify(model, args.texts, seed=s.seed, num_steps=s.num_steps)
+    model = api.load_model(path, s.model, strict=s.strict)
+    results = api.classify(model, texts, seed=s.seed, num_steps=s.num_steps)
     if s.raster:
-        api.raster(model, args.texts[0], s.raster, seed=s.seed, num_steps=s.num_steps)
+        api.raster(model, texts[0], s.raster, seed=s.seed, num_steps=s.num_steps)
     if args.json:
         print(json.dumps(results, indent=2))  # ASCII-escaped: no control character reaches the terminal raw
         return 0
@@ -344,4 +345,37 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(f"spiketext: warning: a tie ({why}); the class shown is the first of the tied ones", file=sys.stderr)
     if s.raster:
         print(f"raster: {s.raster}")
+    return 0
+
+
+def _predict_inputs(inputs: list[str], model: str) -> tuple[str, list[str]]:
+    """(the model's path, the texts): `--model NAME` of a released model takes every input as a text unless the
+    first is an existing path; otherwise the first input is the run folder or checkpoint."""
+    from spiketext.runs.released import is_released
+
+    if is_released(model) and not Path(inputs[0]).exists():
+        return model, inputs
+    if len(inputs) < 2:
+        raise SpiketextError("predict: give a run folder (or checkpoint) and at least one text, or --model NAME of a "
+                             "released model (spiketext models) and the texts")  # fmt: skip
+    return inputs[0], inputs[1:]
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from spiketext.runs.released import index
+
+    entries = index()
+    if args.json:
+        print(json.dumps(entries, indent=2))
+        return 0
+    if not entries:
+        print("no released models in this installation")
+        return 0
+    print("| name | data set | test acc (%) | its CNN (%) | T | input code | E_SNN / E_CNN | MB |")
+    print("|---|---|---:|---:|---:|---|---:|---:|")
+    for name, e in entries.items():
+        ratio = f"{e['energy_ratio_all_ops']:.3f}" if e.get("energy_ratio_all_ops") is not None else "–"
+        print(f"| {name} | {e['dataset']} | {100 * e['test_acc']:.2f} | {100 * e['run_cnn_test_acc']:.2f} | "
+              f"{e['num_steps']} | {e['input_code']} | {ratio} | {e['bytes'] / 1e6:.1f} |")  # fmt: skip
+    print('cards: spiketext/released/<name>/card.md; use: spiketext predict --model NAME "TEXT"')
     return 0

@@ -27,6 +27,7 @@ from spiketext.cli.commands import (
     cmd_export_nir,
     cmd_fetch_embeddings,
     cmd_finetune,
+    cmd_models,
     cmd_predict,
     cmd_reproduce,
     cmd_run,
@@ -227,12 +228,20 @@ def _saved_run_commands(sub: Any) -> None:
     _config_options(p, ExportConfig)
     p.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
     p.set_defaults(func=cmd_export_nir, name=None)
-    p = sub.add_parser("predict", help="classify text with a saved model")
-    p.add_argument("path", metavar="PATH", help="a run folder or a checkpoint (NAME.json)")
-    p.add_argument("texts", nargs="+", metavar="TEXT")
+    p = sub.add_parser("predict", help="classify text with a saved or released model")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="[PATH] TEXT",
+        help="a run folder or a checkpoint (NAME.json), then the texts; with --model NAME of a released model "
+        "(spiketext models), the texts alone",
+    )
     _config_options(p, PredictSettings)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_predict)
+    p = sub.add_parser("models", help="the released models: trained SNNs shipped with spiketext, usable offline")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_models)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,16 @@ class TextFeaturizer:
     max_len: int
     transform: PositiveTransform | None  # None: raw vectors (standard TextCNN)
     vectors_name: str
-    vectors: WordVectors | None = field(default=None, repr=False)
+    vectors_given: WordVectors | None = field(default=None, repr=False)
+    # opens the vectors the first time a word outside the vocabulary needs them (400,000 GloVe words take a
+    # second to index: a sentence of known words never pays it)
+    open_vectors: Callable[[], WordVectors | None] | None = field(default=None, repr=False)
+
+    @property
+    def vectors(self) -> WordVectors | None:
+        if self.vectors_given is None and self.open_vectors is not None:
+            self.vectors_given, self.open_vectors = self.open_vectors(), None
+        return self.vectors_given
 
     def tokenize(self, texts: list[str]) -> list[list[str]]:
         tokenize = get_tokenizer(self.language)
@@ -209,15 +219,18 @@ def load_bundle(
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     model.eval()
     transform = PositiveTransform(**data["transform"]) if data.get("transform") else None
-    vectors = None
-    if open_vocabulary:
+
+    def open_vectors() -> WordVectors | None:
         try:
             vectors = _open_vectors(path, data, cache_dir or Path.home() / ".cache" / "spiketext")
-            if vectors is not None and vectors.dim != arch.dim:
-                log.warning("%s: vectors of dimension %d for a model of %d; not used", path, vectors.dim, arch.dim)
-                vectors = None
         except SpiketextError as e:
             log.warning("%s; words outside the model's vocabulary will use the OOV vector", e)
+            return None
+        if vectors is not None and vectors.dim != arch.dim:
+            log.warning("%s: vectors of dimension %d for a model of %d; not used", path, vectors.dim, arch.dim)
+            return None
+        return vectors
+
     featurizer = TextFeaturizer(
         language=data["language"],
         vocab=Vocabulary(data["vocab"]),
@@ -225,7 +238,7 @@ def load_bundle(
         max_len=data["max_len"],
         transform=transform,
         vectors_name=str(data.get("embeddings")),
-        vectors=vectors,
+        open_vectors=open_vectors if open_vocabulary else None,
     )
     descriptions = data.get("label_descriptions") or [None] * len(data["labels"])
     return ModelBundle(kind, model, featurizer, data["labels"], descriptions, meta, str(path))

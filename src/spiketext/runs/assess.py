@@ -39,7 +39,6 @@ from spiketext.settings.verbs import (
     with_settings,
 )
 from spiketext.stats import sample_std
-from spiketext.viz import raster_figure, save_figure
 
 
 def classify(model: Bundle, texts: list[str], seed: int = 0, num_steps: int | None = None) -> list[dict]:
@@ -179,6 +178,8 @@ def raster(model: Bundle, text: str, path: str | Path, seed: int = 0, num_steps:
     x = model.featurizer.encode([text])
     _, layers = model.model.class_scores(x, Draw(num_steps, generator(seed)), record=True)
     layers = {k: v[:, 0] for k, v in layers.items() if k != "output_current"}  # batch of one -> [T, ...]
+    from spiketext.viz import raster_figure, save_figure  # matplotlib only where a figure is drawn
+
     save_figure(raster_figure(layers, title=text, labels=model.labels), path)
     return {k: int(v.sum()) for k, v in layers.items()}
 

@@ -34,7 +34,6 @@ from spiketext.runs.textcnn import run_single
 from spiketext.settings.config import BUILTIN_DATASETS, deep_merge
 from spiketext.settings.presets import PRESETS, build_run_config
 from spiketext.stats import sample_std
-from spiketext.viz import method_figure, save_figure
 
 log = logging.getLogger(__name__)
 
@@ -282,6 +281,8 @@ def _reproduce(
     )
     atomic_write_json(out / "method.json", {"table": table, "notes": notes})
     atomic_write_text(out / "method.md", f"{text}\n\n{notes}\n")
+    from spiketext.viz import method_figure, save_figure  # matplotlib only where a figure is drawn
+
     save_figure(method_figure(table, DATASETS), out / "method.png")
     if failure is not None:
         raise failure

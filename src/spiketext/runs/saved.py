@@ -27,6 +27,7 @@ from spiketext.data.skipgram import train_skipgram
 from spiketext.errors import SpiketextError
 from spiketext.io import read_json_object
 from spiketext.runs.folder import data_of, find_run_config, resolve_model_path, run_folder_of
+from spiketext.runs.released import is_released, released_dataset, released_stem
 from spiketext.settings.config import TRAINED_EMBEDDINGS, DataConfig, RunConfig
 
 Bundle = ModelBundle | TransformerBundle  # what a verb on a saved model holds: a TextCNN or a transformer
@@ -38,6 +39,8 @@ def load_model(
     """Load a checkpoint, or a run folder's checkpoint `name` (default: its fine-tuned SNN; in a transformer run,
     snn: its QANN run as spikes for the T chosen on dev, or qann, ann); `strict` refuses a checkpoint written
     before digests existed (by default it loads with a warning)."""
+    if not Path(path).exists() and is_released(str(path)):
+        path = released_stem(str(path))  # a released model's name: its shipped checkpoint
     transformer = _transformer_model(path, name, strict)
     if transformer is not None:
         return transformer
@@ -98,6 +101,8 @@ def check_steps(
 def run_corpus(path: str | Path, data: DataConfig | None) -> tuple[Corpus, RunConfig | None]:
     """The corpus to evaluate on: `data`, else the run's own (whose files must still have the run's content)."""
     given = data is not None
+    if data is None and not Path(path).exists() and is_released(str(path)):
+        data = DataConfig(dataset=released_dataset(str(path)))  # a released model: the data set it was made on
     data, cfg = data_of(path, data)
     folder = run_folder_of(path)
     try:

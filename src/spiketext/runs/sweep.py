@@ -46,7 +46,6 @@ from spiketext.settings.config import (
     to_dict,
 )
 from spiketext.stats import sample_std
-from spiketext.viz import save_figure, sweep_figure
 
 log = logging.getLogger(__name__)
 
@@ -285,6 +284,8 @@ def summarize_sweep(out: str | Path) -> dict:
     }
     atomic_write_json(out / "sweep.json", summary)
     atomic_write_text(out / "sweep.md", sweep_markdown(summary))
+    from spiketext.viz import save_figure, sweep_figure  # matplotlib only where a figure is drawn
+
     save_figure(sweep_figure(summary), out / "sweep.png")
     return summary
 

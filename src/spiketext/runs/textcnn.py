@@ -41,7 +41,6 @@ from spiketext.runs.train import (
     FitResult,
 )
 from spiketext.settings.config import RunConfig
-from spiketext.viz import curves_figure, save_figure
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +225,8 @@ def finish(ctx: Context) -> dict:
     results["warnings"] = [dataclasses.asdict(w) for w in data_warnings(ctx.data.corpus, ctx.data.vectors.deviation)]
     atomic_write_json(ctx.run.root / "results.json", results)
     atomic_write_text(ctx.run.root / "results.md", results_markdown(results, f"{ctx.data.corpus.name}: results"))
+    from spiketext.viz import curves_figure, save_figure  # matplotlib only where a figure is drawn
+
     save_figure(curves_figure(ctx.run.metrics()), ctx.run.root / "curves.png")
     return results
 

@@ -1,0 +1,138 @@
+"""Released models: trained SNNs shipped inside the package (`spiketext/released/`), usable at once and offline.
+
+Each is a run's fine-tuned SNN re-saved small (weights and the vocabulary's e⁺ table in fp16; the checkpoint
+format with its digests, so it loads through the same checks as any checkpoint) with a model card generated from
+its run: the data set and split, the released model's own test accuracy (measured after the fp16 re-save, which
+the test suite checks again), its run's SNN and CNN, T, the input code, the energy ratio under the reviewer
+accounting, the command that made the run, and the licences of the data and the vectors. `index.json` lists them.
+
+`spiketext models` prints the index; `spiketext predict --model sst2 "…"`, `api.load_model("sst2")`, `evaluate`,
+`energy` and `export-nir` take a released model's name wherever they take a run folder or a checkpoint (`attack`
+needs the run's CNN as well, which is not shipped; it says so).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from spiketext.core.checkpoint import load_checkpoint, save_checkpoint
+from spiketext.errors import SpiketextError
+from spiketext.io import atomic_write_json, atomic_write_text, read_json_object
+
+RELEASED_DIR = Path(__file__).resolve().parents[1] / "released"
+INDEX = "index.json"
+# The data sets' terms, from their PROVENANCE records: none states a licence; all are distributed for research.
+DATA_TERMS = {
+    "sst2": "no licence stated by Stanford (research use; cite Socher et al., EMNLP 2013)",
+    "sst5": "no licence stated by Stanford (research use; cite Socher et al., EMNLP 2013)",
+    "mr": "no licence stated by the authors (research use; cite Pang & Lee, ACL 2005)",
+    "subj": "no licence stated by the authors (research use; cite Pang & Lee, ACL 2004)",
+    "chnsenti": "no licence declared (Tan Songbo's corpus, research use)",
+    "waimai": "no licence declared (research use)",
+}
+VECTOR_TERMS = {
+    "glove-6b-50d": "GloVe 6B (Pennington et al., 2014): Public Domain Dedication and License v1.0",
+    "train-skipgram": "skip-gram vectors trained by the run on its training split (gensim); no third-party terms",
+}
+
+
+def index(folder: Path = RELEASED_DIR) -> dict[str, dict[str, Any]]:
+    """{name: its card's summary} of the released models in `folder` (empty where none ship)."""
+    return read_json_object(folder / INDEX, "reinstall spiketext") or {}
+
+
+def is_released(name: str, folder: Path = RELEASED_DIR) -> bool:
+    return name.isidentifier() and (folder / name / "snn.json").is_file()
+
+
+def released_stem(name: str, folder: Path = RELEASED_DIR) -> Path:
+    """The checkpoint (stem) of released model `name`, or an error listing those that ship."""
+    if not is_released(name, folder):
+        names = ", ".join(sorted(p.parent.name for p in folder.glob("*/snn.json"))) or "none"
+        raise SpiketextError(f"--model {name!r}: not a released model (released: {names}); or give a run folder")
+    return folder / name / "snn"
+
+
+def released_dataset(name: str, folder: Path = RELEASED_DIR) -> str:
+    """The data set released model `name` was trained on (its card; its folder's name before the card exists)."""
+    c = read_json_object(folder / name / "card.json", "reinstall spiketext")
+    return c["dataset"] if c else name
+
+
+def release(run_dir: Path, name: str, folder: Path = RELEASED_DIR) -> Path:
+    """Re-save `run_dir`'s fine-tuned SNN as released model `name` (fp16 weights and e⁺ table, the checkpoint format
+    with fresh digests); returns its stem. Its card follows once its accuracy is measured (`card`;
+    benchmarks/reproduce/release_models.py does both)."""
+    tensors, meta = load_checkpoint(run_dir / "checkpoints" / "snn_finetuned", strict=True)
+    small = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
+    (folder / name).mkdir(parents=True, exist_ok=True)
+    keep = {k: v for k, v in meta.items() if not k.startswith("weights_") and k not in ("checkpoint", "meta_sha256")}
+    save_checkpoint(folder / name / "snn", small, keep)
+    return folder / name / "snn"
+
+
+def card(
+    run_dir: Path, name: str, dataset: str, measured: dict[str, Any], command: str, folder: Path = RELEASED_DIR
+) -> dict[str, Any]:
+    """Write the card (card.json, card.md) of released model `name` from its run and update the index."""
+    results = read_json_object(run_dir / "results.json") or {}
+    _, meta = load_checkpoint(folder / name / "snn")
+    snn, energy = meta["snn"], results.get("energy") or {}
+    vectors = meta["data"].get("embeddings", "")
+    size = sum(f.stat().st_size for f in (folder / name).glob("snn.*"))
+    split = (results.get("data") or {}).get("split") or {}
+    sizes = "/".join(f"{split.get('sizes', {}).get(k, '?')}" for k in ("train", "dev", "test"))
+    c = {
+        "name": name,
+        "dataset": dataset,
+        "split": f"{split.get('kind', 'published')} split, train/dev/test {sizes}",
+        "test_acc": measured["acc"],
+        "test_size": measured["size"],
+        "run_snn_test_acc": results["snn_finetuned"]["test_acc"],
+        "run_cnn_test_acc": results["cnn"]["test_acc"],
+        "num_steps": snn["num_steps"],
+        "input_code": snn["encoder"],
+        "input_domain": meta["arch"].get("input_domain", "positive"),
+        "energy_ratio_all_ops": energy.get("ratio_all_ops"),
+        "energy_story": energy.get("note"),
+        "command": command,
+        "data_terms": DATA_TERMS.get(dataset, "see the data's own terms"),
+        "vectors": vectors,
+        "vector_terms": VECTOR_TERMS.get(vectors, "see the vectors' own terms"),
+        "weights": "fp16 (weights and the vocabulary's e⁺ table)",
+        "bytes": size,
+    }
+    atomic_write_json(folder / name / "card.json", c)
+    atomic_write_text(folder / name / "card.md", card_markdown(c))
+    entries = index(folder)
+    entries[name] = {k: c[k] for k in ("dataset", "test_acc", "run_cnn_test_acc", "num_steps", "input_code",
+                                       "energy_ratio_all_ops", "bytes")}  # fmt: skip
+    atomic_write_json(folder / INDEX, dict(sorted(entries.items())))
+    return c
+
+
+def card_markdown(c: dict[str, Any]) -> str:
+    ratio = c["energy_ratio_all_ops"]
+    return "\n".join(
+        [
+            f"# {c['name']}: the efficient spiking TextCNN on {c['dataset']}",
+            "",
+            f"- Test accuracy of this released model: **{100 * c['test_acc']:.2f}%** on {c['test_size']:,} test "
+            f"sentences ({c['split'] or 'the published split'}); its run: SNN {100 * c['run_snn_test_acc']:.2f}%, "
+            f"its CNN {100 * c['run_cnn_test_acc']:.2f}%.",
+            f"- Spiking: T = {c['num_steps']}, {c['input_code']} input code, {c['input_domain']} input domain; "
+            "deterministic (one inference gives the answer).",
+            f"- Energy: E_SNN / E_CNN = {ratio:.3f} under the reviewer accounting (every operation of both models "
+            "on real words, fp32)."
+            if ratio is not None
+            else "- Energy: not recorded by its run.",
+            f"- Made by: `{c['command']}`; re-saved in fp16 ({c['bytes'] / 1e6:.1f} MB).",
+            f"- Data: {c['data_terms']}.",
+            f"- Vectors ({c['vectors']}): {c['vector_terms']}.",
+            "",
+            f'Use: `spiketext predict --model {c["name"]} "a gripping , funny film"`, or '
+            f'`api.load_model("{c["name"]}")`.',
+            "",
+        ]
+    )

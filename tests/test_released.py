@@ -1,0 +1,57 @@
+"""Released models: re-saved small with a card, listed, usable by name offline; each reproduces its card."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import TINY
+from spiketext import api
+from spiketext.cli import main
+from spiketext.errors import SpiketextError
+from spiketext.runs import released
+
+DATA = Path(os.environ.get("SPIKETEXT_DATA_DIR", "../shared/data"))
+
+
+@pytest.mark.slow
+def test_a_run_released_small_keeps_its_predictions_and_gets_a_card(tmp_path, tiny_task):
+    data, vectors = tiny_task
+    out = tmp_path / "run"
+    argv = ["run", "--train", str(data), "--embeddings", str(vectors), "--out", str(out), "--preset", "efficient"]
+    assert main([*argv, *TINY, "--set", "cnn.epochs=2", "--set", "finetune.epochs=1"]) == 0
+    folder = tmp_path / "released"
+    stem = released.release(out, "tiny", folder)
+    assert released.is_released("tiny", folder) and not released.is_released("../tiny", folder)
+    model, original = api.load_model(stem), api.load_model(out)
+    texts = ["good film", "awful plot", "the film"]
+    pairs = zip(api.classify(model, texts), api.classify(original, texts), strict=True)
+    same = [a["class_id"] == b["class_id"] for a, b in pairs]
+    assert sum(same) >= 2  # fp16: a count on the boundary may move, not the model
+    card = released.card(out, "tiny", "own", {"acc": 0.5, "size": 10}, "spiketext run ...", folder)
+    assert (
+        card["num_steps"] == original.num_steps and card["input_code"] == "ttfs" and card["weights"].startswith("fp16")
+    )
+    assert json.loads((folder / "index.json").read_text())["tiny"]["test_acc"] == 0.5
+    assert "**50.00%**" in (folder / "tiny" / "card.md").read_text()
+    with pytest.raises(SpiketextError, match="not a released model"):
+        released.released_stem("nope", folder)
+
+
+def test_the_shipped_models_are_listed_and_predict_by_name_offline(capsys):
+    names = list(released.index())
+    assert names, "no released model ships"
+    assert main(["models"]) == 0 and names[0] in capsys.readouterr().out
+    assert main(["predict", "--model", names[0], "--json", "a gripping , funny film", "a dull mess"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out) == 2 and all("label" in r for r in out)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not DATA.is_dir(), reason="the published data sets are not here (SPIKETEXT_DATA_DIR)")
+@pytest.mark.parametrize("name", list(released.index()))
+def test_every_released_model_reproduces_its_card(name):
+    card = json.loads((released.RELEASED_DIR / name / "card.json").read_text())
+    measured = api.evaluate(name, split="test", repeats=1)
+    assert measured["size"] == card["test_size"] and measured["acc"] == card["test_acc"]
