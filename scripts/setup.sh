@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv and install spiketext with its test, attacks, nir and ray extras (the attack tests use the MiniLM
-# sentence encoder and a tiny BERT; the NIR tests run exported graphs with nirtorch; sweeps run on a local Ray).
+# sentence encoder and a tiny BERT; the NIR tests run exported graphs with nirtorch and SpikingJelly; sweeps run on
+# a local Ray).
 # torch is pinned first to the CPU wheel, and stays pinned while the extras install: an unpinned requirement would
 # let pip pull a multi-GB CUDA build.
 set -euo pipefail
@@ -11,3 +12,7 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q "torch==2.13.0"
 echo "torch==2.13.0" > .venv/torch-pin.txt
 .venv/bin/python -m pip install -q -c .venv/torch-pin.txt -e ".[test,attacks,nir,ray]"
+# SpikingJelly, the second simulator that reads exported NIR graphs (`export-nir --simulator spikingjelly`): its
+# importer needs neither torchvision nor torchaudio, which its package requires (and which would move torch).
+.venv/bin/python -m pip install -q --no-deps "spikingjelly==2.0.0"
+.venv/bin/python -m pip install -q -c .venv/torch-pin.txt "loguru>=0.7,<1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -77,8 +78,11 @@ def test_the_graph_has_nirs_node_types_and_keeps_its_metadata(tmp_path):
     assert kinds["conv2"] == "Conv1d" and kinds["conv2_if"] == "IF" and kinds["fc"] == "Linear"
     assert ("pool_if", "fc") in g.edges and ("conv3_place", "pool_if") in g.edges
     assert graph_metadata(g) == {"labels": ["a", "b", "c"], "num_steps": 12}
-    # the mean over L − k + 1 positions is folded into the pool neurons' r
-    assert g.nodes["pool_if"].r[0] == pytest.approx(1 / 8) and g.nodes["pool_if"].r[-1] == pytest.approx(1 / 7)
+    # the mean over L − k + 1 positions is folded into the placement's weights; every IF node has r = 1
+    assert g.nodes["conv2_place"].weight.max() == np.float32(1 / 8) and g.nodes[
+        "conv3_place"
+    ].weight.max() == np.float32(1 / 7)
+    assert all((node.r == 1).all() for node in g.nodes.values() if type(node).__name__ == "IF")
     assert (g.nodes["conv2_if"].v_reset == 0).all() and (g.nodes["conv2_if"].v_threshold == 0.5).all()
 
 
@@ -143,3 +147,32 @@ def test_export_nir_cli_on_a_reset_to_zero_run_and_a_subtract_run(tmp_path, tiny
         r["check"]["acc_spiketext"] + r["check"]["acc_change"]
     )
     assert main(["export-nir", str(sub), str(tmp_path / "x.nir"), "--lossy", "--check", "-1"]) == 2
+
+
+def test_spikingjelly_runs_the_graph_exactly_when_written_for_its_threshold_rule():
+    """A second simulator: SpikingJelly's importer reads the graph (plain IF nodes, r = 1). Its IF fires at v = θ,
+    NIR's (and spiketext's) only above: the plain graph differs exactly where a membrane lands on θ, and the graph
+    written for it (thresholds one float above θ) reproduces every spike."""
+    pytest.importorskip("spikingjelly.activation_based.nir_exchange.from_nir")
+    from spiketext.core.codes import Draw
+    from spiketext.core.models.registry import Architecture, build_model
+    from spiketext.core.models.textcnn import init_linear_weights
+    from spiketext.core.nir import SIMULATORS, compare_layers, to_nir
+    from spiketext.core.runtime import generator
+    from spiketext.settings.config import SNNConfig
+
+    arch = Architecture(dim=6, num_classes=2, num_filters=5, kernel_sizes=(2, 3), neurons_per_class=3)
+    m = build_model("snn", arch, SNNConfig(12, reset="zero", threshold=0.5))
+    init_linear_weights(m, generator(0))
+    with torch.no_grad():
+        for conv in m.convs:
+            conv.weight.mul_(3)
+    spikes = m.encode(torch.rand(4, 6, 9, generator=generator(1)), Draw(12, generator(2)))
+    ours, layers = m(spikes, record=True)
+    sj = SIMULATORS.get("spikingjelly", "--simulator")
+    out, theirs = sj.run(sj.load(to_nir(m, 9, fires_at=True)), spikes, record=True)
+    assert compare_layers(layers, theirs, m.kernel_sizes) == {"conv2": 0, "conv3": 0, "pool": 0}
+    assert torch.equal(out, ours.float())
+    _, plain = sj.run(sj.load(to_nir(m, 9)), spikes, record=True)
+    differ = compare_layers(layers, plain, m.kernel_sizes)
+    assert differ["conv2"] == differ["conv3"] == 0 and differ["pool"] > 0  # pool: count · 1/8 = 0.5 = θ exactly

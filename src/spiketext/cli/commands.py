@@ -269,7 +269,8 @@ def cmd_export_nir(args: argparse.Namespace) -> int:
     if c:
         differ = ", ".join(f"{k} {v:,}" for k, v in c["spike_mismatches"].items())
         print(
-            f"round trip (nir.read -> nirtorch) on {c['sentences']:,} {c['split']} sentences, T = {c['num_steps']}: "
+            f"round trip (nir.read -> {c['simulator']}) on {c['sentences']:,} {c['split']} sentences, "
+            f"T = {c['num_steps']}: "
             f"{c['spikes_compared']:,} spikes compared, differing: {differ}"
         )
         print(

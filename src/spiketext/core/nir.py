@@ -8,8 +8,8 @@ time step of the exported graph (NIR shapes leave out the batch):
     convK_if     IF [F, L−K+1]                     r = 1, θ, reset to 0
     convK_sum    Conv1d F -> F, kernel L−K+1       [F, 1]: each filter's spike count (weight 1 on its own channel)
     convK_flat   Flatten [F, 1] -> [F]
-    convK_place  Linear [len(ks)·F, F]             0/1: the branch's slice of the concatenation
-    pool_if      IF [len(ks)·F]                    r = 1/(L−K+1) per neuron: the mean, folded into the neuron
+    convK_place  Linear [len(ks)·F, F]             fl(1/(L−K+1)) on the branch's slice of the concatenation: the mean
+    pool_if      IF [len(ks)·F]                    r = 1, θ, reset to 0
     fc           Linear [n·C, len(ks)·F]
     out_if       IF [n·C]                          (absent with the membrane readout: fc feeds the output)
     output       [n·C]                             class c's score is the sum of outputs [n·c, n·c + n) over T
@@ -17,8 +17,9 @@ time step of the exported graph (NIR shapes leave out the batch):
 NIR has no 1-D pooling node and no concatenation (edges into a node add up), hence the count-by-convolution and
 the placement matrices (NIR's type inference reads a Conv1d's input channels off its weight, so the count is a
 full F -> F convolution, F²·(L−K+1) weights, not a grouped one). Every sum they add is of integers or of one
-non-zero term, so it is exact in any order, and `r·count` is the product `mean_pool` computes: an executor that
-follows NIR's IF equations in fp32 reproduces spiketext's spikes bit for bit.
+non-zero term, so it is exact in any order, and the placement's `count·fl(1/n)` is the product `mean_pool`
+computes: an executor that follows NIR's IF equations in fp32 reproduces spiketext's spikes bit for bit. Every IF
+node has r = 1, so an importer that takes only plain IF neurons (SpikingJelly's, with dt = 1) reads the graph.
 
 What NIR's IF cannot express: reset by subtraction (NIR's IF resets to a fixed potential), a membrane that starts
 above 0 (QCFS's v₀ = ½θ), decay β < 1 (that is NIR's LIF, whose discretisation the format leaves to the executor),
@@ -35,6 +36,8 @@ v ← v_reset where z), Flatten with NIR's batch-free dimensions, and Conv1d bui
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,7 @@ import torch
 from torch import nn
 
 from spiketext.core.models.spiking import SpikingTextCNN
+from spiketext.core.registry import Registry
 from spiketext.errors import SpiketextError
 
 NEEDS_NIR = "NIR export needs the nir and nirtorch packages: pip install 'spiketext[nir]'"
@@ -96,8 +100,12 @@ def _check_exportable(model: SpikingTextCNN, length: int, lossy: bool) -> None:
         raise SpiketextError(f"NIR export: L = {length} is shorter than the widest kernel ({max(model.kernel_sizes)})")
 
 
-def to_nir(model: SpikingTextCNN, length: int, lossy: bool = False, metadata: dict | None = None):
-    """The SNN as a `nir.NIRGraph` for inputs of L = `length` positions (see the module docstring).
+def to_nir(
+    model: SpikingTextCNN, length: int, lossy: bool = False, metadata: dict | None = None, fires_at: bool = False
+):
+    """The SNN as a `nir.NIRGraph` for inputs of L = `length` positions (see the module docstring). `fires_at`: for
+    an importer whose IF fires at v = θ (SpikingJelly's, v ≥ θ) every threshold is written one float above θ, so it
+    fires exactly where NIR's v > θ does (membranes are float32 sums: none lies strictly between the two).
 
     Refuses (SpiketextError) what NIR cannot express; reset by subtraction or a raised initial membrane only with
     `lossy`. `metadata` goes into the graph as JSON text under "spiketext".
@@ -105,7 +113,9 @@ def to_nir(model: SpikingTextCNN, length: int, lossy: bool = False, metadata: di
     nir = _nir()
     _check_exportable(model, length, lossy)
     ks = model.kernel_sizes
-    F, n_pool, theta = model.num_filters, len(ks) * model.num_filters, float(model.snn.threshold)
+    F, n_pool, theta = model.num_filters, len(ks) * model.num_filters, np.float32(model.snn.threshold)
+    if fires_at:
+        theta = np.nextafter(theta, np.float32(np.inf))
     D = model.convs[0].in_channels
 
     def f32(x) -> np.ndarray:
@@ -118,12 +128,12 @@ def to_nir(model: SpikingTextCNN, length: int, lossy: bool = False, metadata: di
 
     nodes: dict[str, Any] = {"input": nir.Input(input_type=np.array([D, length]))}
     edges: list[tuple[str, str]] = []
-    r_pool = np.empty(n_pool, dtype=np.float32)
     for i, (k, conv) in enumerate(zip(ks, model.convs, strict=True)):
         n = length - k + 1
-        r_pool[i * F : (i + 1) * F] = np.float32(1.0 / n)  # = mean_pool's fl(1/n)
         place = np.zeros((n_pool, F), dtype=np.float32)
-        place[i * F : (i + 1) * F] = np.eye(F, dtype=np.float32)
+        # the average pooling folded into the placement: count × fl(1/n), mean_pool's product (one non-zero term
+        # per output, so exact), and every IF node keeps r = 1, which every importer reads as a plain IF
+        place[i * F : (i + 1) * F] = np.eye(F, dtype=np.float32) * np.float32(1.0 / n)
         name = f"conv{k}"
         nodes[name] = nir.Conv1d(
             input_shape=length,
@@ -144,7 +154,7 @@ def to_nir(model: SpikingTextCNN, length: int, lossy: bool = False, metadata: di
         nodes[f"{name}_place"] = nir.Linear(weight=place)
         chain = ["input", name, f"{name}_if", f"{name}_sum", f"{name}_flat", f"{name}_place", "pool_if"]
         edges += list(zip(chain, chain[1:], strict=False))
-    nodes["pool_if"] = neurons((n_pool,), r_pool)
+    nodes["pool_if"] = neurons((n_pool,))
     nodes["fc"] = nir.Linear(weight=f32(model.fc.weight.detach().cpu()))
     edges.append(("pool_if", "fc"))
     nodes["output"] = nir.Output(output_type=np.array([model.num_outputs]))
@@ -255,3 +265,69 @@ def compare_layers(ours: dict[str, torch.Tensor], theirs: dict[str, torch.Tensor
         for ours_name, nir_name in pairs.items()
         if ours_name in ours and nir_name in theirs
     }
+
+
+# --- simulators that read the graph back ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Simulator:
+    """A simulator that runs an exported graph: `load(graph) -> module`, `run(module, spikes [T, B, D, L], record)`
+    -> output [T, B, n·C] (with `record`, also {IF node name: its spikes [T, B, ...]})."""
+
+    name: str
+    load: Callable[[Any], Any]
+    run: Callable[..., Any]
+    what: str
+    fires_at: bool = False  # its IF fires at v = θ (v ≥ θ), not only above it: export with `to_nir(fires_at=True)`
+
+
+def _spikingjelly_module(graph) -> nn.Module:
+    try:
+        from spikingjelly.activation_based.nir_exchange.from_nir import import_from_nir
+    except ImportError as e:
+        raise SpiketextError(
+            "--simulator spikingjelly needs SpikingJelly: pip install --no-deps spikingjelly==2.0.0 'loguru>=0.7,<1' "
+            "(its NIR importer needs neither torchvision nor torchaudio)"
+        ) from e
+    import logging
+
+    logging.getLogger("spikingjelly").setLevel(logging.WARNING)
+    return import_from_nir(graph, dt=1.0, step_mode="s")  # NIR's IF at dt = 1: v ← v + I (every r here is 1)
+
+
+@torch.no_grad()
+def _run_stepwise(module: nn.Module, spikes: torch.Tensor, record: bool = False, kinds: tuple[type, ...] = ()):
+    """Input spikes [T, B, D, L] through a stateful module, step by step (state passed back); with `record`, the
+    spikes of every submodule of `kinds` by its name."""
+    seen: dict[str, list[torch.Tensor]] = {}
+    hooks = []
+    if record:
+        for name, sub in module.named_modules():
+            if isinstance(sub, kinds):
+                seen[name] = []
+                hooks.append(sub.register_forward_hook(lambda m, i, o, name=name: seen[name].append(o[0])))
+    try:
+        state, outs = None, []
+        for t in range(spikes.shape[0]):
+            out, state = module(spikes[t].float(), state)
+            outs.append(out)
+    finally:
+        for h in hooks:
+            h.remove()
+    out = torch.stack(outs)
+    return (out, {k.split(".")[0]: torch.stack(v) for k, v in seen.items()}) if record else out
+
+
+def _run_spikingjelly(module: nn.Module, spikes: torch.Tensor, record: bool = False):
+    from spikingjelly.activation_based.nir_exchange.from_nir import _NIRStatefulModule
+
+    return _run_stepwise(module, spikes, record, (_NIRStatefulModule,))
+
+
+SIMULATORS: Registry[Simulator] = Registry("NIR simulator")
+SIMULATORS.add("nirtorch", Simulator("nirtorch", nir_module, run_nir,
+                                     "nirtorch's interpreter with NIR's IF equations (z = v > θ)"))  # fmt: skip
+SIMULATORS.add("spikingjelly", Simulator("spikingjelly", _spikingjelly_module, _run_spikingjelly,
+                                         "SpikingJelly 2.0's NIR importer (IFNode, dt = 1; fires at v ≥ θ)",
+                                         fires_at=True))  # fmt: skip

@@ -220,13 +220,16 @@ def export_nir(
 
 
 def _export(bundle: ModelBundle, out: Path, c: ExportConfig, path: str | Path, data: DataConfig | None, nir) -> dict:
-    from spiketext.core.nir import graph_metadata, lossy_changes, nir_module, to_nir
+    from spiketext.core.nir import SIMULATORS, graph_metadata, lossy_changes, to_nir
+
+    sim = SIMULATORS.get(c.simulator, "--simulator")
 
     snn, feat = bundle.model, bundle.featurizer
     lossy, split, n, seed, batch_size = c.lossy, c.split, c.check, c.seed, c.batch_size
     changes = lossy_changes(snn)
-    meta = _nir_metadata(bundle, changes)
-    graph = to_nir(snn, feat.max_len, lossy, meta)
+    meta = {**_nir_metadata(bundle, changes), "simulator": sim.name, "thresholds": "one float above θ (an IF that "
+            "fires at v ≥ θ)" if sim.fires_at else "θ (NIR's IF: fires at v > θ)"}  # fmt: skip
+    graph = to_nir(snn, feat.max_len, lossy, meta, fires_at=sim.fires_at)
     atomic_write(out, lambda tmp: nir.write(str(tmp), graph))
     back = nir.read(str(out))
     report: dict[str, Any] = {
@@ -238,6 +241,7 @@ def _export(bundle: ModelBundle, out: Path, c: ExportConfig, path: str | Path, d
         "exact": not changes,
         "changes": changes,
         "metadata_round_trip": graph_metadata(back) == meta,
+        "simulator": sim.what,
     }
     if n == 0:
         return report
@@ -246,7 +250,8 @@ def _export(bundle: ModelBundle, out: Path, c: ExportConfig, path: str | Path, d
     if corpus.labels != bundle.labels:
         raise SpiketextError(f"labels of the data {corpus.labels} differ from the model's {bundle.labels}")
     texts, labels = part.texts[:n] if n else part.texts, np.asarray(part.labels[:n] if n else part.labels)
-    report["check"] = {"split": split, **_round_trip(bundle, nir_module(back), texts, labels, seed, batch_size)}
+    check = _round_trip(bundle, sim, sim.load(back), texts, labels, seed, batch_size)
+    report["check"] = {"split": split, "simulator": sim.name, **check}
     return report
 
 
@@ -274,11 +279,11 @@ def _nir_metadata(bundle: ModelBundle, changes: list[str]) -> dict[str, Any]:
 
 @torch.no_grad()
 def _round_trip(
-    bundle: ModelBundle, module: Any, texts: list[str], labels: np.ndarray, seed: int, batch_size: int
+    bundle: ModelBundle, sim: Any, module: Any, texts: list[str], labels: np.ndarray, seed: int, batch_size: int
 ) -> dict[str, Any]:
-    """spiketext's SNN and the NIR graph run by nirtorch on the same input spikes: spikes that differ per layer,
-    both accuracies, and how often the predictions agree."""
-    from spiketext.core.nir import compare_layers, run_nir
+    """spiketext's SNN and the NIR graph run by the simulator `sim` on the same input spikes: spikes that differ per
+    layer, both accuracies, and how often the predictions agree."""
+    from spiketext.core.nir import compare_layers
 
     snn, feat, T = bundle.model, bundle.featurizer, bundle.num_steps
     mismatches: dict[str, int] = {}
@@ -287,7 +292,7 @@ def _round_trip(
     for b, i in enumerate(range(0, len(texts), batch_size)):
         spikes = snn.encode(feat.encode(texts[i : i + batch_size]), Draw(T, generator(seed, b)))  # [T, B, D, L]
         ours, layers = snn(spikes, record=True)
-        theirs, nir_layers = run_nir(module, spikes, record=True)
+        theirs, nir_layers = sim.run(module, spikes, record=True)
         differ = compare_layers(layers, nir_layers, snn.kernel_sizes)
         differ["output"] = int((ours.float() != theirs.float()).sum())  # spikes, or currents (membrane readout)
         for layer, count in differ.items():

@@ -138,6 +138,11 @@ class ExportConfig:
     check: int | None = opt(None, "check on the first N sentences (default all; 0: no check)", metavar="N", type=int)
     seed: int = opt(0, "seed of the check's input spikes")
     batch_size: int = opt(64, "sentences per batch of the check")
+    simulator: str = opt(
+        "nirtorch",
+        "the simulator the graph is written for and checked with: nirtorch (NIR's IF, fires at v > θ) or "
+        "spikingjelly (its IF fires at v ≥ θ: thresholds written one float above θ)",
+    )
     strict: bool = opt(False, "refuse a checkpoint written before digests existed (default: load it with a warning)")
 
     def __post_init__(self) -> None:
