@@ -7,7 +7,9 @@
 #               paper preset's SST-2 run
 #               (runs/hyperparameters/paper_run_sst2, `bash benchmarks/reproduce/hyperparameters.sh paper_run`) and the quick run; each
 #               read back and run by nirtorch on the whole test split (benchmarks/device/nir_export.py)
-# Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/device/nir.sh [zero_model table]
+#   simulators  a second simulator: the quick preset trained with reset to zero (runs/nir/quick_zero_sst2), exported
+#               for nirtorch and for SpikingJelly, each run on the whole test split (benchmarks/device/nir_simulators.py)
+# Usage: SPIKETEXT_DATA_DIR=../shared/data bash benchmarks/device/nir.sh [zero_model table simulators]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ST=${ST:-.venv/bin/spiketext}; PY=${PY:-.venv/bin/python}
@@ -25,10 +27,15 @@ table() {
     "paper_subtract=runs/hyperparameters/paper_run_sst2:lossy" "quick_subtract=runs/frontier/quick_sst2:lossy" \
     --json $R/nir_sst2.json | tee $R/nir_sst2.md
 }
+simulators() {
+  "$ST" run --dataset sst2 --preset quick --set snn.reset=zero --out runs/nir/quick_zero_sst2
+  "$PY" benchmarks/device/nir_simulators.py runs/nir/quick_zero_sst2 --json $R/simulators_sst2.json
+  cp runs/nir/quick_zero_sst2/results.json $R/simulators_sst2_run.json
+}
 for step in "${@:-zero_model table}"; do
   for s in $step; do
     case "$s" in
-      zero_model | table) "$s" ;;
+      zero_model | table | simulators) "$s" ;;
       *) echo "unknown step $s" >&2; exit 2 ;;
     esac
   done
