@@ -39,3 +39,27 @@ def test_generated_tables_are_current():
         [sys.executable, "benchmarks/reproduce/readme_tables.py", "--check"], cwd=REPO, capture_output=True
     )
     assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+
+
+def _readme_blocks() -> list[tuple[str, str]]:
+    """(the marker above it, the code) of every fenced block in the README."""
+    text = (REPO / "README.md").read_text()
+    return re.findall(r"(?:<!-- docs-test: ([^>]*) -->\n)?```(?:bash|python)?\n(.*?)```", text, flags=re.S)
+
+
+def test_every_readme_code_block_runs_in_this_test_or_says_why_not():
+    for marker, code in _readme_blocks():
+        assert marker.startswith(("run", "illustrative (")), f"a README block has no docs-test marker:\n{code}"
+
+
+@pytest.mark.slow
+def test_the_readme_blocks_marked_run_run():
+    """Each command of a block marked `run`, as a user types it (spiketext from the venv), exits 0."""
+    blocks = [code for marker, code in _readme_blocks() if marker == "run"]
+    assert blocks
+    for code in blocks:
+        for line in filter(None, (x.strip() for x in code.splitlines())):
+            argv = [sys.executable, "-m", "spiketext.cli", *__import__("shlex").split(line)[1:]]
+            assert line.startswith(".venv/bin/spiketext "), line
+            r = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0, f"{line}\n{r.stderr}"
