@@ -4,7 +4,8 @@
 
 Each table sits between `<!-- table:NAME -->` and `<!-- /table:NAME -->` in README.md or a file of docs/ and is
 the output of one benchmark script over committed files (NAME: method, summary, energy, energy_story, frontier,
-frontier_select, robustness, robustness_detail, robustness_draws, robustness_energy). `--check` exits 1 if any
+frontier_select, robustness, robustness_detail, robustness_draws, robustness_energy, transformer,
+robustness_reviewer). `--check` exits 1 if any
 is stale (and names the files).
 """
 
@@ -28,6 +29,8 @@ SOURCES = {
     "robustness_detail": ["benchmarks/robustness/robustness_table.py", "--detail"],
     "robustness_draws": ["benchmarks/robustness/robustness_table.py", "--draws"],
     "robustness_energy": ["benchmarks/robustness/robustness_energy.py"],
+    "transformer": ["benchmarks/reproduce/transformer_table.py"],
+    "robustness_reviewer": ["benchmarks/robustness/reviewer_table.py"],
 }
 
 
