@@ -1,8 +1,6 @@
 """Released models: re-saved small with a card, listed, usable by name offline; each reproduces its card."""
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +9,6 @@ from spiketext import api
 from spiketext.cli import main
 from spiketext.errors import SpiketextError
 from spiketext.runs import released
-
-DATA = Path(os.environ.get("SPIKETEXT_DATA_DIR", "../shared/data"))
 
 
 @pytest.mark.slow
@@ -49,9 +45,11 @@ def test_the_shipped_models_are_listed_and_predict_by_name_offline(capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not DATA.is_dir(), reason="the published data sets are not here (SPIKETEXT_DATA_DIR)")
 @pytest.mark.parametrize("name", list(released.index()))
-def test_every_released_model_reproduces_its_card(name):
+def test_every_released_model_reproduces_its_card(name, shared_data):
+    from spiketext.settings.config import DataConfig
+
     card = json.loads((released.RELEASED_DIR / name / "card.json").read_text())
-    measured = api.evaluate(name, split="test", repeats=1)
+    data = DataConfig(dataset=card["dataset"], data_dir=str(shared_data))
+    measured = api.evaluate(name, split="test", repeats=1, data=data)
     assert measured["size"] == card["test_size"] and measured["acc"] == card["test_acc"]

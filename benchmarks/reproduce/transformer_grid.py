@@ -69,6 +69,7 @@ def main() -> int:
         torch.set_num_threads(args.threads)
 
     from spiketext import api
+    from spiketext.errors import SpiketextError
     from spiketext.settings.presets import build_run_config
 
     datasets, seeds = args.datasets.split(","), [int(s) for s in args.seeds.split(",")]
@@ -90,7 +91,13 @@ def main() -> int:
             if args.upto == "ann":
                 api.train_ann(cfg, folder)
             else:
-                api.run(cfg, folder)
+                try:
+                    api.run(cfg, folder)
+                except SpiketextError as e:  # a folder made under other settings: start the named stage over
+                    if not (args.restart and "holds a run with different settings" in str(e)):
+                        raise
+                    print(f"tgrid: {dataset} seed {seed}: {e}; restarting {args.restart}", flush=True)
+                    api.run(cfg, folder, restart=args.restart)
         except Exception as e:  # noqa: BLE001 - one failed run must not stop the grid
             print(f"tgrid: {dataset} seed {seed} FAILED: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
             continue

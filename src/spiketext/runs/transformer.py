@@ -52,6 +52,7 @@ TRANSFORMER_PLAN = StagePlan(
     states={"ann": ("ann",), "qann": ("qann",), "snn": ()},
     first_stage={
         "transformer.levels": "qann",
+        "transformer.attention_levels": "qann",
         "transformer.qat_epochs": "qann",
         "transformer.qat_lr": "qann",
         "transformer.distill": "qann",
@@ -190,9 +191,10 @@ def ann_stage(ctx: TransformerRun) -> dict:
     return stage(ctx, "ann", _timed(compute))  # type: ignore[arg-type]
 
 
-def quantized_shape(shape: TransformerShape, levels: int) -> TransformerShape:
-    """The QANN's shape: ReLU in the FFN (its neurons cannot go below zero), `levels` per sign everywhere."""
-    return dataclasses.replace(shape, activation="relu", levels=levels)
+def quantized_shape(shape: TransformerShape, levels: int, attention_levels: int = 0) -> TransformerShape:
+    """The QANN's shape: ReLU in the FFN (its neurons cannot go below zero), `levels` per sign everywhere but the
+    attention probabilities (`attention_levels`, 0: the same)."""
+    return dataclasses.replace(shape, activation="relu", levels=levels, attention_levels=attention_levels)
 
 
 def qann_stage(ctx: TransformerRun) -> dict:
@@ -204,7 +206,7 @@ def qann_stage(ctx: TransformerRun) -> dict:
         ann_stage(ctx)
         ann = ctx.load("ann")
         teacher = predict_logits(ann, ctx.pieces["train"], t.eval_batch_size)
-        model = TextTransformer(quantized_shape(ctx.shape, t.levels)).to(ctx.device)
+        model = TextTransformer(quantized_shape(ctx.shape, t.levels, t.attention_levels)).to(ctx.device)
         model.load_state_dict(ann.state_dict(), strict=False)  # every weight; the clips are the QANN's own
         sample = piece_batches(ctx.pieces["train"], ctx.labels("train"), t.batch_size, generator(ctx.seed, 62))
 

@@ -228,6 +228,7 @@ class TransformerConfig:
     warmup: float = 0.1  # fraction of the steps spent warming up
     train_embeddings: bool = False  # the 11.7 M word-piece embeddings stay as pretrained (half the parameters)
     levels: int = 8  # QANN: L levels per sign at every quantizer
+    attention_levels: int = 0  # QANN: the attention probabilities' levels (0: levels); they sit in [0, 1]
     qat_epochs: int = 3
     qat_lr: float = 2e-5
     distill: float = 0.5  # QANN loss: (1 − w)·CE(labels) + w·KL(ANN ‖ QANN) (w = 0: labels only)
@@ -238,6 +239,7 @@ class TransformerConfig:
         for name in ("max_len", "epochs", "batch_size", "levels", "qat_epochs", "max_steps", "eval_batch_size"):
             value = getattr(self, name)
             _check(value >= 1, f"transformer.{name}", f"{value} must be >= 1")
+        _check(self.attention_levels >= 0, "transformer.attention_levels", "must be >= 0 (0: levels)")
         _check(self.max_len <= 512, "transformer.max_len", f"{self.max_len}: MiniLM has 512 positions")
         for name in ("lr", "qat_lr"):
             value = getattr(self, name)

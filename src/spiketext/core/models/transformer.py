@@ -57,6 +57,7 @@ class TransformerShape:
     dropout: float = 0.1
     activation: str = "gelu"
     levels: int = 0
+    attention_levels: int = 0  # the attention probabilities' levels (0: `levels`); unsigned, in [0, 1]
 
     def __post_init__(self) -> None:
         for name in ("num_classes", "vocab_size", "hidden", "layers", "heads", "intermediate", "max_positions"):
@@ -67,8 +68,12 @@ class TransformerShape:
             raise SpiketextError(f"transformer hidden {self.hidden} is not a multiple of heads {self.heads}")
         if self.activation not in ACTIVATIONS:
             raise SpiketextError(f"transformer activation {self.activation!r}: choose one of {', '.join(ACTIVATIONS)}")
-        if not isinstance(self.levels, int) or self.levels < 0:
-            raise SpiketextError(f"transformer levels {self.levels!r}: 0 (float) or a positive number of levels")
+        for name in ("levels", "attention_levels"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise SpiketextError(f"transformer {name} {value!r}: 0 (float, or as levels) or a number of levels")
+        if self.attention_levels and not self.levels:
+            raise SpiketextError("transformer attention_levels: only for a quantized transformer (levels >= 1)")
         if self.levels and self.activation != "relu":
             raise SpiketextError("a quantized transformer needs activation relu (its FFN neurons are IF neurons)")
 
@@ -122,7 +127,7 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(H, eps=s.ln_eps)
         self.drop = nn.Dropout(s.dropout)
         for name, signed in BLOCK_SITES.items():
-            setattr(self, name, Quantizer(L, signed))
+            setattr(self, name, Quantizer(s.attention_levels or L if name == "q_p" else L, signed))
 
     def split(self, x: torch.Tensor) -> torch.Tensor:
         """[B, N, H] -> [B, heads, N, d]."""
