@@ -59,6 +59,7 @@ def main() -> int:
     p.add_argument("--order", choices=("seed", "dataset"), default="seed")
     p.add_argument("--runs", default=str(REPO / "runs" / "tgrid"), help="where the run folders (with checkpoints) live")
     p.add_argument("--no-commit", action="store_true")
+    p.add_argument("--restart", help="the stage to start over in a folder whose settings differ (e.g. qann)")
     p.add_argument(
         "--threads", type=int, help="torch CPU threads (default: torch's; 1 to share the cores with another job)"
     )
