@@ -7,7 +7,9 @@
 #   noisy DATASET SEED ATTACK       the efficient preset with input noise σ = 0.1 (trained here into runs/noise if
 #                                   absent), its CNN, SNN and every control: the CNN fed the same noise, the same at
 #                                   σ matched on dev, the SNN without its noise
-#   transformer DATASET SEED ATTACK the transformer run's ANN, QANN and spiking transformer (runs/tgrid)
+#   transformer DATASET SEED ATTACK the transformer run's ANN and QANN (runs/tgrid), and the SNN by transfer of their
+#                                   adversarial sentences (transformer_transfer.py); VICTIMS=ann,qann,snn with a
+#                                   small N attacks the SNN directly (T forward passes of MiniLM per query)
 #   table                           the table of all of them (benchmarks/robustness/reviewer_table.py)
 # Results: benchmarks/results/robustness/reviewer/<kind>_<dataset>_seed<S>/attack_<ATTACK>.{json,md,csv.gz}.
 # Usage: SPIKETEXT_DATA_DIR=../shared/data [N=1000] bash benchmarks/robustness/reviewer.sh STEP ARGS...
@@ -39,7 +41,9 @@ case "${1:-}" in
   efficient) attack efficient "runs/grid/efficient_$2/seed$3" "$2" "$3" "$4" cnn,snn ;;
   noisy) noisy_run "$2" "$3"
          attack noisy "runs/noise/$2/sigma0.1/seed$3" "$2" "$3" "$4" cnn,snn,cnn-noise,cnn-noise-matched,snn-regular ;;
-  transformer) attack transformer "runs/tgrid/$2/seed$3" "$2" "$3" "$4" ann,qann,snn ;;
+  transformer) attack transformer "runs/tgrid/$2/seed$3" "$2" "$3" "$4" "${VICTIMS:-ann,qann}"
+               .venv/bin/python benchmarks/robustness/transformer_transfer.py "runs/tgrid/$2/seed$3" \
+                 "$OUT/transformer_$2_seed$3/attack_$4.csv.gz" ;;
   table) .venv/bin/python benchmarks/robustness/reviewer_table.py ;;
   *) echo "usage: reviewer.sh efficient|noisy|transformer DATASET SEED ATTACK | table" >&2; exit 2 ;;
 esac
