@@ -16,5 +16,7 @@ def env(tmp_path_factory) -> Env:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_hostile_case(case, env):
+    if case.name == "a Ray sweep prints no token warning":
+        pytest.skip("checked by tests/test_parallel.py's Ray sweep (one Ray instance fewer); hostile.py runs it")
     outcome = run_case(case, env)
     assert outcome.ok, f"{case.name}: {outcome.kind}: {outcome.detail}"

@@ -158,7 +158,7 @@ def _metrics(out):
 def test_resume_after_sigkill(tmp_path):
     from conftest import write_tiny_task
 
-    data, vectors = write_tiny_task(tmp_path, n=1500)
+    data, vectors = write_tiny_task(tmp_path, n=800)
     args = [
         "--train",
         str(data),

@@ -100,6 +100,38 @@ def _check_exportable(model: SpikingTextCNN, length: int, lossy: bool) -> None:
         raise SpiketextError(f"NIR export: L = {length} is shorter than the widest kernel ({max(model.kernel_sizes)})")
 
 
+def _f32(x) -> np.ndarray:
+    return np.asarray(x, dtype=np.float32)
+
+
+def _branch(nir, name: str, conv: nn.Module, length: int, k: int, i: int, n_pool: int, neurons) -> dict[str, Any]:
+    """One kernel size's nodes: its Conv1d, its IF neurons, the count of each filter's spikes, and the placement of
+    the branch's means in the concatenation."""
+    F, n = conv.out_channels, length - k + 1
+    place = np.zeros((n_pool, F), dtype=np.float32)
+    # the average pooling folded into the placement: count × fl(1/n), mean_pool's product (one non-zero term per
+    # output, so exact), and every IF node keeps r = 1, which every importer reads as a plain IF
+    place[i * F : (i + 1) * F] = np.eye(F, dtype=np.float32) * np.float32(1.0 / n)
+    count = np.zeros((F, F, n), dtype=np.float32)
+    count[np.arange(F), np.arange(F)] = 1.0  # filter f sums its own channel's spikes over the n positions
+    zeros = np.zeros(F, dtype=np.float32)
+    return {
+        name: nir.Conv1d(
+            input_shape=length,
+            weight=_f32(conv.weight.detach().cpu()),
+            stride=1,
+            padding=0,
+            dilation=1,
+            groups=1,
+            bias=zeros,
+        ),  # fmt: skip
+        f"{name}_if": neurons((F, n)),
+        f"{name}_sum": nir.Conv1d(input_shape=n, weight=count, stride=1, padding=0, dilation=1, groups=1, bias=zeros),
+        f"{name}_flat": nir.Flatten(input_type=np.array([F, 1]), start_dim=0, end_dim=-1),
+        f"{name}_place": nir.Linear(weight=place),
+    }
+
+
 def to_nir(
     model: SpikingTextCNN, length: int, lossy: bool = False, metadata: dict | None = None, fires_at: bool = False
 ):
@@ -113,49 +145,22 @@ def to_nir(
     nir = _nir()
     _check_exportable(model, length, lossy)
     ks = model.kernel_sizes
-    F, n_pool, theta = model.num_filters, len(ks) * model.num_filters, np.float32(model.snn.threshold)
+    n_pool, theta = len(ks) * model.num_filters, np.float32(model.snn.threshold)
     if fires_at:
         theta = np.nextafter(theta, np.float32(np.inf))
-    D = model.convs[0].in_channels
 
-    def f32(x) -> np.ndarray:
-        return np.asarray(x, dtype=np.float32)
+    def neurons(shape: tuple[int, ...]):
+        return nir.IF(r=_f32(np.ones(shape)), v_threshold=_f32(np.full(shape, theta)), v_reset=_f32(np.zeros(shape)))
 
-    def neurons(shape: tuple[int, ...], r: np.ndarray | float = 1.0):
-        return nir.IF(
-            r=f32(np.broadcast_to(r, shape)), v_threshold=f32(np.full(shape, theta)), v_reset=f32(np.zeros(shape))
-        )
-
-    nodes: dict[str, Any] = {"input": nir.Input(input_type=np.array([D, length]))}
+    nodes: dict[str, Any] = {"input": nir.Input(input_type=np.array([model.convs[0].in_channels, length]))}
     edges: list[tuple[str, str]] = []
     for i, (k, conv) in enumerate(zip(ks, model.convs, strict=True)):
-        n = length - k + 1
-        place = np.zeros((n_pool, F), dtype=np.float32)
-        # the average pooling folded into the placement: count × fl(1/n), mean_pool's product (one non-zero term
-        # per output, so exact), and every IF node keeps r = 1, which every importer reads as a plain IF
-        place[i * F : (i + 1) * F] = np.eye(F, dtype=np.float32) * np.float32(1.0 / n)
         name = f"conv{k}"
-        nodes[name] = nir.Conv1d(
-            input_shape=length,
-            weight=f32(conv.weight.detach().cpu()),
-            stride=1,
-            padding=0,
-            dilation=1,
-            groups=1,
-            bias=np.zeros(F, dtype=np.float32),
-        )
-        nodes[f"{name}_if"] = neurons((F, n))
-        count = np.zeros((F, F, n), dtype=np.float32)
-        count[np.arange(F), np.arange(F)] = 1.0  # filter f sums its own channel's spikes over the n positions
-        nodes[f"{name}_sum"] = nir.Conv1d(
-            input_shape=n, weight=count, stride=1, padding=0, dilation=1, groups=1, bias=np.zeros(F, np.float32)
-        )
-        nodes[f"{name}_flat"] = nir.Flatten(input_type=np.array([F, 1]), start_dim=0, end_dim=-1)
-        nodes[f"{name}_place"] = nir.Linear(weight=place)
+        nodes.update(_branch(nir, name, conv, length, k, i, n_pool, neurons))
         chain = ["input", name, f"{name}_if", f"{name}_sum", f"{name}_flat", f"{name}_place", "pool_if"]
         edges += list(zip(chain, chain[1:], strict=False))
     nodes["pool_if"] = neurons((n_pool,))
-    nodes["fc"] = nir.Linear(weight=f32(model.fc.weight.detach().cpu()))
+    nodes["fc"] = nir.Linear(weight=_f32(model.fc.weight.detach().cpu()))
     edges.append(("pool_if", "fc"))
     nodes["output"] = nir.Output(output_type=np.array([model.num_outputs]))
     if not model.spiking_output:
