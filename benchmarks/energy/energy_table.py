@@ -135,12 +135,15 @@ def story(rows: dict) -> str:
              if r[f"horowitz.{s}"] < 1]  # fmt: skip
     lut = [r["ratio_lut"] for r in rows.values()]
     n = len(rows)
+    counts = sorted({r["seeds"] for r in rows.values()})
+    seeds = (f"mean of {counts[0]} seed{'s' * (counts[0] > 1)}" if len(counts) == 1
+             else f"mean of {counts[0]}–{counts[-1]} seeds")  # fmt: skip
     horowitz = ", ".join(f"{s} {_span(v)}×" for s, v in hpts.items())
     verdict = f"the SNN wins only on {', '.join(wins)}" if wins else "the SNN loses at all three"
     return "\n".join(
         [
             f"- **Compute**: the efficient SNN costs **{_span(compute)}×** its CNN's energy (every operation of both "
-            f"models on real words, fp32; mean of 3 seeds on each of {n} data sets).",
+            f"models on real words, fp32; {seeds} on each of {n} data sets).",
             f"- **Memory counted** (one SRAM for both, every weight read and state read and write): it **loses**, "
             f"{_span(fit)}× from 8 KB to 1 MB with the fit through Horowitz's points; at his own three points "
             f"({horowitz}) {verdict}.",

@@ -69,8 +69,13 @@ def summary(table: dict, transformer: dict) -> str:
             cells = []
             for d in DATASETS:
                 row = table.get(preset, {}).get(d)
-                cells.append("–" if row is None or row.get(key) is None else
-                             f"{row[key]:.2f} ± {row[f'{key}_std']:.2f}")  # fmt: skip
+                if row is None or row.get(key) is None:
+                    cells.append("–")
+                elif row["seeds"] == 1:
+                    cells.append(f"{row[key]:.2f} (1 seed)")
+                else:
+                    n = "" if row["seeds"] >= 3 else f" ({row['seeds']} seeds)"
+                    cells.append(f"{row[key]:.2f} ± {row[f'{key}_std']:.2f}{n}")
             lines.append(f"| {label}: {what} | " + " | ".join(cells) + " |")
     energy = [table.get("efficient", {}).get(d, {}).get("energy_ratio") for d in DATASETS]
     lines.append("| efficient preset: E_SNN / E_CNN | " + " | ".join("–" if e is None else f"{e:.3f}" for e in energy)

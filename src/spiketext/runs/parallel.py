@@ -226,57 +226,63 @@ def die_with_parent(parent: int) -> None:
 
 
 # A watcher for a local Ray instance: Ray's own processes die with their raylet, except two agents (Ray 2.60:
-# DashboardAgent, RuntimeEnvAgent), which outlive a killed driver (measured: still running minutes later). The
-# watcher reads its stdin until the driver's end closes (the driver exited, however), then kills the processes it
-# was given, each only if its start time (/proc/PID/stat) is still the recorded one, so a reused process id is
-# never hit. Linux only (/proc); elsewhere nothing is watched.
+# DashboardAgent, RuntimeEnvAgent), which outlive a killed driver (measured: still running minutes later), and a
+# worker the raylet started shortly before can take longer than 20 s to notice on a loaded machine (seen once in
+# CI). The watcher records every process below the driver twice a second for as long as the driver lives (so workers
+# started after ray.init are recorded too); when the driver's end of its stdin closes (the driver exited, however),
+# it kills every recorded process, each only if its start time (/proc/PID/stat) is still the recorded one, so a
+# reused process id is never hit. Linux only (/proc); elsewhere nothing is watched.
 _WATCHER = """
-import os, signal, sys
-def start(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[19]
-    except OSError:
-        return None
-procs = [x.split(":") for x in sys.argv[1:]]
-sys.stdin.buffer.read()
-for pid, t in procs:
-    if start(pid) == t:
+import os, select, signal, sys
+def table():
+    out = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            out[int(name)] = (int(fields[1]), fields[19])
+    return out
+def below(root, t):
+    found, frontier = {}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, start) in t.items():
+            if ppid == parent and pid != me and pid not in found:
+                found[pid] = start
+                frontier.append(pid)
+    return found
+me, driver = os.getpid(), int(sys.argv[1])
+before = set(below(driver, table()).items())  # the driver's other children: never the watcher's to kill
+seen = {}
+while True:
+    seen.update(kv for kv in below(driver, table()).items() if kv not in before)
+    ready, _, _ = select.select([sys.stdin], [], [], 0.5)
+    if ready and not os.read(sys.stdin.fileno(), 4096):
+        break
+now = table()
+for pid, start in seen.items():
+    if now.get(pid, (0, None))[1] == start:
         try:
-            os.kill(int(pid), signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
 """
 
 
-def _proc_table() -> dict[int, tuple[int, str]]:
-    """pid -> (parent pid, start time) of every process, from /proc (empty where there is none)."""
-    table = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        table[int(entry.name)] = (int(fields[1]), fields[19])
-    return table
-
-
 def _watch_ray_processes() -> Any:
-    """Start the watcher over every process below this one (what ray.init started); None where /proc is absent."""
+    """Start the watcher over the processes that appear below this one from now on (what ray.init starts, and what
+    those start later); None where /proc is absent."""
     import subprocess
     import sys
 
-    table = _proc_table()
-    below, frontier = [], [os.getpid()]
-    while frontier:
-        parent = frontier.pop()
-        children = [pid for pid, (ppid, _) in table.items() if ppid == parent]
-        below += children
-        frontier += children
-    if not below:
+    if not Path("/proc/self/stat").exists():
         return None
-    args = [f"{pid}:{table[pid][1]}" for pid in below]
-    return subprocess.Popen([sys.executable, "-c", _WATCHER, *args], stdin=subprocess.PIPE, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", _WATCHER, str(os.getpid())], stdin=subprocess.PIPE, start_new_session=True
+    )
 
 
 @contextlib.contextmanager
@@ -331,15 +337,19 @@ def _run_ray(jobs: Sequence[Job], backend: Backend, on_done: Callable[[str, Any]
             # notice about that default (a warning on stderr at every sweep) is kept out of the user's output.
             notice = logging.getLogger("ray._private.authentication.authentication_token_setup")
             level, notice.level = notice.level, logging.ERROR
-            with _scoped_env(RAY_USAGE_STATS_ENABLED="0", RAY_worker_niceness="0"), _restored(notice, level):
-                ray.init(
-                    num_cpus=int(backend.workers * backend.cpus_per_task),  # type: ignore[operator]
-                    num_gpus=gpus,
-                    include_dashboard=False,
-                    runtime_env=runtime_env,
-                    logging_level=logging.WARNING,
-                )
-            watcher = _watch_ray_processes()
+            watcher = _watch_ray_processes()  # before ray.init: what it starts is new to the watcher
+            try:
+                with _scoped_env(RAY_USAGE_STATS_ENABLED="0", RAY_worker_niceness="0"), _restored(notice, level):
+                    ray.init(
+                        num_cpus=int(backend.workers * backend.cpus_per_task),  # type: ignore[operator]
+                        num_gpus=gpus,
+                        include_dashboard=False,
+                        runtime_env=runtime_env,
+                        logging_level=logging.WARNING,
+                    )
+            except BaseException:
+                _end_watcher(watcher)
+                raise
         started = True
     try:
         task = ray.remote(_call).options(
@@ -365,9 +375,14 @@ def _run_ray(jobs: Sequence[Job], backend: Backend, on_done: Callable[[str, Any]
     finally:
         if started:
             ray.shutdown()
-        if watcher is not None:
-            watcher.stdin.close()  # the watcher ends (and kills what is left, normally nothing)
-            watcher.wait()
+        _end_watcher(watcher)
+
+
+def _end_watcher(watcher: Any) -> None:
+    """Close the watcher's stdin: it ends, killing what Ray left running (normally nothing)."""
+    if watcher is not None:
+        watcher.stdin.close()
+        watcher.wait()
 
 
 # Where jobs run (Backend.kind): this process, processes of this machine, or Ray.

@@ -29,9 +29,9 @@ from spiketext.io import atomic_write_json, atomic_write_text, writer_lock
 from spiketext.runs.folder import finetune_start_key
 from spiketext.runs.parallel import Backend, Job, run_jobs
 from spiketext.runs.results import RunResult
-from spiketext.runs.seeds import run, seed_config, stacks_seeds, summarize_seeds
+from spiketext.runs.seeds import run, seed_config, seed_summary, stacks_seeds, summarize_seeds
 from spiketext.runs.textcnn import run_single
-from spiketext.settings.config import BUILTIN_DATASETS, deep_merge
+from spiketext.settings.config import BUILTIN_DATASETS, RunConfig, deep_merge, from_dict
 from spiketext.settings.presets import PRESETS, build_run_config
 from spiketext.stats import sample_std
 
@@ -75,6 +75,14 @@ ABLATIONS = {  # docs/design.md §1.4: the rows `--baselines` adds (runs.RESULT_
 }
 
 
+def _finished_seeds(folder: Path) -> list[Path]:
+    """A grid group's seed folders whose run finished (grid_cpu.sh writes run.time last), at most the first 3."""
+    if not folder.is_dir():
+        return []
+    done = [p for p in folder.glob("seed*") if (p / "run.time").is_file() and (p / "results.json").is_file()]
+    return sorted(done, key=lambda p: int(p.name[4:]) if p.name[4:].isdigit() else 1 << 30)[:3]
+
+
 def _finetune_epochs(folder: Path) -> int:
     return sum(1 for line in (folder / "metrics.jsonl").read_text().splitlines() if '"snn_finetune"' in line)
 
@@ -87,12 +95,22 @@ def method_table(runs: str | Path) -> dict:
     converted and fine-tuned SNN and every ablation the runs hold (`ABLATIONS`)."""
     runs = Path(runs)
     table: dict = {}
-    for folder in sorted(p for p in runs.iterdir() if (p / "results.json").is_file()):
+    for folder in sorted(p for p in runs.iterdir() if (p / "results.json").is_file() or _finished_seeds(p)):
         preset, dataset = folder.name.split("_", 1)
-        raw = json.loads((folder / "results.json").read_text())
-        r = RunResult.from_json(raw, str(folder / "results.json"))
-        cfg = json.loads((folder / "config.json").read_text())
-        seed_dirs = [folder / f"seed{s}" for s in r.seeds] or [folder]
+        if (folder / "results.json").is_file():
+            raw = json.loads((folder / "results.json").read_text())
+            r = RunResult.from_json(raw, str(folder / "results.json"))
+            cfg = json.loads((folder / "config.json").read_text())
+            seed_dirs = [folder / f"seed{s}" for s in r.seeds] or [folder]
+            running = False
+        else:  # a grid group still running: its finished seeds so far, summarized here (nothing written)
+            seed_dirs = _finished_seeds(folder)
+            cfg = json.loads((seed_dirs[0] / "config.json").read_text())
+            r = seed_summary(
+                from_dict(RunConfig, cfg, str(seed_dirs[0] / "config.json")),
+                [RunResult.from_json(json.loads((d / "results.json").read_text()), str(d)) for d in seed_dirs],
+            )
+            running = True
         raw_seeds = [json.loads((d / "results.json").read_text()) for d in seed_dirs]
         per_seed = [
             RunResult.from_json(rd, str(d / "results.json")) for rd, d in zip(raw_seeds, seed_dirs, strict=True)
@@ -121,6 +139,7 @@ def method_table(runs: str | Path) -> dict:
             "finetune_patience": cfg["finetune"].get("patience"),
             "complete": ft is not None and not ft.partial,
             "seeds": len(seed_dirs),
+            "running": running,  # fewer seeds than the grid's 3 so far: no summary written yet
         }
         row.update(_accuracy_cells(r, per_seed))
         e = r.energy
@@ -187,6 +206,8 @@ def method_markdown(table: dict) -> str:
                 cell = f"{v[key]:.2f}"
                 if v.get("seeds", 1) > 1 and v.get(f"{key}_std") is not None:
                     cell += f" ± {v[f'{key}_std']:.2f}"
+                if v.get("running") and key in ("cnn", "snn_finetuned"):
+                    cell += f" ({v['seeds']} of 3 seeds)"
                 if key == "snn_finetuned" and not v["complete"]:
                     cell += f" ({v['finetune_epochs_done']}/{v['finetune_epochs']} ep.)"
                 cells.append(cell)

@@ -128,6 +128,16 @@ def summarize_seeds(cfg: RunConfig, out: Path, per_seed: list[dict] | list[RunRe
     """Mean ± std over the seeds' results (each a results.json mapping or its `RunResult`) into OUT/results.json /
     .md (and OUT/config.json); returns the summary's JSON."""
     runs = [r if isinstance(r, RunResult) else RunResult.from_json(r) for r in per_seed]
+    summary = seed_summary(cfg, runs).to_json()
+    atomic_write_json(out / "config.json", to_dict(cfg))
+    atomic_write_json(out / "results.json", summary)
+    name = runs[0].extra["data"]["name"]
+    atomic_write_text(out / "results.md", results_markdown(summary, f"{name}: results"))
+    return summary
+
+
+def seed_summary(cfg: RunConfig, runs: list[RunResult]) -> RunResult:
+    """Mean ± sample std over the seeds' results (nothing written): the rows every seed has, the mean energy."""
     stages = {}
     for key in RESULT_ROWS:
         rows = [r.get(key) for r in runs]
@@ -143,12 +153,7 @@ def summarize_seeds(cfg: RunConfig, out: Path, per_seed: list[dict] | list[RunRe
             )
     seeds = tuple(cfg.seed + i for i in range(cfg.seeds))
     notes = (f"{cfg.seeds} seeds ({', '.join(map(str, seeds))}); per-seed folders seedN/",)
-    summary = RunResult(stages, _mean_energy([r.energy for r in runs]), seeds=seeds, notes=notes).to_json()
-    atomic_write_json(out / "config.json", to_dict(cfg))
-    atomic_write_json(out / "results.json", summary)
-    name = runs[0].extra["data"]["name"]
-    atomic_write_text(out / "results.md", results_markdown(summary, f"{name}: results"))
-    return summary
+    return RunResult(stages, _mean_energy([r.energy for r in runs]), seeds=seeds, notes=notes)
 
 
 def _mean_energy(energies: list[EnergySummary | None]) -> EnergySummary | None:
