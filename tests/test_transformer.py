@@ -189,5 +189,15 @@ def test_a_transformer_run_end_to_end_on_tiny_data_resumes_and_restarts_a_stage(
     r = json.loads(summary.read_text())
     assert r["victims"] == ["ann", "qann", "snn"] and set(r["comparisons"]) <= {"qann", "snn"}
     assert r["snn"]["victim"]["num_steps"] == steps["chosen"]
-    for verb in (["energy", str(out)], ["export-nir", str(out), str(tmp_path / "x.nir")]):
-        assert main(verb) == 2  # said plainly: what the verb cannot do for a transformer, and what does it
+    # energy recounts the test split at the chosen T exactly as the run counted it, beside (never over) energy.json
+    recount = api.energy(out, out=out)
+    headline = results["energy"]["ratio_all_ops"]  # the levels = 2 run's
+    assert recount["ratio_all_ops"] == pytest.approx(headline) and recount["num_steps"] == steps["chosen"]
+    assert (out / "energy_recount.json").is_file() and json.loads((out / "energy.json").read_text())[
+        "ratio_all_ops"
+    ] == headline
+    other = steps["chosen"] % 6 + 1
+    assert main(["energy", str(out), "--num-steps", str(other), "--split", "dev"]) == 0
+    assert (out / f"energy_dev_T{other}.json").is_file()
+    assert main(["energy", str(out), "--model", "qann"]) == 2
+    assert main(["export-nir", str(out), str(tmp_path / "x.nir")]) == 2  # said plainly: NIR has no attention node

@@ -294,7 +294,12 @@ def cmd_energy(args: argparse.Namespace) -> int:
     path = Path(args.path)
     out = args.out or (path if path.is_dir() else None)
     r = api.energy(args.path, _config(args), _given_data(args), out)
-    print(energy_markdown(r))
+    if r.get("family") == "transformer":
+        from spiketext.energy.transformer import transformer_energy_markdown
+
+        print(transformer_energy_markdown(r))
+    else:
+        print(energy_markdown(r))
     if r.get("files"):
         print(f"written: {', '.join(r['files'].values())}")
     if args.json:

@@ -24,7 +24,7 @@ from spiketext.core.transformer_bundle import TransformerBundle, classify_transf
 from spiketext.energy.files import write_energy
 from spiketext.energy.report import count_energy
 from spiketext.errors import SpiketextError
-from spiketext.io import atomic_write, check_writable, writer_lock
+from spiketext.io import atomic_write, atomic_write_json, atomic_write_text, check_writable, writer_lock
 from spiketext.runs.folder import CHECKPOINTS, run_folder_of
 from spiketext.runs.saved import Bundle, check_steps, load_model, run_corpus, split_of
 from spiketext.settings.config import (
@@ -121,10 +121,7 @@ def _energy(path: str | Path, c: EnergyConfig, data: DataConfig | None, out: str
     batch_size, precision, save_spikes = c.batch_size, c.precision, c.save_spikes
     bundle = load_model(path, model, strict=c.strict)
     if isinstance(bundle, TransformerBundle):
-        raise SpiketextError(
-            f"{path}: a transformer run counts its energy in its snn stage, for every T it ran (energy.json, "
-            "energy.md, snn_steps.json); `spiketext energy` recounts a TextCNN's SNN"
-        )
+        return _transformer_energy(path, bundle, c, data, out)
     if bundle.kind != "snn":
         snns = ", ".join(n for n in CHECKPOINTS if n != "cnn")
         raise SpiketextError(f"--model {model!r}: choose one of {snns} (energy counts an SNN against its CNN)")
@@ -159,6 +156,50 @@ def _energy(path: str | Path, c: EnergyConfig, data: DataConfig | None, out: str
         ]
         stem = "_".join(["energy", *(tag for _, changed, tag in differs if changed)])
         report["files"] = write_energy(report, out, stem)
+    return report
+
+
+def _transformer_energy(
+    path: str | Path, bundle: TransformerBundle, c: EnergyConfig, data: DataConfig | None, out: str | Path | None
+) -> dict:
+    """The spiking transformer's recount on a split at T (default: the T its run chose on dev), against the run's
+    ANN and QANN; deterministic (no draw), fp32 costs. Written as energy_<what differs>.json / .md, never over the
+    run's own energy.*."""
+    from spiketext.energy.transformer import transformer_energy_markdown
+    from spiketext.runs.transformer import count_energy
+
+    if bundle.kind != "snn":
+        raise SpiketextError(f"--model {c.model!r}: choose snn (energy counts the spiking transformer against its ANN)")
+    if c.costs != "fp32":
+        raise SpiketextError(
+            f"--costs {c.costs}: the transformer is counted at fp32 costs (its report adds the ANN in int8 and the "
+            "QANN at ⌈log₂(T+1)⌉ bits as baselines); drop --costs"
+        )
+    folder = run_folder_of(path)
+    if folder is None or not checkpoint_exists(folder / "checkpoints" / "ann"):
+        raise SpiketextError(
+            f"{path}: no ANN checkpoint beside the spiking transformer (checkpoints/ann): its baseline"
+        )
+    T = c.num_steps or bundle.num_steps
+    check_positive(T, "num_steps")
+    corpus, _ = run_corpus(path, data)
+    if corpus.labels != bundle.labels:
+        raise SpiketextError(f"labels of the data {corpus.labels} differ from the model's {bundle.labels}")
+    pieces = bundle.tokenizer.encode(split_of(corpus, c.split).texts)
+    if out is not None:
+        check_writable(out)
+    ann = load_model(folder, "ann", strict=c.strict)
+    with torch.no_grad():
+        report = count_energy(ann.model, bundle.model, pieces, T, c.batch_size or 64)  # type: ignore[union-attr]
+    report.update(family="transformer", model=bundle.path, split=c.split, num_steps=T)
+    if out is not None:
+        tags = [tag for changed, tag in ((data is not None, "data"), (c.split != "test", c.split),
+                                         (bundle.num_steps != T, f"T{T}")) if changed]  # fmt: skip
+        stem = "_".join(["energy", *(tags or ["recount"])])  # the run's own energy.* stays as its snn stage wrote it
+        paths = {"json": Path(out) / f"{stem}.json", "md": Path(out) / f"{stem}.md"}
+        atomic_write_json(paths["json"], report)
+        atomic_write_text(paths["md"], transformer_energy_markdown(report) + "\n")
+        report["files"] = {k: str(v) for k, v in paths.items()}
     return report
 
 

@@ -249,6 +249,28 @@ def simulate(
     return out
 
 
+def reference_counts(
+    ann: TextTransformer, qann: TextTransformer, data: PieceIds, batch_size: int
+) -> tuple[OpCounts, OpCounts]:
+    """Every operation of one pass of the ANN and of the QANN over `data`'s real tokens (the energy baselines)."""
+    ann_ops, qann_ops = OpCounts(), OpCounts()
+    for _, mask, _, _ in piece_batches(data, np.zeros(len(data), dtype=np.int64), batch_size):
+        ann_ops.absorb(ann_counts(ann, mask))
+        qann_ops.absorb(ann_counts(qann, mask))
+    return ann_ops, qann_ops
+
+
+def count_energy(
+    ann: TextTransformer, qann: TextTransformer, data: PieceIds, num_steps: int, batch_size: int = 64
+) -> dict:
+    """The energy report of the spiking transformer of `qann` run for `num_steps` steps on `data`, against `ann`
+    (and the QANN): every operation of each on the real tokens (`energy.transformer.transformer_energy`)."""
+    counts = OpCounts()
+    simulate(qann, data, num_steps, batch_size, counts)
+    ann_ops, qann_ops = reference_counts(ann, qann, data, batch_size)
+    return transformer_energy(ann_ops, qann_ops, counts.per_step[num_steps - 1], num_steps, qann.shape.levels)
+
+
 def snn_stage(ctx: TransformerRun) -> dict:
     """Run the QANN as a spiking transformer for T = 1 … max_steps on dev and test (one run each: the accuracy at
     every T is read off the accumulated logits), choose T on dev (the best dev accuracy, the smallest T on a tie),
@@ -270,11 +292,7 @@ def snn_stage(ctx: TransformerRun) -> dict:
                 reference = predict_logits(qann, ctx.pieces["test"], t.eval_batch_size).argmax(-1).numpy()
                 agree = [float(x) for x in (preds == reference[None]).mean(1)]
         steps = 1 + int(np.argmax(curves["dev"]))  # argmax: the first (smallest T) of the best
-        masks = [mask for _, mask, _, _ in piece_batches(ctx.pieces["test"], ctx.labels("test"), t.eval_batch_size)]
-        ann_ops, qann_ops = OpCounts(), OpCounts()
-        for mask in masks:
-            ann_ops.absorb(ann_counts(ann, mask))
-            qann_ops.absorb(ann_counts(qann, mask))
+        ann_ops, qann_ops = reference_counts(ann, qann, ctx.pieces["test"], t.eval_batch_size)
         report = transformer_energy(ann_ops, qann_ops, counts.per_step[steps - 1], steps, t.levels)
         report.update(split="test", model="qann as a spiking transformer")
         per_t = [transformer_energy(ann_ops, qann_ops, counts.per_step[k], k + 1, t.levels)["ratio_all_ops"]
