@@ -16,3 +16,9 @@ echo "torch==2.13.0" > .venv/torch-pin.txt
 # importer needs neither torchvision nor torchaudio, which its package requires (and which would move torch).
 .venv/bin/python -m pip install -q --no-deps "spikingjelly==2.0.0"
 .venv/bin/python -m pip install -q -c .venv/torch-pin.txt "loguru>=0.7,<1"
+# WordNet (PWWS's synonyms and the word-space tests) comes from Debian's wordnet-base; installed where apt can
+# (root, a reachable package mirror), otherwise PWWS says how to install it and those tests skip with that reason.
+if [ ! -d /usr/share/wordnet ] && command -v apt-get > /dev/null && [ "$(id -u)" = 0 ]; then
+  timeout 300 apt-get install -y -q wordnet-base > /dev/null 2>&1 ||
+    echo "setup: wordnet-base not installed (apt-get failed); PWWS needs it: apt-get install wordnet-base" >&2
+fi
