@@ -2,7 +2,8 @@
 data set and attack, each victim's success rate (majority of 15 evaluation draws; and by one draw, the deployed
 inference) as mean ± std over the trained seeds, and each victim's difference from the reference (the CNN, or the
 transformer's ANN) with a 95% interval from a hierarchical bootstrap (seeds, then the shared examples within each
-seed) and the exact McNemar p of every seed.
+seed), the exact McNemar p of every seed, and how often the reference's successful adversarial sentences fool each
+other victim (transfer).
 
     python benchmarks/robustness/reviewer_table.py        # prints, and writes reviewer_table.{md,json} beside them
 """
@@ -76,6 +77,9 @@ def collect() -> dict:
                     paired.append((np.array([o[ref][i] for i in ids]), np.array([o[v][i] for i in ids])))
                 row["difference"] = bootstrap_difference(paired)
                 row["mcnemar_p"] = [r.get("comparisons", {}).get(v, {}).get("p_value") for r in runs]
+                # the reference's successful adversarial sentences replayed on this victim: a victim the attack
+                # fools less often directly, yet these fool, is harder to search (e.g. a weaker gradient), not robust
+                row["transfer"] = [100 * r["transfer"][v]["rate"] for r in runs if v in r.get("transfer", {})]
             rows[v] = row
         table[f"{kind} {dataset} {attack}"] = {"reference": ref, "seeds": [r["_seed"] for r in runs],
                                                 "draws_per_query": runs[0].get("search", {}).get("draws_per_query"),
@@ -91,13 +95,16 @@ def _ms(values: list[float], digits: int = 1) -> str:
 
 def markdown(table: dict) -> str:
     head = "| models, data set, attack | seeds | victim | clean (%) | success (%) | one draw (%) | − reference (pts, "
-    lines = [head + "95% CI) | McNemar p per seed | queries |", "|---|---:|---|---:|---:|---:|---|---|---:|"]
+    head += "95% CI) | McNemar p per seed | fooled by the reference's successes (%) | queries |"
+    lines = [head, "|---|---:|---|---:|---:|---:|---|---|---:|---:|"]
     for key, t in table.items():
         for v, row in t["victims"].items():
             diff = "reference" if "difference" not in row else "{:+.1f} [{:+.1f}, {:+.1f}]".format(*row["difference"])
             ps = ", ".join("–" if p is None else f"{p:.2g}" for p in row.get("mcnemar_p", [])) or "–"
+            moved = _ms(row["transfer"]) if row.get("transfer") else "–"
             lines.append(f"| {key} | {len(t['seeds'])} | {v} | {_ms(row['clean'])} | {_ms(row['success'])} | "
-                         f"{_ms(row['single_draw'])} | {diff} | {ps} | {_ms(row['queries'], 0)} |")  # fmt: skip
+                         f"{_ms(row['single_draw'])} | {diff} | {ps} | {moved} | "
+                         f"{_ms(row['queries'], 0)} |")  # fmt: skip
     return "\n".join(lines)
 
 

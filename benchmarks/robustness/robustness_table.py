@@ -59,7 +59,8 @@ def snn_model(v: dict) -> str:
 def reports() -> list[tuple[str, str, Path, AttackReport]]:
     """(data set, attacker, summary path, report) for every committed attack, ordered by folder then attack."""
     out = []
-    for folder in sorted(p for p in RESULTS.iterdir() if p.is_dir()):
+    # <data set>_<attacker> folders only (reviewer/ holds the issue-39 protocol's runs: reviewer_table.py)
+    for folder in sorted(p for p in RESULTS.iterdir() if p.is_dir() and "_" in p.name):
         dataset, attacker = folder.name.rsplit("_", 1)
         for path in sorted(folder.glob("summary*.json")):
             out.append((dataset, attacker, path, AttackReport.from_json(json.loads(path.read_text()), str(path))))
@@ -183,7 +184,8 @@ def label_checks() -> list[str]:
         "| folder | reader | victim | successes read | gold label kept (%) |",
         "|---|---|---|---:|---:|",
     ]
-    for folder in sorted(p for p in RESULTS.iterdir() if p.is_dir()):
+    # <data set>_<attacker> folders only (reviewer/ holds the issue-39 protocol's runs: reviewer_table.py)
+    for folder in sorted(p for p in RESULTS.iterdir() if p.is_dir() and "_" in p.name):
         for path in sorted(folder.glob("label_check*.json")):
             r = json.loads(path.read_text())
             judge = r["judge"] if r["judge"].startswith("minilm:") else "quick-preset CNN of the other data set"
