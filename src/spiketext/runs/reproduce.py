@@ -75,6 +75,22 @@ ABLATIONS = {  # docs/design.md §1.4: the rows `--baselines` adds (runs.RESULT_
 }
 
 
+def _group(folder: Path) -> tuple[RunResult, dict, list[Path], bool]:
+    """A run or grid group folder's summary, configuration, seed folders, and whether it is still running (a grid
+    group with fewer seeds finished than it needs: summarized here from the seeds so far, nothing written)."""
+    if (folder / "results.json").is_file():
+        r = RunResult.from_json(json.loads((folder / "results.json").read_text()), str(folder / "results.json"))
+        cfg = json.loads((folder / "config.json").read_text())
+        return r, cfg, [folder / f"seed{s}" for s in r.seeds] or [folder], False
+    seed_dirs = _finished_seeds(folder)
+    cfg = json.loads((seed_dirs[0] / "config.json").read_text())
+    r = seed_summary(
+        from_dict(RunConfig, cfg, str(seed_dirs[0] / "config.json")),
+        [RunResult.from_json(json.loads((d / "results.json").read_text()), str(d)) for d in seed_dirs],
+    )
+    return r, cfg, seed_dirs, True
+
+
 def _finished_seeds(folder: Path) -> list[Path]:
     """A grid group's seed folders whose run finished (grid_cpu.sh writes run.time last), at most the first 3."""
     if not folder.is_dir():
@@ -97,20 +113,7 @@ def method_table(runs: str | Path) -> dict:
     table: dict = {}
     for folder in sorted(p for p in runs.iterdir() if (p / "results.json").is_file() or _finished_seeds(p)):
         preset, dataset = folder.name.split("_", 1)
-        if (folder / "results.json").is_file():
-            raw = json.loads((folder / "results.json").read_text())
-            r = RunResult.from_json(raw, str(folder / "results.json"))
-            cfg = json.loads((folder / "config.json").read_text())
-            seed_dirs = [folder / f"seed{s}" for s in r.seeds] or [folder]
-            running = False
-        else:  # a grid group still running: its finished seeds so far, summarized here (nothing written)
-            seed_dirs = _finished_seeds(folder)
-            cfg = json.loads((seed_dirs[0] / "config.json").read_text())
-            r = seed_summary(
-                from_dict(RunConfig, cfg, str(seed_dirs[0] / "config.json")),
-                [RunResult.from_json(json.loads((d / "results.json").read_text()), str(d)) for d in seed_dirs],
-            )
-            running = True
+        r, cfg, seed_dirs, running = _group(folder)
         raw_seeds = [json.loads((d / "results.json").read_text()) for d in seed_dirs]
         per_seed = [
             RunResult.from_json(rd, str(d / "results.json")) for rd, d in zip(raw_seeds, seed_dirs, strict=True)
