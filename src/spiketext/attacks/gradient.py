@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spiketext.attacks.recipes import RECIPES, Recipe, SearchState, replace, split_tokens
+from spiketext.attacks.recipes import RECIPES, Recipe, SearchState, replace
 from spiketext.errors import SpiketextError
 
 
@@ -55,14 +55,8 @@ class GradientAttack(Recipe):
                 if not trials:
                     continue
                 p = st.recheck(trials, st.probs(trials))
-                flipped = [k for k in range(len(trials)) if p[k].argmax() != label]
-                if flipped and st.adaptive:
-                    for k in sorted(flipped, key=lambda k: p[k, label])[:3]:
-                        if st.victim.confirmed(split_tokens(trials[k]), label):
-                            return trials[k], int(p[k].argmax()), [*changed, i], True
-                elif flipped:
-                    k = flipped[st.most_similar([trials[k] for k in flipped])]
-                    return trials[k], int(p[k].argmax()), [*changed, i], True
+                if (hit := st.accept_flip(trials, p, [*changed, i])) is not None:
+                    return hit
                 k = int(p[:, label].argmin())
                 if p[k, label] < p_cur[label]:
                     current, p_cur, moved = trials[k], p[k], True

@@ -95,6 +95,22 @@ class SearchState:
         sims = self.similarity(self.tokens, [split_tokens(t) for t in trials])
         return int(np.argmax(sims))
 
+    def accept_flip(
+        self, trials: list[list[str]], p: np.ndarray, changed: list[int]
+    ) -> tuple[list[str], int, list[int], bool] | None:
+        """A greedy search's success among `trials` (probabilities p [K, C]) as its return value, or None. The
+        adaptive attacker takes the most damaging flips first, each only when fresh draws confirm it (none: the
+        search goes on); otherwise the flip most similar to the original."""
+        flipped = [k for k in range(len(trials)) if p[k].argmax() != self.label]
+        if flipped and self.adaptive:
+            for k in sorted(flipped, key=lambda k: p[k, self.label])[:3]:
+                if self.victim.confirmed(split_tokens(trials[k]), self.label):
+                    return trials[k], int(p[k].argmax()), changed, True
+        elif flipped:
+            k = flipped[self.most_similar([trials[k] for k in flipped])]
+            return trials[k], int(p[k].argmax()), changed, True
+        return None
+
 
 def char_bugs(word: str, rng: np.random.Generator) -> list[str]:
     """TextBugger's character bugs: insert a space, delete, swap neighbours, a look-alike character."""
@@ -158,15 +174,8 @@ class Recipe:
             if not trials:
                 continue
             p = st.recheck(trials, st.probs(trials))
-            flipped = [k for k in range(len(trials)) if p[k].argmax() != label]
-            if flipped and st.adaptive:
-                # the most damaging flips first, each accepted only when fresh draws confirm it; none: go on
-                for k in sorted(flipped, key=lambda k: p[k, label])[:3]:
-                    if st.victim.confirmed(split_tokens(trials[k]), label):
-                        return trials[k], int(p[k].argmax()), [*changed, i], True
-            elif flipped:
-                k = flipped[st.most_similar([trials[k] for k in flipped])]
-                return trials[k], int(p[k].argmax()), [*changed, i], True
+            if (hit := st.accept_flip(trials, p, [*changed, i])) is not None:
+                return hit
             k = int(p[:, label].argmin())
             if p[k, label] < p_cur[label] or self.keep_every_step:
                 current, p_cur = trials[k], p[k]

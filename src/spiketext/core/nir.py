@@ -242,23 +242,7 @@ def nir_module(graph_or_path) -> nn.Module:
 def run_nir(module: nn.Module, spikes: torch.Tensor, record: bool = False):
     """Input spikes [T, B, D, L] through a `nir_module`, step by step -> output [T, B, n·C]; with `record`, also
     every IF node's spikes {node name: [T, B, ...]}."""
-    seen: dict[str, list[torch.Tensor]] = {}
-    hooks = []
-    if record:
-        for name, sub in module.named_modules():
-            if isinstance(sub, IFNode):
-                seen[name] = []
-                hooks.append(sub.register_forward_hook(lambda m, i, o, name=name: seen[name].append(o[0])))
-    try:
-        state, outs = None, []
-        for t in range(spikes.shape[0]):
-            out, state = module(spikes[t].float(), state)
-            outs.append(out)
-    finally:
-        for h in hooks:
-            h.remove()
-    out = torch.stack(outs)
-    return (out, {k: torch.stack(v) for k, v in seen.items()}) if record else out
+    return _run_stepwise(module, spikes, record, (IFNode,))
 
 
 def compare_layers(ours: dict[str, torch.Tensor], theirs: dict[str, torch.Tensor], kernel_sizes) -> dict[str, int]:
@@ -302,9 +286,15 @@ def _spikingjelly_module(graph) -> nn.Module:
 
 
 @torch.no_grad()
-def _run_stepwise(module: nn.Module, spikes: torch.Tensor, record: bool = False, kinds: tuple[type, ...] = ()):
+def _run_stepwise(
+    module: nn.Module,
+    spikes: torch.Tensor,
+    record: bool = False,
+    kinds: tuple[type, ...] = (),
+    key: Callable[[str], str] = str,
+):
     """Input spikes [T, B, D, L] through a stateful module, step by step (state passed back); with `record`, the
-    spikes of every submodule of `kinds` by its name."""
+    spikes of every submodule of `kinds`, keyed by `key(its module path)`."""
     seen: dict[str, list[torch.Tensor]] = {}
     hooks = []
     if record:
@@ -321,13 +311,13 @@ def _run_stepwise(module: nn.Module, spikes: torch.Tensor, record: bool = False,
         for h in hooks:
             h.remove()
     out = torch.stack(outs)
-    return (out, {k.split(".")[0]: torch.stack(v) for k, v in seen.items()}) if record else out
+    return (out, {key(k): torch.stack(v) for k, v in seen.items()}) if record else out
 
 
 def _run_spikingjelly(module: nn.Module, spikes: torch.Tensor, record: bool = False):
     from spikingjelly.activation_based.nir_exchange.from_nir import _NIRStatefulModule
 
-    return _run_stepwise(module, spikes, record, (_NIRStatefulModule,))
+    return _run_stepwise(module, spikes, record, (_NIRStatefulModule,), lambda path: path.split(".")[0])
 
 
 SIMULATORS: Registry[Simulator] = Registry("NIR simulator")
