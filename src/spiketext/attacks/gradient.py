@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from spiketext.attacks.recipes import RECIPES, Recipe, SearchState, replace
+from spiketext.attacks.recipes import RECIPES, Recipe
+from spiketext.attacks.state import SearchState, replace
 from spiketext.errors import SpiketextError
 
 

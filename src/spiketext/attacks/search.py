@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from spiketext.attacks.recipes import RECIPES, Recipe, SearchState, split_tokens
+from spiketext.attacks.recipes import RECIPES, Recipe
 from spiketext.attacks.similarity import MIN_SIMILARITY, WordVectorSimilarity
+from spiketext.attacks.state import SearchState, split_tokens
 from spiketext.attacks.victim import Victim, verdict
 from spiketext.attacks.words import STOP_WORDS, WordSpace
 
