@@ -3,10 +3,13 @@
 import json
 
 import pytest
+import torch
 
 from conftest import TINY
 from spiketext import api
 from spiketext.cli import main
+from spiketext.core.checkpoint import load_checkpoint
+from spiketext.core.codes import quantize_input
 from spiketext.errors import SpiketextError
 from spiketext.runs import released
 
@@ -24,15 +27,30 @@ def test_a_run_released_small_keeps_its_predictions_and_gets_a_card(tmp_path, ti
     texts = ["good film", "awful plot", "the film"]
     pairs = zip(api.classify(model, texts), api.classify(original, texts), strict=True)
     same = [a["class_id"] == b["class_id"] for a, b in pairs]
-    assert sum(same) >= 2  # fp16: a count on the boundary may move, not the model
+    assert sum(same) >= 2  # fp16 weights: a count on the boundary may move, not the model
+    tensors, meta = load_checkpoint(stem)  # the table as uint8 levels, exactly the grid the T-step code reads
+    assert "embeddings" not in tensors and tensors["embeddings_levels"].dtype == torch.uint8
+    grid = quantize_input(original.featurizer.table.T[None], original.num_steps, "signed")[0].T
+    assert torch.equal(model.featurizer.table, grid) and meta["data"]["table_levels"] == 2 * original.num_steps
     card = released.card(out, "tiny", "own", {"acc": 0.5, "size": 10}, "spiketext run ...", folder)
     assert (
-        card["num_steps"] == original.num_steps and card["input_code"] == "ttfs" and card["weights"].startswith("fp16")
+        card["num_steps"] == original.num_steps and card["input_code"] == "ttfs" and "uint8 levels" in card["weights"]
     )
     assert json.loads((folder / "index.json").read_text())["tiny"]["test_acc"] == 0.5
     assert "**50.00%**" in (folder / "tiny" / "card.md").read_text()
     with pytest.raises(SpiketextError, match="not a released model"):
         released.released_stem("nope", folder)
+
+
+def test_a_table_is_stored_as_levels_only_where_that_is_exact():
+    table = torch.tensor([[0.0, 0.0, 0.0], [0.5, 0.52, 1.0], [0.0, 0.26, 0.49]])  # row 0: padding
+    j, n = released.table_levels(table, "ttfs", 4, "signed")
+    # signed s = 2e⁺ − 1 on 4 levels a side: e⁺ = (m + 4) / 8; padding stays 0
+    assert n == 8 and j.dtype == torch.uint8 and j.tolist() == [[0, 0, 0], [4, 4, 8], [0, 2, 4]]
+    j, n = released.table_levels(table, "regular", 4, "positive")
+    assert n == 4 and j.tolist() == [[0, 0, 0], [2, 2, 4], [0, 1, 2]]
+    assert released.table_levels(table, "bernoulli", 4, "signed") is None  # its draws see every value
+    assert released.table_levels(table, "ttfs", 200, "signed") is None  # 400 levels do not fit a byte
 
 
 def test_the_shipped_models_are_listed_and_predict_by_name_offline(capsys):

@@ -1,10 +1,10 @@
 """Make the released models: each data set's efficient-preset seed-0 SNN from the grid's run folders (their
-checkpoints stay local, under runs/grid/), re-saved in fp16 into src/spiketext/released/<name>/ with a card whose
-test accuracy is measured here on the re-saved model.
+checkpoints stay local, under runs/grid/), re-saved small (`runs.released.release`) into
+src/spiketext/released/<name>/ with a card whose test accuracy is measured here on the re-saved model.
 
-The four English models ship with the package (2–3 MB each: 50-d GloVe rows of a ~20,000-word vocabulary). The
-Chinese ones are not shipped: their 300-d skip-gram table over ~36,000 words is 22 MB even in fp16; this script
-makes them from a run (`... release_models.py chnsenti waimai`) into the same folder, where every verb finds them.
+All six ship with the package: the English ones hold 50-d GloVe rows of a ~20,000-word vocabulary, the Chinese
+ones 300-d skip-gram rows of their own; the tables are stored as uint8 levels of the input code (exact), so each
+model is about a quarter of its fp32 checkpoint.
 
     SPIKETEXT_DATA_DIR=../shared/data python benchmarks/reproduce/release_models.py [--runs runs/grid] [DATASET ...]
 """
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-DATASETS = ("sst2", "mr", "subj", "sst5")  # shipped; chnsenti and waimai on request (their size: the docstring)
+DATASETS = ("sst2", "mr", "subj", "sst5", "chnsenti", "waimai")
 
 
 def main() -> int:
@@ -34,7 +34,7 @@ def main() -> int:
             print(f"{dataset}: no finished run at {run}; skipped", file=sys.stderr)
             continue
         release(run, dataset)
-        measured = api.evaluate(dataset, split="test", repeats=1)  # the released (fp16) model, on its test split
+        measured = api.evaluate(dataset, split="test", repeats=1)  # the released model itself, on its test split
         command = f"spiketext run --dataset {dataset} --preset efficient --seed 0"
         c = card(run, dataset, dataset, measured, command)
         print(f"{dataset}: released model {100 * c['test_acc']:.2f}% (run's SNN {100 * c['run_snn_test_acc']:.2f}%), "

@@ -114,6 +114,22 @@ def save_bundle(stem: Path, model: nn.Module, table: torch.Tensor | np.ndarray, 
     save_checkpoint(stem, tensors, meta)
 
 
+LEVELS_KEY = "embeddings_levels"  # a released model's e⁺ table as uint8 levels j: e⁺ = j / data.table_levels
+
+
+def input_table(tensors: dict[str, torch.Tensor], data: dict[str, Any], where: str) -> torch.Tensor | None:
+    """The checkpoint's e⁺ table [V, D] in fp32: stored as floats ("embeddings"), or, in a released model, as uint8
+    levels (`LEVELS_KEY`; e⁺ = j / N, N = data.table_levels: the deterministic input code's own quantization, so
+    the model reads exactly what it read before the re-save)."""
+    if LEVELS_KEY not in tensors:
+        table = tensors.get("embeddings")
+        return None if table is None else table.float()
+    n = data.get("table_levels")
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 255 or tensors[LEVELS_KEY].dtype != torch.uint8:
+        raise SpiketextError(f"{where}: data.table_levels = {n!r} for a uint8 table of levels; checkpoint damaged")
+    return tensors[LEVELS_KEY].float() / n
+
+
 def expected_shapes(kind: str, arch: Architecture) -> dict[str, tuple[int, ...]]:
     """Every weight the model of `kind` has, with its shape, from the architecture alone (nothing allocated)."""
     F, D, ks = arch.num_filters, arch.dim, arch.kernel_sizes
@@ -163,7 +179,7 @@ def _check_bundle(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, 
         if not ok or transform["std"] <= 0 or transform["clip"] <= 0:
             raise SpiketextError(f"{where}: data.transform is not (mean, std > 0, clip > 0); checkpoint damaged")
     problems = []
-    table = tensors.get("embeddings")
+    table = input_table(tensors, data, where)
     if table is None or tuple(table.shape) != (len(vocab), arch.dim):
         got = "none" if table is None else list(table.shape)
         problems.append(f"embedding table {got}, expected [{len(vocab)}, {arch.dim}] (vocabulary × dim)")
@@ -234,7 +250,7 @@ def load_bundle(
     featurizer = TextFeaturizer(
         language=data["language"],
         vocab=Vocabulary(data["vocab"]),
-        table=tensors["embeddings"].float(),
+        table=input_table(tensors, data, str(path)),
         max_len=data["max_len"],
         transform=transform,
         vectors_name=str(data.get("embeddings")),

@@ -1,10 +1,13 @@
 """Released models: trained SNNs shipped inside the package (`spiketext/released/`), usable at once and offline.
 
-Each is a run's fine-tuned SNN re-saved small (weights and the vocabulary's e⁺ table in fp16; the checkpoint
-format with its digests, so it loads through the same checks as any checkpoint) with a model card generated from
-its run: the data set and split, the released model's own test accuracy (measured after the fp16 re-save, which
-the test suite checks again), its run's SNN and CNN, T, the input code, the energy ratio under the reviewer
-accounting, the command that made the run, and the licences of the data and the vectors. `index.json` lists them.
+Each is a run's fine-tuned SNN re-saved small (weights in fp16; the vocabulary's e⁺ table, for a deterministic
+input code, as uint8 levels on the code's own T-step grid — exactly what the model reads, at a quarter of the fp32
+size, so the 300-d Chinese tables ship too — else in fp16; the checkpoint format with its digests, so it loads
+through the same checks as any checkpoint). Evaluated at another T the table stays on its release T's grid.
+A model card is generated from its run: the data set and split, the released model's own test accuracy (measured
+after the re-save, which the test suite checks again), its run's SNN and CNN, T, the input code, the energy ratio
+under the reviewer accounting, the command that made the run, and the licences of the data and the vectors.
+`index.json` lists them.
 
 `spiketext models` prints the index; `spiketext predict --model sst2 "…"`, `api.load_model("sst2")`, `evaluate`,
 `energy` and `export-nir` take a released model's name wherever they take a run folder or a checkpoint (`attack`
@@ -16,7 +19,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from spiketext.core.checkpoint import load_checkpoint, save_checkpoint
+from spiketext.core.codes import input_code, is_signed, quantize_input
+from spiketext.core.inference import LEVELS_KEY
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, read_json_object
 
@@ -31,6 +38,8 @@ DATA_TERMS = {
     "chnsenti": "no licence declared (Tan Songbo's corpus, research use)",
     "waimai": "no licence declared (research use)",
 }
+EXAMPLE = "a gripping , funny film"
+EXAMPLES = {"chnsenti": "房间很干净，服务也很好", "waimai": "送餐很快，味道不错"}  # a sentence in the model's language
 VECTOR_TERMS = {
     "glove-6b-50d": "GloVe 6B (Pennington et al., 2014): Public Domain Dedication and License v1.0",
     "train-skipgram": "skip-gram vectors trained by the run on its training split (gensim); no third-party terms",
@@ -61,15 +70,38 @@ def released_dataset(name: str, folder: Path = RELEASED_DIR) -> str:
 
 
 def release(run_dir: Path, name: str, folder: Path = RELEASED_DIR) -> Path:
-    """Re-save `run_dir`'s fine-tuned SNN as released model `name` (fp16 weights and e⁺ table, the checkpoint format
-    with fresh digests); returns its stem. Its card follows once its accuracy is measured (`card`;
-    benchmarks/reproduce/release_models.py does both)."""
+    """Re-save `run_dir`'s fine-tuned SNN as released model `name` (fp16 weights, the e⁺ table as uint8 levels
+    where exact (`table_levels`), the checkpoint format with fresh digests); returns its stem. Its card follows
+    once its accuracy is measured (`card`; benchmarks/reproduce/release_models.py does both)."""
     tensors, meta = load_checkpoint(run_dir / "checkpoints" / "snn_finetuned", strict=True)
-    small = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
-    (folder / name).mkdir(parents=True, exist_ok=True)
     keep = {k: v for k, v in meta.items() if not k.startswith("weights_") and k not in ("checkpoint", "meta_sha256")}
+    table = tensors.pop("embeddings")
+    small = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
+    snn, domain = meta["snn"], meta["arch"].get("input_domain", "positive")
+    levels = table_levels(table, snn["encoder"], snn["num_steps"], domain)
+    if levels is None:
+        small["embeddings"] = table.half()
+    else:
+        small[LEVELS_KEY], n = levels
+        keep["data"] = {**keep["data"], "table_levels": n}
+    (folder / name).mkdir(parents=True, exist_ok=True)
     save_checkpoint(folder / name / "snn", small, keep)
     return folder / name / "snn"
+
+
+def table_levels(table: torch.Tensor, code: str, num_steps: int, domain: str) -> tuple[torch.Tensor, int] | None:
+    """e⁺ table [V, D] -> (uint8 levels j [V, D], N) with j / N exactly the value a deterministic code of T steps
+    delivers (`quantize_input`: N = T, or 2T in the signed domain), so storing j loses nothing the model reads;
+    None for a stochastic code (its draws see every value) or where N > 255."""
+    n = num_steps * (2 if is_signed(domain) else 1)
+    if not input_code(code).deterministic or n > 255:
+        return None
+    q = quantize_input(table.float().T.unsqueeze(0), num_steps, domain)[0].T  # [V, D] on the code's grid
+    j = torch.round(q * n)
+    if not torch.equal(j / n, q):  # the grid is exact in fp32 for these N; refuse rather than store a guess
+        raise SpiketextError(f"the run's input table is not on the code's {n} levels after quantization (a value "
+                             "that is not finite?): its checkpoint is damaged; rerun its fine-tuning")  # fmt: skip
+    return j.to(torch.uint8), n
 
 
 def card(
@@ -100,7 +132,12 @@ def card(
         "data_terms": DATA_TERMS.get(dataset, "see the data's own terms"),
         "vectors": vectors,
         "vector_terms": VECTOR_TERMS.get(vectors, "see the vectors' own terms"),
-        "weights": "fp16 (weights and the vocabulary's e⁺ table)",
+        "weights": "fp16 weights; the vocabulary's e⁺ table "
+        + (
+            f"as uint8 levels (e⁺ = j / {meta['data']['table_levels']}, exactly what the T-step code reads)"
+            if "table_levels" in meta["data"]
+            else "in fp16"
+        ),  # fmt: skip
         "bytes": size,
     }
     atomic_write_json(folder / name / "card.json", c)
@@ -127,11 +164,11 @@ def card_markdown(c: dict[str, Any]) -> str:
             "on real words, fp32)."
             if ratio is not None
             else "- Energy: not recorded by its run.",
-            f"- Made by: `{c['command']}`; re-saved in fp16 ({c['bytes'] / 1e6:.1f} MB).",
+            f"- Made by: `{c['command']}`; re-saved small ({c['bytes'] / 1e6:.1f} MB: {c['weights']}).",
             f"- Data: {c['data_terms']}.",
             f"- Vectors ({c['vectors']}): {c['vector_terms']}.",
             "",
-            f'Use: `spiketext predict --model {c["name"]} "a gripping , funny film"`, or '
+            f'Use: `spiketext predict --model {c["name"]} "{EXAMPLES.get(c["dataset"], EXAMPLE)}"`, or '
             f'`api.load_model("{c["name"]}")`.',
             "",
         ]
