@@ -12,9 +12,11 @@ is stale (and names the files).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,17 +45,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="exit 1 if a generated table is not current")
     args = ap.parse_args()
-    rendered: dict[str, str] = {}
+    paths = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    texts = {path: path.read_text() for path in paths}
+    used = [name for name in SOURCES if any(f"<!-- table:{name} -->" in t for t in texts.values())]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # each table is its own process
+        rendered = dict(zip(used, pool.map(render, used), strict=True))
     stale = []
-    for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
-        text = path.read_text()
+    for path, text in texts.items():
         new = text
-        for name in SOURCES:
+        for name in used:
             pattern = re.compile(rf"(<!-- table:{name} -->\n)(?:.*?\n)?(<!-- /table:{name} -->)", re.S)
-            if pattern.search(new):
-                if name not in rendered:
-                    rendered[name] = render(name)
-                new = pattern.sub(lambda m, name=name: m.group(1) + rendered[name] + "\n" + m.group(2), new)
+            new = pattern.sub(lambda m, name=name: m.group(1) + rendered[name] + "\n" + m.group(2), new)
         if new != text:
             stale.append(str(path.relative_to(ROOT)))
             if not args.check:
