@@ -176,3 +176,18 @@ def test_spikingjelly_runs_the_graph_exactly_when_written_for_its_threshold_rule
     _, plain = sj.run(sj.load(to_nir(m, 9)), spikes, record=True)
     differ = compare_layers(layers, plain, m.kernel_sizes)
     assert differ["conv2"] == differ["conv3"] == 0 and differ["pool"] > 0  # pool: count · 1/8 = 0.5 = θ exactly
+
+
+@pytest.mark.slow
+def test_the_released_nir_model_exports_exactly_and_its_card_says_so(tmp_path, shared_data, monkeypatch):
+    from spiketext.cli import main
+    from spiketext.runs.released import RELEASED_DIR, index
+
+    monkeypatch.setenv("SPIKETEXT_DATA_DIR", str(shared_data))
+    assert index()["sst2_nir"]["nir"] == "exact" and index()["sst2"]["nir"].startswith("not exact: input code ttfs")
+    report = tmp_path / "r.json"
+    argv = ["export-nir", "sst2_nir", str(tmp_path / "s.nir"), "--check", "10", "--json", str(report)]
+    assert main(argv) == 0
+    r = json.loads(report.read_text())
+    assert r["exact"] and r["check"]["equal"] and r["check"]["sentences"] == 10
+    assert "exports exactly" in (RELEASED_DIR / "sst2_nir" / "card.md").read_text()

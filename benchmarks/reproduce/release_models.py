@@ -4,41 +4,67 @@ src/spiketext/released/<name>/ with a card whose test accuracy is measured here 
 
 All six ship with the package: the English ones hold 50-d GloVe rows of a ~20,000-word vocabulary, the Chinese
 ones 300-d skip-gram rows of their own; the tables are stored as uint8 levels of the input code (exact), so each
-model is about a quarter of its fp32 checkpoint.
+model is about a quarter of its fp32 checkpoint. `sst2_nir` is the model a NIR simulator runs exactly (reset to
+zero, Bernoulli input; its table stays fp16, since its draws read every value).
 
-    SPIKETEXT_DATA_DIR=../shared/data python benchmarks/reproduce/release_models.py [--runs runs/grid] [DATASET ...]
+    SPIKETEXT_DATA_DIR=../shared/data python benchmarks/reproduce/release_models.py [--runs runs/grid] [NAME ...]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-DATASETS = ("sst2", "mr", "subj", "sst5", "chnsenti", "waimai")
+
+
+@dataclass(frozen=True)
+class Release:
+    """One released model: its name, the run it comes from, the data set, its card's title, the command."""
+
+    name: str
+    run: Path
+    dataset: str
+    title: str
+    command: str
+
+
+def releases(runs: Path) -> list[Release]:
+    """The efficient preset's seed-0 SNN of every data set, and one model that exports to NIR exactly (the quick
+    preset with reset to zero: Bernoulli input, T = 50; `bash benchmarks/device/nir.sh simulators` trains it)."""
+    efficient = [
+        Release(d, runs / f"efficient_{d}" / "seed0", d, "the efficient spiking TextCNN",
+                f"spiketext run --dataset {d} --preset efficient --seed 0")
+        for d in ("sst2", "mr", "subj", "sst5", "chnsenti", "waimai")
+    ]  # fmt: skip
+    nir = Release("sst2_nir", REPO / "runs" / "nir" / "quick_zero_sst2", "sst2",
+                  "the quick preset's spiking TextCNN with reset to zero (exports to NIR exactly)",
+                  "spiketext run --dataset sst2 --preset quick --set snn.reset=zero")  # fmt: skip
+    return [*efficient, nir]
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("datasets", nargs="*", default=list(DATASETS))
-    p.add_argument("--runs", default=str(REPO / "runs" / "grid"))
+    p.add_argument("names", nargs="*", help="released models to make (default: all)")
+    p.add_argument("--runs", default=str(REPO / "runs" / "grid"), help="the efficient grid's run folders")
     args = p.parse_args()
     sys.path.insert(0, str(REPO / "src"))
     from spiketext import api
     from spiketext.runs.released import card, release
 
-    for dataset in args.datasets:
-        run = Path(args.runs) / f"efficient_{dataset}" / "seed0"
-        if not (run / "checkpoints" / "snn_finetuned.json").is_file():
-            print(f"{dataset}: no finished run at {run}; skipped", file=sys.stderr)
+    for r in releases(Path(args.runs)):
+        if args.names and r.name not in args.names:
             continue
-        release(run, dataset)
-        measured = api.evaluate(dataset, split="test", repeats=1)  # the released model itself, on its test split
-        command = f"spiketext run --dataset {dataset} --preset efficient --seed 0"
-        c = card(run, dataset, dataset, measured, command)
-        print(f"{dataset}: released model {100 * c['test_acc']:.2f}% (run's SNN {100 * c['run_snn_test_acc']:.2f}%), "
-              f"{c['bytes'] / 1e6:.1f} MB")  # fmt: skip
+        if not (r.run / "checkpoints" / "snn_finetuned.json").is_file():
+            print(f"{r.name}: no finished run at {r.run}; skipped", file=sys.stderr)
+            continue
+        release(r.run, r.name, dataset=r.dataset)
+        measured = api.evaluate(r.name, split="test", repeats=1)  # the released model itself, on its test split
+        c = card(r.run, r.name, r.dataset, measured, r.command, title=r.title)
+        print(f"{r.name}: released model {100 * c['test_acc']:.2f}% (run's SNN {100 * c['run_snn_test_acc']:.2f}%), "
+              f"{c['bytes'] / 1e6:.1f} MB, NIR {c['nir'][:9]}")  # fmt: skip
     return 0
 
 

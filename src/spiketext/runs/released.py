@@ -23,7 +23,8 @@ import torch
 
 from spiketext.core.checkpoint import load_checkpoint, save_checkpoint
 from spiketext.core.codes import input_code, is_signed, quantize_input
-from spiketext.core.inference import LEVELS_KEY
+from spiketext.core.inference import LEVELS_KEY, load_bundle
+from spiketext.core.nir import lossy_changes, refusals
 from spiketext.errors import SpiketextError
 from spiketext.io import atomic_write_json, atomic_write_text, read_json_object
 
@@ -66,10 +67,13 @@ def released_stem(name: str, folder: Path = RELEASED_DIR) -> Path:
 def released_dataset(name: str, folder: Path = RELEASED_DIR) -> str:
     """The data set released model `name` was trained on (its card; its folder's name before the card exists)."""
     c = read_json_object(folder / name / "card.json", "reinstall spiketext")
-    return c["dataset"] if c else name
+    if c:
+        return c["dataset"]
+    meta = read_json_object(folder / name / "snn.json", "reinstall spiketext") or {}
+    return (meta.get("data") or {}).get("dataset") or name  # recorded by `release`
 
 
-def release(run_dir: Path, name: str, folder: Path = RELEASED_DIR) -> Path:
+def release(run_dir: Path, name: str, folder: Path = RELEASED_DIR, dataset: str | None = None) -> Path:
     """Re-save `run_dir`'s fine-tuned SNN as released model `name` (fp16 weights, the e⁺ table as uint8 levels
     where exact (`table_levels`), the checkpoint format with fresh digests); returns its stem. Its card follows
     once its accuracy is measured (`card`; benchmarks/reproduce/release_models.py does both)."""
@@ -79,11 +83,12 @@ def release(run_dir: Path, name: str, folder: Path = RELEASED_DIR) -> Path:
     small = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
     snn, domain = meta["snn"], meta["arch"].get("input_domain", "positive")
     levels = table_levels(table, snn["encoder"], snn["num_steps"], domain)
+    keep["data"] = {**keep["data"], "dataset": dataset or name}
     if levels is None:
         small["embeddings"] = table.half()
     else:
         small[LEVELS_KEY], n = levels
-        keep["data"] = {**keep["data"], "table_levels": n}
+        keep["data"]["table_levels"] = n
     (folder / name).mkdir(parents=True, exist_ok=True)
     save_checkpoint(folder / name / "snn", small, keep)
     return folder / name / "snn"
@@ -105,11 +110,19 @@ def table_levels(table: torch.Tensor, code: str, num_steps: int, domain: str) ->
 
 
 def card(
-    run_dir: Path, name: str, dataset: str, measured: dict[str, Any], command: str, folder: Path = RELEASED_DIR
+    run_dir: Path,
+    name: str,
+    dataset: str,
+    measured: dict[str, Any],
+    command: str,
+    folder: Path = RELEASED_DIR,
+    title: str = "the efficient spiking TextCNN",
 ) -> dict[str, Any]:
     """Write the card (card.json, card.md) of released model `name` from its run and update the index."""
     results = read_json_object(run_dir / "results.json") or {}
     _, meta = load_checkpoint(folder / name / "snn")
+    model = load_bundle(folder / name / "snn", open_vocabulary=False).model
+    blockers = refusals(model) + lossy_changes(model)  # what keeps it from an exact NIR graph
     snn, energy = meta["snn"], results.get("energy") or {}
     vectors = meta["data"].get("embeddings", "")
     size = sum(f.stat().st_size for f in (folder / name).glob("snn.*"))
@@ -117,6 +130,7 @@ def card(
     sizes = "/".join(f"{split.get('sizes', {}).get(k, '?')}" for k in ("train", "dev", "test"))
     c = {
         "name": name,
+        "title": title,
         "dataset": dataset,
         "split": f"{split.get('kind', 'published')} split, train/dev/test {sizes}",
         "test_acc": measured["acc"],
@@ -126,6 +140,9 @@ def card(
         "num_steps": snn["num_steps"],
         "input_code": snn["encoder"],
         "input_domain": meta["arch"].get("input_domain", "positive"),
+        "deterministic": input_code(snn["encoder"]).deterministic,
+        "reset": snn["reset"],
+        "nir": "exact" if not blockers else "not exact: " + "; ".join(blockers),
         "energy_ratio_all_ops": energy.get("ratio_all_ops"),
         "energy_story": energy.get("note"),
         "command": command,
@@ -144,7 +161,7 @@ def card(
     atomic_write_text(folder / name / "card.md", card_markdown(c))
     entries = index(folder)
     entries[name] = {k: c[k] for k in ("dataset", "test_acc", "run_cnn_test_acc", "num_steps", "input_code",
-                                       "energy_ratio_all_ops", "bytes")}  # fmt: skip
+                                       "energy_ratio_all_ops", "nir", "bytes")}  # fmt: skip
     atomic_write_json(folder / INDEX, dict(sorted(entries.items())))
     return c
 
@@ -153,13 +170,25 @@ def card_markdown(c: dict[str, Any]) -> str:
     ratio = c["energy_ratio_all_ops"]
     return "\n".join(
         [
-            f"# {c['name']}: the efficient spiking TextCNN on {c['dataset']}",
+            f"# {c['name']}: {c.get('title', 'the efficient spiking TextCNN')} on {c['dataset']}",
             "",
             f"- Test accuracy of this released model: **{100 * c['test_acc']:.2f}%** on {c['test_size']:,} test "
             f"sentences ({c['split'] or 'the published split'}); its run: SNN {100 * c['run_snn_test_acc']:.2f}%, "
             f"its CNN {100 * c['run_cnn_test_acc']:.2f}%.",
-            f"- Spiking: T = {c['num_steps']}, {c['input_code']} input code, {c['input_domain']} input domain; "
-            "deterministic (one inference gives the answer).",
+            f"- Spiking: T = {c['num_steps']}, {c['input_code']} input code, {c['input_domain']} input domain, "
+            f"reset {c['reset']}; "
+            + (
+                "deterministic (one inference gives the answer)."
+                if c["deterministic"]
+                else "stochastic (each inference draws its input spikes; the accuracy above is one seeded draw)."
+            ),
+            "- NIR: "
+            + (
+                f"exports exactly as IF neurons (`spiketext export-nir {c['name']} OUT.nir --check 100` compares "
+                "the simulator's spikes with spiketext's)."
+                if c["nir"] == "exact"
+                else f"{c['nir']}."
+            ),
             f"- Energy: E_SNN / E_CNN = {ratio:.3f} under the reviewer accounting (every operation of both models "
             "on real words, fp32)."
             if ratio is not None
