@@ -70,8 +70,9 @@ def evaluate(
     part = split_of(corpus, split)
     if corpus.labels != bundle.labels:
         raise SpiketextError(f"labels of the data {corpus.labels} differ from the model's {bundle.labels}")
-    draws = repeats if bundle.kind == "snn" and not isinstance(bundle, TransformerBundle) else 1  # a transformer is
-    accs = []  # deterministic: one draw says it all
+    stochastic = bundle.kind == "snn" and not isinstance(bundle, TransformerBundle) and bundle.model.stochastic
+    draws = repeats if stochastic else 1  # a deterministic model (a CNN, a transformer, a TTFS or regular-code SNN
+    accs = []  # without input noise): one draw says it all
     for r in range(draws):
         preds = [p["class_id"] for p in classify(bundle, part.texts, seed=seed + r, num_steps=num_steps)]
         accs.append(float(np.mean(np.array(preds) == part.labels)))
