@@ -86,7 +86,7 @@ class EvaluateConfig:
 
     model: str = opt("snn_finetuned", "which checkpoint of a run folder (snn_finetuned, snn_converted, cnn, ...)")
     split: str = opt("test", "the split to evaluate on", choices=choices(SplitName))
-    repeats: int = opt(3, "Bernoulli draws for an SNN (mean ± std)")
+    repeats: int = opt(3, "draws for a stochastic SNN (mean ± std); a deterministic model is run once")
     seed: int = opt(0, "seed of the first draw's input (SNN)")
     num_steps: int | None = opt(None, "T at inference (default: the checkpoint's)", type=int)
     strict: bool = opt(False, "refuse a checkpoint written before digests existed (default: load it with a warning)")
