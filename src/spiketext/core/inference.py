@@ -145,7 +145,7 @@ def expected_shapes(kind: str, arch: Architecture) -> dict[str, tuple[int, ...]]
 
 
 def _check_bundle(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> tuple:
-    """Validate a checkpoint's JSON against its tensors; returns (kind, arch, snn, data)."""
+    """Validate a checkpoint's JSON against its tensors; returns (kind, arch, snn, data, the e⁺ table in fp32)."""
     where = f"{path}.json" if path.suffix != ".json" else str(path)
     if meta.get("format") != FORMAT:
         raise SpiketextError(f"{where}: not a spiketext model checkpoint (no 'format: {FORMAT}')")
@@ -195,7 +195,7 @@ def _check_bundle(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, 
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise SpiketextError(f"{where}: weights do not match the architecture: {problems[0]}{more}; checkpoint damaged")
-    return kind, arch, snn, data
+    return kind, arch, snn, data, table
 
 
 def _open_vectors(path: Path, data: dict[str, Any], cache_dir: Path) -> WordVectors | None:
@@ -230,7 +230,7 @@ def load_bundle(
     if path.suffix in (".json", ".safetensors"):
         path = path.with_suffix("")
     tensors, meta = load_checkpoint(path, strict)
-    kind, arch, snn, data = _check_bundle(path, tensors, meta)
+    kind, arch, snn, data, table = _check_bundle(path, tensors, meta)
     model = build_model(kind, arch, snn)
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     model.eval()
@@ -250,7 +250,7 @@ def load_bundle(
     featurizer = TextFeaturizer(
         language=data["language"],
         vocab=Vocabulary(data["vocab"]),
-        table=input_table(tensors, data, str(path)),
+        table=table,
         max_len=data["max_len"],
         transform=transform,
         vectors_name=str(data.get("embeddings")),

@@ -120,9 +120,9 @@ def card(
 ) -> dict[str, Any]:
     """Write the card (card.json, card.md) of released model `name` from its run and update the index."""
     results = read_json_object(run_dir / "results.json") or {}
-    _, meta = load_checkpoint(folder / name / "snn")
-    model = load_bundle(folder / name / "snn", open_vocabulary=False).model
-    blockers = refusals(model) + lossy_changes(model)  # what keeps it from an exact NIR graph
+    bundle = load_bundle(folder / name / "snn", open_vocabulary=False)  # verified, as any user will load it
+    meta = bundle.meta
+    blockers = refusals(bundle.model) + lossy_changes(bundle.model)  # what keeps it from an exact NIR graph
     snn, energy = meta["snn"], results.get("energy") or {}
     vectors = meta["data"].get("embeddings", "")
     size = sum(f.stat().st_size for f in (folder / name).glob("snn.*"))
