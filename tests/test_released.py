@@ -60,6 +60,13 @@ def test_the_shipped_models_are_listed_and_predict_by_name_offline(capsys):
     assert main(["predict", "--model", names[0], "--json", "a gripping , funny film", "a dull mess"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out) == 2 and all("label" in r for r in out)
+    # the released models read the membrane (non-spiking output): real-valued scores, never cast to spike counts
+    assert main(["predict", "--model", "sst2", "--json", "a gripping , funny film"]) == 0
+    (r,) = json.loads(capsys.readouterr().out)
+    assert "spike_counts" not in r and len(r["membrane"]) == 2
+    assert any(v != int(v) for v in r["membrane"].values())
+    assert main(["predict", "--model", "sst2", "a gripping , funny film"]) == 0
+    assert "\tmembrane {" in capsys.readouterr().out
 
 
 @pytest.mark.slow

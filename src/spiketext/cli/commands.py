@@ -342,8 +342,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return 0
     print(f"model: {model.path} ({model.kind})", file=sys.stderr)
     for r in results:
-        scores = r.get("spike_counts") or {k: round(v, 3) for k, v in r["logits"].items()}
-        kind = "spikes" if "spike_counts" in r else "logits"
+        kind = next(k for k in ("spike_counts", "membrane", "logits") if k in r)
+        scores = r[kind] if kind == "spike_counts" else {k: round(v, 3) for k, v in r[kind].items()}
+        kind = {"spike_counts": "spikes"}.get(kind, kind)
         label = f"{r['label']} ({r['description']})" if r.get("description") else r["label"]
         print(f"{_safe(label)}\t{kind} {_safe(json.dumps(scores, ensure_ascii=False))}\t{_safe(r['text'])}")
         if r["tie"]:

@@ -264,7 +264,8 @@ def load_bundle(
 def classify(
     bundle: ModelBundle, texts: list[str], seed: int = 0, num_steps: int | None = None, batch_size: int = 256
 ) -> list[dict[str, Any]]:
-    """Classify raw strings (batched). For an SNN: the spike count of every class over T (one seeded draw).
+    """Classify raw strings (batched). For an SNN: the spike count of every class over T (one seeded draw), or,
+    with the membrane readout (snn.readout membrane), each class's membrane: its output currents summed over T.
 
     Each entry says whether the top score was a tie (the class is then the first of the tied ones) and how many
     of the text's tokens the model knows.
@@ -297,8 +298,10 @@ def classify(
             }
             if bundle.label_descriptions and bundle.label_descriptions[c]:
                 entry["description"] = bundle.label_descriptions[c]
-            if bundle.kind == "snn":
+            if bundle.kind == "snn" and bundle.model.spiking_output:
                 entry["spike_counts"] = {lab: int(v) for lab, v in zip(bundle.labels, s.tolist(), strict=True)}
+            elif bundle.kind == "snn":  # the membrane readout: the output layer's summed currents, not counts
+                entry["membrane"] = {lab: float(v) for lab, v in zip(bundle.labels, s.tolist(), strict=True)}
             else:
                 entry["logits"] = {lab: float(v) for lab, v in zip(bundle.labels, s.tolist(), strict=True)}
             results.append(entry)
