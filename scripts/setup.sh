@@ -11,7 +11,7 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q "torch==2.13.0"
 echo "torch==2.13.0" > .venv/torch-pin.txt
-.venv/bin/python -m pip install -q -c .venv/torch-pin.txt -e ".[test,attacks,nir,ray]"
+.venv/bin/python -m pip install -q -c .venv/torch-pin.txt -e ".[test,attacks,transformer,nir,ray]"
 # SpikingJelly, the second simulator that reads exported NIR graphs (`export-nir --simulator spikingjelly`): its
 # importer needs neither torchvision nor torchaudio, which its package requires (and which would move torch).
 .venv/bin/python -m pip install -q --no-deps "spikingjelly==2.0.0"

