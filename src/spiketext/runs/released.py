@@ -111,9 +111,10 @@ def release_transformer(run_dir: Path, name: str, dataset: str, folder: Path = R
     keep = {k: v for k, v in meta.items() if not k.startswith("weights_") and k not in ("checkpoint", "meta_sha256")}
     shared = {}
     with safe_open(str(pretrained_dir() / "model.safetensors"), "pt") as f:
+        names = set(f.keys())  # a safetensors handle has no `in`
         for key in list(tensors):
             source = hf_name(key.removeprefix("model."))
-            if source in f.keys() and torch.equal(tensors[key], original := f.get_tensor(source)):
+            if source in names and torch.equal(tensors[key], original := f.get_tensor(source)):
                 shared[key] = {"source": source, "sha256": tensor_sha256(original)}
                 del tensors[key]
     small = {k: v.half() if v.is_floating_point() and v.dim() >= 2 else v for k, v in tensors.items()}
