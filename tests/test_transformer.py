@@ -162,6 +162,7 @@ def test_a_transformer_run_end_to_end_on_tiny_data_resumes_and_restarts_a_stage(
     """`spiketext run --preset transformer-quick` with the tiny encoder: ANN, QANN, SNN rows, the T curve, one
     headline in every file; a rerun resumes (nothing retrained); another levels setting restarts from qann only."""
     import json
+    import time
 
     from spiketext.cli import main
 
@@ -170,9 +171,13 @@ def test_a_transformer_run_end_to_end_on_tiny_data_resumes_and_restarts_a_stage(
     argv = ["run", "--train", str(data), "--preset", "transformer-quick", "--out", str(out),
             "--set", "transformer.encoder=tiny", "--set", "transformer.train_embeddings=true",
             "--set", "transformer.max_steps=6", "--set", "transformer.levels=3"]  # fmt: skip
+    t0 = time.perf_counter()
     assert main(argv) == 0
+    elapsed = time.perf_counter() - t0
     results = json.loads((out / "results.json").read_text())
     assert {"ann", "qann", "snn", "energy"} <= set(results)
+    # each stage records its own cost (a stage's prerequisites run before its clock): the parts fit in the whole
+    assert sum(results[k]["seconds"] for k in ("ann", "qann", "snn")) <= elapsed + 0.3
     steps = json.loads((out / "snn_steps.json").read_text())
     assert len(steps["dev_acc"]) == len(steps["test_acc"]) == 6 and 1 <= steps["chosen"] <= 6
     assert (

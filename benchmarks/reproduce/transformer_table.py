@@ -181,6 +181,9 @@ def markdown(rows: dict) -> str:
                 + " | ".join(_cell(s[k], 0) for k in ("ann", "qann", "snn"))
                 + " |"
             )
+    lines += ["", "Stage records written before 2026-12-08 by a run that did several stages in one process include the "
+              "stages they triggered (the QANN's the ANN's, the SNN's both): there the columns are cumulative, upper "
+              "bounds on a stage's own cost; since then every stage times itself alone."]  # fmt: skip
     return "\n".join(lines)
 
 

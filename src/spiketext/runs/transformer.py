@@ -155,8 +155,9 @@ def _result(ctx: TransformerRun, model: TextTransformer, epoch: int | None, **ex
 
 
 def _timed(compute: Callable[[], dict]) -> Callable[[], dict]:
-    """`compute` whose result records its wall time and the CPU threads it had (a stage's cost; a stage resumed
-    after an interruption records only the part this process ran)."""
+    """`compute` whose result records its wall time and the CPU threads it had (a stage's own cost: each stage
+    runs its prerequisites before its clock starts; a stage resumed after an interruption records only the part
+    this process ran)."""
 
     def run() -> dict:
         t0 = time.perf_counter()
@@ -201,9 +202,9 @@ def qann_stage(ctx: TransformerRun) -> dict:
     """The ANN with every input of a matrix product quantized to L levels per sign (clips calibrated at the 99.9th
     percentile, then trained), distilled from the ANN's soft labels; the epoch chosen on dev."""
     t = ctx.cfg.transformer
+    ann_stage(ctx)  # its prerequisite, before (and outside) this stage's clock
 
     def compute() -> dict:
-        ann_stage(ctx)
         ann = ctx.load("ann")
         teacher = predict_logits(ann, ctx.pieces["train"], t.eval_batch_size)
         model = TextTransformer(quantized_shape(ctx.shape, t.levels, t.attention_levels)).to(ctx.device)
@@ -276,9 +277,9 @@ def snn_stage(ctx: TransformerRun) -> dict:
     every T is read off the accumulated logits), choose T on dev (the best dev accuracy, the smallest T on a tie),
     and count both models' operations on the test split (energy.json / energy.md, snn_steps.json)."""
     t = ctx.cfg.transformer
+    qann_stage(ctx)  # its prerequisites, before (and outside) this stage's clock
 
     def compute() -> dict:
-        qann_stage(ctx)
         qann, ann = ctx.load("qann"), ctx.load("ann")
         counts = OpCounts()
         curves, agree = {}, []
