@@ -242,3 +242,27 @@ def test_a_transformer_run_end_to_end_on_tiny_data_resumes_and_restarts_a_stage(
     assert again["ratio_all_ops"] == pytest.approx(headline, rel=0.05) and again["num_steps"] == steps["chosen"]
     with pytest.raises(SpiketextError, match="offers snn .default. or qann"):
         api.load_model(stem, "ann")
+
+
+@pytest.mark.slow
+def test_the_ann_can_be_fine_tuned_with_relu_from_the_start(tmp_path, tiny_task):
+    # transformer.ann_activation=relu: the ANN trains with the QANN's activation, so the QANN swaps nothing
+    import json
+
+    from spiketext.cli import main
+
+    data, _ = tiny_task
+    out = tmp_path / "relu"
+    argv = ["run", "--train", str(data), "--preset", "transformer-quick", "--out", str(out),
+            "--set", "transformer.encoder=tiny", "--set", "transformer.max_steps=2", "--set", "transformer.levels=2",
+            "--set", "transformer.ann_activation=relu"]  # fmt: skip
+    assert main(argv) == 0
+    ann = json.loads((out / "checkpoints" / "ann.json").read_text())
+    assert ann["arch"]["activation"] == "relu" and ann["arch"]["levels"] == 0
+    assert main([*argv[:-2], "--set", "transformer.ann_activation=gelu"]) == 2  # another ANN: refused, not mixed
+    with pytest.raises(SpiketextError, match="transformer.ann_activation"):
+        from spiketext.settings.presets import build_run_config
+
+        build_run_config(
+            "transformer", overrides={"data": {"dataset": "sst2"}, "transformer": {"ann_activation": "tanh"}}
+        )

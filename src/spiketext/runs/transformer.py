@@ -112,7 +112,7 @@ def _prepare(cfg: RunConfig, corpus: Corpus, seed: int, device: torch.device) ->
     t = cfg.transformer
     tokenizer = WordPieceTokenizer(pretrained_dir() / "tokenizer.json", t.max_len)
     pieces = {name: tokenizer.encode(split.texts) for name, split in corpus.splits.items()}
-    shape = encoder_shape(t.encoder, corpus.num_classes)
+    shape = dataclasses.replace(encoder_shape(t.encoder, corpus.num_classes), activation=t.ann_activation)
     record = {
         "name": corpus.name,
         "labels": corpus.labels,

@@ -227,6 +227,9 @@ class TransformerConfig:
     batch_size: int = 32
     warmup: float = 0.1  # fraction of the steps spent warming up
     train_embeddings: bool = False  # the 11.7 M word-piece embeddings stay as pretrained (half the parameters)
+    # the ANN's FFN activation: gelu (as pretrained) or relu (fine-tuned with ReLU from the start, so the QANN, whose
+    # FFN neurons cannot go below zero, starts from weights trained for it instead of swapping GELU for ReLU)
+    ann_activation: str = "gelu"
     levels: int = 8  # QANN: L levels per sign at every quantizer
     attention_levels: int = 0  # QANN: the attention probabilities' levels (0: levels); they sit in [0, 1]
     qat_epochs: int = 3
@@ -247,6 +250,7 @@ class TransformerConfig:
         _check(0 <= self.warmup < 1, "transformer.warmup", f"{self.warmup} must lie in [0, 1)")
         _check(0 <= self.distill <= 1, "transformer.distill", f"{self.distill} must lie in [0, 1]")
         _check(self.weight_decay >= 0, "transformer.weight_decay", f"{self.weight_decay} must be >= 0")
+        _check(self.ann_activation in ("gelu", "relu"), "transformer.ann_activation", "choose gelu or relu")
 
 
 @dataclass
