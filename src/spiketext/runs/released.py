@@ -154,7 +154,7 @@ def transformer_card(
         "run_qann_test_acc": results["qann"]["test_acc"],
         "run_ann_test_acc": results["ann"]["test_acc"],
         "num_steps": measured["num_steps"],
-        "input_code": "word pieces (the embedding enters once, at step 1)",
+        "input_code": "word pieces",  # no spike code: the embedding enters once, at step 1
         "deterministic": True,
         "reset": "subtract (signed ST-BIF neurons, counts bounded by the quantizer's levels)",
         "nir": "not exportable: NIR has no softmax, LayerNorm or product of two spiking tensors",
