@@ -74,8 +74,8 @@ def _transformer_model(path: str | Path, name: str, strict: bool) -> Transformer
     steps = (meta.get("release") or {}).get("num_steps") if isinstance(meta.get("release"), dict) else None
     if kind == "qann" and steps is not None and name in ("snn_finetuned", "snn"):
         # a released spiking transformer: its QANN run as spikes for the T its run chose on dev
-        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-            raise SpiketextError(f"{stem}.json: release.num_steps {steps!r} is not a T >= 1; checkpoint damaged")
+        if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= 4096:
+            raise SpiketextError(f"{stem}.json: release.num_steps {steps!r} is not a T in 1 … 4096; checkpoint damaged")
         return open_transformer(stem, "snn", steps, strict)
     if steps is not None and name not in ("snn_finetuned", "snn", kind):
         raise SpiketextError(f"--model {name!r}: the released {stem} offers snn (default) or qann")
