@@ -242,6 +242,15 @@ def test_a_transformer_run_end_to_end_on_tiny_data_resumes_and_restarts_a_stage(
     assert again["ratio_all_ops"] == pytest.approx(headline, rel=0.05) and again["num_steps"] == steps["chosen"]
     with pytest.raises(SpiketextError, match="offers snn .default. or qann"):
         api.load_model(stem, "ann")
+    # a hostile card (its digest recomputed) cannot make every prediction run for ever
+    from spiketext.core.checkpoint import META_DIGEST, meta_digest
+
+    meta = json.loads(stem.with_suffix(".json").read_text())
+    meta["release"]["num_steps"] = 10**9
+    meta[META_DIGEST] = meta_digest(meta)
+    stem.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(SpiketextError, match=r"release.num_steps 1000000000 is not a T in 1 … 4096"):
+        api.load_model(stem)
 
 
 @pytest.mark.slow
